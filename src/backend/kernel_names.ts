@@ -1,0 +1,148 @@
+// The whole boundary between TypeScript and compute kernels.
+//
+// Every kernel takes Float32Array views, shape integers and a small attributes object, and writes
+// into output buffers that the caller allocated. Kernels never keep references to their arguments.
+// Two backends implement this interface: `native` (the oneDNN addon, src/backend/native_backend.ts)
+// and `reference` (plain TypeScript, src/backend/reference_backend.ts, the test oracle).
+//
+// Layouts, fixed for both backends:
+//   - matrices are row-major;
+//   - images are channels-last, x: [n, h, w, c] (NHWC), because oneDNN's CPU convolutions run
+//     on it without reorders and batch norm becomes a plain [rows, c] problem;
+//   - convolution weights are [outChannels, inChannels, kh, kw] (OIHW, PyTorch's order);
+//   - labels are Int32Array.
+
+export type F32 = Float32Array;
+
+/** out[m, n] = op(a) @ op(b) (+ bias[n] on every row) (+ out, when accumulate). */
+export interface MatMulAttrs {
+  m: number;
+  k: number;
+  n: number;
+  /** a is stored [k, m] and used transposed. */
+  transA: boolean;
+  /** b is stored [n, k] and used transposed (Linear's weight [out, in]). */
+  transB: boolean;
+  /** add the product to what out already holds (gradient accumulation). */
+  accumulate: boolean;
+}
+
+/** A 2-D convolution or pooling window over NHWC images. outH/outW are derived by the caller. */
+export interface Window2dAttrs {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  outH: number;
+  outW: number;
+}
+
+export interface Conv2dAttrs extends Window2dAttrs {
+  /** output channels */
+  o: number;
+}
+
+/** Images [n, h, w, c]; global average pooling reduces h and w. */
+export interface ImageAttrs {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+}
+
+/** Batch norm over x viewed as [rows, c] (rows = n*h*w for NHWC images, n for [n, c]). */
+export interface BatchNormAttrs {
+  rows: number;
+  c: number;
+  eps: number;
+}
+
+export type Activation = 'relu' | 'elu' | 'sigmoid';
+
+export interface AdamAttrs {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW (decoupled decay, param *= 1 - lr*wd) instead of L2 added to the gradient. */
+  decoupled: boolean;
+  /** 1-based step count, for bias correction. */
+  step: number;
+}
+
+export interface SgdAttrs {
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+
+export interface Backend {
+  readonly name: 'native' | 'reference';
+
+  // ***** threads and machine *****
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  /** The instruction set the kernels dispatch to, e.g. "avx512_core" (reference: "typescript"). */
+  cpuIsa(): string;
+
+  // ***** dense *****
+  matmul(a: F32, b: F32, bias: F32 | null, out: F32, attrs: MatMulAttrs): void;
+  /** out[cols] = sum over rows of x[rows, cols] (bias gradients). */
+  sumRows(x: F32, out: F32, rows: number, cols: number): void;
+
+  // ***** convolution *****
+  /** y[n, outH, outW, o] = conv(x[n, h, w, c], weight[o, c, kh, kw]) + bias[o] */
+  conv2dForward(x: F32, weight: F32, bias: F32 | null, y: F32, attrs: Conv2dAttrs): void;
+  conv2dBackwardData(dy: F32, weight: F32, dx: F32, attrs: Conv2dAttrs): void;
+  /** dWeight[o, c, kh, kw] and dBias[o] (when not null) from x and dy; overwrites. */
+  conv2dBackwardWeights(x: F32, dy: F32, dWeight: F32, dBias: F32 | null, attrs: Conv2dAttrs): void;
+
+  // ***** pooling *****
+  /** Bytes of the opaque buffer maxPool2dForward fills for its backward pass. */
+  maxPool2dWorkspaceBytes(attrs: Window2dAttrs): number;
+  maxPool2dForward(x: F32, y: F32, workspace: Uint8Array, attrs: Window2dAttrs): void;
+  maxPool2dBackward(dy: F32, workspace: Uint8Array, dx: F32, attrs: Window2dAttrs): void;
+  /** y[n, c] = mean over h, w of x[n, h, w, c] */
+  globalAvgPoolForward(x: F32, y: F32, attrs: ImageAttrs): void;
+  globalAvgPoolBackward(dy: F32, dx: F32, attrs: ImageAttrs): void;
+
+  // ***** normalisation *****
+  /** Uses batch statistics; writes the biased mean and variance it used into mean and variance. */
+  batchNormForwardTraining(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, variance: F32, attrs: BatchNormAttrs): void;
+  batchNormForwardInference(x: F32, gamma: F32, beta: F32, mean: F32, variance: F32, y: F32, attrs: BatchNormAttrs): void;
+  /** mean and variance are the ones the training forward pass wrote. */
+  batchNormBackward(
+    x: F32, dy: F32, gamma: F32, mean: F32, variance: F32,
+    dx: F32, dGamma: F32, dBeta: F32, attrs: BatchNormAttrs,
+  ): void;
+
+  // ***** elementwise *****
+  activationForward(kind: Activation, x: F32, y: F32, alpha: number): void;
+  /** Backward from the forward output y (all three activations allow it), not the input. */
+  activationBackward(kind: Activation, y: F32, dy: F32, dx: F32, alpha: number): void;
+  /** out = a + b (out may alias a or b). */
+  add(a: F32, b: F32, out: F32): void;
+  /** y = alpha * x + beta * y */
+  axpby(alpha: number, x: F32, beta: number, y: F32): void;
+
+  // ***** losses: return the mean loss; write its gradient when grad is not null *****
+  /** mean over rows of -log softmax(logits)[label]; grad = (softmax - onehot) / rows. */
+  softmaxCrossEntropy(logits: F32, labels: Int32Array, grad: F32 | null, rows: number, cols: number): number;
+  /** mean over all elements of (pred - target)^2; grad = 2 (pred - target) / numel. */
+  meanSquaredError(pred: F32, target: F32, grad: F32 | null): number;
+  /** out[r] = index of the largest x[r, :] (the first one on ties). */
+  argmaxRows(x: F32, out: Int32Array, rows: number, cols: number): void;
+
+  // ***** optimizers: fused in-place updates *****
+  adamStep(param: F32, grad: F32, m: F32, v: F32, attrs: AdamAttrs): void;
+  /** momentumBuffer is ignored (and may be empty) when momentum is 0. */
+  sgdStep(param: F32, grad: F32, momentumBuffer: F32, attrs: SgdAttrs): void;
+}
