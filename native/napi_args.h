@@ -102,6 +102,19 @@ inline bool AttrBool(const Napi::Object& attrs, const char* kernel, const char* 
   return v.As<Napi::Boolean>().Value();
 }
 
+// A shape attribute: an integer >= `min` (1 for sizes, 0 for paddings).
+inline int64_t AttrDim(const Napi::Object& attrs, const char* kernel, const char* key, int64_t min = 1) {
+  Napi::Value v = attrs.Get(key);
+  if (!v.IsNumber()) Fail(attrs.Env(), kernel, std::string("expected an integer attribute ") + key);
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= static_cast<double>(min)) || d != static_cast<double>(static_cast<int64_t>(d)) || d > 9.0e15) {
+    Fail(attrs.Env(), kernel,
+         std::string("expected an integer >= ") + std::to_string(min) + " for attribute " + key + ", got " +
+             v.ToString().Utf8Value());
+  }
+  return static_cast<int64_t>(d);
+}
+
 // A buffer must hold at least `needed` elements.
 inline void RequireLength(const Napi::Env& env, const char* kernel, const char* name, size_t have, size_t needed) {
   if (have < needed) {

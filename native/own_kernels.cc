@@ -1,10 +1,376 @@
+// Kernels oneDNN does not provide, with the semantics of the reference backend
+// (src/backend/reference/*.ts): bias-gradient row sums, vector updates, the two losses, row argmax
+// and the fused Adam / SGD steps.
+//
+// Each is exported under its Backend method name and takes that method's positional arguments.
+// The loops are written for the auto-vectoriser (contiguous, restrict where buffers cannot alias,
+// `#pragma omp simd` where it needs permission to reorder: that needs -fopenmp-simd or -fopenmp,
+// without which the pragma is ignored and only the double-precision reductions stay scalar).
+// They run on the calling thread: they are memory-bound, and the trainer already runs one layer
+// group per worker thread, so a thread team here would only oversubscribe the cores.
+//
+// NaN policy, as in the reference: a NaN in an input reaches the matching output.
 #include "own_kernels.h"
 
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "napi_args.h"
+
 namespace al {
+namespace {
+
+// ***** argument helpers beyond napi_args.h *****
+
+// A shape integer: a non-negative whole number (the TS side checks shapes first; this guards C++).
+size_t ArgDim(const Napi::CallbackInfo& info, size_t index, const char* kernel, const char* name) {
+  const double v = ArgNumber(info, index, kernel, name);
+  if (!(v >= 0) || v != std::floor(v) || v > 9007199254740991.0) {
+    Fail(info.Env(), kernel, std::string(name) + " must be a non-negative integer");
+  }
+  return static_cast<size_t>(v);
+}
+
+size_t Product(const Napi::Env& env, const char* kernel, size_t rows, size_t cols) {
+  size_t n = 0;
+  if (__builtin_mul_overflow(rows, cols, &n)) Fail(env, kernel, "rows * cols overflows");
+  return n;
+}
+
+// Shapeless elementwise kernels take their size from the first buffer; the others must match it
+// exactly (same message as the reference backend's requireSameLength).
+void RequireSame(const Napi::Env& env, const char* kernel, const char* name, size_t have, const char* what,
+                 size_t expected) {
+  if (have != expected) {
+    Fail(env, kernel, std::string(name) + " holds " + std::to_string(have) + " elements, " + what + " holds " +
+                          std::to_string(expected));
+  }
+}
+
+// ***** dense *****
+
+// out[j] = sum_i x[i, j], x [rows, cols]. Streams x row by row into double accumulators, so the
+// inner loop is contiguous and the sum over a large batch (rows = n*h*w for conv biases) keeps
+// float64 accuracy.
+void SumRowsKernel(const float* __restrict x, float* __restrict out, size_t rows, size_t cols) {
+  std::vector<double> acc(cols, 0.0);
+  double* __restrict a = acc.data();
+  for (size_t i = 0; i < rows; ++i) {
+    const float* __restrict row = x + i * cols;
+#pragma omp simd
+    for (size_t j = 0; j < cols; ++j) a[j] += static_cast<double>(row[j]);
+  }
+#pragma omp simd
+  for (size_t j = 0; j < cols; ++j) out[j] = static_cast<float>(a[j]);
+}
+
+Napi::Value SumRows(const Napi::CallbackInfo& info) {
+  const char* k = "sumRows";
+  F32View x = ArgF32(info, 0, k, "x");
+  F32View out = ArgF32(info, 1, k, "out");
+  const size_t rows = ArgDim(info, 2, k, "rows");
+  const size_t cols = ArgDim(info, 3, k, "cols");
+  RequireLength(info.Env(), k, "x", x.length, Product(info.Env(), k, rows, cols));
+  RequireLength(info.Env(), k, "out", out.length, cols);
+  SumRowsKernel(x.data, out.data, rows, cols);
+  return info.Env().Undefined();
+}
+
+// ***** vector updates *****
+// out may alias a or b (and axpby's x may be y): every iteration reads and writes only index i,
+// so no restrict, and `omp simd` is still valid because exact aliasing carries no dependency
+// from one iteration to the next.
+
+void AddKernel(const float* a, const float* b, float* out, size_t n) {
+#pragma omp simd
+  for (size_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+}
+
+Napi::Value Add(const Napi::CallbackInfo& info) {
+  const char* k = "add";
+  F32View a = ArgF32(info, 0, k, "a");
+  F32View b = ArgF32(info, 1, k, "b");
+  F32View out = ArgF32(info, 2, k, "out");
+  RequireSame(info.Env(), k, "b", b.length, "a", a.length);
+  RequireSame(info.Env(), k, "out", out.length, "a", a.length);
+  AddKernel(a.data, b.data, out.data, a.length);
+  return info.Env().Undefined();
+}
+
+// y = alpha x + beta y; as in BLAS, beta = 0 overwrites y without reading it (a stale NaN in a
+// reused buffer must not survive being zeroed).
+void AxpbyKernel(float alpha, const float* x, float beta, float* y, size_t n) {
+  if (beta == 0.0f) {
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) y[i] = alpha * x[i];
+  } else {
+#pragma omp simd
+    for (size_t i = 0; i < n; ++i) y[i] = alpha * x[i] + beta * y[i];
+  }
+}
+
+Napi::Value Axpby(const Napi::CallbackInfo& info) {
+  const char* k = "axpby";
+  const double alpha = ArgNumber(info, 0, k, "alpha");
+  F32View x = ArgF32(info, 1, k, "x");
+  const double beta = ArgNumber(info, 2, k, "beta");
+  F32View y = ArgF32(info, 3, k, "y");
+  RequireSame(info.Env(), k, "y", y.length, "x", x.length);
+  AxpbyKernel(static_cast<float>(alpha), x.data, static_cast<float>(beta), y.data, x.length);
+  return info.Env().Undefined();
+}
+
+// ***** losses *****
+
+// Per row of logits [rows, cols] with label t:
+//   e_j = exp(x_j - max),  s = sum_j e_j,  loss_r = max + log(s) - x_t,  grad_j = (e_j / s - [j == t]) / rows
+// Returns (1/rows) sum_r loss_r, accumulated in double. std::fmax would drop a NaN, so the max is
+// taken by hand to keep it: a NaN logit makes its row's loss and gradient NaN.
+// grad may be logits itself: each row reads x_t before any write, and the rest is same-index.
+double SoftmaxCrossEntropyKernel(const float* x, const int32_t* __restrict labels, float* grad, size_t rows,
+                                 size_t cols) {
+  const float invRows = 1.0f / static_cast<float>(rows);
+  double total = 0.0;
+  for (size_t r = 0; r < rows; ++r) {
+    const float* row = x + r * cols;
+    const size_t t = static_cast<size_t>(labels[r]);
+    float max = -INFINITY;
+    for (size_t j = 0; j < cols; ++j) {
+      const float v = row[j];
+      if (v != v) {
+        max = v;
+        break;
+      }
+      if (v > max) max = v;
+    }
+    const double xt = row[t];
+    double s = 0.0;
+    if (grad != nullptr) {
+      float* g = grad + r * cols;
+      for (size_t j = 0; j < cols; ++j) {
+        const float e = std::exp(row[j] - max);
+        g[j] = e;
+        s += e;
+      }
+      const float scale = static_cast<float>(1.0 / s) * invRows;
+#pragma omp simd
+      for (size_t j = 0; j < cols; ++j) g[j] = g[j] * scale;
+      g[t] -= invRows;
+    } else {
+      for (size_t j = 0; j < cols; ++j) s += std::exp(row[j] - max);
+    }
+    total += static_cast<double>(max) + std::log(s) - xt;
+  }
+  return total / static_cast<double>(rows);
+}
+
+Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
+  const char* k = "softmaxCrossEntropy";
+  F32View logits = ArgF32(info, 0, k, "logits");
+  size_t labelsLength = 0;
+  const int32_t* labels = ArgI32(info, 1, k, "labels", &labelsLength);
+  F32View grad = ArgF32(info, 2, k, "grad", /*nullable=*/true);
+  const size_t rows = ArgDim(info, 3, k, "rows");
+  const size_t cols = ArgDim(info, 4, k, "cols");
+  const size_t numel = Product(info.Env(), k, rows, cols);
+  RequireLength(info.Env(), k, "logits", logits.length, numel);
+  RequireLength(info.Env(), k, "labels", labelsLength, rows);
+  if (grad.data != nullptr) RequireLength(info.Env(), k, "grad", grad.length, numel);
+  // All labels are checked before any output is written.
+  for (size_t r = 0; r < rows; ++r) {
+    const int64_t t = labels[r];
+    if (t < 0 || static_cast<uint64_t>(t) >= cols) {
+      throw Napi::RangeError::New(info.Env(), std::string(k) + ": row " + std::to_string(r) + " has label " +
+                                                  std::to_string(t) + ", outside [0, " + std::to_string(cols) + ")");
+    }
+  }
+  if (rows == 0) return Napi::Number::New(info.Env(), NAN);  // mean of nothing, as 0/0 in the reference
+  return Napi::Number::New(info.Env(), SoftmaxCrossEntropyKernel(logits.data, labels, grad.data, rows, cols));
+}
+
+// (1/N) sum (p - t)^2 in double; grad = 2 (p - t) / N.
+double MeanSquaredErrorKernel(const float* __restrict p, const float* __restrict t, float* __restrict grad, size_t n) {
+  double total = 0.0;
+  if (grad != nullptr) {
+    const float scale = static_cast<float>(2.0 / static_cast<double>(n));
+#pragma omp simd reduction(+ : total)
+    for (size_t i = 0; i < n; ++i) {
+      const float d = p[i] - t[i];
+      grad[i] = scale * d;
+      total += static_cast<double>(d) * d;
+    }
+  } else {
+#pragma omp simd reduction(+ : total)
+    for (size_t i = 0; i < n; ++i) {
+      const float d = p[i] - t[i];
+      total += static_cast<double>(d) * d;
+    }
+  }
+  return total / static_cast<double>(n);
+}
+
+Napi::Value MeanSquaredError(const Napi::CallbackInfo& info) {
+  const char* k = "meanSquaredError";
+  F32View pred = ArgF32(info, 0, k, "pred");
+  F32View target = ArgF32(info, 1, k, "target");
+  F32View grad = ArgF32(info, 2, k, "grad", /*nullable=*/true);
+  RequireSame(info.Env(), k, "target", target.length, "pred", pred.length);
+  if (grad.data != nullptr) RequireSame(info.Env(), k, "grad", grad.length, "pred", pred.length);
+  if (pred.length == 0) return Napi::Number::New(info.Env(), NAN);
+  return Napi::Number::New(info.Env(), MeanSquaredErrorKernel(pred.data, target.data, grad.data, pred.length));
+}
+
+// out[r] = first index of the largest x[r, :], or of the first NaN. Scalar on purpose: it runs on
+// [batch, classes] once per evaluation batch, and the early exit on NaN defines the answer.
+void ArgmaxRowsKernel(const float* __restrict x, int32_t* __restrict out, size_t rows, size_t cols) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float* row = x + r * cols;
+    size_t best = 0;
+    for (size_t j = 0; j < cols; ++j) {
+      const float v = row[j];
+      if (v != v) {
+        best = j;
+        break;
+      }
+      if (v > row[best]) best = j;
+    }
+    out[r] = static_cast<int32_t>(best);
+  }
+}
+
+Napi::Value ArgmaxRows(const Napi::CallbackInfo& info) {
+  const char* k = "argmaxRows";
+  F32View x = ArgF32(info, 0, k, "x");
+  size_t outLength = 0;
+  int32_t* out = ArgI32(info, 1, k, "out", &outLength);
+  const size_t rows = ArgDim(info, 2, k, "rows");
+  const size_t cols = ArgDim(info, 3, k, "cols");
+  if (cols == 0 && rows > 0) Fail(info.Env(), k, "cols must be >= 1, a row with no entries has no argmax");
+  if (cols > 2147483647u) Fail(info.Env(), k, "cols must fit an int32 index");
+  RequireLength(info.Env(), k, "x", x.length, Product(info.Env(), k, rows, cols));
+  RequireLength(info.Env(), k, "out", outLength, rows);
+  ArgmaxRowsKernel(x.data, out, rows, cols);
+  return info.Env().Undefined();
+}
+
+// ***** optimizers *****
+
+// Adam / AdamW, PyTorch semantics, step t >= 1 (c1 = 1 - b1^t, c2 = 1 - b2^t):
+//   decoupled: p *= 1 - lr wd;   coupled L2 (wd > 0): g += wd p
+//   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= (lr / c1) m / (sqrt(v) / sqrt(c2) + eps)
+// The decay variant is a template parameter so the loop body has no branch.
+enum class Decay { kNone, kL2, kDecoupled };
+
+template <Decay kDecay>
+void AdamKernel(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, size_t n,
+                float lr, float b1, float b2, float eps, float wd, double c1, double c2) {
+  const float stepSize = static_cast<float>(static_cast<double>(lr) / c1);
+  const float invSqrtC2 = static_cast<float>(1.0 / std::sqrt(c2));
+  const float shrink = 1.0f - lr * wd;
+#pragma omp simd
+  for (size_t i = 0; i < n; ++i) {
+    float pi = p[i];
+    float gi = g[i];
+    if (kDecay == Decay::kDecoupled) pi *= shrink;
+    if (kDecay == Decay::kL2) gi += wd * pi;
+    const float mi = b1 * m[i] + (1.0f - b1) * gi;
+    const float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = pi - stepSize * mi / (std::sqrt(vi) * invSqrtC2 + eps);
+  }
+}
+
+Napi::Value AdamStep(const Napi::CallbackInfo& info) {
+  const char* k = "adamStep";
+  F32View param = ArgF32(info, 0, k, "param");
+  F32View grad = ArgF32(info, 1, k, "grad");
+  F32View m = ArgF32(info, 2, k, "m");
+  F32View v = ArgF32(info, 3, k, "v");
+  Napi::Object attrs = ArgObject(info, 4, k, "attrs");
+  const double lr = AttrNumber(attrs, k, "lr");
+  const double b1 = AttrNumber(attrs, k, "beta1");
+  const double b2 = AttrNumber(attrs, k, "beta2");
+  const double eps = AttrNumber(attrs, k, "eps");
+  const double wd = AttrNumber(attrs, k, "weightDecay");
+  const bool decoupled = AttrBool(attrs, k, "decoupled");
+  const double step = AttrNumber(attrs, k, "step");
+  RequireSame(info.Env(), k, "grad", grad.length, "param", param.length);
+  RequireSame(info.Env(), k, "m", m.length, "param", param.length);
+  RequireSame(info.Env(), k, "v", v.length, "param", param.length);
+  if (!(step >= 1) || step != std::floor(step)) Fail(info.Env(), k, "step must be an integer >= 1");
+  const double c1 = 1.0 - std::pow(b1, step);
+  const double c2 = 1.0 - std::pow(b2, step);
+  const auto f = [](double x) { return static_cast<float>(x); };
+  const size_t n = param.length;
+  if (decoupled) {
+    AdamKernel<Decay::kDecoupled>(param.data, grad.data, m.data, v.data, n, f(lr), f(b1), f(b2), f(eps), f(wd), c1, c2);
+  } else if (wd > 0) {
+    AdamKernel<Decay::kL2>(param.data, grad.data, m.data, v.data, n, f(lr), f(b1), f(b2), f(eps), f(wd), c1, c2);
+  } else {
+    AdamKernel<Decay::kNone>(param.data, grad.data, m.data, v.data, n, f(lr), f(b1), f(b2), f(eps), f(wd), c1, c2);
+  }
+  return info.Env().Undefined();
+}
+
+// SGD, PyTorch semantics with dampening 0:
+//   g += wd p;  if momentum != 0: buf = momentum buf + g,  g = nesterov ? g + momentum buf : buf;  p -= lr g
+enum class Momentum { kNone, kClassic, kNesterov };
+
+template <Momentum kMomentum>
+void SgdKernel(float* __restrict p, const float* __restrict g, float* __restrict buf, size_t n, float lr,
+               float momentum, float wd) {
+#pragma omp simd
+  for (size_t i = 0; i < n; ++i) {
+    float gi = g[i] + wd * p[i];
+    if (kMomentum != Momentum::kNone) {
+      const float b = momentum * buf[i] + gi;
+      buf[i] = b;
+      gi = kMomentum == Momentum::kNesterov ? gi + momentum * b : b;
+    }
+    p[i] -= lr * gi;
+  }
+}
+
+Napi::Value SgdStep(const Napi::CallbackInfo& info) {
+  const char* k = "sgdStep";
+  F32View param = ArgF32(info, 0, k, "param");
+  F32View grad = ArgF32(info, 1, k, "grad");
+  F32View buf = ArgF32(info, 2, k, "momentumBuffer");
+  Napi::Object attrs = ArgObject(info, 3, k, "attrs");
+  const float lr = static_cast<float>(AttrNumber(attrs, k, "lr"));
+  const float momentum = static_cast<float>(AttrNumber(attrs, k, "momentum"));
+  const float wd = static_cast<float>(AttrNumber(attrs, k, "weightDecay"));
+  const bool nesterov = AttrBool(attrs, k, "nesterov");
+  const size_t n = param.length;
+  RequireSame(info.Env(), k, "grad", grad.length, "param", param.length);
+  if (momentum == 0.0f) {
+    SgdKernel<Momentum::kNone>(param.data, grad.data, nullptr, n, lr, momentum, wd);
+    return info.Env().Undefined();
+  }
+  RequireSame(info.Env(), k, "momentumBuffer", buf.length, "param", param.length);
+  if (nesterov) {
+    SgdKernel<Momentum::kNesterov>(param.data, grad.data, buf.data, n, lr, momentum, wd);
+  } else {
+    SgdKernel<Momentum::kClassic>(param.data, grad.data, buf.data, n, lr, momentum, wd);
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace
 
 void InitOwnKernels(Napi::Env env, Napi::Object exports) {
-  (void)env;
-  (void)exports;
+  exports.Set("sumRows", Napi::Function::New(env, SumRows, "sumRows"));
+  exports.Set("add", Napi::Function::New(env, Add, "add"));
+  exports.Set("axpby", Napi::Function::New(env, Axpby, "axpby"));
+  exports.Set("softmaxCrossEntropy", Napi::Function::New(env, SoftmaxCrossEntropy, "softmaxCrossEntropy"));
+  exports.Set("meanSquaredError", Napi::Function::New(env, MeanSquaredError, "meanSquaredError"));
+  exports.Set("argmaxRows", Napi::Function::New(env, ArgmaxRows, "argmaxRows"));
+  exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
+  exports.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));
 }
 
 }  // namespace al

@@ -1,0 +1,33 @@
+{
+  "targets": [
+    {
+      "target_name": "al_native",
+      "sources": [
+        "native/addon.cc",
+        "native/common.cc",
+        "native/matmul.cc",
+        "native/conv.cc",
+        "native/pool.cc",
+        "native/batch_norm.cc",
+        "native/eltwise.cc",
+        "native/bench_direct.cc",
+        "native/own_kernels.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED"
+      ],
+      "cflags!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++1y", "-std=gnu++17"],
+      "cflags": ["-O3", "-march=native", "-fopenmp"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fopenmp", "-fexceptions"],
+      "ldflags": ["-fopenmp"],
+      "libraries": ["-ldnnl", "-fopenmp"]
+    }
+  ]
+}

@@ -1,0 +1,107 @@
+// The addon's entry point. Every exported function is named after the Backend method it
+// implements (src/backend/kernel_names.ts) and takes the same positional arguments.
+#include <napi.h>
+
+#include "batch_norm.h"
+#include "bench_direct.h"
+#include "common.h"
+#include "conv.h"
+#include "eltwise.h"
+#include "matmul.h"
+#include "own_kernels.h"
+#include "pool.h"
+
+namespace al {
+namespace {
+
+Napi::Value SetNumThreadsJs(const Napi::CallbackInfo& info) {
+  return Guarded(info, "setNumThreads", [&]() -> Napi::Value {
+    Napi::Value v = info[0];
+    if (!v.IsNumber()) throw Napi::Error::New(info.Env(), "setNumThreads: expected a number for n");
+    double n = v.As<Napi::Number>().DoubleValue();
+    if (!(n >= 1) || n != static_cast<double>(static_cast<int>(n))) {
+      throw Napi::Error::New(info.Env(), "setNumThreads: expected an integer >= 1 for n, got " + v.ToString().Utf8Value());
+    }
+    SetNumThreads(static_cast<int>(n));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GetNumThreadsJs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), GetNumThreads());
+}
+
+Napi::Value CpuIsaJs(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), CpuIsaName()); }
+
+// Versions and runtime, for `al info` and benchmark reports.
+Napi::Value InfoJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const dnnl_version_t* v = dnnl_version();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("onednnVersion", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+  out.Set("onednnHash", v->hash);
+  out.Set("cpuRuntime", v->cpu_runtime == DNNL_RUNTIME_OMP ? "omp"
+                        : v->cpu_runtime == DNNL_RUNTIME_TBB ? "tbb"
+                        : v->cpu_runtime == DNNL_RUNTIME_SEQ ? "sequential"
+                                                             : "other");
+  out.Set("isa", CpuIsaName());
+  out.Set("threads", GetNumThreads());
+  out.Set("cachedPrimitives", static_cast<double>(CacheSize()));
+  return out;
+}
+
+Napi::Value ClearCacheJs(const Napi::CallbackInfo& info) {
+  ClearCache();
+  return info.Env().Undefined();
+}
+
+void Export(Napi::Env env, Napi::Object exports, const char* name, Napi::Function::Callback fn) {
+  exports.Set(name, Napi::Function::New(env, fn, name));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Creating the engine here makes a broken oneDNN installation fail at require() time, with
+  // the loader's explanation, instead of inside the first training step.
+  try {
+    Engine();
+  } catch (const dnnl::error& e) {
+    throw Napi::Error::New(env, std::string("al_native: could not create the oneDNN CPU engine: ") + e.what());
+  }
+
+  Export(env, exports, "setNumThreads", SetNumThreadsJs);
+  Export(env, exports, "getNumThreads", GetNumThreadsJs);
+  Export(env, exports, "cpuIsa", CpuIsaJs);
+  Export(env, exports, "info", InfoJs);
+  Export(env, exports, "clearCache", ClearCacheJs);
+
+  Export(env, exports, "matmul", Matmul);
+
+  Export(env, exports, "conv2dForward", Conv2dForward);
+  Export(env, exports, "conv2dBackwardData", Conv2dBackwardData);
+  Export(env, exports, "conv2dBackwardWeights", Conv2dBackwardWeights);
+
+  Export(env, exports, "maxPool2dWorkspaceBytes", MaxPool2dWorkspaceBytes);
+  Export(env, exports, "maxPool2dForward", MaxPool2dForward);
+  Export(env, exports, "maxPool2dBackward", MaxPool2dBackward);
+  Export(env, exports, "globalAvgPoolForward", GlobalAvgPoolForward);
+  Export(env, exports, "globalAvgPoolBackward", GlobalAvgPoolBackward);
+
+  Export(env, exports, "batchNormForwardTraining", BatchNormForwardTraining);
+  Export(env, exports, "batchNormForwardInference", BatchNormForwardInference);
+  Export(env, exports, "batchNormBackward", BatchNormBackward);
+
+  Export(env, exports, "activationForward", ActivationForward);
+  Export(env, exports, "activationBackward", ActivationBackward);
+
+  Export(env, exports, "benchMatmulDirect", BenchMatmulDirect);
+  Export(env, exports, "benchConvDirect", BenchConvDirect);
+
+  // sumRows, add, axpby, losses, argmaxRows and the optimizer steps.
+  InitOwnKernels(env, exports);
+  return exports;
+}
+
+}  // namespace
+}  // namespace al
+
+NODE_API_MODULE(al_native, al::Init)

@@ -1,0 +1,43 @@
+// 2-D convolutions over NHWC images with OIHW weights, through oneDNN's convolution primitives.
+#ifndef AL_NATIVE_CONV_H_
+#define AL_NATIVE_CONV_H_
+
+#include <napi.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstdint>
+
+namespace al {
+
+// conv2dForward(x, weight, bias | null, y, attrs)
+Napi::Value Conv2dForward(const Napi::CallbackInfo& info);
+// conv2dBackwardData(dy, weight, dx, attrs)
+Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info);
+// conv2dBackwardWeights(x, dy, dWeight, dBias | null, attrs)
+Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& info);
+
+enum class ConvPass { kForward, kBackwardData, kBackwardWeights };
+
+struct ConvShape {
+  int64_t n, h, w, c, o, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w;
+  // oneDNN wants explicit bottom/right padding; it follows from the output size the caller
+  // derived and may be negative when the last stride step does not reach the edge.
+  int64_t pad_bottom() const { return (out_h - 1) * stride_h + kh - h - pad_h; }
+  int64_t pad_right() const { return (out_w - 1) * stride_w + kw - w - pad_w; }
+  double flops() const { return 2.0 * n * out_h * out_w * o * c * kh * kw; }
+};
+
+ConvShape ReadConvShape(const Napi::Object& attrs, const char* kernel);
+
+// Primitive descriptors for one shape. `act` is the layout of src/dst (format_tag::any lets
+// oneDNN choose); weights are always `any`.
+struct ConvPds {
+  dnnl::convolution_forward::primitive_desc fwd;
+  dnnl::convolution_backward_data::primitive_desc bwd_data;
+  dnnl::convolution_backward_weights::primitive_desc bwd_weights;
+};
+ConvPds MakeConvPds(const ConvShape& s, ConvPass pass, dnnl::memory::format_tag act, bool with_bias);
+
+}  // namespace al
+
+#endif  // AL_NATIVE_CONV_H_

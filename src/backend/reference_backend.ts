@@ -1,0 +1,58 @@
+// The reference backend: every kernel of the contract in plain TypeScript, written to be obviously
+// correct rather than fast. It is the oracle the native backend is tested against, and the backend
+// unit tests run on. Sums accumulate in JS numbers (float64) and are rounded once, when written to
+// a float32 output. Kernels live in ./reference/ by family; this file only assembles them.
+import type { Backend } from './kernel_names.js';
+import { conv2dBackwardData, conv2dBackwardWeights, conv2dForward } from './reference/conv.js';
+import { matmul, sumRows } from './reference/dense.js';
+import { activationBackward, activationForward, add, axpby } from './reference/elementwise.js';
+import { argmaxRows, meanSquaredError, softmaxCrossEntropy } from './reference/loss.js';
+import { batchNormBackward, batchNormForwardInference, batchNormForwardTraining } from './reference/norm.js';
+import { adamStep, sgdStep } from './reference/optim.js';
+import {
+  globalAvgPoolBackward, globalAvgPoolForward, maxPool2dBackward, maxPool2dForward, maxPool2dWorkspaceBytes,
+} from './reference/pool.js';
+
+// The reference runs on the calling thread only; the number is kept so that code which sets and
+// reads it back behaves the same on either backend.
+let numThreads = 1;
+
+export const referenceBackend: Backend = {
+  name: 'reference',
+
+  setNumThreads(n: number): void {
+    if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`setNumThreads: expected an integer >= 1, got ${n}`);
+    numThreads = n;
+  },
+  getNumThreads: () => numThreads,
+  cpuIsa: () => 'typescript',
+
+  matmul,
+  sumRows,
+
+  conv2dForward,
+  conv2dBackwardData,
+  conv2dBackwardWeights,
+
+  maxPool2dWorkspaceBytes,
+  maxPool2dForward,
+  maxPool2dBackward,
+  globalAvgPoolForward,
+  globalAvgPoolBackward,
+
+  batchNormForwardTraining,
+  batchNormForwardInference,
+  batchNormBackward,
+
+  activationForward,
+  activationBackward,
+  add,
+  axpby,
+
+  softmaxCrossEntropy,
+  meanSquaredError,
+  argmaxRows,
+
+  adamStep,
+  sgdStep,
+};

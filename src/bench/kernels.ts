@@ -1,0 +1,89 @@
+// GFLOP/s of matmul and convolution called through our binding (JS-allocated buffers, one call
+// per iteration, as training uses them) against oneDNN called directly in a C++ loop on buffers
+// in its preferred layouts: the ratio is what the binding costs.
+import type { Backend, Conv2dAttrs, MatMulAttrs } from '../backend/kernel_names.js';
+import { secondsPerCall, type TimingOptions } from './timing.js';
+
+export interface DirectBench {
+  benchMatmulDirect(attrs: MatMulAttrs, iterations: number, threads: number): number;
+  benchConvDirect(pass: ConvPass, attrs: Conv2dAttrs, iterations: number, threads: number): number;
+}
+
+export type ConvPass = 'forward' | 'backwardData' | 'backwardWeights';
+
+export interface KernelWorkload {
+  name: string;
+  flops: number;
+  /** one call through the binding, on buffers allocated once */
+  prepare(backend: Backend): () => void;
+  /** seconds per call of oneDNN directly */
+  direct(bench: DirectBench, iterations: number, threads: number): number;
+}
+
+function random(n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.sin(i * 12.9898) * 0.5;
+  return a;
+}
+
+function matmulWorkload(name: string, attrs: MatMulAttrs): KernelWorkload {
+  const { m, k, n } = attrs;
+  return {
+    name,
+    flops: 2 * m * k * n,
+    prepare: (b) => {
+      const a = random(m * k), w = random(k * n), out = new Float32Array(m * n);
+      return () => b.matmul(a, w, null, out, attrs);
+    },
+    direct: (bench, iterations, threads) => bench.benchMatmulDirect(attrs, iterations, threads),
+  };
+}
+
+const CONV: Conv2dAttrs = { n: 128, h: 32, w: 32, c: 32, o: 32, kh: 3, kw: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, outH: 32, outW: 32 };
+
+function convWorkload(name: string, pass: ConvPass, attrs: Conv2dAttrs): KernelWorkload {
+  const { n, h, w, c, o, kh, kw, outH, outW } = attrs;
+  return {
+    name,
+    flops: 2 * n * outH * outW * o * c * kh * kw,
+    prepare: (b) => {
+      const x = random(n * h * w * c), wt = random(o * c * kh * kw), y = random(n * outH * outW * o);
+      if (pass === 'forward') return () => b.conv2dForward(x, wt, null, y, attrs);
+      if (pass === 'backwardData') return () => b.conv2dBackwardData(y, wt, x, attrs);
+      return () => b.conv2dBackwardWeights(x, y, wt, null, attrs);
+    },
+    direct: (bench, iterations, threads) => bench.benchConvDirect(pass, attrs, iterations, threads),
+  };
+}
+
+const mm = (m: number, k: number, n: number, transA = false, transB = false): MatMulAttrs => ({ m, k, n, transA, transB, accumulate: false });
+
+/** Names match bench/torch_bench.py's workloads where PyTorch runs the same thing. */
+export const KERNEL_WORKLOADS: KernelWorkload[] = [
+  matmulWorkload('matmul-2048', mm(2048, 2048, 2048)),
+  matmulWorkload('matmul-128x784x1024', mm(128, 784, 1024)),
+  matmulWorkload('matmul-128x1024x5120', mm(128, 1024, 5120)),
+  // Linear 1024 -> 5120 at batch 128, backward: dX = dY W and dW = dY^T X.
+  matmulWorkload('matmul-dx-128x5120x1024', mm(128, 5120, 1024)),
+  matmulWorkload('matmul-dw-5120x128x1024', mm(5120, 128, 1024, true, false)),
+  convWorkload('conv-fwd', 'forward', CONV),
+  convWorkload('conv-bwd-data', 'backwardData', CONV),
+  convWorkload('conv-bwd-weights', 'backwardWeights', CONV),
+];
+
+export interface KernelResult {
+  workload: string;
+  threads: number;
+  gflops: number;
+  directGflops: number;
+}
+
+export function runKernel(w: KernelWorkload, backend: Backend, direct: DirectBench, threads: number, timing: TimingOptions): KernelResult {
+  backend.setNumThreads(threads);
+  const call = w.prepare(backend);
+  const seconds = secondsPerCall(call, timing);
+  // Enough direct iterations for about as long as the binding was timed.
+  const iterations = Math.max(timing.minRounds, Math.ceil(timing.minSeconds / seconds));
+  const directSeconds = w.direct(direct, iterations, threads);
+  return { workload: w.name, threads, gflops: w.flops / seconds / 1e9, directGflops: w.flops / directSeconds / 1e9 };
+}

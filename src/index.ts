@@ -1,0 +1,17 @@
+// The library's public entry point.
+export type { Backend } from './backend/kernel_names.js';
+export { setBackend, backend } from './backend/backend.js';
+export { referenceBackend } from './backend/reference_backend.js';
+export * from './tensor/index.js';
+export * from './nn/index.js';
+export * from './optim/index.js';
+export * from './models/index.js';
+export * from './data/index.js';
+export { trainBp, bpStep } from './train/bp_trainer.js';
+export type { EpochMetrics, BpTrainOptions } from './train/bp_trainer.js';
+export { evaluateAccuracy, predict, accuracy } from './train/evaluate.js';
+
+/** The oneDNN backend; loading it builds nothing and throws with the fix if the addon is missing. */
+export async function loadNativeBackend(): Promise<import('./backend/kernel_names.js').Backend> {
+  return (await import('./backend/native_backend.js')).nativeBackend;
+}

@@ -1,0 +1,29 @@
+// CIFAR ResNets (He et al. 2016, https://arxiv.org/abs/1512.03385): a 3×3 stem with 16 channels,
+// three stages of n basic blocks with 16, 32 and 64 channels (stride 2 entering stages 2 and 3),
+// global average pooling and a linear classifier. Depth 6n + 2: ResNet-20 has n = 3, ResNet-32 n = 5.
+// Top-level children: stem, stage1, stage2, stage3, head, so that AL can cut at stage borders.
+import { Activation, BasicBlock, BatchNorm, Conv2d, GlobalAvgPool, Linear, Sequential } from '../nn/index.js';
+import { ModelError, type ModelSpec } from './common.js';
+
+export function buildResnet(spec: ModelSpec, depth: number): Sequential {
+  if ((depth - 2) % 6 !== 0 || depth < 8) throw new ModelError(`resnet: expected depth 6n + 2 (20, 32, ...), got ${depth}`);
+  const blocks = (depth - 2) / 6;
+  const act = spec.activation ?? 'relu';
+  const stem = new Sequential(
+    new Conv2d(spec.inputShape[2], 16, 3, spec.rng, { padding: 1, bias: false }),
+    new BatchNorm(16),
+    new Activation(act),
+  );
+  const stages: Sequential[] = [];
+  let channels = 16;
+  for (const [i, width] of [16, 32, 64].entries()) {
+    const stage: BasicBlock[] = [];
+    for (let b = 0; b < blocks; b++) {
+      stage.push(new BasicBlock(channels, width, b === 0 && i > 0 ? 2 : 1, spec.rng, act));
+      channels = width;
+    }
+    stages.push(new Sequential(...stage));
+  }
+  const head = new Sequential(new GlobalAvgPool(), new Linear(64, spec.classes, spec.rng));
+  return new Sequential(stem, ...stages, head);
+}

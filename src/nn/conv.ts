@@ -1,0 +1,56 @@
+import { conv2d } from '../tensor/ops/conv.js';
+import type { Rng } from '../tensor/rng.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { constant, heNormal } from './init.js';
+import { Layer } from './layer.js';
+
+export interface Conv2dOptions {
+  stride?: number;
+  padding?: number;
+  bias?: boolean;
+}
+
+/**
+ * 2-D convolution over channels-last images.
+ * Shape: x [n, h, w, inChannels] -> [n, outH, outW, outChannels], outH = floor((h + 2p - k) / s) + 1.
+ * Weight [outChannels, inChannels, k, k] He-normal (fan-in = inChannels k k), bias 0.
+ * Example: new Conv2d(3, 32, 3, rng, { padding: 1 })
+ */
+export class Conv2d extends Layer {
+  weight: Tensor;
+  bias: Tensor | null;
+  readonly stride: number;
+  readonly padding: number;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, rng: Rng, options: Conv2dOptions = {}) {
+    super();
+    for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels], ['kernelSize', kernelSize]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`Conv2d: expected ${name} >= 1, got ${v}`);
+    }
+    this.stride = options.stride ?? 1;
+    this.padding = options.padding ?? 0;
+    if (!Number.isInteger(this.stride) || this.stride < 1) throw new RangeError(`Conv2d: expected stride >= 1, got ${this.stride}`);
+    if (!Number.isInteger(this.padding) || this.padding < 0) throw new RangeError(`Conv2d: expected padding >= 0, got ${this.padding}`);
+    this.weight = constant([outChannels, inChannels, kernelSize, kernelSize], 0);
+    this.bias = options.bias === false ? null : constant([outChannels], 0);
+    this.resetParameters(rng);
+  }
+
+  resetParameters(rng: Rng): void {
+    const k = this.kernelSize;
+    this.weight.data.set(heNormal(this.weight.shape, this.inChannels * k * k, rng).data);
+    this.bias?.data.fill(0);
+  }
+
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
+  }
+
+  override ownParameters(): [string, Tensor][] {
+    return this.bias ? [['weight', this.weight], ['bias', this.bias]] : [['weight', this.weight]];
+  }
+
+  override describe(): string {
+    return `${this.inChannels}, ${this.outChannels}, kernelSize=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}, bias=${this.bias !== null}`;
+  }
+}

@@ -1,0 +1,28 @@
+// Weight initialisers. All draw from an explicit Rng so that a seed fixes every weight.
+// Initialisation runs once per model, so plain loops are fine here.
+import type { Rng } from '../tensor/rng.js';
+import { Tensor, type Shape } from '../tensor/tensor.js';
+
+/** He et al. 2015 (https://arxiv.org/abs/1502.01852): N(0, 2 / fanIn), suited to ReLU/ELU. */
+export function heNormal(shape: Shape, fanIn: number, rng: Rng): Tensor {
+  const t = Tensor.zeros(shape, true);
+  const std = Math.sqrt(2 / fanIn);
+  for (let i = 0; i < t.size; i++) t.data[i] = rng.normal() * std;
+  return t;
+}
+
+/** Glorot & Bengio 2010: U(-a, a) with a = sqrt(6 / (fanIn + fanOut)), suited to sigmoid. */
+export function glorotUniform(shape: Shape, fanIn: number, fanOut: number, rng: Rng): Tensor {
+  const t = Tensor.zeros(shape, true);
+  const a = Math.sqrt(6 / (fanIn + fanOut));
+  for (let i = 0; i < t.size; i++) t.data[i] = (2 * rng.next() - 1) * a;
+  return t;
+}
+
+export function constant(shape: Shape, value: number): Tensor {
+  const t = Tensor.zeros(shape, true);
+  t.data.fill(value);
+  return t;
+}
+
+export type Initializer = 'he' | 'glorot';

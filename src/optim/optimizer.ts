@@ -1,0 +1,56 @@
+// The optimizer base: zeroGrad, step, and one per-parameter update that subclasses provide.
+// Updates are fused native kernels (one pass over param, grad and state), so TypeScript never
+// loops over weights.
+import type { Tensor } from '../tensor/tensor.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function requireInRange(owner: string, name: string, value: number, min: number, max: number, minInclusive = true): void {
+  const ok = Number.isFinite(value) && (minInclusive ? value >= min : value > min) && value <= max;
+  if (!ok) throw new ConfigError(`${owner}: expected ${minInclusive ? `${min} <=` : `${min} <`} ${name} <= ${max}, got ${value}`);
+}
+
+/** Named per-parameter state buffers (e.g. Adam's m and v), for checkpoints. */
+export type OptimizerState = { step: number; lr: number; buffers: Record<string, Float32Array[]> };
+
+export abstract class Optimizer {
+  /** Number of step() calls so far. */
+  stepCount = 0;
+
+  constructor(readonly params: Tensor[], public lr: number) {
+    requireInRange(this.constructor.name, 'lr', lr, 0, Infinity);
+  }
+
+  /** Drops every gradient (the next backward pass allocates fresh ones). */
+  zeroGrad(): void {
+    for (const p of this.params) p.grad = null;
+  }
+
+  step(): void {
+    this.stepCount++;
+    this.params.forEach((p, i) => {
+      if (p.grad !== null) this.update(p, p.grad, i);
+    });
+  }
+
+  protected abstract update(param: Tensor, grad: Float32Array, index: number): void;
+
+  abstract state(): OptimizerState;
+  abstract loadState(state: OptimizerState): void;
+}
+
+/** Lazily allocated per-parameter buffers of the parameter's size. */
+export function stateBuffers(params: Tensor[]): Float32Array[] {
+  return params.map((p) => new Float32Array(p.size));
+}
+
+export function copyBuffers(owner: string, into: Float32Array[], from: Float32Array[] | undefined): void {
+  if (!from || from.length !== into.length) throw new ConfigError(`${owner}: optimizer state has ${from?.length ?? 0} buffers, expected ${into.length}`);
+  into.forEach((b, i) => {
+    const src = from[i]!;
+    if (src.length !== b.length) throw new ConfigError(`${owner}: optimizer state buffer ${i} has ${src.length} elements, expected ${b.length}`);
+    b.set(src);
+  });
+}

@@ -1,0 +1,13 @@
+export { Tensor, fromOp, noGrad, sizeOf } from './tensor.js';
+export type { Shape, BackwardFn } from './tensor.js';
+export { ShapeError, shapeString } from './errors.js';
+export { Rng } from './rng.js';
+export { linear } from './ops/dense.js';
+export { conv2d, windowOutput } from './ops/conv.js';
+export type { ConvOptions } from './ops/conv.js';
+export { maxPool2d, globalAvgPool } from './ops/pool.js';
+export { activation, relu, elu, sigmoid } from './ops/activation.js';
+export { add, flatten } from './ops/elementwise.js';
+export { batchNorm } from './ops/norm.js';
+export type { BatchNormState } from './ops/norm.js';
+export { softmaxCrossEntropy, meanSquaredError } from './ops/loss.js';

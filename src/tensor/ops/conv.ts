@@ -1,0 +1,57 @@
+// 2-D convolution over NHWC images with OIHW weights.
+import { backend } from '../../backend/backend.js';
+import type { Conv2dAttrs } from '../../backend/kernel_names.js';
+import { ShapeError, shapeString } from '../errors.js';
+import { Tensor, fromOp } from '../tensor.js';
+import { addInto } from './grad_util.js';
+
+export interface ConvOptions {
+  stride: number;
+  padding: number;
+}
+
+/** Output size of a window of size k with the given stride and symmetric padding. */
+export function windowOutput(size: number, k: number, stride: number, padding: number): number {
+  return Math.floor((size + 2 * padding - k) / stride) + 1;
+}
+
+/**
+ * x: [n, h, w, c], weight: [o, c, kh, kw], bias: [o] or null -> [n, outH, outW, o]
+ * with outH = floor((h + 2 pad - kh) / stride) + 1.
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: ConvOptions): Tensor {
+  if (x.shape.length !== 4 || weight.shape.length !== 4 || x.shape[3] !== weight.shape[1]) {
+    throw new ShapeError(`conv2d: expected x [n, h, w, ${weight.shape[1]}] (NHWC) for weight ${shapeString(weight.shape)}, got x ${shapeString(x.shape)}`);
+  }
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const [o, , kh, kw] = weight.shape as [number, number, number, number];
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== o)) {
+    throw new ShapeError(`conv2d: expected bias [${o}], got ${shapeString(bias.shape)}`);
+  }
+  const { stride, padding } = options;
+  const outH = windowOutput(h, kh, stride, padding);
+  const outW = windowOutput(w, kw, stride, padding);
+  if (outH < 1 || outW < 1) {
+    throw new ShapeError(`conv2d: kernel ${kh}x${kw} with padding ${padding} does not fit input ${shapeString(x.shape)}`);
+  }
+  const attrs: Conv2dAttrs = { n, h, w, c, o, kh, kw, strideH: stride, strideW: stride, padH: padding, padW: padding, outH, outW };
+  const b = backend();
+  const y = Tensor.zeros([n, outH, outW, o]);
+  b.conv2dForward(x.data, weight.data, bias?.data ?? null, y.data, attrs);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return fromOp('conv2d', y, inputs, (dy) => {
+    let dx: Float32Array | null = null;
+    if (x.requiresGrad) {
+      dx = new Float32Array(x.size);
+      b.conv2dBackwardData(dy, weight.data, dx, attrs);
+    }
+    if (weight.requiresGrad || bias?.requiresGrad) {
+      const dw = new Float32Array(weight.size);
+      const db = bias ? new Float32Array(o) : null;
+      b.conv2dBackwardWeights(x.data, dy, dw, db, attrs);
+      if (weight.requiresGrad) addInto(weight, dw);
+      if (bias?.requiresGrad && db) addInto(bias, db);
+    }
+    return [dx, null, null];
+  });
+}

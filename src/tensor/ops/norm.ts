@@ -1,0 +1,50 @@
+// Batch normalisation over the last axis: x is viewed as [rows, c] (rows = n for [n, c],
+// n*h*w for NHWC images), which is why one op serves BatchNorm1d and BatchNorm2d.
+//   training: y = gamma (x - mean_B) / sqrt(var_B + eps) + beta, with batch statistics, and
+//             running = (1 - momentum) running + momentum stat (variance unbiased, as PyTorch);
+//   eval:     the running statistics instead (no gradient through them).
+import { backend } from '../../backend/backend.js';
+import type { BatchNormAttrs } from '../../backend/kernel_names.js';
+import { ShapeError, shapeString } from '../errors.js';
+import { Tensor, fromOp } from '../tensor.js';
+import { addInto } from './grad_util.js';
+
+export interface BatchNormState {
+  runningMean: Float32Array;
+  runningVar: Float32Array;
+  momentum: number;
+  eps: number;
+}
+
+export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNormState, training: boolean): Tensor {
+  const c = x.shape[x.shape.length - 1] ?? 0;
+  if (x.shape.length < 2 || gamma.size !== c || beta.size !== c) {
+    throw new ShapeError(`batchNorm: expected x [..., ${gamma.size}] with channels last, got ${shapeString(x.shape)}`);
+  }
+  const rows = x.size / c;
+  const attrs: BatchNormAttrs = { rows, c, eps: state.eps };
+  const b = backend();
+  const y = Tensor.zeros(x.shape);
+  if (!training) {
+    b.batchNormForwardInference(x.data, gamma.data, beta.data, state.runningMean, state.runningVar, y.data, attrs);
+    return fromOp('batchNorm', y, [x, gamma, beta], () => {
+      throw new Error('batchNorm: backward through eval mode is not supported (call model.train() before training)');
+    });
+  }
+  if (rows < 2) throw new ShapeError(`batchNorm: training needs more than one value per channel, got x ${shapeString(x.shape)}`);
+  const mean = new Float32Array(c);
+  const variance = new Float32Array(c);
+  b.batchNormForwardTraining(x.data, gamma.data, beta.data, y.data, mean, variance, attrs);
+  const m = state.momentum;
+  b.axpby(m, mean, 1 - m, state.runningMean);
+  b.axpby((m * rows) / (rows - 1), variance, 1 - m, state.runningVar);
+  return fromOp('batchNorm', y, [x, gamma, beta], (dy) => {
+    const dx = new Float32Array(x.size);
+    const dGamma = new Float32Array(c);
+    const dBeta = new Float32Array(c);
+    b.batchNormBackward(x.data, dy, gamma.data, mean, variance, dx, dGamma, dBeta, attrs);
+    if (gamma.requiresGrad) addInto(gamma, dGamma);
+    if (beta.requiresGrad) addInto(beta, dBeta);
+    return [x.requiresGrad ? dx : null, null, null];
+  });
+}

@@ -1,0 +1,43 @@
+// Pooling over NHWC images.
+import { backend } from '../../backend/backend.js';
+import type { ImageAttrs, Window2dAttrs } from '../../backend/kernel_names.js';
+import { ShapeError, shapeString } from '../errors.js';
+import { Tensor, fromOp } from '../tensor.js';
+import { windowOutput } from './conv.js';
+
+function imageShape(op: string, x: Tensor): [number, number, number, number] {
+  if (x.shape.length !== 4) throw new ShapeError(`${op}: expected x [n, h, w, c] (NHWC), got ${shapeString(x.shape)}`);
+  return x.shape as [number, number, number, number];
+}
+
+/** Max over size x size windows: [n, h, w, c] -> [n, outH, outW, c]. */
+export function maxPool2d(x: Tensor, size: number, stride = size, padding = 0): Tensor {
+  const [n, h, w, c] = imageShape('maxPool2d', x);
+  const outH = windowOutput(h, size, stride, padding);
+  const outW = windowOutput(w, size, stride, padding);
+  if (outH < 1 || outW < 1) throw new ShapeError(`maxPool2d: window ${size}x${size} does not fit input ${shapeString(x.shape)}`);
+  const attrs: Window2dAttrs = { n, h, w, c, kh: size, kw: size, strideH: stride, strideW: stride, padH: padding, padW: padding, outH, outW };
+  const b = backend();
+  const y = Tensor.zeros([n, outH, outW, c]);
+  const workspace = new Uint8Array(b.maxPool2dWorkspaceBytes(attrs));
+  b.maxPool2dForward(x.data, y.data, workspace, attrs);
+  return fromOp('maxPool2d', y, [x], (dy) => {
+    const dx = new Float32Array(x.size);
+    b.maxPool2dBackward(dy, workspace, dx, attrs);
+    return [dx];
+  });
+}
+
+/** Mean over h and w: [n, h, w, c] -> [n, c]. */
+export function globalAvgPool(x: Tensor): Tensor {
+  const [n, h, w, c] = imageShape('globalAvgPool', x);
+  const attrs: ImageAttrs = { n, h, w, c };
+  const b = backend();
+  const y = Tensor.zeros([n, c]);
+  b.globalAvgPoolForward(x.data, y.data, attrs);
+  return fromOp('globalAvgPool', y, [x], (dy) => {
+    const dx = new Float32Array(x.size);
+    b.globalAvgPoolBackward(dy, dx, attrs);
+    return [dx];
+  });
+}

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { choice, int, num, parseFlags } from '../../../src/cli/args.js';
+import { UsageError } from '../../../src/cli/errors.js';
+import { parseTrainConfig } from '../../../src/cli/commands/train.js';
+
+test('unknown flags and bad values name the flag', () => {
+  assert.throws(() => parseFlags(['--epoch', '3'], { epochs: { type: 'string' } }), (e: unknown) => e instanceof UsageError && /'--epoch'/.test(e.message));
+  const { values } = parseFlags(['--epochs', 'x', '--lr=-1', '--model', 'lenet'], { epochs: { type: 'string' }, lr: { type: 'string' }, model: { type: 'string' } });
+  assert.throws(() => int(values, 'epochs', 1), /--epochs: expected an integer from 1, got 'x'/);
+  assert.throws(() => num(values, 'lr', 1), /--lr: expected a number > 0, got '-1'/);
+  assert.throws(() => choice(values, 'model', ['mlp', 'cnn'], 'mlp'), /--model: expected one of mlp, cnn, got 'lenet'/);
+});
+
+test('train defaults and refusals', () => {
+  const config = parseTrainConfig(['--model', 'cnn', '--epochs', '2']);
+  assert.ok(config !== 'help');
+  assert.equal(config.model, 'cnn');
+  assert.equal(config.batch, 128);
+  assert.equal(config.optimizer, 'adam');
+  assert.equal(parseTrainConfig(['--help']), 'help');
+  assert.throws(() => parseTrainConfig(['--method', 'al']), /--method al: not available in this version yet/);
+  assert.throws(() => parseTrainConfig(['--dataset', 'svhn']), /--dataset: expected one of mnist, fashion-mnist, cifar10, cifar100, got 'svhn'/);
+});
