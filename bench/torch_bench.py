@@ -13,7 +13,6 @@ Everything else (progress, warnings) goes to stderr so stdout stays parseable.
 
 import argparse
 import json
-import math
 import os
 import re
 import statistics
@@ -63,19 +62,27 @@ def measure(step, timing):
     is spent; the clock is read per iteration, which costs ~100 ns against
     millisecond-scale iterations."""
     t0 = time.perf_counter()
-    n = 0
-    while True:
+    if timing.quick:
+        step()
+        first = time.perf_counter() - t0
+        # In quick mode a call slower than the whole budget (reference-BLAS
+        # matmul or MLP step: seconds each) is its own measurement; its
+        # one-off setup costs (allocation, primitive creation) are a few ms,
+        # i.e. < 1 %, and this halves the quick run.
+        if first >= timing.total_s:
+            return [first]
+    n = 1 if timing.quick else 0
+    elapsed = time.perf_counter() - t0
+    while n < timing.warmup_min_iters or elapsed < timing.warmup_s:
         step()
         n += 1
         elapsed = time.perf_counter() - t0
-        if n >= timing.warmup_min_iters and elapsed >= timing.warmup_s:
-            break
         # A kernel slower than the whole budget per call (e.g. a reference-BLAS
         # 2048^3 matmul at ~6 s) is warm after one call; more would only burn
         # minutes.
         if elapsed >= timing.total_s:
             break
-    est = elapsed / n
+    est = max(elapsed / n, 1e-9)
     # Fewer segments when one iteration alone would overrun a segment, so slow
     # kernels are measured once instead of three times.
     segments = max(1, min(timing.segments, int(timing.total_s / est)))

@@ -104,4 +104,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 }  // namespace al
 
-NODE_API_MODULE(al_native, al::Init)
+namespace {
+Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return al::Init(env, exports); }
+}  // namespace
+
+NODE_API_MODULE(al_native, InitAddon)

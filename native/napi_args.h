@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 
 namespace al {
 
@@ -27,25 +28,42 @@ struct BytesView {
   throw Napi::Error::New(env, std::string(kernel) + ": " + what);
 }
 
+// One napi_get_typedarray_info call answers "is it a typed array, of which type, where, how
+// long": the Napi::TypedArray wrappers make three calls for the same, which shows up in the
+// per-call cost of tiny kernels.
+inline bool TypedArrayArg(const Napi::CallbackInfo& info, size_t index, napi_typedarray_type want, void** data,
+                          size_t* length) {
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(info.Env(), info[index], &type, length, data, &buffer, &offset) != napi_ok) {
+    return false;
+  }
+  return type == want;
+}
+
 // A Float32Array argument; `nullable` accepts null/undefined as an empty view.
 inline F32View ArgF32(const Napi::CallbackInfo& info, size_t index, const char* kernel, const char* name,
                       bool nullable = false) {
+  F32View view;
+  void* data = nullptr;
+  if (TypedArrayArg(info, index, napi_float32_array, &data, &view.length)) {
+    view.data = static_cast<float*>(data);
+    return view;
+  }
   Napi::Value v = info[index];
   if (nullable && (v.IsNull() || v.IsUndefined())) return {};
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    Fail(info.Env(), kernel, std::string("expected a Float32Array for ") + name);
-  }
-  Napi::Float32Array a = v.As<Napi::Float32Array>();
-  return {a.Data(), a.ElementLength()};
+  Fail(info.Env(), kernel, std::string("expected a Float32Array for ") + name);
 }
 
 inline BytesView ArgBytes(const Napi::CallbackInfo& info, size_t index, const char* kernel, const char* name) {
-  Napi::Value v = info[index];
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+  BytesView view;
+  void* data = nullptr;
+  if (!TypedArrayArg(info, index, napi_uint8_array, &data, &view.length)) {
     Fail(info.Env(), kernel, std::string("expected a Uint8Array for ") + name);
   }
-  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
-  return {a.Data(), a.ElementLength()};
+  view.data = static_cast<uint8_t*>(data);
+  return view;
 }
 
 inline int32_t* ArgI32(const Napi::CallbackInfo& info, size_t index, const char* kernel, const char* name,
@@ -83,34 +101,85 @@ inline Napi::Object ArgObject(const Napi::CallbackInfo& info, size_t index, cons
   return v.As<Napi::Object>();
 }
 
+// Attribute names as JS strings made once per thread. napi_get_named_property would create
+// and internalize the name from UTF-8 on every call, which was most of the binding's per-call
+// cost for tiny kernels. Node-API 8 cannot reference a string directly, so the names live in a
+// referenced array. A thread runs one Node environment at a time (the main thread or one
+// worker), so everything is dropped when a different environment shows up.
+inline napi_value AttrKey(napi_env env, const char* key) {
+  struct Keys {
+    napi_env env = nullptr;
+    napi_ref holder = nullptr;
+    std::unordered_map<const char*, uint32_t> index;  // keyed by the literal's address
+  };
+  thread_local Keys keys;
+  if (keys.env != env) {
+    keys.env = env;
+    keys.holder = nullptr;
+    keys.index.clear();
+  }
+  napi_value holder = nullptr;
+  if (keys.holder == nullptr) {
+    NAPI_THROW_IF_FAILED(env, napi_create_array(env, &holder), nullptr);
+    NAPI_THROW_IF_FAILED(env, napi_create_reference(env, holder, 1, &keys.holder), nullptr);
+  } else {
+    NAPI_THROW_IF_FAILED(env, napi_get_reference_value(env, keys.holder, &holder), nullptr);
+  }
+  napi_value value = nullptr;
+  auto it = keys.index.find(key);
+  if (it != keys.index.end()) {
+    NAPI_THROW_IF_FAILED(env, napi_get_element(env, holder, it->second, &value), nullptr);
+    return value;
+  }
+  const uint32_t slot = static_cast<uint32_t>(keys.index.size());
+  NAPI_THROW_IF_FAILED(env, napi_create_string_utf8(env, key, NAPI_AUTO_LENGTH, &value), nullptr);
+  NAPI_THROW_IF_FAILED(env, napi_set_element(env, holder, slot, value), nullptr);
+  keys.index.emplace(key, slot);
+  return value;
+}
+
+inline napi_value AttrValue(const Napi::Object& attrs, const char* key) {
+  napi_value value;
+  NAPI_THROW_IF_FAILED(attrs.Env(), napi_get_property(attrs.Env(), attrs, AttrKey(attrs.Env(), key), &value), nullptr);
+  return value;
+}
+
 // Attribute fields of an attrs object.
 inline int64_t AttrInt(const Napi::Object& attrs, const char* kernel, const char* key) {
-  Napi::Value v = attrs.Get(key);
-  if (!v.IsNumber()) Fail(attrs.Env(), kernel, std::string("expected an integer attribute ") + key);
-  return v.As<Napi::Number>().Int64Value();
+  int64_t out;
+  if (napi_get_value_int64(attrs.Env(), AttrValue(attrs, key), &out) != napi_ok) {
+    Fail(attrs.Env(), kernel, std::string("expected an integer attribute ") + key);
+  }
+  return out;
 }
 
 inline double AttrNumber(const Napi::Object& attrs, const char* kernel, const char* key) {
-  Napi::Value v = attrs.Get(key);
-  if (!v.IsNumber()) Fail(attrs.Env(), kernel, std::string("expected a number attribute ") + key);
-  return v.As<Napi::Number>().DoubleValue();
+  double out;
+  if (napi_get_value_double(attrs.Env(), AttrValue(attrs, key), &out) != napi_ok) {
+    Fail(attrs.Env(), kernel, std::string("expected a number attribute ") + key);
+  }
+  return out;
 }
 
 inline bool AttrBool(const Napi::Object& attrs, const char* kernel, const char* key) {
-  Napi::Value v = attrs.Get(key);
-  if (!v.IsBoolean()) Fail(attrs.Env(), kernel, std::string("expected a boolean attribute ") + key);
-  return v.As<Napi::Boolean>().Value();
+  bool out;
+  if (napi_get_value_bool(attrs.Env(), AttrValue(attrs, key), &out) != napi_ok) {
+    Fail(attrs.Env(), kernel, std::string("expected a boolean attribute ") + key);
+  }
+  return out;
 }
 
 // A shape attribute: an integer >= `min` (1 for sizes, 0 for paddings).
 inline int64_t AttrDim(const Napi::Object& attrs, const char* kernel, const char* key, int64_t min = 1) {
-  Napi::Value v = attrs.Get(key);
-  if (!v.IsNumber()) Fail(attrs.Env(), kernel, std::string("expected an integer attribute ") + key);
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= static_cast<double>(min)) || d != static_cast<double>(static_cast<int64_t>(d)) || d > 9.0e15) {
+  napi_value v = AttrValue(attrs, key);
+  double d;
+  if (napi_get_value_double(attrs.Env(), v, &d) != napi_ok) {
+    Fail(attrs.Env(), kernel, std::string("expected an integer attribute ") + key);
+  }
+  if (!(d >= static_cast<double>(min)) || d > 9.0e15 || d != static_cast<double>(static_cast<int64_t>(d))) {
     Fail(attrs.Env(), kernel,
          std::string("expected an integer >= ") + std::to_string(min) + " for attribute " + key + ", got " +
-             v.ToString().Utf8Value());
+             Napi::Value(attrs.Env(), v).ToString().Utf8Value());
   }
   return static_cast<int64_t>(d);
 }

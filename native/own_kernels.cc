@@ -4,8 +4,10 @@
 //
 // Each is exported under its Backend method name and takes that method's positional arguments.
 // The loops are written for the auto-vectoriser (contiguous, restrict where buffers cannot alias,
-// `#pragma omp simd` where it needs permission to reorder: that needs -fopenmp-simd or -fopenmp,
-// without which the pragma is ignored and only the double-precision reductions stay scalar).
+// `#pragma omp simd` where it needs permission to reorder). Build flags they want: -fopenmp-simd
+// (or -fopenmp) for the pragmas, else the double-precision loss sums stay scalar and g++ warns
+// -Wunknown-pragmas; -fno-math-errno, else sqrt's errno path keeps the Adam loop scalar. Results
+// are correct either way.
 // They run on the calling thread: they are memory-bound, and the trainer already runs one layer
 // group per worker thread, so a thread team here would only oversubscribe the cores.
 //
@@ -261,23 +263,28 @@ Napi::Value ArgmaxRows(const Napi::CallbackInfo& info) {
 // Adam / AdamW, PyTorch semantics, step t >= 1 (c1 = 1 - b1^t, c2 = 1 - b2^t):
 //   decoupled: p *= 1 - lr wd;   coupled L2 (wd > 0): g += wd p
 //   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= (lr / c1) m / (sqrt(v) / sqrt(c2) + eps)
-// The decay variant is a template parameter so the loop body has no branch.
+// The decay variant is a template parameter so the loop body has no branch. Scalar coefficients
+// (1 - b, lr / c1, ...) are formed in double and rounded once, as PyTorch does: 1 - float(0.999)
+// would be 1.3e-5 off 0.001.
 enum class Decay { kNone, kL2, kDecoupled };
+
+struct AdamCoefficients {
+  float b1, oneMinusB1, b2, oneMinusB2, stepSize, invSqrtC2, eps, wd, shrink;
+};
 
 template <Decay kDecay>
 void AdamKernel(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, size_t n,
-                float lr, float b1, float b2, float eps, float wd, double c1, double c2) {
-  const float stepSize = static_cast<float>(static_cast<double>(lr) / c1);
-  const float invSqrtC2 = static_cast<float>(1.0 / std::sqrt(c2));
-  const float shrink = 1.0f - lr * wd;
+                const AdamCoefficients& c) {
+  const float b1 = c.b1, oneMinusB1 = c.oneMinusB1, b2 = c.b2, oneMinusB2 = c.oneMinusB2;
+  const float stepSize = c.stepSize, invSqrtC2 = c.invSqrtC2, eps = c.eps, wd = c.wd, shrink = c.shrink;
 #pragma omp simd
   for (size_t i = 0; i < n; ++i) {
     float pi = p[i];
     float gi = g[i];
     if (kDecay == Decay::kDecoupled) pi *= shrink;
     if (kDecay == Decay::kL2) gi += wd * pi;
-    const float mi = b1 * m[i] + (1.0f - b1) * gi;
-    const float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+    const float mi = b1 * m[i] + oneMinusB1 * gi;
+    const float vi = b2 * v[i] + oneMinusB2 * gi * gi;
     m[i] = mi;
     v[i] = vi;
     p[i] = pi - stepSize * mi / (std::sqrt(vi) * invSqrtC2 + eps);
@@ -305,13 +312,15 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   const double c1 = 1.0 - std::pow(b1, step);
   const double c2 = 1.0 - std::pow(b2, step);
   const auto f = [](double x) { return static_cast<float>(x); };
+  const AdamCoefficients coef{f(b1), f(1.0 - b1), f(b2), f(1.0 - b2), f(lr / c1), f(1.0 / std::sqrt(c2)),
+                              f(eps), f(wd), f(1.0 - lr * wd)};
   const size_t n = param.length;
   if (decoupled) {
-    AdamKernel<Decay::kDecoupled>(param.data, grad.data, m.data, v.data, n, f(lr), f(b1), f(b2), f(eps), f(wd), c1, c2);
+    AdamKernel<Decay::kDecoupled>(param.data, grad.data, m.data, v.data, n, coef);
   } else if (wd > 0) {
-    AdamKernel<Decay::kL2>(param.data, grad.data, m.data, v.data, n, f(lr), f(b1), f(b2), f(eps), f(wd), c1, c2);
+    AdamKernel<Decay::kL2>(param.data, grad.data, m.data, v.data, n, coef);
   } else {
-    AdamKernel<Decay::kNone>(param.data, grad.data, m.data, v.data, n, f(lr), f(b1), f(b2), f(eps), f(wd), c1, c2);
+    AdamKernel<Decay::kNone>(param.data, grad.data, m.data, v.data, n, coef);
   }
   return info.Env().Undefined();
 }

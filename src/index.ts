@@ -7,8 +7,10 @@ export * from './nn/index.js';
 export * from './optim/index.js';
 export * from './models/index.js';
 export * from './data/index.js';
-export { trainBp, bpStep } from './train/bp_trainer.js';
-export type { EpochMetrics, BpTrainOptions } from './train/bp_trainer.js';
+export { BpLearner, bpStep } from './train/bp_trainer.js';
+export { runEpochs } from './train/loop.js';
+export type { Learner, EpochMetrics, StepResult } from './train/loop.js';
+export * from './al/index.js';
 export { evaluateAccuracy, predict, accuracy } from './train/evaluate.js';
 
 /** The oneDNN backend; loading it builds nothing and throws with the fix if the addon is missing. */

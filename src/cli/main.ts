@@ -8,11 +8,15 @@ import { TrainingError } from '../train/errors.js';
 import { UsageError } from './errors.js';
 import { trainCommand } from './commands/train.js';
 import { benchCommand } from './commands/bench.js';
+import { evalCommand } from './commands/eval.js';
+import { CheckpointError } from '../train/checkpoint.js';
+import { ALConfigError } from '../al/associated_net.js';
 
 const usage = `Usage: al <command> [options]
 
 Commands:
-  train      train a network (al train --help)
+  train      train a network with BP or AL (al train --help)
+  eval       test accuracy of a run's checkpoint, from any AL exit layer
   bench      throughput of the compute core and of BP training, with PyTorch beside it when present
   help       this text
 
@@ -21,6 +25,7 @@ Run 'al <command> --help' for the options of a command.
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   train: trainCommand,
+  eval: evalCommand,
   bench: benchCommand,
 };
 
@@ -45,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
 function report(command: string, error: unknown): number {
   const e = error instanceof Error ? error : new Error(String(error));
   const badInput = e instanceof UsageError || e instanceof DataError || e instanceof ConfigError ||
-    e instanceof ModelError || e instanceof ShapeError;
+    e instanceof ModelError || e instanceof ShapeError || e instanceof CheckpointError || e instanceof ALConfigError;
   process.stderr.write(`al ${command}: ${e.message}\n`);
   if (e instanceof UsageError) process.stderr.write(`Run 'al ${command} --help' for usage.\n`);
   if (!badInput && !(e instanceof TrainingError) && process.env['AL_DEBUG']) process.stderr.write(`${e.stack}\n`);

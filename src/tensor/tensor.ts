@@ -29,6 +29,16 @@ export function sizeOf(shape: Shape): number {
   return n;
 }
 
+/**
+ * A Float32Array whose contents are unspecified, for kernel outputs that are written in full.
+ * Zero-filling an 8 MB activation costs about 0.7 ms here, an uninitialised one 0.03 ms, and a
+ * ResNet step allocates about a hundred of them. Not pooled, so its buffer can be transferred.
+ */
+export function emptyFloat32(n: number): Float32Array {
+  const bytes = Buffer.allocUnsafeSlow(n * 4);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, n);
+}
+
 export class Tensor {
   readonly data: Float32Array;
   readonly shape: Shape;
@@ -50,6 +60,11 @@ export class Tensor {
 
   static zeros(shape: Shape, requiresGrad = false): Tensor {
     return new Tensor(new Float32Array(sizeOf(shape)), shape, requiresGrad);
+  }
+
+  /** Uninitialised contents: only for outputs a kernel overwrites entirely. */
+  static empty(shape: Shape): Tensor {
+    return new Tensor(emptyFloat32(sizeOf(shape)), shape);
   }
 
   static from(values: ArrayLike<number>, shape: Shape, requiresGrad = false): Tensor {

@@ -159,8 +159,9 @@ test('sgdStep matches the reference over 3 steps (plain, momentum, Nesterov)', (
         N.sgdStep(pN, g, bN, attrs);
         R.sgdStep(pR, g, bR, attrs);
       }
-      assertNear(pN, pR, 1e-7, 1e-6, `sgd n=${n} momentum=${momentum} nesterov=${nesterov} param`);
-      assertNear(bN, bR, 1e-7, 1e-6, `sgd n=${n} momentum=${momentum} nesterov=${nesterov} buffer`);
+      // Float32 rounding of O(1) intermediates: absolute, since the buffer may cancel to near 0.
+      assertNear(pN, pR, 1e-6, 1e-6, `sgd n=${n} momentum=${momentum} nesterov=${nesterov} param`);
+      assertNear(bN, bR, 1e-6, 1e-6, `sgd n=${n} momentum=${momentum} nesterov=${nesterov} buffer`);
     }
   }
 });

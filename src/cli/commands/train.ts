@@ -1,16 +1,14 @@
-// `al train`: see shared/cli-contract.md. This version trains with --method bp; the AL and
-// pipelined methods arrive with their own issues and are refused with a clear message until then.
+// `al train`: see shared/cli-contract.md. This version trains with --method bp and --method al
+// (sequential); the pipelined methods arrive with their own issue and are refused until then.
 import { availableParallelism } from 'node:os';
+import { defaultALLayers, maxALLayers } from '../../al/decompositions.js';
 import { loadMnist, type Dataset } from '../../data/index.js';
-import { MODEL_NAMES, buildModel, type ModelName } from '../../models/index.js';
-import { countParameters } from '../../nn/layer.js';
-import { Adam } from '../../optim/adam.js';
-import type { Optimizer } from '../../optim/optimizer.js';
-import { paperSchedule, scheduledLr } from '../../optim/schedule.js';
-import { SGD } from '../../optim/sgd.js';
+import { MODEL_NAMES } from '../../models/index.js';
 import { Rng } from '../../tensor/rng.js';
-import { trainBp, type EpochMetrics } from '../../train/bp_trainer.js';
-import { RunDir, defaultRunPath } from '../../train/run_dir.js';
+import { writeSafetensors } from '../../train/checkpoint.js';
+import { runEpochs, type EpochMetrics } from '../../train/loop.js';
+import { RunDir, defaultRunPath, writeFileAtomic } from '../../train/run_dir.js';
+import { buildTrainable, type ModelConfig, type Trainable } from '../learners.js';
 import { choice, int, num, optionalInt, parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { ProgressBar, formatDuration } from '../progress.js';
@@ -26,13 +24,17 @@ Trains a network and writes a run directory (config.json, metrics.jsonl).
   --model NAME         mlp (default), cnn, vgg, resnet20, resnet32
   --dataset NAME       mnist (default); fashion-mnist, cifar10, cifar100 come with the datasets issue
   --data-dir DIR       read the dataset's files from DIR instead of the bundled copy
-  --method NAME        bp (default); al, gpipe, naive-pipeline come with their issues
+  --method NAME        bp (default) or al (sequential Associated Learning); gpipe and
+                       naive-pipeline come with the pipeline issue
   --epochs N           passes over the training set (default 10)
   --batch B            mini-batch size (default 128)
   --lr X               initial learning rate (default 1e-3 for adam, 0.05 for sgd)
   --optimizer NAME     adam (default) or sgd (momentum 0.9)
   --weight-decay X     L2 weight decay (default 0)
   --schedule NAME      paper (x0.1 at 40/60/80 %, x0.5 at 90 % of the epochs; default) or constant
+  --al-layers K        AL: number of AL layers to cut the backbone into (default: the authors' cut)
+  --t-width N          AL: width of every t_i (default: the authors' for the backbone)
+  --target-lr X        AL: learning rate of g and h (default 2 x --lr)
   --seed S             seed for weights and data order (default 1)
   --threads T          compute threads (default: all ${availableParallelism()} cores)
   --limit N            use only the first N training samples
@@ -47,22 +49,17 @@ const flags: FlagSpec = {
   'micro-batches': { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
   lr: { type: 'string' }, optimizer: { type: 'string' }, 'weight-decay': { type: 'string' },
   schedule: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
-  limit: { type: 'string' }, 'al-layers': { type: 'string' }, out: { type: 'string' },
+  limit: { type: 'string' }, 'al-layers': { type: 'string' }, 't-width': { type: 'string' },
+  'target-lr': { type: 'string' }, out: { type: 'string' },
   resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 
-export interface TrainConfig {
-  model: ModelName;
+export interface TrainConfig extends ModelConfig {
   dataset: (typeof DATASETS)[number];
   dataDir: string | undefined;
-  method: (typeof METHODS)[number];
   epochs: number;
   batch: number;
-  optimizer: 'adam' | 'sgd';
-  lr: number;
-  weightDecay: number;
-  schedule: 'paper' | 'constant';
   seed: number;
   threads: number;
   limit: number | undefined;
@@ -70,18 +67,30 @@ export interface TrainConfig {
   json: boolean;
 }
 
+/** Default learning rates: Adam 1e-3 for BP; AL_DEFAULT_LR for AL (see the README's AL section). */
+export const AL_DEFAULT_LR = 1e-3;
+
 export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   const { values } = parseFlags(argv, flags);
   if (values['help']) return 'help';
   const method = choice(values, 'method', METHODS, 'bp');
-  if (method !== 'bp') throw new UsageError(`--method ${method}: not available in this version yet (only bp); see the project's issues`);
-  for (const flag of ['pipeline', 'workers', 'micro-batches', 'al-layers', 'resume', 'trace']) {
+  if (method === 'gpipe' || method === 'naive-pipeline') throw new UsageError(`--method ${method}: not available in this version yet (bp and al are)`);
+  for (const flag of ['pipeline', 'workers', 'micro-batches', 'resume', 'trace']) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag}: not available in this version yet`);
+  }
+  if (method !== 'al') {
+    for (const flag of ['al-layers', 't-width', 'target-lr']) if (values[flag] !== undefined) throw new UsageError(`--${flag}: only applies to --method al`);
   }
   const dataset = choice(values, 'dataset', DATASETS, 'mnist');
   if (dataset !== 'mnist') throw new UsageError(`--dataset ${dataset}: not available in this version yet (only mnist)`);
   const model = choice(values, 'model', MODEL_NAMES, 'mlp');
   const optimizer = choice(values, 'optimizer', ['adam', 'sgd'] as const, 'adam');
+  if (method === 'al' && optimizer !== 'adam') throw new UsageError('--optimizer: AL layers train with Adam, as the authors did');
+  const alLayers = optionalInt(values, 'al-layers');
+  if (alLayers !== undefined && (alLayers > maxALLayers(model))) {
+    throw new UsageError(`--al-layers: expected 1 to ${maxALLayers(model)} for ${model}, got ${alLayers}`);
+  }
+  const lr = num(values, 'lr', method === 'al' ? AL_DEFAULT_LR : optimizer === 'adam' ? 1e-3 : 0.05);
   return {
     model,
     dataset,
@@ -90,9 +99,12 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     epochs: int(values, 'epochs', 10),
     batch: int(values, 'batch', 128),
     optimizer,
-    lr: num(values, 'lr', optimizer === 'adam' ? 1e-3 : 0.05),
+    lr,
+    targetLr: method === 'al' ? num(values, 'target-lr', 2 * lr) : undefined,
     weightDecay: num(values, 'weight-decay', 0, 0, true),
     schedule: choice(values, 'schedule', ['paper', 'constant'] as const, 'paper'),
+    alLayers: method === 'al' ? alLayers ?? defaultALLayers(model) : undefined,
+    tWidth: optionalInt(values, 't-width'),
     seed: int(values, 'seed', 1, 0),
     threads: int(values, 'threads', availableParallelism(), 1, 256),
     limit: optionalInt(values, 'limit'),
@@ -101,8 +113,18 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   };
 }
 
-function loadData(config: TrainConfig): Dataset {
+export function loadData(config: { dataDir: string | undefined; limit?: number | undefined }): Dataset {
   return loadMnist({ dataDir: config.dataDir, limit: config.limit });
+}
+
+/** Parameters and batch-norm buffers of the model, after each epoch, atomically. */
+function saveCheckpoint(run: RunDir, model: Trainable, epoch: number): void {
+  writeSafetensors(run.file('checkpoint.safetensors'), model.tensors().map(([name, data, shape]) => ({ name, data, shape: [...shape] })), { epoch: String(epoch) });
+  writeFileAtomic(run.file('checkpoint.json'), JSON.stringify({ epoch, format: 'safetensors', tensors: 'checkpoint.safetensors' }, null, 2) + '\n');
+}
+
+function layerLine(layers: EpochMetrics['layers']): string {
+  return layers ? '  ' + layers.map((l, i) => `L${i + 1} ${l.associatedLoss.toExponential(2)}/${l.autoencoderLoss.toExponential(2)}`).join(' ') : '';
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -114,17 +136,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const backend = await useNativeBackend(config.threads);
   const data = loadData(config);
   const rng = new Rng(config.seed);
-  const model = buildModel(config.model, { inputShape: data.train.shape, classes: data.train.classes, rng });
-  const params = model.parameters();
-  const optimizer: Optimizer = config.optimizer === 'adam'
-    ? new Adam(params, { lr: config.lr, weightDecay: config.weightDecay })
-    : new SGD(params, { lr: config.lr, momentum: 0.9, weightDecay: config.weightDecay });
+  const model = buildTrainable(config, data.train.shape, data.train.classes, rng);
   const run = new RunDir(config.out);
-  run.writeConfig({ ...config, parameters: countParameters(model), machine: machineInfo(backend) });
+  run.writeConfig({ ...config, parameters: model.parameters, machine: machineInfo(backend) });
   const log = (line: string): void => {
     if (!config.json) process.stdout.write(line + '\n');
   };
-  log(`${config.model} on ${config.dataset} (${data.train.n} training samples), method ${config.method}: ${countParameters(model).toLocaleString('en-US')} parameters, ${backend.getNumThreads()} threads, ${backend.cpuIsa()}`);
+  log(`${config.model} on ${config.dataset} (${data.train.n} training samples), method ${config.method}: ${model.summary.join('; ')}; ${backend.getNumThreads()} threads, ${backend.cpuIsa()}`);
   log(`run directory: ${run.path}`);
 
   let stopRequested = false;
@@ -136,21 +154,21 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const begin = performance.now();
   let history: EpochMetrics[];
   try {
-    history = trainBp(model, optimizer, data, {
+    history = runEpochs(model.learner, data, {
       epochs: config.epochs,
       batchSize: config.batch,
       rng,
-      lrAt: (epoch) => (config.schedule === 'paper' ? scheduledLr(config.lr, epoch, config.epochs, paperSchedule) : config.lr),
       onBatch: (p) => {
         const rate = p.samples / Math.max(p.seconds, 1e-9);
         const eta = (p.batches - p.batch) * (p.seconds / p.batch);
         bar.update(`epoch ${p.epoch + 1}/${config.epochs}`, p.batch, p.batches,
-          `loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(2)}% ${Math.round(rate)} samples/s`, eta);
+          `loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(2)}% ${Math.round(rate)} samples/s${layerLine(p.layers)}`, eta);
       },
       onEpoch: (m) => {
         bar.clear();
         run.appendMetrics({ ...m, method: config.method });
-        log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}  train ${(100 * m.trainAccuracy).toFixed(2)}%  test ${(100 * m.testAccuracy).toFixed(2)}%  ${Math.round(m.samplesPerSec)} samples/s  ${formatDuration(m.seconds)}`);
+        saveCheckpoint(run, model, m.epoch);
+        log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}  train ${(100 * m.trainAccuracy).toFixed(2)}%  test ${(100 * m.testAccuracy).toFixed(2)}%  ${Math.round(m.samplesPerSec)} samples/s  ${formatDuration(m.seconds)}${layerLine(m.layers)}`);
       },
       shouldStop: () => stopRequested,
     });

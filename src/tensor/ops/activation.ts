@@ -1,14 +1,14 @@
 // Pointwise activations. Backward is computed from the output y, so the input need not be kept.
 import { backend } from '../../backend/backend.js';
 import type { Activation } from '../../backend/kernel_names.js';
-import { Tensor, fromOp } from '../tensor.js';
+import { Tensor, emptyFloat32, fromOp } from '../tensor.js';
 
 export function activation(kind: Activation, x: Tensor, alpha = kind === 'elu' ? 1 : 0): Tensor {
   const b = backend();
-  const y = Tensor.zeros(x.shape);
+  const y = Tensor.empty(x.shape);
   b.activationForward(kind, x.data, y.data, alpha);
   return fromOp(kind, y, [x], (dy) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyFloat32(x.size);
     b.activationBackward(kind, y.data, dy, dx, alpha);
     return [dx];
   });

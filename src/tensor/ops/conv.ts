@@ -2,7 +2,7 @@
 import { backend } from '../../backend/backend.js';
 import type { Conv2dAttrs } from '../../backend/kernel_names.js';
 import { ShapeError, shapeString } from '../errors.js';
-import { Tensor, fromOp } from '../tensor.js';
+import { Tensor, emptyFloat32, fromOp } from '../tensor.js';
 import { addInto } from './grad_util.js';
 
 export interface ConvOptions {
@@ -36,17 +36,17 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
   }
   const attrs: Conv2dAttrs = { n, h, w, c, o, kh, kw, strideH: stride, strideW: stride, padH: padding, padW: padding, outH, outW };
   const b = backend();
-  const y = Tensor.zeros([n, outH, outW, o]);
+  const y = Tensor.empty([n, outH, outW, o]);
   b.conv2dForward(x.data, weight.data, bias?.data ?? null, y.data, attrs);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return fromOp('conv2d', y, inputs, (dy) => {
     let dx: Float32Array | null = null;
     if (x.requiresGrad) {
-      dx = new Float32Array(x.size);
+      dx = emptyFloat32(x.size);
       b.conv2dBackwardData(dy, weight.data, dx, attrs);
     }
     if (weight.requiresGrad || bias?.requiresGrad) {
-      const dw = new Float32Array(weight.size);
+      const dw = emptyFloat32(weight.size);
       const db = bias ? new Float32Array(o) : null;
       b.conv2dBackwardWeights(x.data, dy, dw, db, attrs);
       if (weight.requiresGrad) addInto(weight, dw);

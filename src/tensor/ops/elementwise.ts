@@ -8,7 +8,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
     throw new ShapeError(`add: expected equal shapes, got ${shapeString(a.shape)} and ${shapeString(b.shape)}`);
   }
-  const y = Tensor.zeros(a.shape);
+  const y = Tensor.empty(a.shape);
   backend().add(a.data, b.data, y.data);
   return fromOp('add', y, [a, b], (dy) => [dy, dy]);
 }

@@ -6,7 +6,7 @@
 import { backend } from '../../backend/backend.js';
 import type { BatchNormAttrs } from '../../backend/kernel_names.js';
 import { ShapeError, shapeString } from '../errors.js';
-import { Tensor, fromOp } from '../tensor.js';
+import { Tensor, emptyFloat32, fromOp } from '../tensor.js';
 import { addInto } from './grad_util.js';
 
 export interface BatchNormState {
@@ -24,7 +24,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNo
   const rows = x.size / c;
   const attrs: BatchNormAttrs = { rows, c, eps: state.eps };
   const b = backend();
-  const y = Tensor.zeros(x.shape);
+  const y = Tensor.empty(x.shape);
   if (!training) {
     b.batchNormForwardInference(x.data, gamma.data, beta.data, state.runningMean, state.runningVar, y.data, attrs);
     return fromOp('batchNorm', y, [x, gamma, beta], () => {
@@ -39,7 +39,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNo
   b.axpby(m, mean, 1 - m, state.runningMean);
   b.axpby((m * rows) / (rows - 1), variance, 1 - m, state.runningVar);
   return fromOp('batchNorm', y, [x, gamma, beta], (dy) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyFloat32(x.size);
     const dGamma = new Float32Array(c);
     const dBeta = new Float32Array(c);
     b.batchNormBackward(x.data, dy, gamma.data, mean, variance, dx, dGamma, dBeta, attrs);

@@ -2,7 +2,7 @@
 import { backend } from '../../backend/backend.js';
 import type { ImageAttrs, Window2dAttrs } from '../../backend/kernel_names.js';
 import { ShapeError, shapeString } from '../errors.js';
-import { Tensor, fromOp } from '../tensor.js';
+import { Tensor, emptyFloat32, fromOp } from '../tensor.js';
 import { windowOutput } from './conv.js';
 
 function imageShape(op: string, x: Tensor): [number, number, number, number] {
@@ -18,11 +18,11 @@ export function maxPool2d(x: Tensor, size: number, stride = size, padding = 0): 
   if (outH < 1 || outW < 1) throw new ShapeError(`maxPool2d: window ${size}x${size} does not fit input ${shapeString(x.shape)}`);
   const attrs: Window2dAttrs = { n, h, w, c, kh: size, kw: size, strideH: stride, strideW: stride, padH: padding, padW: padding, outH, outW };
   const b = backend();
-  const y = Tensor.zeros([n, outH, outW, c]);
+  const y = Tensor.empty([n, outH, outW, c]);
   const workspace = new Uint8Array(b.maxPool2dWorkspaceBytes(attrs));
   b.maxPool2dForward(x.data, y.data, workspace, attrs);
   return fromOp('maxPool2d', y, [x], (dy) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyFloat32(x.size);
     b.maxPool2dBackward(dy, workspace, dx, attrs);
     return [dx];
   });
@@ -33,10 +33,10 @@ export function globalAvgPool(x: Tensor): Tensor {
   const [n, h, w, c] = imageShape('globalAvgPool', x);
   const attrs: ImageAttrs = { n, h, w, c };
   const b = backend();
-  const y = Tensor.zeros([n, c]);
+  const y = Tensor.empty([n, c]);
   b.globalAvgPoolForward(x.data, y.data, attrs);
   return fromOp('globalAvgPool', y, [x], (dy) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyFloat32(x.size);
     b.globalAvgPoolBackward(dy, dx, attrs);
     return [dx];
   });

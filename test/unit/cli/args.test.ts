@@ -19,6 +19,9 @@ test('train defaults and refusals', () => {
   assert.equal(config.batch, 128);
   assert.equal(config.optimizer, 'adam');
   assert.equal(parseTrainConfig(['--help']), 'help');
-  assert.throws(() => parseTrainConfig(['--method', 'al']), /--method al: not available in this version yet/);
+  assert.throws(() => parseTrainConfig(['--method', 'gpipe']), /--method gpipe: not available in this version yet/);
+  assert.throws(() => parseTrainConfig(['--al-layers', '3']), /--al-layers: only applies to --method al/);
+  assert.throws(() => parseTrainConfig(['--method', 'al', '--model', 'cnn', '--al-layers', '9']), /--al-layers: expected 1 to 8 for cnn, got 9/);
+  assert.throws(() => parseTrainConfig(['--method', 'al', '--al-layers', '0']), /--al-layers: expected an integer from 1/);
   assert.throws(() => parseTrainConfig(['--dataset', 'svhn']), /--dataset: expected one of mnist, fashion-mnist, cifar10, cifar100, got 'svhn'/);
 });

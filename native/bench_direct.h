@@ -1,0 +1,18 @@
+// The yardstick for the binding's overhead: oneDNN called directly from C++ on the same shapes,
+// with every layout left to oneDNN (format_tag::any) and buffers it allocates itself.
+#ifndef AL_NATIVE_BENCH_DIRECT_H_
+#define AL_NATIVE_BENCH_DIRECT_H_
+
+#include <napi.h>
+
+namespace al {
+
+// benchMatmulDirect(attrs, iterations, threads) -> seconds per iteration
+Napi::Value BenchMatmulDirect(const Napi::CallbackInfo& info);
+// benchConvDirect('forward' | 'backwardData' | 'backwardWeights', attrs, iterations, threads)
+//   -> seconds per iteration
+Napi::Value BenchConvDirect(const Napi::CallbackInfo& info);
+
+}  // namespace al
+
+#endif  // AL_NATIVE_BENCH_DIRECT_H_

@@ -1,0 +1,247 @@
+#include "conv.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "common.h"
+#include "napi_args.h"
+
+namespace al {
+
+ConvShape ReadConvShape(const Napi::Object& attrs, const char* kernel) {
+  ConvShape s;
+  s.n = AttrDim(attrs, kernel, "n");
+  s.h = AttrDim(attrs, kernel, "h");
+  s.w = AttrDim(attrs, kernel, "w");
+  s.c = AttrDim(attrs, kernel, "c");
+  s.o = AttrDim(attrs, kernel, "o");
+  s.kh = AttrDim(attrs, kernel, "kh");
+  s.kw = AttrDim(attrs, kernel, "kw");
+  s.stride_h = AttrDim(attrs, kernel, "strideH");
+  s.stride_w = AttrDim(attrs, kernel, "strideW");
+  s.pad_h = AttrDim(attrs, kernel, "padH", 0);
+  s.pad_w = AttrDim(attrs, kernel, "padW", 0);
+  s.out_h = AttrDim(attrs, kernel, "outH");
+  s.out_w = AttrDim(attrs, kernel, "outW");
+  if (s.pad_bottom() <= -s.stride_h || s.pad_right() <= -s.stride_w) {
+    Fail(attrs.Env(), kernel,
+         "outH/outW (" + std::to_string(s.out_h) + "x" + std::to_string(s.out_w) + ") do not follow from h/w " +
+             std::to_string(s.h) + "x" + std::to_string(s.w) + ", kernel, stride and padding");
+  }
+  return s;
+}
+
+ConvPds MakeConvPds(const ConvShape& s, ConvPass pass, dnnl::memory::format_tag act, bool with_bias) {
+  using md = dnnl::memory::desc;
+  const md src({s.n, s.c, s.h, s.w}, dt::f32, act);
+  const md dst({s.n, s.o, s.out_h, s.out_w}, dt::f32, act);
+  const md weights({s.o, s.c, s.kh, s.kw}, dt::f32, tag::any);
+  const md bias({s.o}, dt::f32, tag::x);
+  const dims strides{s.stride_h, s.stride_w};
+  const dims pad_l{s.pad_h, s.pad_w};
+  const dims pad_r{s.pad_bottom(), s.pad_right()};
+  const dnnl::primitive_attr attr = UserScratchpadAttr();
+  // Direct, not auto: auto may pick Winograd, whose results differ more from the reference.
+  const auto alg = dnnl::algorithm::convolution_direct;
+
+  ConvPds pds;
+  const bool fwd_bias = with_bias && pass == ConvPass::kForward;
+  auto fwd_desc = fwd_bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, weights,
+                                                             bias, dst, strides, pad_l, pad_r)
+                           : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, weights,
+                                                             dst, strides, pad_l, pad_r);
+  pds.fwd = dnnl::convolution_forward::primitive_desc(fwd_desc, attr, Engine());
+  if (pass == ConvPass::kBackwardData) {
+    dnnl::convolution_backward_data::desc d(alg, src, weights, dst, strides, pad_l, pad_r);
+    pds.bwd_data = dnnl::convolution_backward_data::primitive_desc(d, attr, Engine(), pds.fwd);
+  } else if (pass == ConvPass::kBackwardWeights) {
+    auto d = with_bias ? dnnl::convolution_backward_weights::desc(alg, src, weights, bias, dst, strides, pad_l, pad_r)
+                       : dnnl::convolution_backward_weights::desc(alg, src, weights, dst, strides, pad_l, pad_r);
+    pds.bwd_weights = dnnl::convolution_backward_weights::primitive_desc(d, attr, Engine(), pds.fwd);
+  }
+  return pds;
+}
+
+namespace {
+
+constexpr const char* kForward = "conv2dForward";
+constexpr const char* kBackwardData = "conv2dBackwardData";
+constexpr const char* kBackwardWeights = "conv2dBackwardWeights";
+
+// AL_CONV_LAYOUT=nhwc|blocked overrides the per-shape choice (for benchmarking the two).
+enum class LayoutOverride { kNone, kNhwc, kBlocked };
+
+LayoutOverride ReadOverride() {
+  const char* v = std::getenv("AL_CONV_LAYOUT");
+  if (v == nullptr) return LayoutOverride::kNone;
+  if (std::strcmp(v, "nhwc") == 0) return LayoutOverride::kNhwc;
+  if (std::strcmp(v, "blocked") == 0) return LayoutOverride::kBlocked;
+  return LayoutOverride::kNone;
+}
+
+// Whether the primitive runs on oneDNN's blocked activation layout with reorders from and to
+// the user's NHWC buffers at the kernel's edges, or directly on NHWC.
+bool UseBlocked(const ConvShape& s, ConvPass pass) {
+  static const LayoutOverride forced = ReadOverride();
+  if (forced != LayoutOverride::kNone) return forced == LayoutOverride::kBlocked;
+  (void)s;
+  (void)pass;
+  return false;
+}
+
+// The primitive of one pass plus the reorders between user layouts (NHWC activations, OIHW
+// weights) and the layouts the primitive chose. A Reorder is empty when the layouts agree.
+struct ConvEntry : CacheEntry {
+  Prim prim;
+  Bound src, weights, bias, dst;  // as the primitive sees them
+  Reorder src_reorder, weights_reorder, dst_reorder;
+};
+
+// Points `bound` at the user's buffer, or at a scratch slot the reorder fills/empties.
+void* Staging(const Reorder& r, Scratch slot, const Bound& prim_side, void* user) {
+  return r ? ScratchBuffer(slot, prim_side.bytes()) : user;
+}
+
+std::unique_ptr<ConvEntry> MakeConvEntry(const ConvShape& s, ConvPass pass, bool with_bias) {
+  const bool blocked = UseBlocked(s, pass);
+  const ConvPds pds = MakeConvPds(s, pass, blocked ? tag::any : tag::nhwc, with_bias);
+  const dnnl::memory::desc user_src = PlainDesc({s.n, s.c, s.h, s.w}, tag::nhwc);
+  const dnnl::memory::desc user_dst = PlainDesc({s.n, s.o, s.out_h, s.out_w}, tag::nhwc);
+  const dnnl::memory::desc user_weights = PlainDesc({s.o, s.c, s.kh, s.kw}, tag::oihw);
+  const dnnl::memory::desc user_bias = PlainDesc({s.o}, tag::x);
+
+  auto e = std::make_unique<ConvEntry>();
+  dnnl::memory::desc src, weights, dst;
+  switch (pass) {
+    case ConvPass::kForward:
+      src = pds.fwd.src_desc();
+      weights = pds.fwd.weights_desc();
+      dst = pds.fwd.dst_desc();
+      e->prim = Prim(dnnl::convolution_forward(pds.fwd), pds.fwd.scratchpad_desc());
+      e->src_reorder = Reorder(user_src, src);
+      e->weights_reorder = Reorder(user_weights, weights);
+      e->dst_reorder = Reorder(dst, user_dst);
+      break;
+    case ConvPass::kBackwardData:
+      src = pds.bwd_data.diff_src_desc();
+      weights = pds.bwd_data.weights_desc();
+      dst = pds.bwd_data.diff_dst_desc();
+      e->prim = Prim(dnnl::convolution_backward_data(pds.bwd_data), pds.bwd_data.scratchpad_desc());
+      e->src_reorder = Reorder(src, user_src);
+      e->weights_reorder = Reorder(user_weights, weights);
+      e->dst_reorder = Reorder(user_dst, dst);
+      break;
+    case ConvPass::kBackwardWeights:
+      src = pds.bwd_weights.src_desc();
+      weights = pds.bwd_weights.diff_weights_desc();
+      dst = pds.bwd_weights.diff_dst_desc();
+      e->prim = Prim(dnnl::convolution_backward_weights(pds.bwd_weights), pds.bwd_weights.scratchpad_desc());
+      e->src_reorder = Reorder(user_src, src);
+      e->weights_reorder = Reorder(weights, user_weights);
+      e->dst_reorder = Reorder(user_dst, dst);
+      break;
+  }
+  e->src = Bound(src);
+  e->weights = Bound(weights);
+  e->dst = Bound(dst);
+  if (with_bias) e->bias = Bound(user_bias);
+  return e;
+}
+
+ConvEntry* Entry(const char* kernel, const ConvShape& s, ConvPass pass, bool with_bias) {
+  CacheKey key(kernel);
+  key.Add(s.n).Add(s.h).Add(s.w).Add(s.c).Add(s.o).Add(s.kh).Add(s.kw).Add(s.stride_h).Add(s.stride_w);
+  key.Add(s.pad_h).Add(s.pad_w).Add(s.out_h).Add(s.out_w).Add(with_bias).Add(GetNumThreads());
+  return Cached<ConvEntry>(key, [&] { return MakeConvEntry(s, pass, with_bias); });
+}
+
+size_t SrcElems(const ConvShape& s) { return s.n * s.h * s.w * s.c; }
+size_t DstElems(const ConvShape& s) { return s.n * s.out_h * s.out_w * s.o; }
+size_t WeightElems(const ConvShape& s) { return s.o * s.c * s.kh * s.kw; }
+
+}  // namespace
+
+Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
+  return Guarded(info, kForward, [&]() -> Napi::Value {
+    F32View x = ArgF32(info, 0, kForward, "x");
+    F32View weight = ArgF32(info, 1, kForward, "weight");
+    F32View bias = ArgF32(info, 2, kForward, "bias", /*nullable=*/true);
+    F32View y = ArgF32(info, 3, kForward, "y");
+    const ConvShape s = ReadConvShape(ArgObject(info, 4, kForward, "attrs"), kForward);
+    Napi::Env env = info.Env();
+    RequireLength(env, kForward, "x", x.length, SrcElems(s));
+    RequireLength(env, kForward, "weight", weight.length, WeightElems(s));
+    RequireLength(env, kForward, "y", y.length, DstElems(s));
+    const bool with_bias = bias.data != nullptr;
+    if (with_bias) RequireLength(env, kForward, "bias", bias.length, s.o);
+
+    ConvEntry* e = Entry(kForward, s, ConvPass::kForward, with_bias);
+    void* src = Staging(e->src_reorder, Scratch::kSrc, e->src, x.data);
+    void* wei = Staging(e->weights_reorder, Scratch::kWeights, e->weights, weight.data);
+    void* dst = Staging(e->dst_reorder, Scratch::kDst, e->dst, y.data);
+    if (e->src_reorder) e->src_reorder.Run(x.data, src);
+    if (e->weights_reorder) e->weights_reorder.Run(weight.data, wei);
+    Execute(e->prim, {{DNNL_ARG_SRC, e->src.At(src)},
+                      {DNNL_ARG_WEIGHTS, e->weights.At(wei)},
+                      {DNNL_ARG_BIAS, with_bias ? e->bias.At(bias.data) : nullptr},
+                      {DNNL_ARG_DST, e->dst.At(dst)}});
+    if (e->dst_reorder) e->dst_reorder.Run(dst, y.data);
+    return env.Undefined();
+  });
+}
+
+Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
+  return Guarded(info, kBackwardData, [&]() -> Napi::Value {
+    F32View dy = ArgF32(info, 0, kBackwardData, "dy");
+    F32View weight = ArgF32(info, 1, kBackwardData, "weight");
+    F32View dx = ArgF32(info, 2, kBackwardData, "dx");
+    const ConvShape s = ReadConvShape(ArgObject(info, 3, kBackwardData, "attrs"), kBackwardData);
+    Napi::Env env = info.Env();
+    RequireLength(env, kBackwardData, "dy", dy.length, DstElems(s));
+    RequireLength(env, kBackwardData, "weight", weight.length, WeightElems(s));
+    RequireLength(env, kBackwardData, "dx", dx.length, SrcElems(s));
+
+    ConvEntry* e = Entry(kBackwardData, s, ConvPass::kBackwardData, false);
+    void* diff_dst = Staging(e->dst_reorder, Scratch::kDst, e->dst, dy.data);
+    void* wei = Staging(e->weights_reorder, Scratch::kWeights, e->weights, weight.data);
+    void* diff_src = Staging(e->src_reorder, Scratch::kSrc, e->src, dx.data);
+    if (e->dst_reorder) e->dst_reorder.Run(dy.data, diff_dst);
+    if (e->weights_reorder) e->weights_reorder.Run(weight.data, wei);
+    Execute(e->prim, {{DNNL_ARG_DIFF_DST, e->dst.At(diff_dst)},
+                      {DNNL_ARG_WEIGHTS, e->weights.At(wei)},
+                      {DNNL_ARG_DIFF_SRC, e->src.At(diff_src)}});
+    if (e->src_reorder) e->src_reorder.Run(diff_src, dx.data);
+    return env.Undefined();
+  });
+}
+
+Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& info) {
+  return Guarded(info, kBackwardWeights, [&]() -> Napi::Value {
+    F32View x = ArgF32(info, 0, kBackwardWeights, "x");
+    F32View dy = ArgF32(info, 1, kBackwardWeights, "dy");
+    F32View d_weight = ArgF32(info, 2, kBackwardWeights, "dWeight");
+    F32View d_bias = ArgF32(info, 3, kBackwardWeights, "dBias", /*nullable=*/true);
+    const ConvShape s = ReadConvShape(ArgObject(info, 4, kBackwardWeights, "attrs"), kBackwardWeights);
+    Napi::Env env = info.Env();
+    RequireLength(env, kBackwardWeights, "x", x.length, SrcElems(s));
+    RequireLength(env, kBackwardWeights, "dy", dy.length, DstElems(s));
+    RequireLength(env, kBackwardWeights, "dWeight", d_weight.length, WeightElems(s));
+    const bool with_bias = d_bias.data != nullptr;
+    if (with_bias) RequireLength(env, kBackwardWeights, "dBias", d_bias.length, s.o);
+
+    ConvEntry* e = Entry(kBackwardWeights, s, ConvPass::kBackwardWeights, with_bias);
+    void* src = Staging(e->src_reorder, Scratch::kSrc, e->src, x.data);
+    void* diff_dst = Staging(e->dst_reorder, Scratch::kDst, e->dst, dy.data);
+    void* diff_wei = Staging(e->weights_reorder, Scratch::kWeights, e->weights, d_weight.data);
+    if (e->src_reorder) e->src_reorder.Run(x.data, src);
+    if (e->dst_reorder) e->dst_reorder.Run(dy.data, diff_dst);
+    Execute(e->prim, {{DNNL_ARG_SRC, e->src.At(src)},
+                      {DNNL_ARG_DIFF_DST, e->dst.At(diff_dst)},
+                      {DNNL_ARG_DIFF_WEIGHTS, e->weights.At(diff_wei)},
+                      {DNNL_ARG_DIFF_BIAS, with_bias ? e->bias.At(d_bias.data) : nullptr}});
+    if (e->weights_reorder) e->weights_reorder.Run(diff_wei, d_weight.data);
+    return env.Undefined();
+  });
+}
+
+}  // namespace al

@@ -1,0 +1,187 @@
+#include "pool.h"
+
+#include "common.h"
+#include "napi_args.h"
+
+namespace al {
+namespace {
+
+constexpr const char* kWorkspaceBytes = "maxPool2dWorkspaceBytes";
+constexpr const char* kMaxForward = "maxPool2dForward";
+constexpr const char* kMaxBackward = "maxPool2dBackward";
+constexpr const char* kAvgForward = "globalAvgPoolForward";
+constexpr const char* kAvgBackward = "globalAvgPoolBackward";
+
+// Both pooling kinds reduce to one window description; global average pooling is the window
+// that covers the whole image.
+struct Window {
+  int64_t n, h, w, c, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w;
+  int64_t pad_bottom() const { return (out_h - 1) * stride_h + kh - h - pad_h; }
+  int64_t pad_right() const { return (out_w - 1) * stride_w + kw - w - pad_w; }
+  size_t src_elems() const { return n * h * w * c; }
+  size_t dst_elems() const { return n * out_h * out_w * c; }
+};
+
+Window ReadWindow(const Napi::Object& attrs, const char* kernel) {
+  Window s;
+  s.n = AttrDim(attrs, kernel, "n");
+  s.h = AttrDim(attrs, kernel, "h");
+  s.w = AttrDim(attrs, kernel, "w");
+  s.c = AttrDim(attrs, kernel, "c");
+  s.kh = AttrDim(attrs, kernel, "kh");
+  s.kw = AttrDim(attrs, kernel, "kw");
+  s.stride_h = AttrDim(attrs, kernel, "strideH");
+  s.stride_w = AttrDim(attrs, kernel, "strideW");
+  s.pad_h = AttrDim(attrs, kernel, "padH", 0);
+  s.pad_w = AttrDim(attrs, kernel, "padW", 0);
+  s.out_h = AttrDim(attrs, kernel, "outH");
+  s.out_w = AttrDim(attrs, kernel, "outW");
+  if (s.pad_bottom() <= -s.stride_h || s.pad_right() <= -s.stride_w) {
+    Fail(attrs.Env(), kernel,
+         "outH/outW (" + std::to_string(s.out_h) + "x" + std::to_string(s.out_w) + ") do not follow from h/w " +
+             std::to_string(s.h) + "x" + std::to_string(s.w) + ", window, stride and padding");
+  }
+  return s;
+}
+
+Window ReadGlobal(const Napi::Object& attrs, const char* kernel) {
+  Window s;
+  s.n = AttrDim(attrs, kernel, "n");
+  s.h = AttrDim(attrs, kernel, "h");
+  s.w = AttrDim(attrs, kernel, "w");
+  s.c = AttrDim(attrs, kernel, "c");
+  s.kh = s.h;
+  s.kw = s.w;
+  s.stride_h = s.stride_w = 1;
+  s.pad_h = s.pad_w = 0;
+  s.out_h = s.out_w = 1;
+  return s;
+}
+
+CacheKey WindowKey(const char* kernel, const Window& s) {
+  CacheKey key(kernel);
+  key.Add(s.n).Add(s.h).Add(s.w).Add(s.c).Add(s.kh).Add(s.kw).Add(s.stride_h).Add(s.stride_w);
+  key.Add(s.pad_h).Add(s.pad_w).Add(s.out_h).Add(s.out_w).Add(GetNumThreads());
+  return key;
+}
+
+dnnl::pooling_forward::primitive_desc ForwardPd(const Window& s, dnnl::algorithm alg) {
+  const auto src = PlainDesc({s.n, s.c, s.h, s.w}, tag::nhwc);
+  const auto dst = PlainDesc({s.n, s.c, s.out_h, s.out_w}, tag::nhwc);
+  dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_training, alg, src, dst, {s.stride_h, s.stride_w},
+                                {s.kh, s.kw}, {s.pad_h, s.pad_w}, {s.pad_bottom(), s.pad_right()});
+  return dnnl::pooling_forward::primitive_desc(d, UserScratchpadAttr(), Engine());
+}
+
+dnnl::pooling_backward::primitive_desc BackwardPd(const Window& s, dnnl::algorithm alg,
+                                                  const dnnl::pooling_forward::primitive_desc& hint) {
+  const auto src = PlainDesc({s.n, s.c, s.h, s.w}, tag::nhwc);
+  const auto dst = PlainDesc({s.n, s.c, s.out_h, s.out_w}, tag::nhwc);
+  dnnl::pooling_backward::desc d(alg, src, dst, {s.stride_h, s.stride_w}, {s.kh, s.kw}, {s.pad_h, s.pad_w},
+                                 {s.pad_bottom(), s.pad_right()});
+  return dnnl::pooling_backward::primitive_desc(d, UserScratchpadAttr(), Engine(), hint);
+}
+
+// src/dst stand for diff_src/diff_dst in backward entries.
+struct PoolEntry : CacheEntry {
+  Prim prim;
+  Bound src, dst, workspace;
+};
+
+std::unique_ptr<PoolEntry> MakePool(const Window& s, dnnl::algorithm alg, bool backward) {
+  auto e = std::make_unique<PoolEntry>();
+  const auto fwd = ForwardPd(s, alg);
+  if (backward) {
+    const auto bwd = BackwardPd(s, alg, fwd);
+    e->prim = Prim(dnnl::pooling_backward(bwd), bwd.scratchpad_desc());
+    e->src = Bound(bwd.diff_src_desc());
+    e->dst = Bound(bwd.diff_dst_desc());
+    if (bwd.workspace_desc().get_size() > 0) e->workspace = Bound(bwd.workspace_desc());
+  } else {
+    e->prim = Prim(dnnl::pooling_forward(fwd), fwd.scratchpad_desc());
+    e->src = Bound(fwd.src_desc());
+    e->dst = Bound(fwd.dst_desc());
+    if (fwd.workspace_desc().get_size() > 0) e->workspace = Bound(fwd.workspace_desc());
+  }
+  return e;
+}
+
+PoolEntry* Entry(const char* kernel, const Window& s, dnnl::algorithm alg, bool backward) {
+  return Cached<PoolEntry>(WindowKey(kernel, s), [&] { return MakePool(s, alg, backward); });
+}
+
+}  // namespace
+
+Napi::Value MaxPool2dWorkspaceBytes(const Napi::CallbackInfo& info) {
+  return Guarded(info, kWorkspaceBytes, [&]() -> Napi::Value {
+    const Window s = ReadWindow(ArgObject(info, 0, kWorkspaceBytes, "attrs"), kWorkspaceBytes);
+    PoolEntry* e = Entry(kMaxForward, s, dnnl::algorithm::pooling_max, false);
+    return Napi::Number::New(info.Env(), static_cast<double>(e->workspace.bytes()));
+  });
+}
+
+Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
+  return Guarded(info, kMaxForward, [&]() -> Napi::Value {
+    F32View x = ArgF32(info, 0, kMaxForward, "x");
+    F32View y = ArgF32(info, 1, kMaxForward, "y");
+    BytesView ws = ArgBytes(info, 2, kMaxForward, "workspace");
+    const Window s = ReadWindow(ArgObject(info, 3, kMaxForward, "attrs"), kMaxForward);
+    Napi::Env env = info.Env();
+    RequireLength(env, kMaxForward, "x", x.length, s.src_elems());
+    RequireLength(env, kMaxForward, "y", y.length, s.dst_elems());
+    PoolEntry* e = Entry(kMaxForward, s, dnnl::algorithm::pooling_max, false);
+    RequireLength(env, kMaxForward, "workspace", ws.length, e->workspace.bytes());
+    Execute(e->prim, {{DNNL_ARG_SRC, e->src.At(x.data)},
+                      {DNNL_ARG_DST, e->dst.At(y.data)},
+                      {DNNL_ARG_WORKSPACE, e->workspace.At(ws.data)}});
+    return env.Undefined();
+  });
+}
+
+Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
+  return Guarded(info, kMaxBackward, [&]() -> Napi::Value {
+    F32View dy = ArgF32(info, 0, kMaxBackward, "dy");
+    BytesView ws = ArgBytes(info, 1, kMaxBackward, "workspace");
+    F32View dx = ArgF32(info, 2, kMaxBackward, "dx");
+    const Window s = ReadWindow(ArgObject(info, 3, kMaxBackward, "attrs"), kMaxBackward);
+    Napi::Env env = info.Env();
+    RequireLength(env, kMaxBackward, "dy", dy.length, s.dst_elems());
+    RequireLength(env, kMaxBackward, "dx", dx.length, s.src_elems());
+    PoolEntry* e = Entry(kMaxBackward, s, dnnl::algorithm::pooling_max, true);
+    RequireLength(env, kMaxBackward, "workspace", ws.length, e->workspace.bytes());
+    Execute(e->prim, {{DNNL_ARG_DIFF_DST, e->dst.At(dy.data)},
+                      {DNNL_ARG_WORKSPACE, e->workspace.At(ws.data)},
+                      {DNNL_ARG_DIFF_SRC, e->src.At(dx.data)}});
+    return env.Undefined();
+  });
+}
+
+Napi::Value GlobalAvgPoolForward(const Napi::CallbackInfo& info) {
+  return Guarded(info, kAvgForward, [&]() -> Napi::Value {
+    F32View x = ArgF32(info, 0, kAvgForward, "x");
+    F32View y = ArgF32(info, 1, kAvgForward, "y");
+    const Window s = ReadGlobal(ArgObject(info, 2, kAvgForward, "attrs"), kAvgForward);
+    Napi::Env env = info.Env();
+    RequireLength(env, kAvgForward, "x", x.length, s.src_elems());
+    RequireLength(env, kAvgForward, "y", y.length, s.dst_elems());
+    PoolEntry* e = Entry(kAvgForward, s, dnnl::algorithm::pooling_avg_exclude_padding, false);
+    Execute(e->prim, {{DNNL_ARG_SRC, e->src.At(x.data)}, {DNNL_ARG_DST, e->dst.At(y.data)}});
+    return env.Undefined();
+  });
+}
+
+Napi::Value GlobalAvgPoolBackward(const Napi::CallbackInfo& info) {
+  return Guarded(info, kAvgBackward, [&]() -> Napi::Value {
+    F32View dy = ArgF32(info, 0, kAvgBackward, "dy");
+    F32View dx = ArgF32(info, 1, kAvgBackward, "dx");
+    const Window s = ReadGlobal(ArgObject(info, 2, kAvgBackward, "attrs"), kAvgBackward);
+    Napi::Env env = info.Env();
+    RequireLength(env, kAvgBackward, "dy", dy.length, s.dst_elems());
+    RequireLength(env, kAvgBackward, "dx", dx.length, s.src_elems());
+    PoolEntry* e = Entry(kAvgBackward, s, dnnl::algorithm::pooling_avg_exclude_padding, true);
+    Execute(e->prim, {{DNNL_ARG_DIFF_DST, e->dst.At(dy.data)}, {DNNL_ARG_DIFF_SRC, e->src.At(dx.data)}});
+    return env.Undefined();
+  });
+}
+
+}  // namespace al

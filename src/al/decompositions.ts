@@ -1,0 +1,180 @@
+// The five backbones cut into AL layers the way the authors' code does it
+// (shared/reference/published-results.md), with `layers` to cut them into another number:
+//   mlp       f_i = dense(width) + ELU, any number of layers (default 2, width = t width)
+//   cnn       8 conv units (32, 32, 32, 32/2, 64, 64, 64, 64/2; 3×3, ELU), default 4 layers of 2
+//   vgg       conv-BN-ELU units 128 | 256 pool | 256 | 512 pool | 512 pool | 512 pool, then dense
+//             1024 | 1024 (ELU), default 4 layers of 2
+//   resnet20/32  the stem and 3n basic blocks (ELU), default 4 layers: stem | stage 1 | 2 | 3
+// and for every layer: b_i = flatten → dense(5n, sigmoid) → dense(n, sigmoid),
+// g_i = dense(n, sigmoid), h_i = dense(width of t_{i-1}, sigmoid), t_0 = one-hot label.
+import type { Activation as ActivationKind } from '../backend/kernel_names.js';
+import type { ModelName } from '../models/index.js';
+import { Activation, BasicBlock, BatchNorm, Conv2d, Flatten, Linear, MaxPool2d, Sequential, type Layer } from '../nn/index.js';
+import type { Milestone } from '../optim/schedule.js';
+import { windowOutput } from '../tensor/ops/conv.js';
+import type { Rng } from '../tensor/rng.js';
+import { ALLayer } from './al_layer.js';
+import { ALConfigError, AssociatedNet } from './associated_net.js';
+
+/** The shape of s_i: [h, w, c] for images, [features] after the dense units. */
+type SShape = number[];
+
+interface Unit {
+  build(shape: SShape, rng: Rng): { layer: Layer; shape: SShape };
+}
+
+export interface ALNetSpec {
+  model: ModelName;
+  inputShape: readonly [number, number, number];
+  classes: number;
+  rng: Rng;
+  /** number of AL layers (default: the authors' cut) */
+  layers?: number;
+  /** width n of every t_i (default: the authors' for the model and number of classes) */
+  tWidth?: number;
+  lr: number;
+  targetLr?: number;
+  weightDecay?: number;
+  milestones?: readonly Milestone[];
+}
+
+const F_ACT: ActivationKind = 'elu';
+
+function dense(units: number): Unit {
+  return {
+    build: (shape, rng) => {
+      const inputs = shape.reduce((p, d) => p * d, 1);
+      const layers: Layer[] = shape.length > 1 ? [new Flatten()] : [];
+      layers.push(new Linear(inputs, units, rng), new Activation(F_ACT));
+      return { layer: new Sequential(...layers), shape: [units] };
+    },
+  };
+}
+
+function conv(channels: number, stride: number, options: { bn?: boolean; pool?: boolean } = {}): Unit {
+  return {
+    build: ([h, w, c], rng) => {
+      const layers: Layer[] = [new Conv2d(c!, channels, 3, rng, { stride, padding: 1, bias: !options.bn })];
+      if (options.bn) layers.push(new BatchNorm(channels));
+      layers.push(new Activation(F_ACT));
+      let oh = windowOutput(h!, 3, stride, 1), ow = windowOutput(w!, 3, stride, 1);
+      if (options.pool) {
+        layers.push(new MaxPool2d(2));
+        oh = Math.floor(oh / 2);
+        ow = Math.floor(ow / 2);
+      }
+      return { layer: new Sequential(...layers), shape: [oh, ow, channels] };
+    },
+  };
+}
+
+function residual(channels: number, stride: number): Unit {
+  return {
+    build: ([h, w, c], rng) => ({
+      layer: new BasicBlock(c!, channels, stride, rng, F_ACT),
+      shape: [windowOutput(h!, 3, stride, 1), windowOutput(w!, 3, stride, 1), channels],
+    }),
+  };
+}
+
+interface Decomposition {
+  units: Unit[];
+  /** the authors' cut: the number of units in each AL layer */
+  defaultGroups: number[];
+  /** MLP layers are not cut from a fixed stack: any number of dense units */
+  repeatable?: boolean;
+}
+
+function decomposition(model: ModelName, tWidth: number, layers: number | undefined): Decomposition {
+  switch (model) {
+    case 'mlp':
+      return { units: Array.from({ length: layers ?? 2 }, () => dense(tWidth)), defaultGroups: [1, 1], repeatable: true };
+    case 'cnn':
+      return { units: [32, 32, 32, 32, 64, 64, 64, 64].map((c, i) => conv(c, i % 4 === 3 ? 2 : 1)), defaultGroups: [2, 2, 2, 2] };
+    case 'vgg':
+      return {
+        units: [
+          conv(128, 1, { bn: true }), conv(256, 1, { bn: true, pool: true }),
+          conv(256, 1, { bn: true }), conv(512, 1, { bn: true, pool: true }),
+          conv(512, 1, { bn: true, pool: true }), conv(512, 1, { bn: true, pool: true }),
+          dense(1024), dense(1024),
+        ],
+        defaultGroups: [2, 2, 2, 2],
+      };
+    case 'resnet20':
+    case 'resnet32': {
+      const n = model === 'resnet20' ? 3 : 5;
+      const stem: Unit = conv(16, 1, { bn: true });
+      const blocks = [16, 32, 64].flatMap((c, s) => Array.from({ length: n }, (_, b) => residual(c, b === 0 && s > 0 ? 2 : 1)));
+      return { units: [stem, ...blocks], defaultGroups: [1, n, n, n] };
+    }
+  }
+}
+
+/** How many AL layers a backbone can be cut into. */
+export function maxALLayers(model: ModelName): number {
+  if (model === 'mlp') return 16;
+  return decomposition(model, 1, undefined).units.length;
+}
+
+export function defaultALLayers(model: ModelName): number {
+  return decomposition(model, 1, undefined).defaultGroups.length;
+}
+
+/** The authors' t widths: MLP 1024 (MNIST) / 3000 (CIFAR); CNN 256 / 500 (100 classes); VGG, ResNet 300 / 500. */
+export function defaultTWidth(model: ModelName, inputShape: readonly number[], classes: number): number {
+  const mnistLike = inputShape[2] === 1;
+  if (model === 'mlp') return mnistLike ? 1024 : 3000;
+  if (model === 'cnn') return classes > 10 ? 500 : 256;
+  return classes > 10 ? 500 : 300;
+}
+
+/** Unit counts per layer: the authors' cut when it has `layers` layers, else as even as possible. */
+function grouping(d: Decomposition, layers: number): number[] {
+  if (d.repeatable) return Array.from({ length: layers }, () => 1);
+  if (layers === d.defaultGroups.length) return d.defaultGroups;
+  const total = d.units.length;
+  return Array.from({ length: layers }, (_, i) => Math.floor((total * (i + 1)) / layers) - Math.floor((total * i) / layers));
+}
+
+export function buildAssociatedNet(spec: ALNetSpec): AssociatedNet {
+  const max = maxALLayers(spec.model);
+  const layers = spec.layers ?? defaultALLayers(spec.model);
+  if (!Number.isInteger(layers) || layers < 1 || layers > max) {
+    throw new ALConfigError(`--al-layers: expected 1 to ${max} for ${spec.model}, got ${layers}`);
+  }
+  const tWidth = spec.tWidth ?? defaultTWidth(spec.model, spec.inputShape, spec.classes);
+  if (!Number.isInteger(tWidth) || tWidth < 1) throw new ALConfigError(`--t-width: expected an integer >= 1, got ${tWidth}`);
+  const d = decomposition(spec.model, tWidth, layers);
+  const groups = grouping(d, layers);
+  const options = {
+    lr: spec.lr,
+    targetLr: spec.targetLr ?? 2 * spec.lr,
+    weightDecay: spec.weightDecay ?? 0,
+    milestones: spec.milestones ?? [],
+  };
+  const { rng } = spec;
+  let shape: SShape = [...spec.inputShape];
+  let tPrev = spec.classes;
+  let next = 0;
+  const alLayers = groups.map((count, i) => {
+    const f: Layer[] = [];
+    for (const unit of d.units.slice(next, next + count)) {
+      const built = unit.build(shape, rng);
+      f.push(built.layer);
+      shape = built.shape;
+    }
+    next += count;
+    const sSize = shape.reduce((p, v) => p * v, 1);
+    const b = new Sequential(
+      ...(shape.length > 1 ? [new Flatten()] : []),
+      new Linear(sSize, 5 * tWidth, rng), new Activation('sigmoid'),
+      new Linear(5 * tWidth, tWidth, rng), new Activation('sigmoid'),
+    );
+    const g = new Sequential(new Linear(tPrev, tWidth, rng), new Activation('sigmoid'));
+    const h = new Sequential(new Linear(tWidth, tPrev, rng), new Activation('sigmoid'));
+    tPrev = tWidth;
+    return new ALLayer(i + 1, { f: f.length === 1 ? f[0]! : new Sequential(...f), b, g, h }, options);
+  });
+  return new AssociatedNet(alLayers, spec.classes);
+}

@@ -1,0 +1,82 @@
+// From a run's configuration to a trainable model: the BP network or the AL network of the
+// chosen backbone, its learner, and its named tensors for checkpoints. Shared by train and eval.
+import { ALLearner } from '../al/al_learner.js';
+import type { AssociatedNet } from '../al/associated_net.js';
+import { buildAssociatedNet } from '../al/decompositions.js';
+import type { Split } from '../data/mnist.js';
+import { buildModel, type ModelName } from '../models/index.js';
+import type { Sequential } from '../nn/container.js';
+import { countParameters } from '../nn/layer.js';
+import { Adam } from '../optim/adam.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { paperSchedule, scheduledLr } from '../optim/schedule.js';
+import { SGD } from '../optim/sgd.js';
+import type { Rng } from '../tensor/rng.js';
+import { BpLearner } from '../train/bp_trainer.js';
+import { evaluateAccuracy } from '../train/evaluate.js';
+import type { Learner } from '../train/loop.js';
+
+export interface ModelConfig {
+  model: ModelName;
+  method: 'bp' | 'al' | 'gpipe' | 'naive-pipeline';
+  optimizer: 'adam' | 'sgd';
+  lr: number;
+  targetLr: number | undefined;
+  weightDecay: number;
+  schedule: 'paper' | 'constant';
+  alLayers: number | undefined;
+  tWidth: number | undefined;
+}
+
+export interface Trainable {
+  learner: Learner;
+  /** lines for the start of a run: parameter counts */
+  summary: string[];
+  parameters: number;
+  tensors(): [string, Float32Array, readonly number[]][];
+  testAccuracy(split: Split, exitLayer?: number): number;
+  /** AL layer count (exit layers 1..depth); 0 for BP */
+  depth: number;
+}
+
+function tensorsOf(named: [string, { data: Float32Array; shape: readonly number[] }][], buffers: [string, Float32Array][]): [string, Float32Array, readonly number[]][] {
+  return [...named.map(([n, t]): [string, Float32Array, readonly number[]] => [n, t.data, t.shape]),
+    ...buffers.map(([n, b]): [string, Float32Array, readonly number[]] => [n, b, [b.length]])];
+}
+
+const count = (ts: { size: number }[]): number => ts.reduce((n, t) => n + t.size, 0);
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+export function buildTrainable(config: ModelConfig, shape: [number, number, number], classes: number, rng: Rng): Trainable {
+  const milestones = config.schedule === 'paper' ? paperSchedule : [];
+  if (config.method === 'al') {
+    const net: AssociatedNet = buildAssociatedNet({
+      model: config.model, inputShape: shape, classes, rng, layers: config.alLayers, tWidth: config.tWidth,
+      lr: config.lr, targetLr: config.targetLr, weightDecay: config.weightDecay, milestones,
+    });
+    const learner = new ALLearner(net);
+    const effective = count(net.effectiveParameters()), affiliated = count(net.affiliatedParameters());
+    return {
+      learner,
+      summary: [`${net.depth} AL layers: ${fmt(effective)} effective parameters (every f and h, the last b), ${fmt(affiliated)} affiliated (the other b, every g)`],
+      parameters: effective + affiliated,
+      tensors: () => tensorsOf(net.namedParameters(), net.namedBuffers()),
+      testAccuracy: (split, exit) => learner.testAccuracy(split, exit),
+      depth: net.depth,
+    };
+  }
+  const model: Sequential = buildModel(config.model, { inputShape: shape, classes, rng });
+  const params = model.parameters();
+  const optimizer: Optimizer = config.optimizer === 'adam'
+    ? new Adam(params, { lr: config.lr, weightDecay: config.weightDecay })
+    : new SGD(params, { lr: config.lr, momentum: 0.9, weightDecay: config.weightDecay });
+  const learner = new BpLearner(model, optimizer, (epoch, epochs) => scheduledLr(config.lr, epoch, epochs, milestones));
+  return {
+    learner,
+    summary: [`${fmt(countParameters(model))} parameters`],
+    parameters: countParameters(model),
+    tensors: () => tensorsOf(model.namedParameters(), model.namedBuffers()),
+    testAccuracy: (split) => evaluateAccuracy(model, split),
+    depth: 0,
+  };
+}

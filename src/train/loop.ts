@@ -1,0 +1,123 @@
+// The epoch loop every training method shares: seeded batches, a step per batch, NaN checks,
+// progress callbacks, test accuracy after each epoch, and a clean stop between batches.
+import type { Dataset, Split } from '../data/mnist.js';
+import { BatchIterator } from '../data/batches.js';
+import type { Rng } from '../tensor/rng.js';
+import { Tensor } from '../tensor/tensor.js';
+import { TrainingError } from './errors.js';
+
+/** What one method (BP, AL, ...) does with a batch. */
+export interface Learner {
+  readonly method: string;
+  /** Sets the learning rates of a 0-based epoch of `epochs`; returns the main rate, for the logs. */
+  setEpoch(epoch: number, epochs: number): number;
+  /** Trains on one batch; throws a TrainingError (naming what went bad) on a non-finite loss. */
+  step(x: Tensor, labels: Int32Array): StepResult;
+  testAccuracy(split: Split): number;
+}
+
+export interface StepResult {
+  loss: number;
+  correct: number;
+  /** per-layer losses of AL methods */
+  layers?: { associatedLoss: number; autoencoderLoss: number }[];
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testAccuracy: number;
+  samplesPerSec: number;
+  seconds: number;
+  lr: number;
+  layers?: { associatedLoss: number; autoencoderLoss: number }[];
+}
+
+export interface BatchProgress {
+  epoch: number;
+  batch: number;
+  batches: number;
+  samples: number;
+  loss: number;
+  accuracy: number;
+  seconds: number;
+  layers?: { associatedLoss: number; autoencoderLoss: number }[];
+}
+
+export interface LoopOptions {
+  epochs: number;
+  batchSize: number;
+  rng: Rng;
+  onBatch?: (p: BatchProgress) => void;
+  onEpoch?: (m: EpochMetrics) => void;
+  /** Checked between batches: true stops after the current batch. */
+  shouldStop?: () => boolean;
+}
+
+/** Running means of per-layer losses, weighted by batch size. */
+function addLayers(sum: { associatedLoss: number; autoencoderLoss: number }[], layers: StepResult['layers'], weight: number): void {
+  layers?.forEach((l, i) => {
+    sum[i] ??= { associatedLoss: 0, autoencoderLoss: 0 };
+    sum[i]!.associatedLoss += l.associatedLoss * weight;
+    sum[i]!.autoencoderLoss += l.autoencoderLoss * weight;
+  });
+}
+
+export function runEpochs(learner: Learner, data: Dataset, options: LoopOptions): EpochMetrics[] {
+  const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: true, dropLast: false });
+  const history: EpochMetrics[] = [];
+  const shape = data.train.shape;
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    const lr = learner.setEpoch(epoch, options.epochs);
+    const start = performance.now();
+    let lossSum = 0, correct = 0, seen = 0, index = 0;
+    const layerSums: { associatedLoss: number; autoencoderLoss: number }[] = [];
+    const layerMeans = (): EpochMetrics['layers'] => layerSums.length === 0 ? undefined
+      : layerSums.map((l) => ({ associatedLoss: l.associatedLoss / seen, autoencoderLoss: l.autoencoderLoss / seen }));
+    for (const batch of batches.epoch()) {
+      let step: StepResult;
+      try {
+        step = learner.step(new Tensor(batch.x, [batch.size, ...shape]), batch.labels);
+      } catch (error) {
+        if (error instanceof TrainingError) throw new TrainingError(`epoch ${epoch + 1}, batch ${index + 1}: ${error.message}`);
+        throw error;
+      }
+      if (!Number.isFinite(step.loss)) {
+        throw new TrainingError(`loss became ${step.loss} at epoch ${epoch + 1}, batch ${index + 1}: lower --lr or check the data`);
+      }
+      lossSum += step.loss * batch.size;
+      correct += step.correct;
+      seen += batch.size;
+      addLayers(layerSums, step.layers, batch.size);
+      index++;
+      options.onBatch?.({
+        epoch, batch: index, batches: batches.batchesPerEpoch, samples: seen,
+        loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - start) / 1000, layers: layerMeans(),
+      });
+      if (options.shouldStop?.()) break;
+    }
+    const seconds = (performance.now() - start) / 1000;
+    const metrics: EpochMetrics = {
+      epoch: epoch + 1,
+      trainLoss: lossSum / Math.max(seen, 1),
+      trainAccuracy: correct / Math.max(seen, 1),
+      testAccuracy: learner.testAccuracy(data.test),
+      samplesPerSec: seen / seconds,
+      seconds,
+      lr,
+      ...(layerSums.length > 0 ? { layers: layerMeans() } : {}),
+    };
+    history.push(metrics);
+    options.onEpoch?.(metrics);
+    if (options.shouldStop?.()) break;
+  }
+  return history;
+}
+
+/** Number of rows of `predictions` equal to their label. */
+export function countCorrect(predictions: Int32Array, labels: Int32Array): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) if (predictions[i] === labels[i]) correct++;
+  return correct;
+}

@@ -1,0 +1,104 @@
+// One AL layer checked against an independent float64 computation: both losses, then one step
+// of both Adam optimizers (whose first step moves each weight by lr * g / (|g| + eps)).
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { ALLayer, ALDivergenceError } from '../../../src/al/al_layer.js';
+import { setBackend } from '../../../src/backend/backend.js';
+import { referenceBackend } from '../../../src/backend/reference_backend.js';
+import { Activation, Linear, Sequential } from '../../../src/nn/index.js';
+import { Rng } from '../../../src/tensor/rng.js';
+import { Tensor } from '../../../src/tensor/tensor.js';
+
+before(() => setBackend(referenceBackend));
+
+type M = number[][];
+const mat = (t: Tensor, rows: number, cols: number): M => Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => t.data[i * cols + j]!));
+const T = (a: M): M => a[0]!.map((_, j) => a.map((r) => r[j]!));
+const mul = (a: M, b: M): M => a.map((r) => b[0]!.map((_, j) => r.reduce((s, v, k) => s + v * b[k]![j]!, 0)));
+const map = (a: M, f: (v: number, i: number, j: number) => number): M => a.map((r, i) => r.map((v, j) => f(v, i, j)));
+const sumRows = (a: M): number[] => a[0]!.map((_, j) => a.reduce((s, r) => s + r[j]!, 0));
+const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
+const elu = (v: number): number => (v > 0 ? v : Math.expm1(v));
+
+/** y = act(x W^T + b) in float64, returning pre-activation too. */
+function dense(x: M, layer: Linear, act: (v: number) => number): { z: M; y: M } {
+  const w = mat(layer.weight, layer.outFeatures, layer.inFeatures);
+  const z = map(mul(x, T(w)), (v, _, j) => v + layer.bias!.data[j]!);
+  return { z, y: map(z, act) };
+}
+
+/** Backward of y = act(x W^T + b) given dy: dW, db and dx. */
+function denseBack(x: M, layer: Linear, z: M, dy: M, dact: (z: number) => number): { dW: M; db: number[]; dx: M } {
+  const dz = map(dy, (v, i, j) => v * dact(z[i]![j]!));
+  const w = mat(layer.weight, layer.outFeatures, layer.inFeatures);
+  return { dW: mul(T(dz), x), db: sumRows(dz), dx: mul(dz, w) };
+}
+
+const dsig = (z: number): number => sigmoid(z) * (1 - sigmoid(z));
+const delu = (z: number): number => (z > 0 ? 1 : Math.exp(z));
+
+test('losses and one update step match an independent float64 computation', () => {
+  const rng = new Rng(11);
+  const [batch, sIn, sOut, n, tIn] = [3, 4, 5, 3, 2];
+  const f1 = new Linear(sIn, sOut, rng), b1 = new Linear(sOut, 5 * n, rng), b2 = new Linear(5 * n, n, rng);
+  const g1 = new Linear(tIn, n, rng), h1 = new Linear(n, tIn, rng);
+  for (const l of [f1, b1, b2, g1, h1]) l.bias!.data.forEach((_, i, a) => (a[i] = rng.normal() * 0.1));
+  const layer = new ALLayer(1, {
+    f: new Sequential(f1, new Activation('elu')),
+    b: new Sequential(b1, new Activation('sigmoid'), b2, new Activation('sigmoid')),
+    g: new Sequential(g1, new Activation('sigmoid')),
+    h: new Sequential(h1, new Activation('sigmoid')),
+  }, { lr: 0.01, targetLr: 0.02, weightDecay: 0, milestones: [] });
+  const s0 = Tensor.from(Array.from({ length: batch * sIn }, () => rng.normal()), [batch, sIn]);
+  const t0 = Tensor.from([1, 0, 0, 1, 1, 0], [batch, tIn]);
+
+  // float64 forward
+  const x = mat(s0, batch, sIn), t0m = mat(t0, batch, tIn);
+  const F = dense(x, f1, elu), B1 = dense(F.y, b1, sigmoid), B2 = dense(B1.y, b2, sigmoid);
+  const G = dense(t0m, g1, sigmoid), H = dense(G.y, h1, sigmoid);
+  const mse = (a: M, b: M): number => a.flat().reduce((s, v, i) => s + (v - b.flat()[i]!) ** 2, 0) / a.flat().length;
+  const associated = mse(B2.y, G.y), autoencoder = mse(H.y, t0m);
+
+  // float64 backward: associated loss into b2, b1, f1 (t detached); autoencoder into h1, g1.
+  const dB2 = map(B2.y, (v, i, j) => (2 * (v - G.y[i]![j]!)) / (batch * n));
+  const gb2 = denseBack(B1.y, b2, B2.z, dB2, dsig);
+  const gb1 = denseBack(F.y, b1, B1.z, gb2.dx, dsig);
+  const gf1 = denseBack(x, f1, F.z, gb1.dx, delu);
+  const dH = map(H.y, (v, i, j) => (2 * (v - t0m[i]![j]!)) / (batch * tIn));
+  const gh1 = denseBack(G.y, h1, H.z, dH, dsig);
+  const gg1 = denseBack(t0m, g1, G.z, gh1.dx, dsig);
+
+  const before = [f1, b1, b2, g1, h1].map((l) => ({ w: l.weight.data.slice(), b: l.bias!.data.slice() }));
+  const out = layer.trainStep(s0, t0);
+  assert.ok(Math.abs(out.losses.associatedLoss - associated) < 1e-6 * Math.max(1, associated), `associated ${out.losses.associatedLoss} vs ${associated}`);
+  assert.ok(Math.abs(out.losses.autoencoderLoss - autoencoder) < 1e-6 * Math.max(1, autoencoder), `autoencoder ${out.losses.autoencoderLoss} vs ${autoencoder}`);
+  out.s.data.forEach((v, i) => assert.ok(Math.abs(v - F.y.flat()[i]!) < 1e-6));
+  assert.equal(out.s.requiresGrad, false);
+  assert.equal(out.t.requiresGrad, false);
+
+  // First Adam step: p -= lr * g / (|g| + eps) (bias-corrected m = g, v = g^2).
+  const adam = (g: number, lr: number): number => (lr * g) / (Math.abs(g) + 1e-8);
+  const grads = [[gf1, 0.01], [gb1, 0.01], [gb2, 0.01], [gg1, 0.02], [gh1, 0.02]] as const;
+  [f1, b1, b2, g1, h1].forEach((l, k) => {
+    const [g, lr] = grads[k]!;
+    const dW = g.dW.flat();
+    l.weight.data.forEach((v, i) => {
+      const expected = before[k]!.w[i]! - adam(dW[i]!, lr);
+      // a gradient within float32 noise of 0 may move either way; anything larger must match
+      if (Math.abs(dW[i]!) > 1e-6) assert.ok(Math.abs(v - expected) < 1e-6, `part ${k} weight ${i}: ${v} vs ${expected}`);
+    });
+    l.bias!.data.forEach((v, i) => {
+      if (Math.abs(g.db[i]!) > 1e-6) assert.ok(Math.abs(v - (before[k]!.b[i]! - adam(g.db[i]!, lr))) < 1e-6, `part ${k} bias ${i}`);
+    });
+  });
+});
+
+test('a non-finite loss names the AL layer and which loss went bad', () => {
+  const rng = new Rng(2);
+  const layer = new ALLayer(3, {
+    f: new Linear(2, 2, rng), b: new Linear(2, 2, rng), g: new Linear(2, 2, rng), h: new Linear(2, 2, rng),
+  }, { lr: 0.01, targetLr: 0.02, weightDecay: 0, milestones: [] });
+  const nan = Tensor.from([Number.NaN, 0], [1, 2]);
+  assert.throws(() => layer.trainStep(nan, Tensor.from([1, 0], [1, 2])), (e: unknown) => e instanceof ALDivergenceError && /AL layer 3: the associated loss became NaN/.test(e.message));
+  assert.throws(() => layer.trainStep(Tensor.from([1, 0], [1, 2]), nan), (e: unknown) => e instanceof ALDivergenceError && /the associated loss|the autoencoder loss/.test(e.message));
+});
