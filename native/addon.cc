@@ -79,6 +79,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "conv2dForward", Conv2dForward);
   Export(env, exports, "conv2dBackwardData", Conv2dBackwardData);
   Export(env, exports, "conv2dBackwardWeights", Conv2dBackwardWeights);
+  Export(env, exports, "setConvLayout", SetConvLayoutJs);
 
   Export(env, exports, "maxPool2dWorkspaceBytes", MaxPool2dWorkspaceBytes);
   Export(env, exports, "maxPool2dForward", MaxPool2dForward);

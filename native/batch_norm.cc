@@ -37,7 +37,10 @@ struct BnEntry : CacheEntry {
 
 std::unique_ptr<BnEntry> MakeBn(const BnShape& s, BnPass pass) {
   using flags = dnnl::normalization_flags;
-  const auto data = PlainDesc({s.rows, s.c}, tag::nc);
+  // [rows, c] described as rows images of 1x1 pixels in NHWC: the same bytes, but oneDNN 2.6 runs
+  // its JIT batch norm on it, while format `nc` gets the generic ncsp implementation, 30-50x
+  // slower (rows = 131072, c = 32: 3 ms against 150 ms for the forward pass on one thread).
+  const auto data = PlainDesc({s.rows, s.c, 1, 1}, tag::nhwc);
   const auto vec = PlainDesc({s.c}, tag::x);
   const auto attr = UserScratchpadAttr();
   const flags affine = flags::use_scale | flags::use_shift;
@@ -69,6 +72,7 @@ std::unique_ptr<BnEntry> MakeBn(const BnShape& s, BnPass pass) {
   e->prim = Prim(dnnl::batch_normalization_backward(bpd), bpd.scratchpad_desc());
   e->dy = Bound(data);
   e->dx = Bound(data);
+  e->beta = Bound(vec);
   e->d_gamma = Bound(vec);
   e->d_beta = Bound(vec);
   return e;
@@ -165,7 +169,11 @@ Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
     RequireVector(env, kBackward, "dGamma", d_gamma, s);
     RequireVector(env, kBackward, "dBeta", d_beta, s);
     BnEntry* e = Entry(kBackward, s, BnPass::kBackward);
+    // oneDNN 2.6 lists the shift as an input of the backward pass although no gradient depends
+    // on it; the contract does not pass beta, so any c floats will do.
+    void* unused_shift = ScratchBuffer(Scratch::kWeights, s.c * sizeof(float));
     Execute(e->prim, {{DNNL_ARG_SRC, e->x.At(x.data)},
+                      {DNNL_ARG_SHIFT, e->beta.At(unused_shift)},
                       {DNNL_ARG_DIFF_DST, e->dy.At(dy.data)},
                       {DNNL_ARG_SCALE, e->gamma.At(gamma.data)},
                       {DNNL_ARG_MEAN, e->mean.At(mean.data)},

@@ -1,7 +1,5 @@
 #include "conv.h"
 
-#include <cstdlib>
-#include <cstring>
 
 #include "common.h"
 #include "napi_args.h"
@@ -68,25 +66,25 @@ constexpr const char* kForward = "conv2dForward";
 constexpr const char* kBackwardData = "conv2dBackwardData";
 constexpr const char* kBackwardWeights = "conv2dBackwardWeights";
 
-// AL_CONV_LAYOUT=nhwc|blocked overrides the per-shape choice (for benchmarking the two).
-enum class LayoutOverride { kNone, kNhwc, kBlocked };
-
-LayoutOverride ReadOverride() {
-  const char* v = std::getenv("AL_CONV_LAYOUT");
-  if (v == nullptr) return LayoutOverride::kNone;
-  if (std::strcmp(v, "nhwc") == 0) return LayoutOverride::kNhwc;
-  if (std::strcmp(v, "blocked") == 0) return LayoutOverride::kBlocked;
-  return LayoutOverride::kNone;
-}
-
-// Whether the primitive runs on oneDNN's blocked activation layout with reorders from and to
+// Whether the primitive runs on oneDNN's blocked activation layout, with reorders from and to
 // the user's NHWC buffers at the kernel's edges, or directly on NHWC.
-bool UseBlocked(const ConvShape& s, ConvPass pass) {
-  static const LayoutOverride forced = ReadOverride();
-  if (forced != LayoutOverride::kNone) return forced == LayoutOverride::kBlocked;
+bool ChooseBlocked(const ConvShape& s, ConvPass pass) {
   (void)s;
   (void)pass;
   return false;
+}
+
+ConvLayout& LayoutSetting() {
+  thread_local ConvLayout layout = ConvLayout::kAuto;
+  return layout;
+}
+
+bool UseBlocked(const ConvShape& s, ConvPass pass) {
+  switch (LayoutSetting()) {
+    case ConvLayout::kNhwc: return false;
+    case ConvLayout::kBlocked: return true;
+    default: return ChooseBlocked(s, pass);
+  }
 }
 
 // The primitive of one pass plus the reorders between user layouts (NHWC activations, OIHW
@@ -150,6 +148,7 @@ std::unique_ptr<ConvEntry> MakeConvEntry(const ConvShape& s, ConvPass pass, bool
 
 ConvEntry* Entry(const char* kernel, const ConvShape& s, ConvPass pass, bool with_bias) {
   CacheKey key(kernel);
+  key.Add(UseBlocked(s, pass));
   key.Add(s.n).Add(s.h).Add(s.w).Add(s.c).Add(s.o).Add(s.kh).Add(s.kw).Add(s.stride_h).Add(s.stride_w);
   key.Add(s.pad_h).Add(s.pad_w).Add(s.out_h).Add(s.out_w).Add(with_bias).Add(GetNumThreads());
   return Cached<ConvEntry>(key, [&] { return MakeConvEntry(s, pass, with_bias); });
@@ -160,6 +159,25 @@ size_t DstElems(const ConvShape& s) { return s.n * s.out_h * s.out_w * s.o; }
 size_t WeightElems(const ConvShape& s) { return s.o * s.c * s.kh * s.kw; }
 
 }  // namespace
+
+void SetConvLayout(ConvLayout layout) { LayoutSetting() = layout; }
+
+Napi::Value SetConvLayoutJs(const Napi::CallbackInfo& info) {
+  const char* kernel = "setConvLayout";
+  return Guarded(info, kernel, [&]() -> Napi::Value {
+    const std::string mode = ArgString(info, 0, kernel, "layout");
+    if (mode == "auto") {
+      SetConvLayout(ConvLayout::kAuto);
+    } else if (mode == "nhwc") {
+      SetConvLayout(ConvLayout::kNhwc);
+    } else if (mode == "blocked") {
+      SetConvLayout(ConvLayout::kBlocked);
+    } else {
+      Fail(info.Env(), kernel, "expected 'auto' | 'nhwc' | 'blocked' for layout, got '" + mode + "'");
+    }
+    return info.Env().Undefined();
+  });
+}
 
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   return Guarded(info, kForward, [&]() -> Napi::Value {

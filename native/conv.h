@@ -18,6 +18,13 @@ Napi::Value Conv2dBackwardWeights(const Napi::CallbackInfo& info);
 
 enum class ConvPass { kForward, kBackwardData, kBackwardWeights };
 
+// Where the primitive's activations live: chosen per shape (auto, from measurements on this
+// machine class), or forced for benchmarks and tests. The setting is per thread.
+enum class ConvLayout { kAuto, kNhwc, kBlocked };
+void SetConvLayout(ConvLayout layout);
+// setConvLayout('auto' | 'nhwc' | 'blocked')
+Napi::Value SetConvLayoutJs(const Napi::CallbackInfo& info);
+
 struct ConvShape {
   int64_t n, h, w, c, o, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w;
   // oneDNN wants explicit bottom/right padding; it follows from the output size the caller

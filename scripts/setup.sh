@@ -2,7 +2,9 @@
 # Installs everything associated-learning needs on a fresh Debian/Ubuntu machine, then builds it:
 # system packages (a C++ toolchain, Python for node-gyp, oneDNN) only where missing, then
 # `npm install`, which compiles the native addon (node-gyp) and the TypeScript (tsc).
-# Options: --with-torch also installs Debian's PyTorch, which `al bench` compares against.
+# Options: --with-torch also installs Debian's PyTorch, which `al bench` compares against, with
+# OpenBLAS: without it Debian's PyTorch runs nn.Linear on the netlib reference BLAS (about
+# 3 GFLOP/s here), which would make any comparison meaningless.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +16,7 @@ dpkg -s libdnnl-dev >/dev/null 2>&1 || packages+=(libdnnl-dev)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 if [[ "${1:-}" == "--with-torch" ]]; then
   /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || packages+=(python3-torch)
+  dpkg -s libopenblas0-openmp >/dev/null 2>&1 || packages+=(libopenblas0-openmp)
 fi
 
 if (( ${#packages[@]} > 0 )); then

@@ -2,19 +2,17 @@
 // shapes that are not multiples of the vector width, tiny and large; error messages; NaN.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 
 import type { AdamAttrs, Backend, SgdAttrs } from '../../src/backend/kernel_names.js';
+import { loadNative } from '../../src/backend/load_native.js';
 import { referenceBackend as R } from '../../src/backend/reference_backend.js';
 import { Rng } from '../../src/tensor/rng.js';
 
 type OwnKernels = Pick<Backend, 'sumRows' | 'add' | 'axpby' | 'softmaxCrossEntropy' | 'meanSquaredError' | 'argmaxRows' | 'adamStep' | 'sgdStep'>;
 
 // The addon exports each own kernel under its Backend method name with the method's arguments, so
-// it is called directly here. AL_NATIVE_ADDON points at another build of it (a scratch build).
-const addonPath = process.env['AL_NATIVE_ADDON'] ?? fileURLToPath(new URL('../../../build/Release/al_native.node', import.meta.url));
-const N = createRequire(import.meta.url)(addonPath) as OwnKernels;
+// the kernels are called on it directly, with no TS-side checks in front of the C++ ones.
+const N: OwnKernels = loadNative();
 
 const rng = new Rng(20240611);
 const randn = (n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => rng.normal() * scale);

@@ -1,0 +1,132 @@
+// The one place that loads the compiled addon (build/Release/al_native.node). Both the compiled
+// file (dist/src/backend/) and its source (src/backend/) find the package root by walking up to
+// the package.json that names this package, so the answer does not depend on the working
+// directory or on how deep the compiled tree is.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type {
+  Activation, AdamAttrs, BatchNormAttrs, Conv2dAttrs, F32, ImageAttrs, MatMulAttrs, SgdAttrs, Window2dAttrs,
+} from './kernel_names.js';
+
+const PACKAGE_NAME = 'associated-learning';
+
+export type ConvPass = 'forward' | 'backwardData' | 'backwardWeights';
+export type ConvLayout = 'auto' | 'nhwc' | 'blocked';
+
+export interface NativeInfo {
+  onednnVersion: string;
+  onednnHash: string;
+  cpuRuntime: string;
+  isa: string;
+  threads: number;
+  /** primitives cached by the calling thread */
+  cachedPrimitives: number;
+}
+
+/** What al_native.node exports: Backend methods under their own names, plus diagnostics. */
+export interface NativeAddon {
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  cpuIsa(): string;
+  info(): NativeInfo;
+  clearCache(): void;
+
+  matmul(a: F32, b: F32, bias: F32 | null, out: F32, attrs: MatMulAttrs): void;
+  sumRows(x: F32, out: F32, rows: number, cols: number): void;
+
+  conv2dForward(x: F32, weight: F32, bias: F32 | null, y: F32, attrs: Conv2dAttrs): void;
+  conv2dBackwardData(dy: F32, weight: F32, dx: F32, attrs: Conv2dAttrs): void;
+  conv2dBackwardWeights(x: F32, dy: F32, dWeight: F32, dBias: F32 | null, attrs: Conv2dAttrs): void;
+
+  maxPool2dWorkspaceBytes(attrs: Window2dAttrs): number;
+  maxPool2dForward(x: F32, y: F32, workspace: Uint8Array, attrs: Window2dAttrs): void;
+  maxPool2dBackward(dy: F32, workspace: Uint8Array, dx: F32, attrs: Window2dAttrs): void;
+  globalAvgPoolForward(x: F32, y: F32, attrs: ImageAttrs): void;
+  globalAvgPoolBackward(dy: F32, dx: F32, attrs: ImageAttrs): void;
+
+  batchNormForwardTraining(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, variance: F32, attrs: BatchNormAttrs): void;
+  batchNormForwardInference(x: F32, gamma: F32, beta: F32, mean: F32, variance: F32, y: F32, attrs: BatchNormAttrs): void;
+  batchNormBackward(
+    x: F32, dy: F32, gamma: F32, mean: F32, variance: F32,
+    dx: F32, dGamma: F32, dBeta: F32, attrs: BatchNormAttrs,
+  ): void;
+
+  activationForward(kind: Activation, x: F32, y: F32, alpha: number): void;
+  activationBackward(kind: Activation, y: F32, dy: F32, dx: F32, alpha: number): void;
+  add(a: F32, b: F32, out: F32): void;
+  axpby(alpha: number, x: F32, beta: number, y: F32): void;
+
+  softmaxCrossEntropy(logits: F32, labels: Int32Array, grad: F32 | null, rows: number, cols: number): number;
+  meanSquaredError(pred: F32, target: F32, grad: F32 | null): number;
+  argmaxRows(x: F32, out: Int32Array, rows: number, cols: number): void;
+
+  adamStep(param: F32, grad: F32, m: F32, v: F32, attrs: AdamAttrs): void;
+  sgdStep(param: F32, grad: F32, momentumBuffer: F32, attrs: SgdAttrs): void;
+
+  /** Where convolutions keep activations ('auto' picks per shape); per calling thread. */
+  setConvLayout(layout: ConvLayout): void;
+
+  benchMatmulDirect(attrs: MatMulAttrs, iterations: number, threads: number): number;
+  benchConvDirect(pass: ConvPass, attrs: Conv2dAttrs, iterations: number, threads: number): number;
+}
+
+/** The directory holding this package's package.json, searched upwards from `start`. */
+function packageRoot(start: string): string | null {
+  for (let dir = start; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === PACKAGE_NAME) return dir;
+      } catch {
+        // an unreadable package.json on the way up is not ours
+      }
+    }
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+function candidatePaths(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const roots = new Set<string>();
+  const found = packageRoot(here);
+  if (found !== null) roots.add(found);
+  // Fallbacks for a copy without package.json: dist/src/backend/ and src/backend/ layouts.
+  roots.add(resolve(here, '..', '..', '..'));
+  roots.add(resolve(here, '..', '..'));
+  const paths: string[] = [];
+  for (const root of roots) {
+    paths.push(join(root, 'build', 'Release', 'al_native.node'));
+    paths.push(join(root, 'build', 'Debug', 'al_native.node'));
+  }
+  return paths;
+}
+
+let cached: NativeAddon | null = null;
+
+/** The addon, loaded on first use; throws an Error that lists every path tried and the fix. */
+export function loadNative(): NativeAddon {
+  if (cached !== null) return cached;
+  const require = createRequire(import.meta.url);
+  const failures: string[] = [];
+  for (const path of candidatePaths()) {
+    if (!existsSync(path)) {
+      failures.push(`  ${path}: not found`);
+      continue;
+    }
+    try {
+      cached = require(path) as NativeAddon;
+      return cached;
+    } catch (e) {
+      failures.push(`  ${path}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(
+    'associated-learning: could not load the native addon al_native.node. Tried:\n' +
+      failures.join('\n') +
+      '\nTo fix: install oneDNN and a compiler (sudo apt-get install -y libdnnl-dev build-essential), ' +
+      'then build the addon with `npm install` (or `npx node-gyp rebuild`) in the package directory.',
+  );
+}
