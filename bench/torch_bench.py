@@ -29,6 +29,8 @@ WORKLOADS = [
     "train-mlp",
     "train-cnn",
     "train-resnet20",
+    "train-al-mlp",
+    "train-al-cnn",
 ]
 
 BATCH = 128
@@ -319,6 +321,122 @@ def bench_train(torch, name, timing):
     return cands, float(BATCH), params
 
 
+# ---- Associated Learning --------------------------------------------------
+# The networks src/al/decompositions.ts builds, trained the way
+# src/al/al_layer.ts does it: every AL layer takes one local step with its own
+# two Adams, and no gradient crosses a layer boundary.
+
+AL_CLASSES = 10
+
+# (AL layers, t width n) per workload: the authors' MNIST cuts.
+AL_SPECS = {
+    "train-al-mlp": (2, 1024),
+    "train-al-cnn": (4, 256),
+}
+
+# The CNN backbone's 8 conv units (in, out, stride), 3x3 pad 1 with bias + ELU,
+# cut two per AL layer. Input is 28x28x1, so in = 1 for the first.
+AL_CNN_CONVS = [(1, 32, 1), (32, 32, 1), (32, 32, 1), (32, 32, 2),
+                (32, 64, 1), (64, 64, 1), (64, 64, 1), (64, 64, 2)]
+
+
+def al_encoders(nn, name, n, layers):
+    """f_1..f_L and the element count of each s_i."""
+    if name == "train-al-mlp":
+        encoders, prev = [], 28 * 28
+        for i in range(layers):
+            # Our dense unit flattens only when its input has more than one
+            # axis, i.e. in f_1 (a view here: free).
+            head = [nn.Flatten()] if i == 0 else []
+            encoders.append((nn.Sequential(*head, nn.Linear(prev, n), nn.ELU()), n))
+            prev = n
+        return encoders
+    encoders, side = [], 28
+    per_layer = len(AL_CNN_CONVS) // layers
+    for i in range(layers):
+        mods = []
+        for cin, cout, st in AL_CNN_CONVS[i * per_layer:(i + 1) * per_layer]:
+            mods += [nn.Conv2d(cin, cout, 3, stride=st, padding=1, bias=True), nn.ELU()]
+            side = (side + 2 - 3) // st + 1
+        encoders.append((nn.Sequential(*mods), side * side * cout))
+    return encoders
+
+
+def build_al(torch, name, channels_last):
+    """Returns [(f, b, g, h, adam_fb, adam_gh)] per AL layer."""
+    nn = torch.nn
+
+    class FlattenNHWC(nn.Module):
+        # For channels_last activations: NCHW -> NHWC is then a pure stride
+        # change, so this flatten is a view, where nn.Flatten would copy the
+        # whole s_i (and its gradient) into NCHW order. It is also the order
+        # our NHWC side flattens in.
+        def forward(self, x):
+            return x.permute(0, 2, 3, 1).flatten(1)
+
+    layers, n = AL_SPECS[name]
+    out, t_prev = [], AL_CLASSES
+    for f, s_size in al_encoders(nn, name, n, layers):
+        flat = []
+        if name != "train-al-mlp":
+            flat = [FlattenNHWC() if channels_last else nn.Flatten()]
+        b = nn.Sequential(*flat, nn.Linear(s_size, 5 * n), nn.Sigmoid(),
+                          nn.Linear(5 * n, n), nn.Sigmoid())
+        g = nn.Sequential(nn.Linear(t_prev, n), nn.Sigmoid())
+        h = nn.Sequential(nn.Linear(n, t_prev), nn.Sigmoid())
+        t_prev = n
+        if channels_last:
+            f = f.to(memory_format=torch.channels_last)
+        # Same split and learning rates as ALLayer: f, b at lr; g, h at 2 lr.
+        # Default Adam (per-tensor loop on CPU), as in bench_train; foreach=True
+        # was no better here on one quiet-box A/B (MLP +5 %, CNN -11 %).
+        adam_fb = torch.optim.Adam([*f.parameters(), *b.parameters()], lr=1e-3)
+        adam_gh = torch.optim.Adam([*g.parameters(), *h.parameters()], lr=2e-3)
+        out.append((f, b, g, h, adam_fb, adam_gh))
+    return out
+
+
+def bench_train_al(torch, name, timing):
+    F = torch.nn.functional
+    if name == "train-al-mlp":
+        formats = (("nchw", torch.contiguous_format),)  # no spatial layout to choose
+    else:
+        formats = (("nchw", torch.contiguous_format), ("channels_last", torch.channels_last))
+    cands = []
+    params = None
+    for fmt_name, fmt in formats:
+        # Same seed per format so both variants train identical networks on
+        # identical data.
+        torch.manual_seed(0)
+        al = build_al(torch, name, fmt is torch.channels_last)
+        params = sum(count_params(part) for layer in al for part in layer[:4])
+        x = torch.randn(BATCH, 1, 28, 28).contiguous(memory_format=fmt)
+        y = torch.randint(0, AL_CLASSES, (BATCH,))
+
+        def step():
+            # As AssociatedNet.trainStep: t_0 is built per batch, then every
+            # layer takes its local step in order on the detached outputs of
+            # the previous one.
+            s = x
+            t = F.one_hot(y, AL_CLASSES).to(x.dtype)
+            for f, b, g, h, adam_fb, adam_gh in al:
+                s_in, t_in = s.detach(), t.detach()
+                adam_fb.zero_grad(set_to_none=True)
+                adam_gh.zero_grad(set_to_none=True)
+                s = f(s_in)
+                t = g(t_in)
+                associated = F.mse_loss(b(s), t.detach())
+                autoencoder = F.mse_loss(h(t), t_in)
+                associated.backward()
+                autoencoder.backward()
+                adam_fb.step()
+                adam_gh.step()
+                s, t = s.detach(), t.detach()
+
+        cands.append((fmt_name, measure(step, timing)))
+    return cands, float(BATCH), params
+
+
 # --------------------------------------------------------------------------
 # Environment description
 # --------------------------------------------------------------------------
@@ -416,6 +534,9 @@ def main(argv):
             elif wl.startswith("conv-"):
                 cands, work = bench_conv(torch, wl, timing)
                 unit, scale = "GFLOP/s", 1e9
+            elif wl.startswith("train-al-"):
+                cands, work, params = bench_train_al(torch, wl, timing)
+                unit, scale = "samples/s", 1.0
             else:
                 cands, work, params = bench_train(torch, wl, timing)
                 unit, scale = "samples/s", 1.0

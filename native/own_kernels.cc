@@ -268,6 +268,9 @@ Napi::Value ArgmaxRows(const Napi::CallbackInfo& info) {
 // would be 1.3e-5 off 0.001.
 enum class Decay { kNone, kL2, kDecoupled };
 
+// Below this many elements a thread team costs more than it saves.
+constexpr size_t kParallelMin = size_t{1} << 16;
+
 struct AdamCoefficients {
   float b1, oneMinusB1, b2, oneMinusB2, stepSize, invSqrtC2, eps, wd, shrink;
 };
@@ -277,7 +280,9 @@ void AdamKernel(float* __restrict p, const float* __restrict g, float* __restric
                 const AdamCoefficients& c) {
   const float b1 = c.b1, oneMinusB1 = c.oneMinusB1, b2 = c.b2, oneMinusB2 = c.oneMinusB2;
   const float stepSize = c.stepSize, invSqrtC2 = c.invSqrtC2, eps = c.eps, wd = c.wd, shrink = c.shrink;
-#pragma omp simd
+  // Memory-bound (7 floats moved per element): large tensors are split over the calling thread's
+  // OpenMP team, whose size setNumThreads sets. Elementwise, so the result does not depend on it.
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (size_t i = 0; i < n; ++i) {
     float pi = p[i];
     float gi = g[i];
@@ -332,7 +337,7 @@ enum class Momentum { kNone, kClassic, kNesterov };
 template <Momentum kMomentum>
 void SgdKernel(float* __restrict p, const float* __restrict g, float* __restrict buf, size_t n, float lr,
                float momentum, float wd) {
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (size_t i = 0; i < n; ++i) {
     float gi = g[i] + wd * p[i];
     if (kMomentum != Momentum::kNone) {

@@ -70,3 +70,20 @@ test('matmul with a zero dimension follows the reference (k = 0 gives bias, or k
   R.matmul(new Float32Array(0), new Float32Array(0), bias, outR, attrs);
   assert.deepEqual(outN, outR);
 });
+
+test('matmul is right for every alignment of b (the binding copies a 32-byte aligned b of 2 KB row stride)', () => {
+  // m >= 32 and n*4 a multiple of 2048: the shapes for which an aligned b takes the copy path
+  const attrs: MatMulAttrs = { m: 40, k: 24, n: 512, transA: false, transB: false, accumulate: true };
+  const big = rnd.normal(24 * 512 + 8);
+  const a = rnd.normal(40 * 24);
+  const bias = rnd.normal(512);
+  for (let offset = 0; offset < 8; offset++) {
+    const b = big.subarray(offset, offset + 24 * 512);
+    const start = rnd.normal(40 * 512);
+    const outN = start.slice();
+    const outR = start.slice();
+    N.matmul(a, b, bias, outN, attrs);
+    R.matmul(a, b, bias, outR, attrs);
+    assertClose(outN, outR, `b at +${offset * 4} bytes`, { terms: 24 });
+  }
+});
