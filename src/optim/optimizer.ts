@@ -1,7 +1,7 @@
 // The optimizer base: zeroGrad, step, and one per-parameter update that subclasses provide.
 // Updates are fused native kernels (one pass over param, grad and state), so TypeScript never
 // loops over weights.
-import type { Tensor } from '../tensor/tensor.js';
+import { releaseGrad, type Tensor } from '../tensor/tensor.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -23,9 +23,9 @@ export abstract class Optimizer {
     requireInRange(this.constructor.name, 'lr', lr, 0, Infinity);
   }
 
-  /** Drops every gradient (the next backward pass allocates fresh ones). */
+  /** Drops every gradient; the buffers are reused by the next backward pass. */
   zeroGrad(): void {
-    for (const p of this.params) p.grad = null;
+    for (const p of this.params) releaseGrad(p);
   }
 
   step(): void {

@@ -39,6 +39,43 @@ export function emptyFloat32(n: number): Float32Array {
   return new Float32Array(bytes.buffer, bytes.byteOffset, n);
 }
 
+// ***** gradient buffers *****
+// Gradients inside a backward pass die as soon as their op has run, so their buffers go back to
+// a per-thread free list keyed by length and the next step takes them from there: after the
+// first step, backward allocates almost nothing, which spares the allocator, the page faults of
+// fresh memory and V8's external-memory garbage collections (measured: ~20 % of a ResNet-20
+// step on 2 cores before this).
+const freeBuffers = new Map<number, Float32Array[]>();
+let freeBytes = 0;
+const FREE_CAP_BYTES = 1 << 30;
+
+/** A buffer of n floats with unspecified contents, for a gradient a kernel writes in full. */
+export function gradBuffer(n: number): Float32Array {
+  const list = freeBuffers.get(n);
+  const reused = list?.pop();
+  if (reused) {
+    freeBytes -= n * 4;
+    return reused;
+  }
+  return emptyFloat32(n);
+}
+
+function recycle(buffer: Float32Array): void {
+  const bytes = buffer.length * 4;
+  // only whole, live buffers: a view into a larger one, or a transferred one, is left alone
+  if (bytes === 0 || buffer.byteOffset !== 0 || buffer.buffer.byteLength !== bytes || freeBytes + bytes > FREE_CAP_BYTES) return;
+  let list = freeBuffers.get(buffer.length);
+  if (!list) freeBuffers.set(buffer.length, (list = []));
+  list.push(buffer);
+  freeBytes += bytes;
+}
+
+/** Drops t's gradient and keeps its buffer for the next backward pass (optimizers' zeroGrad). */
+export function releaseGrad(t: Tensor): void {
+  if (t.grad !== null) recycle(t.grad);
+  t.grad = null;
+}
+
 export class Tensor {
   readonly data: Float32Array;
   readonly shape: Shape;
@@ -93,18 +130,34 @@ export class Tensor {
     if (seed === undefined && this.size !== 1) {
       throw new ShapeError(`backward: expected a scalar or an explicit seed gradient, got shape ${shapeString(this.shape)}`);
     }
-    accumulate(this, seed ?? new Float32Array([1]), null);
+    accumulate(this, seed ? seed.slice() : new Float32Array([1]));
     for (const t of topologicalOrder(this).reverse()) {
       const node = t.node;
-      if (node === null || t.grad === null) continue;
-      const grads = node.backward(t.grad);
+      const dy = t.grad;
+      if (node === null || dy === null) continue;
+      // Nobody needs an intermediate gradient once its inputs have theirs.
+      t.grad = null;
+      const grads = node.backward(dy);
+      // Ops like add and reshape pass dy itself through: the first input takes it over, any
+      // other adds it to its gradient or gets a copy, so two tensors never share a buffer.
+      let dyOwned = false;
       for (let i = 0; i < node.inputs.length; i++) {
         const input = node.inputs[i]!;
-        const g = grads[i];
-        if (g && input.requiresGrad) accumulate(input, g, t.grad);
+        let g = grads[i];
+        if (!g || !input.requiresGrad) continue;
+        if (g === dy && dyOwned) {
+          // a second consumer of dy: add it where a gradient exists, else copy into a pooled buffer
+          if (input.grad !== null) {
+            accumulate(input, g);
+            continue;
+          }
+          g = gradBuffer(dy.length);
+          g.set(dy);
+        }
+        if (g === dy) dyOwned = true;
+        if (accumulate(input, g)) recycle(g);
       }
-      // An intermediate gradient is needed by nobody once its inputs have theirs.
-      t.grad = null;
+      if (!dyOwned) recycle(dy);
     }
   }
 
@@ -138,14 +191,17 @@ export function fromOp(op: string, out: Tensor, inputs: Tensor[], backwardFn: Ba
   return out;
 }
 
-// g may be the upstream gradient itself (ops like add or reshape pass it through): the first
-// owner gets a copy so that two inputs never share one gradient buffer.
-function accumulate(t: Tensor, g: Float32Array, upstream: Float32Array | null): void {
+/** Adds g into t.grad; returns true when g was added (and is free), false when t took it over. */
+function accumulate(t: Tensor, g: Float32Array): boolean {
   if (g.length !== t.size) {
     throw new ShapeError(`backward: gradient of ${g.length} elements for a tensor of shape ${shapeString(t.shape)}`);
   }
-  if (t.grad === null) t.grad = g === upstream ? g.slice() : g;
-  else backend().add(t.grad, g, t.grad);
+  if (t.grad === null) {
+    t.grad = g;
+    return false;
+  }
+  backend().add(t.grad, g, t.grad);
+  return true;
 }
 
 function topologicalOrder(root: Tensor): Tensor[] {

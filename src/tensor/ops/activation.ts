@@ -1,14 +1,14 @@
 // Pointwise activations. Backward is computed from the output y, so the input need not be kept.
 import { backend } from '../../backend/backend.js';
 import type { Activation } from '../../backend/kernel_names.js';
-import { Tensor, emptyFloat32, fromOp } from '../tensor.js';
+import { Tensor, fromOp, gradBuffer } from '../tensor.js';
 
 export function activation(kind: Activation, x: Tensor, alpha = kind === 'elu' ? 1 : 0): Tensor {
   const b = backend();
   const y = Tensor.empty(x.shape);
   b.activationForward(kind, x.data, y.data, alpha);
   return fromOp(kind, y, [x], (dy) => {
-    const dx = emptyFloat32(x.size);
+    const dx = gradBuffer(x.size);
     b.activationBackward(kind, y.data, dy, dx, alpha);
     return [dx];
   });

@@ -2,7 +2,7 @@
 import { backend } from '../../backend/backend.js';
 import type { Conv2dAttrs } from '../../backend/kernel_names.js';
 import { ShapeError, shapeString } from '../errors.js';
-import { Tensor, emptyFloat32, fromOp } from '../tensor.js';
+import { Tensor, fromOp, gradBuffer } from '../tensor.js';
 import { addInto } from './grad_util.js';
 
 export interface ConvOptions {
@@ -42,11 +42,11 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
   return fromOp('conv2d', y, inputs, (dy) => {
     let dx: Float32Array | null = null;
     if (x.requiresGrad) {
-      dx = emptyFloat32(x.size);
+      dx = gradBuffer(x.size);
       b.conv2dBackwardData(dy, weight.data, dx, attrs);
     }
     if (weight.requiresGrad || bias?.requiresGrad) {
-      const dw = emptyFloat32(weight.size);
+      const dw = gradBuffer(weight.size);
       const db = bias ? new Float32Array(o) : null;
       b.conv2dBackwardWeights(x.data, dy, dw, db, attrs);
       if (weight.requiresGrad) addInto(weight, dw);

@@ -1,7 +1,7 @@
 // Fully connected maths: y = x W^T + b, with W stored [out, in] as in PyTorch.
 import { backend } from '../../backend/backend.js';
 import { ShapeError, shapeString } from '../errors.js';
-import { Tensor, emptyFloat32, fromOp } from '../tensor.js';
+import { Tensor, fromOp, gradBuffer } from '../tensor.js';
 import { addInto } from './grad_util.js';
 
 /**
@@ -25,14 +25,14 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   return fromOp('linear', y, inputs, (dy) => {
     let dx: Float32Array | null = null;
     if (x.requiresGrad) {
-      dx = emptyFloat32(m * k);
+      dx = gradBuffer(m * k);
       b.matmul(dy, weight.data, null, dx, { m, k: n, n: k, transA: false, transB: false, accumulate: false });
     }
     // Parameter gradients are written straight into .grad (accumulate = true when one exists),
     // which saves a temporary and an add per step.
     if (weight.requiresGrad) {
       const exists = weight.grad !== null;
-      const dw = weight.grad ?? emptyFloat32(n * k);
+      const dw = weight.grad ?? gradBuffer(n * k);
       b.matmul(dy, x.data, null, dw, { m: n, k: m, n: k, transA: true, transB: false, accumulate: exists });
       weight.grad = dw;
     }

@@ -6,7 +6,7 @@
 import { backend } from '../../backend/backend.js';
 import type { BatchNormAttrs } from '../../backend/kernel_names.js';
 import { ShapeError, shapeString } from '../errors.js';
-import { Tensor, emptyFloat32, fromOp } from '../tensor.js';
+import { Tensor, fromOp, gradBuffer } from '../tensor.js';
 import { addInto } from './grad_util.js';
 
 export interface BatchNormState {
@@ -39,7 +39,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNo
   b.axpby(m, mean, 1 - m, state.runningMean);
   b.axpby((m * rows) / (rows - 1), variance, 1 - m, state.runningVar);
   return fromOp('batchNorm', y, [x, gamma, beta], (dy) => {
-    const dx = emptyFloat32(x.size);
+    const dx = gradBuffer(x.size);
     const dGamma = new Float32Array(c);
     const dBeta = new Float32Array(c);
     b.batchNormBackward(x.data, dy, gamma.data, mean, variance, dx, dGamma, dBeta, attrs);

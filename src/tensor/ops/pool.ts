@@ -2,7 +2,7 @@
 import { backend } from '../../backend/backend.js';
 import type { ImageAttrs, Window2dAttrs } from '../../backend/kernel_names.js';
 import { ShapeError, shapeString } from '../errors.js';
-import { Tensor, emptyFloat32, fromOp } from '../tensor.js';
+import { Tensor, fromOp, gradBuffer } from '../tensor.js';
 import { windowOutput } from './conv.js';
 
 function imageShape(op: string, x: Tensor): [number, number, number, number] {
@@ -22,7 +22,7 @@ export function maxPool2d(x: Tensor, size: number, stride = size, padding = 0): 
   const workspace = new Uint8Array(b.maxPool2dWorkspaceBytes(attrs));
   b.maxPool2dForward(x.data, y.data, workspace, attrs);
   return fromOp('maxPool2d', y, [x], (dy) => {
-    const dx = emptyFloat32(x.size);
+    const dx = gradBuffer(x.size);
     b.maxPool2dBackward(dy, workspace, dx, attrs);
     return [dx];
   });
@@ -36,7 +36,7 @@ export function globalAvgPool(x: Tensor): Tensor {
   const y = Tensor.empty([n, c]);
   b.globalAvgPoolForward(x.data, y.data, attrs);
   return fromOp('globalAvgPool', y, [x], (dy) => {
-    const dx = emptyFloat32(x.size);
+    const dx = gradBuffer(x.size);
     b.globalAvgPoolBackward(dy, dx, attrs);
     return [dx];
   });
