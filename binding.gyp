@@ -8,6 +8,7 @@
         "native/matmul.cc",
         "native/conv.cc",
         "native/pool.cc",
+        "native/window.cc",
         "native/batch_norm.cc",
         "native/eltwise.cc",
         "native/bench_direct.cc",

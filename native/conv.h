@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "window.h"
+
 namespace al {
 
 // conv2dForward(x, weight, bias | null, y, attrs)
@@ -25,12 +27,9 @@ void SetConvLayout(ConvLayout layout);
 // setConvLayout('auto' | 'nhwc' | 'blocked')
 Napi::Value SetConvLayoutJs(const Napi::CallbackInfo& info);
 
-struct ConvShape {
-  int64_t n, h, w, c, o, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w;
-  // oneDNN wants explicit bottom/right padding; it follows from the output size the caller
-  // derived and may be negative when the last stride step does not reach the edge.
-  int64_t pad_bottom() const { return (out_h - 1) * stride_h + kh - h - pad_h; }
-  int64_t pad_right() const { return (out_w - 1) * stride_w + kw - w - pad_w; }
+// A convolution is a window with o output channels.
+struct ConvShape : Window {
+  int64_t o;
   double flops() const { return 2.0 * n * out_h * out_w * o * c * kh * kw; }
 };
 

@@ -2,6 +2,7 @@
 
 #include "common.h"
 #include "napi_args.h"
+#include "window.h"
 
 namespace al {
 namespace {
@@ -13,36 +14,8 @@ constexpr const char* kAvgForward = "globalAvgPoolForward";
 constexpr const char* kAvgBackward = "globalAvgPoolBackward";
 
 // Both pooling kinds reduce to one window description; global average pooling is the window
-// that covers the whole image.
-struct Window {
-  int64_t n, h, w, c, kh, kw, stride_h, stride_w, pad_h, pad_w, out_h, out_w;
-  int64_t pad_bottom() const { return (out_h - 1) * stride_h + kh - h - pad_h; }
-  int64_t pad_right() const { return (out_w - 1) * stride_w + kw - w - pad_w; }
-  size_t src_elems() const { return n * h * w * c; }
-  size_t dst_elems() const { return n * out_h * out_w * c; }
-};
-
-Window ReadWindow(const Napi::Object& attrs, const char* kernel) {
-  Window s;
-  s.n = AttrDim(attrs, kernel, "n");
-  s.h = AttrDim(attrs, kernel, "h");
-  s.w = AttrDim(attrs, kernel, "w");
-  s.c = AttrDim(attrs, kernel, "c");
-  s.kh = AttrDim(attrs, kernel, "kh");
-  s.kw = AttrDim(attrs, kernel, "kw");
-  s.stride_h = AttrDim(attrs, kernel, "strideH");
-  s.stride_w = AttrDim(attrs, kernel, "strideW");
-  s.pad_h = AttrDim(attrs, kernel, "padH", 0);
-  s.pad_w = AttrDim(attrs, kernel, "padW", 0);
-  s.out_h = AttrDim(attrs, kernel, "outH");
-  s.out_w = AttrDim(attrs, kernel, "outW");
-  if (s.pad_bottom() <= -s.stride_h || s.pad_right() <= -s.stride_w) {
-    Fail(attrs.Env(), kernel,
-         "outH/outW (" + std::to_string(s.out_h) + "x" + std::to_string(s.out_w) + ") do not follow from h/w " +
-             std::to_string(s.h) + "x" + std::to_string(s.w) + ", window, stride and padding");
-  }
-  return s;
-}
+// that covers the whole image. Pooling keeps the channels: dst is n x out_h x out_w x c.
+size_t DstElems(const Window& s) { return s.n * s.out_h * s.out_w * s.c; }
 
 Window ReadGlobal(const Napi::Object& attrs, const char* kernel) {
   Window s;
@@ -128,7 +101,7 @@ Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
     const Window s = ReadWindow(ArgObject(info, 3, kMaxForward, "attrs"), kMaxForward);
     Napi::Env env = info.Env();
     RequireLength(env, kMaxForward, "x", x.length, s.src_elems());
-    RequireLength(env, kMaxForward, "y", y.length, s.dst_elems());
+    RequireLength(env, kMaxForward, "y", y.length, DstElems(s));
     PoolEntry* e = Entry(kMaxForward, s, dnnl::algorithm::pooling_max, false);
     RequireLength(env, kMaxForward, "workspace", ws.length, e->workspace.bytes());
     Execute(e->prim, {{DNNL_ARG_SRC, e->src.At(x.data)},
@@ -145,7 +118,7 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
     F32View dx = ArgF32(info, 2, kMaxBackward, "dx");
     const Window s = ReadWindow(ArgObject(info, 3, kMaxBackward, "attrs"), kMaxBackward);
     Napi::Env env = info.Env();
-    RequireLength(env, kMaxBackward, "dy", dy.length, s.dst_elems());
+    RequireLength(env, kMaxBackward, "dy", dy.length, DstElems(s));
     RequireLength(env, kMaxBackward, "dx", dx.length, s.src_elems());
     PoolEntry* e = Entry(kMaxBackward, s, dnnl::algorithm::pooling_max, true);
     RequireLength(env, kMaxBackward, "workspace", ws.length, e->workspace.bytes());
@@ -163,7 +136,7 @@ Napi::Value GlobalAvgPoolForward(const Napi::CallbackInfo& info) {
     const Window s = ReadGlobal(ArgObject(info, 2, kAvgForward, "attrs"), kAvgForward);
     Napi::Env env = info.Env();
     RequireLength(env, kAvgForward, "x", x.length, s.src_elems());
-    RequireLength(env, kAvgForward, "y", y.length, s.dst_elems());
+    RequireLength(env, kAvgForward, "y", y.length, DstElems(s));
     PoolEntry* e = Entry(kAvgForward, s, dnnl::algorithm::pooling_avg_exclude_padding, false);
     Execute(e->prim, {{DNNL_ARG_SRC, e->src.At(x.data)}, {DNNL_ARG_DST, e->dst.At(y.data)}});
     return env.Undefined();
@@ -176,7 +149,7 @@ Napi::Value GlobalAvgPoolBackward(const Napi::CallbackInfo& info) {
     F32View dx = ArgF32(info, 1, kAvgBackward, "dx");
     const Window s = ReadGlobal(ArgObject(info, 2, kAvgBackward, "attrs"), kAvgBackward);
     Napi::Env env = info.Env();
-    RequireLength(env, kAvgBackward, "dy", dy.length, s.dst_elems());
+    RequireLength(env, kAvgBackward, "dy", dy.length, DstElems(s));
     RequireLength(env, kAvgBackward, "dx", dx.length, s.src_elems());
     PoolEntry* e = Entry(kAvgBackward, s, dnnl::algorithm::pooling_avg_exclude_padding, true);
     Execute(e->prim, {{DNNL_ARG_DIFF_DST, e->dst.At(dy.data)}, {DNNL_ARG_DIFF_SRC, e->src.At(dx.data)}});

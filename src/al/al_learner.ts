@@ -4,9 +4,8 @@
 import { backend } from '../backend/backend.js';
 import type { Split } from '../data/mnist.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Tensor as T, noGrad } from '../tensor/tensor.js';
 import { TrainingError } from '../train/errors.js';
-import { accuracy } from '../train/evaluate.js';
+import { accuracy, predictClasses } from '../train/evaluate.js';
 import { countCorrect, type Learner, type StepResult } from '../train/loop.js';
 import { ALDivergenceError } from './al_layer.js';
 import type { AssociatedNet } from './associated_net.js';
@@ -14,21 +13,11 @@ import type { AssociatedNet } from './associated_net.js';
 /** Predicted classes of a whole split from AL layer `exit`, in evaluation mode. */
 export function predictAL(net: AssociatedNet, split: Split, exit = net.depth, batchSize = 500): Int32Array {
   net.train(false);
-  const sample = split.shape.reduce((p, d) => p * d, 1);
-  const predictions = new Int32Array(split.n);
   try {
-    noGrad(() => {
-      for (let start = 0; start < split.n; start += batchSize) {
-        const size = Math.min(batchSize, split.n - start);
-        const x = new T(split.images.subarray(start * sample, (start + size) * sample), [size, ...split.shape]);
-        const scores = net.predict(x, exit);
-        backend().argmaxRows(scores.data, predictions.subarray(start, start + size), size, net.classes);
-      }
-    });
+    return predictClasses(split, (x) => net.predict(x, exit), batchSize);
   } finally {
     net.train(true);
   }
-  return predictions;
 }
 
 export class ALLearner implements Learner {

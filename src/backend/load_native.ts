@@ -7,9 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type {
-  Activation, AdamAttrs, BatchNormAttrs, Conv2dAttrs, F32, ImageAttrs, MatMulAttrs, SgdAttrs, Window2dAttrs,
-} from './kernel_names.js';
+import type { Backend, Conv2dAttrs, MatMulAttrs } from './kernel_names.js';
 
 const PACKAGE_NAME = 'associated-learning';
 
@@ -26,45 +24,10 @@ export interface NativeInfo {
   cachedPrimitives: number;
 }
 
-/** What al_native.node exports: Backend methods under their own names, plus diagnostics. */
-export interface NativeAddon {
-  setNumThreads(n: number): void;
-  getNumThreads(): number;
-  cpuIsa(): string;
+/** What al_native.node exports: every Backend method under its own name, plus diagnostics. */
+export interface NativeAddon extends Omit<Backend, 'name'> {
   info(): NativeInfo;
   clearCache(): void;
-
-  matmul(a: F32, b: F32, bias: F32 | null, out: F32, attrs: MatMulAttrs): void;
-  sumRows(x: F32, out: F32, rows: number, cols: number): void;
-
-  conv2dForward(x: F32, weight: F32, bias: F32 | null, y: F32, attrs: Conv2dAttrs): void;
-  conv2dBackwardData(dy: F32, weight: F32, dx: F32, attrs: Conv2dAttrs): void;
-  conv2dBackwardWeights(x: F32, dy: F32, dWeight: F32, dBias: F32 | null, attrs: Conv2dAttrs): void;
-
-  maxPool2dWorkspaceBytes(attrs: Window2dAttrs): number;
-  maxPool2dForward(x: F32, y: F32, workspace: Uint8Array, attrs: Window2dAttrs): void;
-  maxPool2dBackward(dy: F32, workspace: Uint8Array, dx: F32, attrs: Window2dAttrs): void;
-  globalAvgPoolForward(x: F32, y: F32, attrs: ImageAttrs): void;
-  globalAvgPoolBackward(dy: F32, dx: F32, attrs: ImageAttrs): void;
-
-  batchNormForwardTraining(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, variance: F32, attrs: BatchNormAttrs): void;
-  batchNormForwardInference(x: F32, gamma: F32, beta: F32, mean: F32, variance: F32, y: F32, attrs: BatchNormAttrs): void;
-  batchNormBackward(
-    x: F32, dy: F32, gamma: F32, mean: F32, variance: F32,
-    dx: F32, dGamma: F32, dBeta: F32, attrs: BatchNormAttrs,
-  ): void;
-
-  activationForward(kind: Activation, x: F32, y: F32, alpha: number): void;
-  activationBackward(kind: Activation, y: F32, dy: F32, dx: F32, alpha: number): void;
-  add(a: F32, b: F32, out: F32): void;
-  axpby(alpha: number, x: F32, beta: number, y: F32): void;
-
-  softmaxCrossEntropy(logits: F32, labels: Int32Array, grad: F32 | null, rows: number, cols: number): number;
-  meanSquaredError(pred: F32, target: F32, grad: F32 | null): number;
-  argmaxRows(x: F32, out: Int32Array, rows: number, cols: number): void;
-
-  adamStep(param: F32, grad: F32, m: F32, v: F32, attrs: AdamAttrs): void;
-  sgdStep(param: F32, grad: F32, momentumBuffer: F32, attrs: SgdAttrs): void;
 
   /** Where convolutions keep activations ('auto' picks per shape); per calling thread. */
   setConvLayout(layout: ConvLayout): void;

@@ -4,25 +4,34 @@ import type { Split } from '../data/mnist.js';
 import type { Layer } from '../nn/layer.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 
-/** Predicted class of every sample of `split`, batch by batch (the model's mode is restored). */
+/**
+ * The class each sample of `split` scores highest on, batch by batch, without recording a graph.
+ * `scores` maps a batch [size, ...shape] to class scores [size, classes]; the caller sets the
+ * model's evaluation mode.
+ */
+export function predictClasses(split: Split, scores: (x: Tensor) => Tensor, batchSize = 500): Int32Array {
+  const sample = split.shape.reduce((p, d) => p * d, 1);
+  const predictions = new Int32Array(split.n);
+  noGrad(() => {
+    for (let start = 0; start < split.n; start += batchSize) {
+      const size = Math.min(batchSize, split.n - start);
+      const x = new Tensor(split.images.subarray(start * sample, (start + size) * sample), [size, ...split.shape]);
+      const y = scores(x);
+      backend().argmaxRows(y.data, predictions.subarray(start, start + size), size, y.shape[1]!);
+    }
+  });
+  return predictions;
+}
+
+/** Predicted class of every sample of `split` in evaluation mode (the model's mode is restored). */
 export function predict(model: Layer, split: Split, batchSize = 500): Int32Array {
   const wasTraining = model.training;
   model.eval();
-  const sample = split.shape.reduce((p, d) => p * d, 1);
-  const predictions = new Int32Array(split.n);
   try {
-    noGrad(() => {
-      for (let start = 0; start < split.n; start += batchSize) {
-        const size = Math.min(batchSize, split.n - start);
-        const x = new Tensor(split.images.subarray(start * sample, (start + size) * sample), [size, ...split.shape]);
-        const logits = model.forward(x);
-        backend().argmaxRows(logits.data, predictions.subarray(start, start + size), size, logits.shape[1]!);
-      }
-    });
+    return predictClasses(split, (x) => model.forward(x), batchSize);
   } finally {
     model.train(wasTraining);
   }
-  return predictions;
 }
 
 export function accuracy(predictions: Int32Array, labels: Int32Array): number {

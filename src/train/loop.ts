@@ -64,7 +64,12 @@ function addLayers(sum: { associatedLoss: number; autoencoderLoss: number }[], l
   });
 }
 
-export function runEpochs(learner: Learner, data: Dataset, options: LoopOptions): EpochMetrics[] {
+/**
+ * Trains for options.epochs epochs. Async only so that it can yield to the event loop after
+ * every batch: a synchronous loop would hold back signal handlers, and Ctrl-C (SIGINT) must be
+ * able to ask for a stop between batches.
+ */
+export async function runEpochs(learner: Learner, data: Dataset, options: LoopOptions): Promise<EpochMetrics[]> {
   const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: true, dropLast: false });
   const history: EpochMetrics[] = [];
   const shape = data.train.shape;
@@ -95,6 +100,7 @@ export function runEpochs(learner: Learner, data: Dataset, options: LoopOptions)
         epoch, batch: index, batches: batches.batchesPerEpoch, samples: seen,
         loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - start) / 1000, layers: layerMeans(),
       });
+      await yieldToEventLoop();
       if (options.shouldStop?.()) break;
     }
     const seconds = (performance.now() - start) / 1000;
@@ -113,6 +119,10 @@ export function runEpochs(learner: Learner, data: Dataset, options: LoopOptions)
     if (options.shouldStop?.()) break;
   }
   return history;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Number of rows of `predictions` equal to their label. */

@@ -1,7 +1,7 @@
 // The `al` command end to end, as a user runs it: exit codes, messages that name the flag or
 // file, the run directory, --json. Needs the native addon (built by npm install).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -75,4 +75,60 @@ test('a diverging run stops with the epoch and batch and exit 1', () => {
   const r = run(['train', '--model', 'mlp', '--limit', '256', '--epochs', '1', '--optimizer', 'sgd', '--lr', '1e30', '--threads', '1', '--out', out]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /loss became (NaN|Infinity) at epoch 1, batch \d+/);
+});
+
+test('AL: a short run, then al eval from every exit layer; bad exit layer exits 2', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'al-e2e-')), 'run');
+  const r = run(['train', '--model', 'mlp', '--method', 'al', '--al-layers', '2', '--t-width', '64', '--limit', '512', '--epochs', '1', '--threads', '1', '--out', out, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const metrics = JSON.parse(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim());
+  assert.equal(metrics.method, 'al');
+  assert.equal(metrics.layers.length, 2);
+  for (const l of metrics.layers) assert.ok(l.associatedLoss > 0 && l.autoencoderLoss > 0);
+  const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  for (const exit of [1, 2]) {
+    const e = run(['eval', out, '--exit-layer', String(exit), '--json']);
+    assert.equal(e.code, 0, e.stderr);
+    const result = JSON.parse(e.stdout.trim().split('\n').pop()!);
+    assert.equal(result.exitLayer, exit);
+    if (exit === 2) assert.equal(result.testAccuracy, summary.testAccuracy);
+  }
+  const bad = run(['eval', out, '--exit-layer', '3']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--exit-layer: expected an integer from 1 to 2, got '3'/);
+  const tooMany = run(['train', '--model', 'cnn', '--method', 'al', '--al-layers', '9']);
+  assert.equal(tooMany.code, 2);
+  assert.match(tooMany.stderr, /--al-layers: expected 1 to 8 for cnn, got 9/);
+});
+
+test('al eval of a missing run directory exits 2 naming the file', () => {
+  const r = run(['eval', '/nonexistent/run']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /\/nonexistent\/run\/config.json: cannot read the run's configuration/);
+});
+
+test('Ctrl-C stops a run after the current batch and leaves metrics and a checkpoint', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'al-e2e-')), 'run');
+  const child = spawn(process.execPath, [al, 'train', '--model', 'mlp', '--limit', '30000', '--epochs', '5', '--threads', '1', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  // Interrupt once training has started (the run directory line comes right before it).
+  await new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (stdout.includes('run directory')) {
+        clearInterval(poll);
+        setTimeout(() => {
+          child.kill('SIGINT');
+          resolve();
+        }, 1500);
+      }
+    }, 50);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0);
+  assert.match(stdout, /stopped early by Ctrl-C/);
+  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 1);
+  assert.ok(readFileSync(join(out, 'checkpoint.safetensors')).length > 13_000_000 * 4);
 });

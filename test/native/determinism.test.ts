@@ -28,7 +28,7 @@ function syntheticSplit(n: number, seed: number): Split {
 
 const data: Dataset = { train: syntheticSplit(96, 1), test: syntheticSplit(32, 2) };
 
-function trainBp(seed: number, threads: number): Float32Array[] {
+async function trainBp(seed: number, threads: number): Promise<Float32Array[]> {
   nativeBackend.setNumThreads(threads);
   const rng = new Rng(seed);
   const model = new Sequential(
@@ -36,27 +36,27 @@ function trainBp(seed: number, threads: number): Float32Array[] {
     new BasicBlock(8, 16, 2, rng), new Flatten(), new Linear(3 * 3 * 16, 10, rng),
   );
   const learner: Learner = new BpLearner(model, new Adam(model.parameters(), { lr: 1e-2 }), () => 1e-2);
-  runEpochs(learner, data, { epochs: 2, batchSize: 16, rng });
+  await runEpochs(learner, data, { epochs: 2, batchSize: 16, rng });
   return [...model.parameters().map((p) => p.data), ...model.namedBuffers().map(([, b]) => b)];
 }
 
-function trainAl(seed: number, threads: number): Float32Array[] {
+async function trainAl(seed: number, threads: number): Promise<Float32Array[]> {
   nativeBackend.setNumThreads(threads);
   const rng = new Rng(seed);
   const net = buildAssociatedNet({ model: 'cnn', inputShape: [12, 12, 1], classes: 10, rng, tWidth: 16, lr: 1e-3 });
-  runEpochs(new ALLearner(net), data, { epochs: 2, batchSize: 16, rng });
+  await runEpochs(new ALLearner(net), data, { epochs: 2, batchSize: 16, rng });
   return net.namedParameters().map(([, p]) => p.data);
 }
 
 for (const threads of [1, 2]) {
-  test(`BP: same seed and ${threads} thread(s) give bit-identical weights; another seed does not`, () => {
-    const a = trainBp(7, threads), b = trainBp(7, threads), c = trainBp(8, threads);
+  test(`BP: same seed and ${threads} thread(s) give bit-identical weights; another seed does not`, async () => {
+    const a = await trainBp(7, threads), b = await trainBp(7, threads), c = await trainBp(8, threads);
     a.forEach((w, i) => assert.deepEqual(w, b[i], `tensor ${i}`));
     assert.notDeepEqual(a[0], c[0]);
   });
 
-  test(`AL: same seed and ${threads} thread(s) give bit-identical weights`, () => {
-    const a = trainAl(3, threads), b = trainAl(3, threads);
+  test(`AL: same seed and ${threads} thread(s) give bit-identical weights`, async () => {
+    const a = await trainAl(3, threads), b = await trainAl(3, threads);
     a.forEach((w, i) => assert.deepEqual(w, b[i], `tensor ${i}`));
   });
 }

@@ -121,7 +121,7 @@ test('the addon itself rejects bad arguments with messages that start with the k
   assert.throws(() => addon.matmul([1, 2] as unknown as Float32Array, f(12), null, f(8), MM), /^Error: matmul: expected a Float32Array for a$/);
   assert.throws(() => addon.matmul(f(6), f(12), null, f(8), { m: 2 } as MatMulAttrs), /^Error: matmul: expected an integer attribute k$/);
   assert.throws(() => addon.conv2dForward(f(32), f(54), null, f(48), { ...CONV, strideH: 2, outH: 1 }),
-    /^Error: conv2dForward: outH\/outW \(1x4\) do not follow from h\/w 4x4, kernel, stride and padding$/);
+    /^Error: conv2dForward: outH\/outW \(1x4\) do not follow from h\/w 4x4, window size, stride and padding$/);
   assert.throws(() => addon.maxPool2dForward(f(32), f(8), new Uint8Array(0), { ...CONV, kh: 2, kw: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, outH: 2, outW: 2 }),
     /^Error: maxPool2dForward: workspace holds 0 elements, the shape needs \d+$/);
   assert.throws(() => addon.activationForward('elu', f(4), f(4), -1), /^Error: activationForward: expected alpha >= 0 for elu/);

@@ -15,7 +15,8 @@ export const benchUsage = `Usage: al bench [--quick] [--json] [--threads 1,2] [-
 Measures, in one run on this machine:
   - matmul and convolution GFLOP/s through our binding, and oneDNN called directly on the same shapes;
   - BP training samples/s (batch 128, forward + backward + Adam) for MLP (28x28x1),
-    Vanilla CNN and ResNet-20 (32x32x3);
+    Vanilla CNN and ResNet-20 (32x32x3), and sequential AL samples/s for the MLP and the
+    Vanilla CNN cut the authors' way (28x28x1);
   - the same workloads in PyTorch when /usr/bin/python3 can import torch, with ours/PyTorch ratios
     against PyTorch at its best thread setting.
 
@@ -86,14 +87,15 @@ export async function benchCommand(argv: string[]): Promise<number> {
 
   const training: { workload: string; threads: number; samplesPerSec: number; params: number }[] = [];
   if (only !== 'kernels') {
-    out('\ntraining (batch 128)       threads   ours samples/s   PyTorch best (threads)   ours/PyTorch best');
+    out('\ntraining (batch 128)       threads   ours samples/s   PyTorch best (threads)   ours/PyTorch best   params (ours / PyTorch)');
     for (const w of TRAINING_WORKLOADS) {
       for (const t of threads) {
         backend.setNumThreads(t);
         const r = trainingSamplesPerSec(w, 128, timing);
         training.push({ workload: w.name, threads: t, ...r });
         const pt = torchBest.get(w.name);
-        out(`${w.name.padEnd(27)}${String(t).padStart(7)}${fmt(r.samplesPerSec).padStart(17)}${(pt ? `${fmt(pt.value)} (${pt.threads})` : '-').padStart(25)}${fmt(pt ? r.samplesPerSec / pt.value : undefined, 2).padStart(20)}`);
+        const params = `${r.params.toLocaleString('en-US')} / ${pt?.params?.toLocaleString('en-US') ?? '-'}`;
+        out(`${w.name.padEnd(27)}${String(t).padStart(7)}${fmt(r.samplesPerSec).padStart(17)}${(pt ? `${fmt(pt.value)} (${pt.threads})` : '-').padStart(25)}${fmt(pt ? r.samplesPerSec / pt.value : undefined, 2).padStart(20)}   ${params}`);
       }
     }
   }

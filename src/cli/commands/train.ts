@@ -154,7 +154,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const begin = performance.now();
   let history: EpochMetrics[];
   try {
-    history = runEpochs(model.learner, data, {
+    history = await runEpochs(model.learner, data, {
       epochs: config.epochs,
       batchSize: config.batch,
       rng,

@@ -1,0 +1,53 @@
+// The shared epoch loop with a scripted learner: metrics, NaN handling with epoch and batch,
+// per-layer loss means and stopping between batches.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Dataset, Split } from '../../../src/data/mnist.js';
+import { Rng } from '../../../src/tensor/rng.js';
+import { TrainingError } from '../../../src/train/errors.js';
+import { runEpochs, type Learner, type StepResult } from '../../../src/train/loop.js';
+
+const split = (n: number): Split => ({ images: new Float32Array(n * 4), labels: new Int32Array(n), n, shape: [2, 2, 1], classes: 2 });
+const data: Dataset = { train: split(10), test: split(3) };
+
+function learner(losses: number[], extra: Partial<StepResult> = {}): Learner & { steps: number[] } {
+  const steps: number[] = [];
+  return {
+    method: 'fake', steps,
+    setEpoch: (epoch) => 0.1 / (epoch + 1),
+    step: (x, labels) => {
+      steps.push(x.shape[0]!);
+      return { loss: losses[steps.length - 1] ?? 1, correct: labels.length, ...extra };
+    },
+    testAccuracy: () => 0.5,
+  };
+}
+
+test('metrics per epoch: sample-weighted loss, accuracy, lr from setEpoch', async () => {
+  const l = learner([1, 2, 3, 4, 5, 6], { layers: [{ associatedLoss: 2, autoencoderLoss: 4 }] });
+  const history = await runEpochs(l, data, { epochs: 2, batchSize: 4, rng: new Rng(1) });
+  assert.deepEqual(l.steps, [4, 4, 2, 4, 4, 2]);
+  assert.equal(history.length, 2);
+  assert.equal(history[0]!.trainLoss, (1 * 4 + 2 * 4 + 3 * 2) / 10);
+  assert.equal(history[0]!.trainAccuracy, 1);
+  assert.equal(history[1]!.lr, 0.05);
+  assert.deepEqual(history[0]!.layers, [{ associatedLoss: 2, autoencoderLoss: 4 }]);
+  assert.equal(history[0]!.testAccuracy, 0.5);
+});
+
+test('a non-finite loss stops with the epoch and batch', async () => {
+  await assert.rejects(() => runEpochs(learner([1, 1, 1, 1, NaN]), data, { epochs: 2, batchSize: 4, rng: new Rng(1) }),
+    (e: unknown) => e instanceof TrainingError && /loss became NaN at epoch 2, batch 2/.test(e.message));
+});
+
+test('a TrainingError from a step gets the epoch and batch in front', async () => {
+  const l: Learner = { ...learner([]), step: () => { throw new TrainingError('AL layer 2: the autoencoder loss became Infinity'); } };
+  await assert.rejects(() => runEpochs(l, data, { epochs: 1, batchSize: 4, rng: new Rng(1) }), /epoch 1, batch 1: AL layer 2: the autoencoder loss became Infinity/);
+});
+
+test('shouldStop ends the run after the current batch', async () => {
+  const l = learner([]);
+  const history = await runEpochs(l, data, { epochs: 3, batchSize: 4, rng: new Rng(1), shouldStop: () => l.steps.length >= 2 });
+  assert.equal(l.steps.length, 2);
+  assert.equal(history.length, 1);
+});
