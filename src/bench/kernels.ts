@@ -2,7 +2,7 @@
 // per iteration, as training uses them) against oneDNN called directly in a C++ loop on buffers
 // in its preferred layouts: the ratio is what the binding costs.
 import type { Backend, Conv2dAttrs, MatMulAttrs } from '../backend/kernel_names.js';
-import { secondsPerCall, type TimingOptions } from './timing.js';
+import { median, secondsPerCall, type TimingOptions } from './timing.js';
 
 export interface DirectBench {
   benchMatmulDirect(attrs: MatMulAttrs, iterations: number, threads: number): number;
@@ -78,12 +78,21 @@ export interface KernelResult {
   directGflops: number;
 }
 
+/**
+ * Binding and direct oneDNN timed in alternating rounds, the median of each side kept: this
+ * shared machine drifts by tens of percent over seconds, and two back-to-back blocks would
+ * measure the drift as much as the binding.
+ */
 export function runKernel(w: KernelWorkload, backend: Backend, direct: DirectBench, threads: number, timing: TimingOptions): KernelResult {
   backend.setNumThreads(threads);
   const call = w.prepare(backend);
-  const seconds = secondsPerCall(call, timing);
-  // Enough direct iterations for about as long as the binding was timed.
-  const iterations = Math.max(timing.minRounds, Math.ceil(timing.minSeconds / seconds));
-  const directSeconds = w.direct(direct, iterations, threads);
-  return { workload: w.name, threads, gflops: w.flops / seconds / 1e9, directGflops: w.flops / directSeconds / 1e9 };
+  const perRound = Math.max(1, Math.ceil(timing.minSeconds / timing.minRounds / secondsPerCall(call, { warmup: 1, minRounds: 1, minSeconds: 0 })));
+  const bound: number[] = [], native: number[] = [];
+  for (let round = 0; round < timing.minRounds; round++) {
+    const t0 = performance.now();
+    for (let i = 0; i < perRound; i++) call();
+    bound.push((performance.now() - t0) / 1000 / perRound);
+    native.push(w.direct(direct, perRound, threads));
+  }
+  return { workload: w.name, threads, gflops: w.flops / median(bound) / 1e9, directGflops: w.flops / median(native) / 1e9 };
 }
