@@ -17,7 +17,7 @@ const usage = `Usage: al <command> [options]
 Commands:
   train      train a network with BP or AL (al train --help)
   eval       test accuracy of a run's checkpoint, from any AL exit layer
-  bench      throughput of the compute core and of BP training, with PyTorch beside it when present
+  bench      throughput of the compute core, BP and AL training, with PyTorch beside it when present
   help       this text
 
 Run 'al <command> --help' for the options of a command.

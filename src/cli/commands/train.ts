@@ -19,7 +19,9 @@ export const METHODS = ['bp', 'al', 'gpipe', 'naive-pipeline'] as const;
 
 export const trainUsage = `Usage: al train --model mlp|cnn|vgg|resnet20|resnet32 --dataset mnist [options]
 
-Trains a network and writes a run directory (config.json, metrics.jsonl).
+Trains a network and writes a run directory: config.json, metrics.jsonl (one line per epoch)
+and checkpoint.safetensors + checkpoint.json (after every epoch, atomically). Ctrl-C stops
+after the current batch.
 
   --model NAME         mlp (default), cnn, vgg, resnet20, resnet32
   --dataset NAME       mnist (default); fashion-mnist, cifar10, cifar100 come with the datasets issue
@@ -28,7 +30,7 @@ Trains a network and writes a run directory (config.json, metrics.jsonl).
                        naive-pipeline come with the pipeline issue
   --epochs N           passes over the training set (default 10)
   --batch B            mini-batch size (default 128)
-  --lr X               initial learning rate (default 1e-3 for adam, 0.05 for sgd)
+  --lr X               initial learning rate (default 1e-3 with adam, 0.05 with sgd; AL: of f and b)
   --optimizer NAME     adam (default) or sgd (momentum 0.9)
   --weight-decay X     L2 weight decay (default 0)
   --schedule NAME      paper (x0.1 at 40/60/80 %, x0.5 at 90 % of the epochs; default) or constant
