@@ -5,8 +5,8 @@ import { backend } from '../backend/backend.js';
 import type { Split } from '../data/mnist.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { TrainingError } from '../train/errors.js';
-import { accuracy, predictClasses } from '../train/evaluate.js';
-import { countCorrect, type Learner, type StepResult } from '../train/loop.js';
+import { accuracy, countCorrect, predictClasses } from '../train/evaluate.js';
+import type { Learner, StepResult } from '../train/loop.js';
 import { ALDivergenceError } from './al_layer.js';
 import type { AssociatedNet } from './associated_net.js';
 

@@ -2,9 +2,9 @@
 // kernels (the fourth with stride 2), four with 64 (the fourth with stride 2), all padded to keep
 // the size, then fully connected 1280 × 256 × 256 × 256 × 256 and the classifier.
 // 28×28 inputs end the convolutions at 7×7×64, 32×32 inputs at 8×8×64.
-import { Activation, Conv2d, Flatten, Linear, Sequential, type Layer } from '../nn/index.js';
+import { Activation, Conv2d, Flatten, Sequential, type Layer } from '../nn/index.js';
 import { windowOutput } from '../tensor/ops/conv.js';
-import type { ModelSpec } from './common.js';
+import { denseHead, type ModelSpec } from './common.js';
 
 export const CNN_DENSE = [1280, 256, 256, 256, 256] as const;
 
@@ -21,12 +21,5 @@ export function buildVanillaCnn(spec: ModelSpec): Sequential {
       w = windowOutput(w, 3, stride, 1);
     }
   }
-  layers.push(new Flatten());
-  let width = h * w * c;
-  for (const units of CNN_DENSE) {
-    layers.push(new Sequential(new Linear(width, units, spec.rng), new Activation(act)));
-    width = units;
-  }
-  layers.push(new Linear(width, spec.classes, spec.rng));
-  return new Sequential(...layers);
+  return new Sequential(...layers, new Flatten(), ...denseHead(h * w * c, CNN_DENSE, spec.classes, spec.rng, act));
 }

@@ -6,8 +6,8 @@ import type { Layer } from '../nn/layer.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { softmaxCrossEntropy } from '../tensor/ops/loss.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { evaluateAccuracy } from './evaluate.js';
-import { countCorrect, type Learner, type StepResult } from './loop.js';
+import { countCorrect, evaluateAccuracy } from './evaluate.js';
+import type { Learner, StepResult } from './loop.js';
 
 /** One BP step on one batch; a non-finite loss is returned without updating anything. */
 export function bpStep(model: Layer, optimizer: Optimizer, x: Tensor, labels: Int32Array): StepResult {

@@ -34,10 +34,15 @@ export function predict(model: Layer, split: Split, batchSize = 500): Int32Array
   }
 }
 
-export function accuracy(predictions: Int32Array, labels: Int32Array): number {
+/** Number of rows of `predictions` equal to their label. */
+export function countCorrect(predictions: Int32Array, labels: Int32Array): number {
   let correct = 0;
   for (let i = 0; i < labels.length; i++) if (predictions[i] === labels[i]) correct++;
-  return labels.length === 0 ? 0 : correct / labels.length;
+  return correct;
+}
+
+export function accuracy(predictions: Int32Array, labels: Int32Array): number {
+  return labels.length === 0 ? 0 : countCorrect(predictions, labels) / labels.length;
 }
 
 export function evaluateAccuracy(model: Layer, split: Split, batchSize = 500): number {

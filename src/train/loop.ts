@@ -124,10 +124,3 @@ export async function runEpochs(learner: Learner, data: Dataset, options: LoopOp
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
-
-/** Number of rows of `predictions` equal to their label. */
-export function countCorrect(predictions: Int32Array, labels: Int32Array): number {
-  let correct = 0;
-  for (let i = 0; i < labels.length; i++) if (predictions[i] === labels[i]) correct++;
-  return correct;
-}
