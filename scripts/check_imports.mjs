@@ -1,5 +1,5 @@
 // The import-boundary lint: imports only point down the layers of the architecture
-// (shared/STYLE.md): backend <- tensor <- nn, optim <- models <- train <- bench <- cli, with data
+// (shared/STYLE.md): backend <- tensor <- nn, optim <- models <- train <- al <- pipeline <- bench <- cli, with data
 // beside models. Runs over the sources (not the tests) as part of `npm test`.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
@@ -15,8 +15,9 @@ const allowed = {
   data: ['tensor', 'data'],
   train: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train'],
   al: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al'],
-  bench: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'bench'],
-  cli: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'bench', 'cli'],
+  pipeline: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline'],
+  bench: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'bench'],
+  cli: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'bench', 'cli'],
 };
 
 function* files(dir) {
