@@ -5,6 +5,7 @@ import type { AssociatedNet } from '../al/associated_net.js';
 import { buildAssociatedNet } from '../al/decompositions.js';
 import type { Split } from '../data/mnist.js';
 import { buildModel, type ModelName } from '../models/index.js';
+import type { ALNetBlueprint } from '../pipeline/messages.js';
 import type { Sequential } from '../nn/container.js';
 import { countParameters } from '../nn/layer.js';
 import { Adam } from '../optim/adam.js';
@@ -37,6 +38,8 @@ export interface Trainable {
   testAccuracy(split: Split, exitLayer?: number): number;
   /** AL layer count (exit layers 1..depth); 0 for BP */
   depth: number;
+  /** AL: the net and what a pipeline stage needs to rebuild its layers */
+  al?: { net: AssociatedNet; blueprint: ALNetBlueprint };
 }
 
 function tensorsOf(named: [string, { data: Float32Array; shape: readonly number[] }][], buffers: [string, Float32Array][]): [string, Float32Array, readonly number[]][] {
@@ -50,10 +53,11 @@ const fmt = (n: number): string => n.toLocaleString('en-US');
 export function buildTrainable(config: ModelConfig, shape: [number, number, number], classes: number, rng: Rng): Trainable {
   const milestones = config.schedule === 'paper' ? paperSchedule : [];
   if (config.method === 'al') {
-    const net: AssociatedNet = buildAssociatedNet({
-      model: config.model, inputShape: shape, classes, rng, layers: config.alLayers, tWidth: config.tWidth,
+    const blueprint: ALNetBlueprint = {
+      model: config.model, inputShape: shape, classes, layers: config.alLayers, tWidth: config.tWidth,
       lr: config.lr, targetLr: config.targetLr, weightDecay: config.weightDecay, milestones,
-    });
+    };
+    const net: AssociatedNet = buildAssociatedNet({ ...blueprint, rng });
     const learner = new ALLearner(net);
     const effective = count(net.effectiveParameters()), affiliated = count(net.affiliatedParameters());
     return {
@@ -63,6 +67,7 @@ export function buildTrainable(config: ModelConfig, shape: [number, number, numb
       tensors: () => tensorsOf(net.namedParameters(), net.namedBuffers()),
       testAccuracy: (split, exit) => learner.testAccuracy(split, exit),
       depth: net.depth,
+      al: { net, blueprint },
     };
   }
   const model: Sequential = buildModel(config.model, { inputShape: shape, classes, rng });

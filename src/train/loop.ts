@@ -56,12 +56,25 @@ export interface LoopOptions {
 }
 
 /** Running means of per-layer losses, weighted by batch size. */
-function addLayers(sum: { associatedLoss: number; autoencoderLoss: number }[], layers: StepResult['layers'], weight: number): void {
-  layers?.forEach((l, i) => {
-    sum[i] ??= { associatedLoss: 0, autoencoderLoss: 0 };
-    sum[i]!.associatedLoss += l.associatedLoss * weight;
-    sum[i]!.autoencoderLoss += l.autoencoderLoss * weight;
-  });
+export class LayerLossSums {
+  private readonly sums: { associatedLoss: number; autoencoderLoss: number }[] = [];
+  private weight = 0;
+
+  add(layers: StepResult['layers'], weight: number): void {
+    if (!layers) return;
+    layers.forEach((l, i) => {
+      const sum = (this.sums[i] ??= { associatedLoss: 0, autoencoderLoss: 0 });
+      sum.associatedLoss += l.associatedLoss * weight;
+      sum.autoencoderLoss += l.autoencoderLoss * weight;
+    });
+    this.weight += weight;
+  }
+
+  /** undefined when no layer losses were added (BP) */
+  means(): EpochMetrics['layers'] {
+    if (this.sums.length === 0) return undefined;
+    return this.sums.map((l) => ({ associatedLoss: l.associatedLoss / this.weight, autoencoderLoss: l.autoencoderLoss / this.weight }));
+  }
 }
 
 /**
@@ -77,9 +90,7 @@ export async function runEpochs(learner: Learner, data: Dataset, options: LoopOp
     const lr = learner.setEpoch(epoch, options.epochs);
     const start = performance.now();
     let lossSum = 0, correct = 0, seen = 0, index = 0;
-    const layerSums: { associatedLoss: number; autoencoderLoss: number }[] = [];
-    const layerMeans = (): EpochMetrics['layers'] => layerSums.length === 0 ? undefined
-      : layerSums.map((l) => ({ associatedLoss: l.associatedLoss / seen, autoencoderLoss: l.autoencoderLoss / seen }));
+    const layerSums = new LayerLossSums();
     for (const batch of batches.epoch()) {
       let step: StepResult;
       try {
@@ -94,11 +105,11 @@ export async function runEpochs(learner: Learner, data: Dataset, options: LoopOp
       lossSum += step.loss * batch.size;
       correct += step.correct;
       seen += batch.size;
-      addLayers(layerSums, step.layers, batch.size);
+      layerSums.add(step.layers, batch.size);
       index++;
       options.onBatch?.({
         epoch, batch: index, batches: batches.batchesPerEpoch, samples: seen,
-        loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - start) / 1000, layers: layerMeans(),
+        loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - start) / 1000, layers: layerSums.means(),
       });
       await yieldToEventLoop();
       if (options.shouldStop?.()) break;
@@ -112,7 +123,7 @@ export async function runEpochs(learner: Learner, data: Dataset, options: LoopOp
       samplesPerSec: seen / seconds,
       seconds,
       lr,
-      ...(layerSums.length > 0 ? { layers: layerMeans() } : {}),
+      ...(layerSums.means() ? { layers: layerSums.means() } : {}),
     };
     history.push(metrics);
     options.onEpoch?.(metrics);
@@ -121,6 +132,6 @@ export async function runEpochs(learner: Learner, data: Dataset, options: LoopOp
   return history;
 }
 
-function yieldToEventLoop(): Promise<void> {
+export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }

@@ -1,12 +1,16 @@
-// `al train`: see shared/cli-contract.md. This version trains with --method bp and --method al
-// (sequential); the pipelined methods arrive with their own issue and are refused until then.
+// `al train`: see shared/cli-contract.md. Trains with --method bp, --method al (sequential) and
+// --method al --pipeline (one worker thread per AL layer or balanced group of layers).
 import { availableParallelism } from 'node:os';
 import { defaultALLayers, maxALLayers } from '../../al/decompositions.js';
 import { loadMnist, type Dataset } from '../../data/index.js';
 import { MODEL_NAMES } from '../../models/index.js';
 import { Rng } from '../../tensor/rng.js';
 import { writeSafetensors } from '../../train/checkpoint.js';
-import { runEpochs, type EpochMetrics } from '../../train/loop.js';
+import { runEpochs, type EpochMetrics, type LoopOptions } from '../../train/loop.js';
+import { backend } from '../../backend/backend.js';
+import { ALPipeline } from '../../pipeline/al_pipeline.js';
+import { measureLayerCosts, planStages } from '../../pipeline/balance.js';
+import { runPipelinedEpochs } from '../../pipeline/run_pipelined.js';
 import { RunDir, defaultRunPath, writeFileAtomic } from '../../train/run_dir.js';
 import { buildTrainable, type ModelConfig, type Trainable } from '../learners.js';
 import { choice, int, num, optionalInt, parseFlags, str, type FlagSpec } from '../args.js';
@@ -26,8 +30,12 @@ after the current batch.
   --model NAME         mlp (default), cnn, vgg, resnet20, resnet32
   --dataset NAME       mnist (default); fashion-mnist, cifar10, cifar100 come with the datasets issue
   --data-dir DIR       read the dataset's files from DIR instead of the bundled copy
-  --method NAME        bp (default) or al (sequential Associated Learning); gpipe and
-                       naive-pipeline come with the pipeline issue
+  --method NAME        bp (default) or al (Associated Learning); gpipe and naive-pipeline
+                       are not available in this version yet
+  --pipeline           AL: train the AL layers simultaneously, one worker thread per stage
+  --workers N          with --pipeline: number of stages (default: one per AL layer); fewer
+                       workers than layers get contiguous groups balanced by measured cost
+  --trace              with --pipeline: record every stage's busy intervals in trace.json
   --epochs N           passes over the training set (default 10)
   --batch B            mini-batch size (default 128)
   --lr X               initial learning rate (default 1e-3 with adam, 0.05 with sgd; AL: of f and b)
@@ -38,7 +46,8 @@ after the current batch.
   --t-width N          AL: width of every t_i (default: the authors' for the backbone)
   --target-lr X        AL: learning rate of g and h (default 2 x --lr)
   --seed S             seed for weights and data order (default 1)
-  --threads T          compute threads (default: all ${availableParallelism()} cores)
+  --threads T          compute threads (default: all ${availableParallelism()} cores; with
+                       --pipeline, per stage, default 1)
   --limit N            use only the first N training samples
   --out RUN_DIR        run directory (default runs/<model>-<dataset>-<method>-<time>)
   --json               print one JSON object as the last line of stdout
@@ -65,6 +74,10 @@ export interface TrainConfig extends ModelConfig {
   seed: number;
   threads: number;
   limit: number | undefined;
+  /** AL layers train simultaneously on worker threads; threads is then per stage */
+  pipeline: boolean;
+  workers: number | undefined;
+  trace: boolean;
   out: string;
   json: boolean;
 }
@@ -77,8 +90,13 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   if (values['help']) return 'help';
   const method = choice(values, 'method', METHODS, 'bp');
   if (method === 'gpipe' || method === 'naive-pipeline') throw new UsageError(`--method ${method}: not available in this version yet (bp and al are)`);
-  for (const flag of ['pipeline', 'workers', 'micro-batches', 'resume', 'trace']) {
+  for (const flag of ['micro-batches', 'resume']) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag}: not available in this version yet`);
+  }
+  const pipeline = values['pipeline'] === true;
+  if (pipeline && method !== 'al') throw new UsageError(`--pipeline: --method ${method} has no pipelined form here; use --method al`);
+  for (const flag of ['workers', 'trace']) {
+    if (values[flag] !== undefined && !pipeline) throw new UsageError(`--${flag}: only applies with --pipeline`);
   }
   if (method !== 'al') {
     for (const flag of ['al-layers', 't-width', 'target-lr']) if (values[flag] !== undefined) throw new UsageError(`--${flag}: only applies to --method al`);
@@ -93,6 +111,11 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     throw new UsageError(`--al-layers: expected 1 to ${maxALLayers(model)} for ${model}, got ${alLayers}`);
   }
   const lr = num(values, 'lr', method === 'al' ? AL_DEFAULT_LR : optimizer === 'adam' ? 1e-3 : 0.05);
+  const layers = method === 'al' ? alLayers ?? defaultALLayers(model) : undefined;
+  const workers = optionalInt(values, 'workers');
+  if (workers !== undefined && layers !== undefined && workers > layers) {
+    throw new UsageError(`--workers: at most one stage per AL layer (${layers} layers), got ${workers}`);
+  }
   return {
     model,
     dataset,
@@ -105,10 +128,13 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     targetLr: method === 'al' ? num(values, 'target-lr', 2 * lr) : undefined,
     weightDecay: num(values, 'weight-decay', 0, 0, true),
     schedule: choice(values, 'schedule', ['paper', 'constant'] as const, 'paper'),
-    alLayers: method === 'al' ? alLayers ?? defaultALLayers(model) : undefined,
+    alLayers: layers,
     tWidth: optionalInt(values, 't-width'),
     seed: int(values, 'seed', 1, 0),
-    threads: int(values, 'threads', availableParallelism(), 1, 256),
+    threads: int(values, 'threads', pipeline ? 1 : availableParallelism(), 1, 256),
+    pipeline,
+    workers: pipeline ? workers ?? layers : undefined,
+    trace: values['trace'] === true,
     limit: optionalInt(values, 'limit'),
     out: str(values, 'out') ?? defaultRunPath(model, dataset, method),
     json: values['json'] === true,
@@ -127,6 +153,34 @@ function saveCheckpoint(run: RunDir, model: Trainable, epoch: number): void {
 
 function layerLine(layers: EpochMetrics['layers']): string {
   return layers ? '  ' + layers.map((l, i) => `L${i + 1} ${l.associatedLoss.toExponential(2)}/${l.autoencoderLoss.toExponential(2)}`).join(' ') : '';
+}
+
+/** Pipelined AL: plan the stages, start the workers, run the epochs, stop the workers. */
+async function trainPipelined(config: TrainConfig, model: Trainable, data: Dataset, run: RunDir, loop: LoopOptions, log: (line: string) => void): Promise<EpochMetrics[]> {
+  const { net, blueprint } = model.al!;
+  const workers = config.workers ?? net.depth;
+  // costs are measured with the stages' thread count; the coordinator evaluates with every core,
+  // at drain points, while the stages wait
+  const stages = planStages(net.depth, workers, () => measureLayerCosts(blueprint, config.batch));
+  backend().setNumThreads(availableParallelism());
+  log(`pipeline: ${stages.length} stages on worker threads (AL layers ${stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')}), ${config.threads} thread${config.threads > 1 ? 's' : ''} each`);
+  const pipeline = await ALPipeline.start({ blueprint, net, stages, threads: config.threads, trace: config.trace });
+  try {
+    return await runPipelinedEpochs(pipeline, data, {
+      ...loop,
+      testAccuracy: (split) => model.testAccuracy(split),
+      lr: () => net.layers[0]!.forwardOptimizer.lr,
+    });
+  } finally {
+    await pipeline.close();
+    if (config.trace) {
+      writeFileAtomic(run.file('trace.json'), JSON.stringify({
+        clock: 'ms since the coordinator started',
+        stages: stages.map((layers, stage) => ({ stage, layers: layers.map((l) => l + 1) })),
+        intervals: pipeline.intervals,
+      }) + '\n');
+    }
+  }
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -154,26 +208,30 @@ export async function trainCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   const bar = new ProgressBar();
   const begin = performance.now();
+  const loop: LoopOptions = {
+    epochs: config.epochs,
+    batchSize: config.batch,
+    rng,
+    onBatch: (p) => {
+      const rate = p.samples / Math.max(p.seconds, 1e-9);
+      const eta = (p.batches - p.batch) * (p.seconds / p.batch);
+      const accuracy = Number.isNaN(p.accuracy) ? '' : ` acc ${(100 * p.accuracy).toFixed(2)}%`;
+      bar.update(`epoch ${p.epoch + 1}/${config.epochs}`, p.batch, p.batches,
+        `loss ${p.loss.toFixed(4)}${accuracy} ${Math.round(rate)} samples/s${layerLine(p.layers)}`, eta);
+    },
+    onEpoch: (m: EpochMetrics & { utilisation?: number[] }) => {
+      bar.clear();
+      run.appendMetrics({ ...m, method: config.method, ...(config.pipeline ? { pipeline: true } : {}) });
+      saveCheckpoint(run, model, m.epoch);
+      const train = Number.isNaN(m.trainAccuracy) ? '' : `  train ${(100 * m.trainAccuracy).toFixed(2)}%`;
+      const stages = m.utilisation ? `  stages busy ${m.utilisation.map((u) => `${Math.round(100 * u)}%`).join('/')}` : '';
+      log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}${train}  test ${(100 * m.testAccuracy).toFixed(2)}%  ${Math.round(m.samplesPerSec)} samples/s  ${formatDuration(m.seconds)}${stages}${layerLine(m.layers)}`);
+    },
+    shouldStop: () => stopRequested,
+  };
   let history: EpochMetrics[];
   try {
-    history = await runEpochs(model.learner, data, {
-      epochs: config.epochs,
-      batchSize: config.batch,
-      rng,
-      onBatch: (p) => {
-        const rate = p.samples / Math.max(p.seconds, 1e-9);
-        const eta = (p.batches - p.batch) * (p.seconds / p.batch);
-        bar.update(`epoch ${p.epoch + 1}/${config.epochs}`, p.batch, p.batches,
-          `loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(2)}% ${Math.round(rate)} samples/s${layerLine(p.layers)}`, eta);
-      },
-      onEpoch: (m) => {
-        bar.clear();
-        run.appendMetrics({ ...m, method: config.method });
-        saveCheckpoint(run, model, m.epoch);
-        log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}  train ${(100 * m.trainAccuracy).toFixed(2)}%  test ${(100 * m.testAccuracy).toFixed(2)}%  ${Math.round(m.samplesPerSec)} samples/s  ${formatDuration(m.seconds)}${layerLine(m.layers)}`);
-      },
-      shouldStop: () => stopRequested,
-    });
+    history = config.pipeline ? await trainPipelined(config, model, data, run, loop, log) : await runEpochs(model.learner, data, loop);
   } finally {
     process.removeListener('SIGINT', onSigint);
     bar.clear();

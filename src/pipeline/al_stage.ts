@@ -1,0 +1,101 @@
+// One stage of pipelined AL: a contiguous group of AL layers, with their parameters, optimizers and
+// schedules. It takes (s_{i-1}, t_{i-1}) of a mini-batch, lets each of its layers take its local
+// step in order, and hands (s_j, t_j) of its last layer on. Nothing comes back from downstream:
+// that AL needs no backward messages is what makes the pipeline possible. This class knows no
+// transport; a worker thread (stage_worker.ts) or a process wraps it.
+import type { ALLayer, LayerLosses } from '../al/al_layer.js';
+import { oneHot } from '../al/associated_net.js';
+import { buildAssociatedNet } from '../al/decompositions.js';
+import { Rng } from '../tensor/rng.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { ALNetBlueprint, LayerState } from './messages.js';
+
+export class StageConfigError extends Error {
+  override name = 'StageConfigError';
+}
+
+/** Builds the layers `indices` (0-based) of the net a blueprint describes. */
+export function buildStageLayers(blueprint: ALNetBlueprint, indices: readonly number[]): ALLayer[] {
+  // The coordinator ships the initial weights, so the Rng here only fills tensors that are
+  // overwritten at once; building the whole net keeps the shapes exactly as the blueprint's.
+  const net = buildAssociatedNet({ ...blueprint, rng: new Rng(0) });
+  return indices.map((i) => {
+    const layer = net.layers[i];
+    if (!layer) throw new StageConfigError(`stage: the net has ${net.depth} AL layers, no layer ${i + 1}`);
+    return layer;
+  });
+}
+
+/** The state of an AL layer as plain data: copies of its tensors and its optimizers' states. */
+export function layerState(layer: ALLayer): LayerState {
+  return {
+    index: layer.index,
+    tensors: [...layer.namedParameters().map(([n, t]): [string, Float32Array] => [n, t.data.slice()]),
+      ...layer.namedBuffers().map(([n, b]): [string, Float32Array] => [n, b.slice()])],
+    optimizers: layer.optimizerStates(),
+  };
+}
+
+/** Loads a state made by layerState into a layer of the same shape (names and sizes checked). */
+export function loadLayerState(layer: ALLayer, state: LayerState): void {
+  if (state.index !== layer.index) throw new StageConfigError(`stage: state of AL layer ${state.index} given to layer ${layer.index}`);
+  const targets = new Map<string, Float32Array>([
+    ...layer.namedParameters().map(([n, t]): [string, Float32Array] => [n, t.data]),
+    ...layer.namedBuffers(),
+  ]);
+  if (targets.size !== state.tensors.length) {
+    throw new StageConfigError(`AL layer ${layer.index}: state has ${state.tensors.length} tensors, the layer ${targets.size}`);
+  }
+  for (const [name, data] of state.tensors) {
+    const target = targets.get(name);
+    if (!target) throw new StageConfigError(`AL layer ${layer.index}: state has an unknown tensor '${name}'`);
+    if (target.length !== data.length) {
+      throw new StageConfigError(`AL layer ${layer.index}: tensor '${name}' has ${data.length} elements, the layer ${target.length}`);
+    }
+    target.set(data);
+  }
+  layer.forwardOptimizer.loadState(state.optimizers.forward);
+  layer.targetOptimizer.loadState(state.optimizers.target);
+}
+
+export interface StageOutput {
+  s: Tensor;
+  t: Tensor;
+  losses: LayerLosses[];
+}
+
+export class ALStage {
+  private epoch = -1;
+
+  constructor(readonly layers: ALLayer[], readonly classes: number) {
+    if (layers.length === 0) throw new StageConfigError('stage: expected at least one AL layer');
+  }
+
+  /**
+   * One mini-batch through this stage's layers. `t` is t_{i-1}, or null on the first stage,
+   * which builds t_0 = one-hot(labels) itself.
+   */
+  step(s: Tensor, t: Tensor | null, labels: Int32Array | null, epoch: number, epochs: number): StageOutput {
+    if (epoch !== this.epoch) {
+      for (const layer of this.layers) layer.setEpoch(epoch, epochs);
+      this.epoch = epoch;
+    }
+    let target = t;
+    if (target === null) {
+      if (labels === null) throw new StageConfigError(`stage with AL layer ${this.layers[0]!.index}: a batch came with neither t nor labels`);
+      target = oneHot(labels, this.classes);
+    }
+    let sOut = s;
+    const losses = this.layers.map((layer) => {
+      const out = layer.trainStep(sOut, target!);
+      sOut = out.s;
+      target = out.t;
+      return out.losses;
+    });
+    return { s: sOut, t: target, losses };
+  }
+
+  states(): LayerState[] {
+    return this.layers.map(layerState);
+  }
+}
