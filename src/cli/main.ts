@@ -9,6 +9,7 @@ import { UsageError } from './errors.js';
 import { trainCommand } from './commands/train.js';
 import { benchCommand } from './commands/bench.js';
 import { evalCommand } from './commands/eval.js';
+import { simulateCommand } from './commands/simulate.js';
 import { CheckpointError } from '../train/checkpoint.js';
 import { ALConfigError } from '../al/associated_net.js';
 
@@ -17,6 +18,7 @@ const usage = `Usage: al <command> [options]
 Commands:
   train      train a network with BP or AL (al train --help)
   eval       test accuracy of a run's checkpoint, from any AL exit layer
+  simulate   time-unit schedules of bp, naive, gpipe and al, with an SVG Gantt chart
   bench      throughput of the compute core, BP and AL training, with PyTorch beside it when present
   help       this text
 
@@ -26,6 +28,7 @@ Run 'al <command> --help' for the options of a command.
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   train: trainCommand,
   eval: evalCommand,
+  simulate: simulateCommand,
   bench: benchCommand,
 };
 
