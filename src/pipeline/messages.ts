@@ -3,7 +3,6 @@
 // rest is small plain data. Nothing here depends on the transport, so worker threads (and, later,
 // processes) speak the same messages.
 import type { OptimizerState } from '../optim/optimizer.js';
-import type { LayerLosses } from '../al/al_layer.js';
 import type { ALNetSpec } from '../al/decompositions.js';
 
 /** One busy interval of a stage, in ms since the coordinator's clock origin. */
@@ -64,24 +63,6 @@ export interface BatchMessage {
   t?: WireTensor;
   labels?: Int32Array;
 }
-
-/** Downstream to upstream: one queue slot is free again (flow control; carries no data). */
-export interface CreditMessage {
-  type: 'credit';
-}
-
-export type ToStage =
-  | { type: 'init'; init: StageInit }
-  | BatchMessage
-  | { type: 'collect'; request: number }
-  | { type: 'stop' };
-
-export type FromStage =
-  | { type: 'ready'; stage: number }
-  | { type: 'done'; stage: number; index: number; losses: LayerLosses[]; interval: TraceInterval }
-  | { type: 'state'; stage: number; request: number; layers: LayerState[] }
-  | { type: 'error'; stage: number; name: string; message: string; stack?: string }
-  | CreditMessage;
 
 /** The ArrayBuffers a message can give away: whole buffers only (a view would detach its owner). */
 export function transferables(...tensors: (WireTensor | Int32Array | undefined)[]): ArrayBuffer[] {

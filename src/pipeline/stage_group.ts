@@ -1,0 +1,145 @@
+// What every pipeline coordinator does with its worker threads, whatever the method: start one
+// worker per stage, join neighbouring stages with their own message channel (so activations and
+// gradients go straight from stage to stage, never through the coordinator), wait for conditions
+// on the stages' reports, collect state at drain points, and turn any stage failure (an error
+// message, an uncaught exception, a worker that exits) into a PipelineError naming the stage, which
+// rejects whatever the coordinator is waiting for. Nothing waits forever on a dead stage.
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { TrainingError } from '../train/errors.js';
+import type { TraceInterval } from './messages.js';
+
+export class PipelineError extends TrainingError {
+  override name = 'PipelineError';
+  constructor(readonly stage: number, what: string, message: string) {
+    super(`pipeline stage ${stage + 1} (${what}): ${message}`);
+  }
+}
+
+/** The messages every stage sends its coordinator, besides its method's own. */
+export type StageReport =
+  | { type: 'ready'; stage: number }
+  | { type: 'credit' }
+  | { type: 'state'; stage: number; request: number; state: unknown }
+  | { type: 'error'; stage: number; name: string; message: string; stack?: string };
+
+export interface StageWorkerData {
+  /** the previous stage's end of their channel (null on stage 0, whose upstream is the coordinator) */
+  upstream: MessagePort | null;
+  /** the next stage's end of their channel (null on the last stage) */
+  downstream: MessagePort | null;
+  /** batches a queue between two stages may hold */
+  capacity: number;
+}
+
+export abstract class StageGroup<Report extends { type: string }> {
+  readonly intervals: TraceInterval[] = [];
+  /** total busy ms of each stage since the start */
+  readonly busy: number[];
+  protected readonly workers: Worker[] = [];
+  private readonly waiters: (() => void)[] = [];
+  private readonly states = new Map<number, unknown>();
+  private error: Error | null = null;
+  private ready = 0;
+  private closing = false;
+  private request = 0;
+
+  /** `describe(k)` names what stage k holds, for error messages ("AL layers 2, 3"). */
+  protected constructor(readonly stageCount: number, private readonly describe: (k: number) => string, protected readonly trace: boolean) {
+    this.busy = new Array<number>(stageCount).fill(0);
+  }
+
+  /** Starts the workers, sends each its init message, and waits until every stage is ready. */
+  protected async spawn(url: URL, capacity: number, init: (k: number) => unknown): Promise<void> {
+    const links = Array.from({ length: this.stageCount - 1 }, () => new MessageChannel());
+    for (let k = 0; k < this.stageCount; k++) {
+      const upstream = k > 0 ? links[k - 1]!.port2 : null;
+      const downstream = k < this.stageCount - 1 ? links[k]!.port1 : null;
+      const data: StageWorkerData = { upstream, downstream, capacity };
+      const worker = new Worker(url, { workerData: data, transferList: [upstream, downstream].filter((p): p is MessagePort => p !== null) });
+      worker.on('message', (m: StageReport | Report) => {
+        this.onReport(k, m);
+        this.notify();
+      });
+      worker.on('error', (e) => this.fail(k, `${e.name}: ${e.message}`));
+      worker.on('exit', (code) => {
+        if (!this.closing) this.fail(k, `the worker exited unexpectedly (code ${code})`);
+      });
+      this.workers.push(worker);
+      worker.postMessage({ type: 'init', init: init(k) });
+    }
+    try {
+      await this.until(() => this.ready === this.stageCount);
+    } catch (error) {
+      await this.terminate();
+      throw error;
+    }
+  }
+
+  private onReport(k: number, m: StageReport | Report): void {
+    const report = m as StageReport;
+    switch (report.type) {
+      case 'ready':
+        this.ready++;
+        return;
+      case 'state':
+        if (report.request === this.request) this.states.set(k, report.state);
+        return;
+      case 'error':
+        this.fail(k, report.message);
+        return;
+      default:
+        this.onStageMessage(k, m as Report);
+    }
+  }
+
+  /** The method's own reports (done, credit, ...). */
+  protected abstract onStageMessage(k: number, m: Report): void;
+
+  /** Books a busy interval of stage k. */
+  protected record(interval: TraceInterval): void {
+    this.busy[interval.stage]! += interval.end - interval.start;
+    if (this.trace) this.intervals.push(interval);
+  }
+
+  private notify(): void {
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  protected fail(k: number, message: string): void {
+    if (this.error === null && !this.closing) this.error = new PipelineError(k, this.describe(k), message);
+    this.notify();
+  }
+
+  /** Resolves when cond() holds; rejects with the first stage failure. */
+  protected async until(cond: () => boolean): Promise<void> {
+    for (;;) {
+      if (this.error) throw this.error;
+      if (cond()) return;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  /** Asks every stage for its state (call at a drain point) and returns them by stage. */
+  protected async collectStates<State>(): Promise<State[]> {
+    const request = ++this.request;
+    this.states.clear();
+    for (const worker of this.workers) worker.postMessage({ type: 'collect', request });
+    await this.until(() => this.states.size === this.stageCount);
+    return Array.from({ length: this.stageCount }, (_, k) => this.states.get(k) as State);
+  }
+
+  /** Stops every stage and waits for the workers to exit; after a failure, terminates them. */
+  async close(): Promise<void> {
+    if (this.error) return this.terminate();
+    this.closing = true;
+    const exits = this.workers.map((w) => new Promise((resolve) => w.once('exit', resolve)));
+    for (const worker of this.workers) worker.postMessage({ type: 'stop' });
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, 10_000, 'timeout').unref());
+    if ((await Promise.race([Promise.all(exits), timeout])) === 'timeout') await this.terminate();
+  }
+
+  async terminate(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
