@@ -8,10 +8,9 @@ import { buildModel, type ModelName } from '../models/index.js';
 import type { ALNetBlueprint } from '../pipeline/messages.js';
 import type { Sequential } from '../nn/container.js';
 import { countParameters } from '../nn/layer.js';
-import { Adam } from '../optim/adam.js';
+import { createOptimizer, type OptimizerSettings } from '../optim/factory.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { paperSchedule, scheduledLr } from '../optim/schedule.js';
-import { SGD } from '../optim/sgd.js';
+import { paperSchedule, scheduledLr, type Milestone } from '../optim/schedule.js';
 import type { Rng } from '../tensor/rng.js';
 import { BpLearner } from '../train/bp_trainer.js';
 import { evaluateAccuracy } from '../train/evaluate.js';
@@ -40,6 +39,8 @@ export interface Trainable {
   depth: number;
   /** AL: the net and what a pipeline stage needs to rebuild its layers */
   al?: { net: AssociatedNet; blueprint: ALNetBlueprint };
+  /** BP: the network and its optimizer, and what a pipeline stage needs to build the same one */
+  bp?: { model: Sequential; optimizer: Optimizer; settings: OptimizerSettings; milestones: readonly Milestone[] };
 }
 
 function tensorsOf(named: [string, { data: Float32Array; shape: readonly number[] }][], buffers: [string, Float32Array][]): [string, Float32Array, readonly number[]][] {
@@ -72,10 +73,10 @@ export function buildTrainable(config: ModelConfig, shape: [number, number, numb
   }
   const model: Sequential = buildModel(config.model, { inputShape: shape, classes, rng });
   const params = model.parameters();
-  const optimizer: Optimizer = config.optimizer === 'adam'
-    ? new Adam(params, { lr: config.lr, weightDecay: config.weightDecay })
-    : new SGD(params, { lr: config.lr, momentum: 0.9, weightDecay: config.weightDecay });
-  const learner = new BpLearner(model, optimizer, (epoch, epochs) => scheduledLr(config.lr, epoch, epochs, milestones));
+  const settings: OptimizerSettings = { kind: config.optimizer, lr: config.lr, weightDecay: config.weightDecay };
+  const optimizer: Optimizer = createOptimizer(params, settings);
+  const lrAt = (epoch: number, epochs: number): number => scheduledLr(config.lr, epoch, epochs, milestones);
+  const learner = new BpLearner(model, optimizer, lrAt);
   return {
     learner,
     summary: [`${fmt(countParameters(model))} parameters`],
@@ -83,5 +84,6 @@ export function buildTrainable(config: ModelConfig, shape: [number, number, numb
     tensors: () => tensorsOf(model.namedParameters(), model.namedBuffers()),
     testAccuracy: (split) => evaluateAccuracy(model, split),
     depth: 0,
+    bp: { model, optimizer, settings, milestones },
   };
 }

@@ -6,3 +6,5 @@ export { SGD } from './sgd.js';
 export type { SgdOptions } from './sgd.js';
 export { paperSchedule, scheduledLr } from './schedule.js';
 export type { Milestone } from './schedule.js';
+export { createOptimizer } from './factory.js';
+export type { OptimizerSettings } from './factory.js';

@@ -8,7 +8,7 @@ import type { LayerLosses } from '../al/al_layer.js';
 import type { AssociatedNet } from '../al/associated_net.js';
 import { layerState, loadLayerState } from './al_stage.js';
 import { transferables, type ALNetBlueprint, type BatchMessage, type LayerState, type StageFault, type TraceInterval } from './messages.js';
-import { StageGroup } from './stage_group.js';
+import { StageGroup, type BatchDone, type PipelineEngine } from './stage_group.js';
 
 export { PipelineError } from './stage_group.js';
 
@@ -28,12 +28,6 @@ export interface ALPipelineOptions {
   fault?: { stage: number } & StageFault;
 }
 
-export interface BatchDone {
-  index: number;
-  /** per AL layer, in order */
-  losses: LayerLosses[];
-}
-
 type ALReport =
   | { type: 'credit' }
   | { type: 'done'; stage: number; index: number; losses: LayerLosses[]; interval: TraceInterval };
@@ -47,7 +41,7 @@ export function checkStages(stages: number[][], count: number, what = 'AL layers
 
 const workerUrl = new URL('./stage_worker.js', import.meta.url);
 
-export class ALPipeline extends StageGroup<ALReport> {
+export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
   private readonly pendingLosses = new Map<number, { count: number; losses: LayerLosses[][] }>();
   private credits: number;
   private fed = 0;
@@ -99,7 +93,9 @@ export class ALPipeline extends StageGroup<ALReport> {
       const next = this.pendingLosses.get(this.completed);
       if (!next || next.count < this.stageCount) break;
       this.pendingLosses.delete(this.completed);
-      this.onBatchDone?.({ index: this.completed, losses: next.losses.flat() });
+      const layers = next.losses.flat();
+      const loss = layers.reduce((sum, l) => sum + l.associatedLoss + l.autoencoderLoss, 0);
+      this.onBatchDone?.({ index: this.completed, loss, correct: null, layers });
       this.completed++;
     }
   }

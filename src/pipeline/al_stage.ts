@@ -8,11 +8,11 @@ import { oneHot } from '../al/associated_net.js';
 import { buildAssociatedNet } from '../al/decompositions.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
+import { StageConfigError } from './errors.js';
 import type { ALNetBlueprint, LayerState } from './messages.js';
+import { loadNamedTensors, namedTensors } from './state.js';
 
-export class StageConfigError extends Error {
-  override name = 'StageConfigError';
-}
+export { StageConfigError };
 
 /** Builds the layers `indices` (0-based) of the net a blueprint describes. */
 export function buildStageLayers(blueprint: ALNetBlueprint, indices: readonly number[]): ALLayer[] {
@@ -28,34 +28,19 @@ export function buildStageLayers(blueprint: ALNetBlueprint, indices: readonly nu
 
 /** The state of an AL layer as plain data: copies of its tensors and its optimizers' states. */
 export function layerState(layer: ALLayer): LayerState {
-  return {
-    index: layer.index,
-    tensors: [...layer.namedParameters().map(([n, t]): [string, Float32Array] => [n, t.data.slice()]),
-      ...layer.namedBuffers().map(([n, b]): [string, Float32Array] => [n, b.slice()])],
-    optimizers: layer.optimizerStates(),
-  };
+  return { index: layer.index, tensors: alLayerTensors(layer, true), optimizers: layer.optimizerStates() };
 }
 
 /** Loads a state made by layerState into a layer of the same shape (names and sizes checked). */
 export function loadLayerState(layer: ALLayer, state: LayerState): void {
   if (state.index !== layer.index) throw new StageConfigError(`stage: state of AL layer ${state.index} given to layer ${layer.index}`);
-  const targets = new Map<string, Float32Array>([
-    ...layer.namedParameters().map(([n, t]): [string, Float32Array] => [n, t.data]),
-    ...layer.namedBuffers(),
-  ]);
-  if (targets.size !== state.tensors.length) {
-    throw new StageConfigError(`AL layer ${layer.index}: state has ${state.tensors.length} tensors, the layer ${targets.size}`);
-  }
-  for (const [name, data] of state.tensors) {
-    const target = targets.get(name);
-    if (!target) throw new StageConfigError(`AL layer ${layer.index}: state has an unknown tensor '${name}'`);
-    if (target.length !== data.length) {
-      throw new StageConfigError(`AL layer ${layer.index}: tensor '${name}' has ${data.length} elements, the layer ${target.length}`);
-    }
-    target.set(data);
-  }
+  loadNamedTensors(alLayerTensors(layer, false), state.tensors, `AL layer ${layer.index}`);
   layer.forwardOptimizer.loadState(state.optimizers.forward);
   layer.targetOptimizer.loadState(state.optimizers.target);
+}
+
+function alLayerTensors(layer: ALLayer, copy: boolean): [string, Float32Array][] {
+  return (['f', 'b', 'g', 'h'] as const).flatMap((part) => namedTensors(layer.parts[part], `${part}.`, copy));
 }
 
 export interface StageOutput {

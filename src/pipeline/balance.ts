@@ -2,7 +2,8 @@
 // even as possible, since the slowest stage sets the pace of the whole pipeline.
 import { buildAssociatedNet } from '../al/decompositions.js';
 import { Rng } from '../tensor/rng.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, noGrad } from '../tensor/tensor.js';
+import { buildModel, type ModelName } from '../models/index.js';
 import { oneHot } from '../al/associated_net.js';
 import type { ALNetBlueprint } from './messages.js';
 import { linearPartition } from './projection.js';
@@ -35,5 +36,32 @@ export function measureLayerCosts(blueprint: ALNetBlueprint, batchSize: number, 
 /** Stages for `workers` workers: one per layer when there are as many, else balanced by cost. */
 export function planStages(depth: number, workers: number, costs: () => number[]): number[][] {
   if (workers === depth) return Array.from({ length: depth }, (_, i) => [i]);
-  return linearPartition(costs(), workers).ranges.map(([start, end]) => Array.from({ length: end - start }, (_, k) => start + k));
+  return linearStages(costs(), workers);
+}
+
+/** Contiguous groups of item indices with the most even cost sums. */
+export function linearStages(costs: readonly number[], groups: number): number[][] {
+  return linearPartition(costs, groups).ranges.map(([start, end]) => Array.from({ length: end - start }, (_, k) => start + k));
+}
+
+/**
+ * Milliseconds of the forward pass of each top-level module of a BP backbone on a batch of
+ * `batchSize` (throwaway copy, calling thread's thread count, median of `repeats`). A module's
+ * backward costs about twice its forward, so forward times rank the modules' whole cost.
+ */
+export function measureModuleCosts(model: ModelName, inputShape: readonly [number, number, number], classes: number, batchSize: number, repeats = 3): number[] {
+  const network = buildModel(model, { inputShape, classes, rng: new Rng(0) });
+  const rng = new Rng(1);
+  let x = new Tensor(Float32Array.from({ length: batchSize * inputShape[0] * inputShape[1] * inputShape[2] }, () => rng.next()), [batchSize, ...inputShape]);
+  return noGrad(() => network.layers.map((module) => {
+    const times: number[] = [];
+    let out = module.forward(x);
+    for (let r = 0; r < repeats; r++) {
+      const start = performance.now();
+      out = module.forward(x);
+      times.push(performance.now() - start);
+    }
+    x = out;
+    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+  }));
 }

@@ -1,21 +1,23 @@
-// The epoch loop of pipelined AL: the same seeded batches, progress callbacks, metrics and clean
-// stop as the sequential loop (train/loop.ts), but batches are fed into a running pipeline and
-// their losses come back as they leave it. Each epoch ends at a drain point: the coordinator
-// collects every stage's state into its own copy of the net, evaluates it and lets the caller
-// write a checkpoint, all from a state in which every layer has seen exactly the same batches.
+// The epoch loop of every pipelined method: the same seeded batches, progress callbacks, metrics
+// and clean stop as the sequential loop (train/loop.ts), but batches are fed into a running
+// pipeline and their losses come back as they leave it. Each epoch ends at a drain point: the
+// coordinator collects every stage's state into its own copy of the model, evaluates it and lets
+// the caller write a checkpoint, all from a state in which every stage has seen the same batches.
 //
 // The training accuracy of pipelined AL is not measured: it needs the decoders h_{L-1}..h_1 of the
 // earlier stages applied to the last stage's output, a message travelling backwards through the
-// pipeline. metrics report it as null.
+// pipeline. Metrics report it as null.
 import { BatchIterator } from '../data/batches.js';
 import type { Dataset, Split } from '../data/mnist.js';
 import { TrainingError } from '../train/errors.js';
 import { LayerLossSums, yieldToEventLoop, type EpochMetrics, type LoopOptions } from '../train/loop.js';
-import type { ALPipeline } from './al_pipeline.js';
+import type { PipelineEngine } from './stage_group.js';
 
 export interface PipelinedEpochMetrics extends EpochMetrics {
   /** busy time / epoch wall time of each stage */
   utilisation: number[];
+  /** naive BP: mean optimizer updates between a batch's forward and its backward, per stage */
+  staleness?: number;
 }
 
 export interface PipelinedLoopOptions extends Omit<LoopOptions, 'onEpoch'> {
@@ -23,10 +25,12 @@ export interface PipelinedLoopOptions extends Omit<LoopOptions, 'onEpoch'> {
   testAccuracy: (split: Split) => number;
   /** the learning rate of f and b in the coordinator's net, read after each epoch's collect */
   lr: () => number;
+  /** add the mean staleness of the naive schedule to the metrics */
+  reportStaleness?: boolean;
   onEpoch?: (m: PipelinedEpochMetrics) => void;
 }
 
-export async function runPipelinedEpochs(pipeline: ALPipeline, data: Dataset, options: PipelinedLoopOptions): Promise<PipelinedEpochMetrics[]> {
+export async function runPipelinedEpochs(pipeline: PipelineEngine, data: Dataset, options: PipelinedLoopOptions): Promise<PipelinedEpochMetrics[]> {
   const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: true, dropLast: false });
   const history: PipelinedEpochMetrics[] = [];
   const shape = data.train.shape;
@@ -34,22 +38,26 @@ export async function runPipelinedEpochs(pipeline: ALPipeline, data: Dataset, op
     const start = performance.now();
     const busyBefore = [...pipeline.busy];
     const sizes: number[] = [];
-    let lossSum = 0, seen = 0, batchesOut = 0, failure: Error | null = null;
+    let lossSum = 0, seen = 0, batchesOut = 0, correct = 0, staleness = 0, failure: Error | null = null;
+    let measuredAccuracy = true;
     const layerSums = new LayerLossSums();
     const firstIndex = pipeline.batchesDone;
-    pipeline.onBatchDone = ({ index, losses }) => {
+    pipeline.onBatchDone = (done) => {
+      const { index, loss } = done;
       const size = sizes[index - firstIndex]!;
-      const loss = losses.reduce((s, l) => s + l.associatedLoss + l.autoencoderLoss, 0);
       if (!Number.isFinite(loss) && failure === null) {
         failure = new TrainingError(`loss became ${loss} at epoch ${epoch + 1}, batch ${index - firstIndex + 1}: lower --lr or check the data`);
       }
       lossSum += loss * size;
       seen += size;
-      layerSums.add(losses, size);
+      layerSums.add(done.layers, size);
+      if (done.correct === null) measuredAccuracy = false;
+      else correct += done.correct;
+      staleness += done.staleness ?? 0;
       batchesOut++;
       options.onBatch?.({
         epoch, batch: batchesOut, batches: batches.batchesPerEpoch, samples: seen, loss: lossSum / seen,
-        accuracy: Number.NaN, seconds: (performance.now() - start) / 1000, layers: layerSums.means(),
+        accuracy: measuredAccuracy ? correct / seen : Number.NaN, seconds: (performance.now() - start) / 1000, layers: layerSums.means(),
       });
     };
     let stopped = false;
@@ -69,13 +77,14 @@ export async function runPipelinedEpochs(pipeline: ALPipeline, data: Dataset, op
     const metrics: PipelinedEpochMetrics = {
       epoch: epoch + 1,
       trainLoss: lossSum / Math.max(seen, 1),
-      trainAccuracy: Number.NaN,
+      trainAccuracy: measuredAccuracy ? correct / Math.max(seen, 1) : Number.NaN,
       testAccuracy: options.testAccuracy(data.test),
       samplesPerSec: seen / seconds,
       seconds,
       lr: options.lr(),
       ...(layerSums.means() ? { layers: layerSums.means() } : {}),
       utilisation: pipeline.busy.map((b, k) => (b - busyBefore[k]!) / (seconds * 1000)),
+      ...(options.reportStaleness ? { staleness: staleness / Math.max(batchesOut, 1) / pipeline.busy.length } : {}),
     };
     history.push(metrics);
     options.onEpoch?.(metrics);

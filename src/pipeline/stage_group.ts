@@ -22,6 +22,30 @@ export type StageReport =
   | { type: 'state'; stage: number; request: number; state: unknown }
   | { type: 'error'; stage: number; name: string; message: string; stack?: string };
 
+/** A mini-batch that has left every stage. */
+export interface BatchDone {
+  index: number;
+  /** the method's training loss on the batch (AL: the sum of every layer's two losses) */
+  loss: number;
+  /** correct predictions on the batch, where the method makes them during training (BP) */
+  correct: number | null;
+  /** AL: losses per layer, in order */
+  layers?: { associatedLoss: number; autoencoderLoss: number }[];
+  /** naive BP: optimizer updates between a forward and its backward, summed over stages */
+  staleness?: number;
+}
+
+/** What the epoch loop needs of a running pipeline, whatever the method. */
+export interface PipelineEngine {
+  readonly busy: number[];
+  readonly batchesDone: number;
+  onBatchDone: ((done: BatchDone) => void) | null;
+  /** sends a mini-batch in; resolves when the pipeline has room for it (its buffers move) */
+  feed(x: Float32Array, shape: number[], labels: Int32Array, epoch: number, epochs: number): Promise<void>;
+  /** waits for every batch fed so far, then brings every stage's state into the coordinator's model */
+  collect(): Promise<void>;
+}
+
 export interface StageWorkerData {
   /** the previous stage's end of their channel (null on stage 0, whose upstream is the coordinator) */
   upstream: MessagePort | null;

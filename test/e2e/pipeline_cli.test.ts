@@ -48,10 +48,36 @@ test('pipelined AL run: same per-layer losses and test accuracy as sequential AL
   }
 });
 
+test('gpipe and naive-pipeline runs: per-stage trace with forward, backward and update; naive reports staleness', () => {
+  const base = mkdtempSync(join(tmpdir(), 'al-pipe-'));
+  const common = ['train', '--model', 'cnn', '--limit', '96', '--epochs', '1', '--batch', '32', '--workers', '2', '--trace'];
+  const gpipe = run([...common, '--method', 'gpipe', '--micro-batches', '4', '--out', join(base, 'gpipe')]);
+  assert.equal(gpipe.code, 0, gpipe.stderr);
+  assert.match(gpipe.stdout, /pipeline: 2 stages on worker threads \(modules 0-\d+ \| \d+-14\), 1 thread each, 4 micro-batches per mini-batch/);
+  const trace = JSON.parse(readFileSync(join(base, 'gpipe', 'trace.json'), 'utf8')) as { method: string; intervals: { stage: number; batch: number; kind: string }[] };
+  assert.equal(trace.method, 'gpipe');
+  for (const stage of [0, 1]) {
+    const kinds = (kind: string): number => trace.intervals.filter((i) => i.stage === stage && i.kind === kind).length;
+    assert.deepEqual([kinds('forward'), kinds('backward'), kinds('update')], [12, 12, 3], `stage ${stage}: 3 mini-batches x 4 micro-batches`);
+  }
+  const m = metrics(join(base, 'gpipe'))[0]!;
+  assert.ok(typeof m['trainAccuracy'] === 'number');
+  const naive = run([...common, '--method', 'naive-pipeline', '--out', join(base, 'naive')]);
+  assert.equal(naive.code, 0, naive.stderr);
+  assert.match(naive.stdout, /staleness \d+\.\d\d updates/);
+  assert.ok(typeof metrics(join(base, 'naive'))[0]!['staleness'] === 'number');
+});
+
 test('pipeline flags that do not combine exit 2 naming the flag', () => {
   const bp = run(['train', '--method', 'bp', '--pipeline']);
   assert.equal(bp.code, 2);
   assert.match(bp.stderr, /--pipeline: --method bp has no pipelined form/);
+  const micro = run(['train', '--method', 'al', '--pipeline', '--micro-batches', '4']);
+  assert.equal(micro.code, 2);
+  assert.match(micro.stderr, /--micro-batches: only applies to --method gpipe/);
+  const many = run(['train', '--method', 'gpipe', '--model', 'mlp', '--workers', '9']);
+  assert.equal(many.code, 2);
+  assert.match(many.stderr, /--workers: at most one stage per top-level module \(7 in mlp\), got 9/);
   const workers = run(['train', '--method', 'al', '--pipeline', '--workers', '3']);
   assert.equal(workers.code, 2);
   assert.match(workers.stderr, /--workers: at most one stage per AL layer \(2 layers\), got 3/);

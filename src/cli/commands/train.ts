@@ -1,5 +1,6 @@
-// `al train`: see shared/cli-contract.md. Trains with --method bp, --method al (sequential) and
-// --method al --pipeline (one worker thread per AL layer or balanced group of layers).
+// `al train`: see shared/cli-contract.md. Trains with --method bp, --method al (sequential),
+// --method al --pipeline (one worker thread per AL layer or balanced group of layers), and the
+// pipelined BP baselines --method gpipe and --method naive-pipeline on the same engine.
 import { availableParallelism } from 'node:os';
 import { defaultALLayers, maxALLayers } from '../../al/decompositions.js';
 import { loadMnist, type Dataset } from '../../data/index.js';
@@ -9,7 +10,9 @@ import { writeSafetensors } from '../../train/checkpoint.js';
 import { runEpochs, type EpochMetrics, type LoopOptions } from '../../train/loop.js';
 import { backend } from '../../backend/backend.js';
 import { ALPipeline } from '../../pipeline/al_pipeline.js';
-import { measureLayerCosts, planStages } from '../../pipeline/balance.js';
+import { linearStages, measureLayerCosts, measureModuleCosts, planStages } from '../../pipeline/balance.js';
+import { BpPipeline } from '../../pipeline/bp_pipeline.js';
+import type { BpPipelineMethod } from '../../pipeline/bp_stage.js';
 import { runPipelinedEpochs } from '../../pipeline/run_pipelined.js';
 import { RunDir, defaultRunPath, writeFileAtomic } from '../../train/run_dir.js';
 import { buildTrainable, type ModelConfig, type Trainable } from '../learners.js';
@@ -30,12 +33,15 @@ after the current batch.
   --model NAME         mlp (default), cnn, vgg, resnet20, resnet32
   --dataset NAME       mnist (default); fashion-mnist, cifar10, cifar100 come with the datasets issue
   --data-dir DIR       read the dataset's files from DIR instead of the bundled copy
-  --method NAME        bp (default) or al (Associated Learning); gpipe and naive-pipeline
-                       are not available in this version yet
+  --method NAME        bp (default), al (Associated Learning), gpipe (BP pipelined over
+                       micro-batches, exact) or naive-pipeline (BP pipelined with stale
+                       gradients, to show why that is wrong); the last two are always pipelined
   --pipeline           AL: train the AL layers simultaneously, one worker thread per stage
-  --workers N          with --pipeline: number of stages (default: one per AL layer); fewer
-                       workers than layers get contiguous groups balanced by measured cost
-  --trace              with --pipeline: record every stage's busy intervals in trace.json
+  --workers N          pipelined: number of stages (AL default: one per AL layer; gpipe and
+                       naive-pipeline default: ${availableParallelism()}); stages are contiguous
+                       groups balanced by measured cost
+  --micro-batches M    gpipe: micro-batches per mini-batch (default 4)
+  --trace              pipelined: record every stage's busy intervals in trace.json
   --epochs N           passes over the training set (default 10)
   --batch B            mini-batch size (default 128)
   --lr X               initial learning rate (default 1e-3 with adam, 0.05 with sgd; AL: of f and b)
@@ -77,6 +83,8 @@ export interface TrainConfig extends ModelConfig {
   /** AL layers train simultaneously on worker threads; threads is then per stage */
   pipeline: boolean;
   workers: number | undefined;
+  /** gpipe: micro-batches per mini-batch */
+  microBatches: number | undefined;
   trace: boolean;
   out: string;
   json: boolean;
@@ -89,15 +97,16 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   const { values } = parseFlags(argv, flags);
   if (values['help']) return 'help';
   const method = choice(values, 'method', METHODS, 'bp');
-  if (method === 'gpipe' || method === 'naive-pipeline') throw new UsageError(`--method ${method}: not available in this version yet (bp and al are)`);
-  for (const flag of ['micro-batches', 'resume']) {
+  for (const flag of ['resume']) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag}: not available in this version yet`);
   }
-  const pipeline = values['pipeline'] === true;
-  if (pipeline && method !== 'al') throw new UsageError(`--pipeline: --method ${method} has no pipelined form here; use --method al`);
+  const bpPipeline = method === 'gpipe' || method === 'naive-pipeline';
+  const pipeline = values['pipeline'] === true || bpPipeline;
+  if (pipeline && method === 'bp') throw new UsageError('--pipeline: --method bp has no pipelined form; use --method gpipe or naive-pipeline (or al)');
   for (const flag of ['workers', 'trace']) {
     if (values[flag] !== undefined && !pipeline) throw new UsageError(`--${flag}: only applies with --pipeline`);
   }
+  if (values['micro-batches'] !== undefined && method !== 'gpipe') throw new UsageError('--micro-batches: only applies to --method gpipe');
   if (method !== 'al') {
     for (const flag of ['al-layers', 't-width', 'target-lr']) if (values[flag] !== undefined) throw new UsageError(`--${flag}: only applies to --method al`);
   }
@@ -116,6 +125,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   if (workers !== undefined && layers !== undefined && workers > layers) {
     throw new UsageError(`--workers: at most one stage per AL layer (${layers} layers), got ${workers}`);
   }
+  if (workers !== undefined && workers < 1) throw new UsageError(`--workers: expected an integer >= 1, got ${workers}`);
   return {
     model,
     dataset,
@@ -133,7 +143,8 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     seed: int(values, 'seed', 1, 0),
     threads: int(values, 'threads', pipeline ? 1 : availableParallelism(), 1, 256),
     pipeline,
-    workers: pipeline ? workers ?? layers : undefined,
+    workers: pipeline ? workers ?? layers ?? availableParallelism() : undefined,
+    microBatches: method === 'gpipe' ? int(values, 'micro-batches', 4, 1, 4096) : undefined,
     trace: values['trace'] === true,
     limit: optionalInt(values, 'limit'),
     out: str(values, 'out') ?? defaultRunPath(model, dataset, method),
@@ -155,29 +166,51 @@ function layerLine(layers: EpochMetrics['layers']): string {
   return layers ? '  ' + layers.map((l, i) => `L${i + 1} ${l.associatedLoss.toExponential(2)}/${l.autoencoderLoss.toExponential(2)}`).join(' ') : '';
 }
 
-/** Pipelined AL: plan the stages, start the workers, run the epochs, stop the workers. */
-async function trainPipelined(config: TrainConfig, model: Trainable, data: Dataset, run: RunDir, loop: LoopOptions, log: (line: string) => void): Promise<EpochMetrics[]> {
-  const { net, blueprint } = model.al!;
-  const workers = config.workers ?? net.depth;
-  // costs are measured with the stages' thread count; the coordinator evaluates with every core,
-  // at drain points, while the stages wait
-  const stages = planStages(net.depth, workers, () => measureLayerCosts(blueprint, config.batch));
+/** Plans the stages and starts the workers of a pipelined method (AL, GPipe or naive). */
+async function startPipeline(config: TrainConfig, model: Trainable, data: Dataset, log: (line: string) => void): Promise<{ engine: ALPipeline | BpPipeline; stages: number[][]; lr: () => number }> {
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (model.al) {
+    const { net, blueprint } = model.al;
+    // costs are measured with the stages' thread count, before the coordinator takes every core
+    // for its evaluations (at drain points, while the stages wait)
+    const stages = planStages(net.depth, config.workers ?? net.depth, () => measureLayerCosts(blueprint, config.batch));
+    backend().setNumThreads(availableParallelism());
+    log(`pipeline: ${stages.length} stages on worker threads (AL layers ${stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')}), ${plural(config.threads, 'thread')} each`);
+    const engine = await ALPipeline.start({ blueprint, net, stages, threads: config.threads, trace: config.trace });
+    return { engine, stages, lr: () => net.layers[0]!.forwardOptimizer.lr };
+  }
+  const { model: network, optimizer, settings, milestones } = model.bp!;
+  const modules = network.layers.length;
+  if ((config.workers ?? 1) > modules) throw new UsageError(`--workers: at most one stage per top-level module (${modules} in ${config.model}), got ${config.workers}`);
+  const shape = data.train.shape;
+  const stages = linearStages(measureModuleCosts(config.model, shape, data.train.classes, config.batch), config.workers ?? 1);
   backend().setNumThreads(availableParallelism());
-  log(`pipeline: ${stages.length} stages on worker threads (AL layers ${stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')}), ${config.threads} thread${config.threads > 1 ? 's' : ''} each`);
-  const pipeline = await ALPipeline.start({ blueprint, net, stages, threads: config.threads, trace: config.trace });
+  log(`pipeline: ${stages.length} stages on worker threads (modules ${stages.map((g) => `${g[0]}-${g[g.length - 1]}`).join(' | ')}), ${plural(config.threads, 'thread')} each${config.method === 'gpipe' ? `, ${config.microBatches} micro-batch${config.microBatches === 1 ? '' : 'es'} per mini-batch` : ''}`);
+  const engine = await BpPipeline.start({
+    method: config.method as BpPipelineMethod, model: config.model, inputShape: shape, classes: data.train.classes,
+    network, optimizer, settings, milestones, stages, microBatches: config.microBatches ?? 1, threads: config.threads, trace: config.trace,
+  });
+  return { engine, stages, lr: () => optimizer.lr };
+}
+
+/** A pipelined method: start the workers, run the epochs, stop the workers, write the trace. */
+async function trainPipelined(config: TrainConfig, model: Trainable, data: Dataset, run: RunDir, loop: LoopOptions, log: (line: string) => void): Promise<EpochMetrics[]> {
+  const { engine, stages, lr } = await startPipeline(config, model, data, log);
   try {
-    return await runPipelinedEpochs(pipeline, data, {
+    return await runPipelinedEpochs(engine, data, {
       ...loop,
       testAccuracy: (split) => model.testAccuracy(split),
-      lr: () => net.layers[0]!.forwardOptimizer.lr,
+      lr,
+      reportStaleness: config.method === 'naive-pipeline',
     });
   } finally {
-    await pipeline.close();
+    await engine.close();
     if (config.trace) {
       writeFileAtomic(run.file('trace.json'), JSON.stringify({
         clock: 'ms since the coordinator started',
-        stages: stages.map((layers, stage) => ({ stage, layers: layers.map((l) => l + 1) })),
-        intervals: pipeline.intervals,
+        method: config.method,
+        stages: stages.map((items, stage) => (model.al ? { stage, layers: items.map((l) => l + 1) } : { stage, modules: items })),
+        intervals: engine.intervals,
       }) + '\n');
     }
   }
@@ -219,13 +252,14 @@ export async function trainCommand(argv: string[]): Promise<number> {
       bar.update(`epoch ${p.epoch + 1}/${config.epochs}`, p.batch, p.batches,
         `loss ${p.loss.toFixed(4)}${accuracy} ${Math.round(rate)} samples/s${layerLine(p.layers)}`, eta);
     },
-    onEpoch: (m: EpochMetrics & { utilisation?: number[] }) => {
+    onEpoch: (m: EpochMetrics & { utilisation?: number[]; staleness?: number }) => {
       bar.clear();
       run.appendMetrics({ ...m, method: config.method, ...(config.pipeline ? { pipeline: true } : {}) });
       saveCheckpoint(run, model, m.epoch);
       const train = Number.isNaN(m.trainAccuracy) ? '' : `  train ${(100 * m.trainAccuracy).toFixed(2)}%`;
       const stages = m.utilisation ? `  stages busy ${m.utilisation.map((u) => `${Math.round(100 * u)}%`).join('/')}` : '';
-      log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}${train}  test ${(100 * m.testAccuracy).toFixed(2)}%  ${Math.round(m.samplesPerSec)} samples/s  ${formatDuration(m.seconds)}${stages}${layerLine(m.layers)}`);
+      const stale = m.staleness !== undefined ? `  staleness ${m.staleness.toFixed(2)} updates` : '';
+      log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}${train}  test ${(100 * m.testAccuracy).toFixed(2)}%  ${Math.round(m.samplesPerSec)} samples/s  ${formatDuration(m.seconds)}${stages}${stale}${layerLine(m.layers)}`);
     },
     shouldStop: () => stopRequested,
   };

@@ -1,0 +1,29 @@
+// Named tensors as plain data, to ship a stage its initial state and collect it back: the same
+// names as the whole model's (module index first), checked by name and size on the way in.
+import type { Layer } from '../nn/layer.js';
+import { StageConfigError } from './errors.js';
+
+/** Parameters and buffers of modules[i] as "<indices[i]>.<name>"; copies when `copy`, else the live arrays. */
+export function moduleTensors(modules: readonly Layer[], indices: readonly number[], copy: boolean): [string, Float32Array][] {
+  return modules.flatMap((module, i) => namedTensors(module, `${indices[i]}.`, copy));
+}
+
+/** A layer's parameters then buffers, named with `prefix`. */
+export function namedTensors(layer: Layer, prefix: string, copy: boolean): [string, Float32Array][] {
+  return [
+    ...layer.namedParameters(prefix).map(([n, t]): [string, Float32Array] => [n, copy ? t.data.slice() : t.data]),
+    ...layer.namedBuffers(prefix).map(([n, b]): [string, Float32Array] => [n, copy ? b.slice() : b]),
+  ];
+}
+
+/** Copies `source` into `targets` (live arrays); every name must match and every size agree. */
+export function loadNamedTensors(targets: [string, Float32Array][], source: [string, Float32Array][], owner: string): void {
+  const byName = new Map(targets);
+  if (byName.size !== source.length) throw new StageConfigError(`${owner}: state has ${source.length} tensors, expected ${byName.size}`);
+  for (const [name, data] of source) {
+    const target = byName.get(name);
+    if (!target) throw new StageConfigError(`${owner}: state has an unknown tensor '${name}'`);
+    if (target.length !== data.length) throw new StageConfigError(`${owner}: tensor '${name}' has ${data.length} elements, expected ${target.length}`);
+    target.set(data);
+  }
+}
