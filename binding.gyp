@@ -11,6 +11,7 @@
         "native/window.cc",
         "native/batch_norm.cc",
         "native/eltwise.cc",
+        "native/image.cc",
         "native/bench_direct.cc",
         "native/own_kernels.cc"
       ],

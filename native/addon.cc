@@ -7,6 +7,7 @@
 #include "common.h"
 #include "conv.h"
 #include "eltwise.h"
+#include "image.h"
 #include "matmul.h"
 #include "own_kernels.h"
 #include "pool.h"
@@ -93,6 +94,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
   Export(env, exports, "activationForward", ActivationForward);
   Export(env, exports, "activationBackward", ActivationBackward);
+
+  Export(env, exports, "augmentImages", AugmentImages);
 
   Export(env, exports, "benchMatmulDirect", BenchMatmulDirect);
   Export(env, exports, "benchConvDirect", BenchConvDirect);

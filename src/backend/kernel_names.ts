@@ -63,6 +63,12 @@ export interface BatchNormAttrs {
   eps: number;
 }
 
+/** The CIFAR training augmentation of a batch: see Backend.augmentImages. */
+export interface AugmentAttrs extends ImageAttrs {
+  /** zero padding on each side before the crop */
+  pad: number;
+}
+
 export type Activation = 'relu' | 'elu' | 'sigmoid';
 
 export interface AdamAttrs {
@@ -140,6 +146,16 @@ export interface Backend {
   meanSquaredError(pred: F32, target: F32, grad: F32 | null): number;
   /** out[r] = index of the largest x[r, :] (the first one on ties). */
   argmaxRows(x: F32, out: Int32Array, rows: number, cols: number): void;
+
+  // ***** data augmentation *****
+  /**
+   * y[i] = standardise(contrast(brightness(flip(crop(pad(x[i])))))) for each image of x [n, h, w, c]:
+   * zero-pad by attrs.pad, take the h x w window at (top, left) = (crop[3i], crop[3i+1]) of the
+   * padded image, mirror it left-right when crop[3i+2] = 1, add adjust[2i] to every value, scale
+   * each channel's deviation from its mean by adjust[2i+1], then (v - mean) / max(std, 1/sqrt(h w c))
+   * with the image's mean and (population) std. crop is [n, 3] with offsets in 0..2 pad, adjust [n, 2].
+   */
+  augmentImages(x: F32, crop: Int32Array, adjust: F32, y: F32, attrs: AugmentAttrs): void;
 
   // ***** optimizers: fused in-place updates *****
   adamStep(param: F32, grad: F32, m: F32, v: F32, attrs: AdamAttrs): void;

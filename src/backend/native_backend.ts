@@ -5,9 +5,10 @@
 // Shapes with a zero dimension never reach oneDNN, which rejects some of them: they go to the
 // reference backend, for which they cost nothing.
 import type {
-  Activation, AdamAttrs, Backend, BatchNormAttrs, Conv2dAttrs, F32, ImageAttrs, MatMulAttrs, SgdAttrs, Window2dAttrs,
+  Activation, AdamAttrs, AugmentAttrs, Backend, BatchNormAttrs, Conv2dAttrs, F32, ImageAttrs, MatMulAttrs, SgdAttrs, Window2dAttrs,
 } from './kernel_names.js';
 import { loadNative, type ConvLayout, type ConvPass, type NativeInfo } from './load_native.js';
+import { checkAugment } from './reference/image.js';
 import { referenceBackend as reference } from './reference_backend.js';
 
 const addon = loadNative();
@@ -229,6 +230,12 @@ export const nativeBackend: Backend = {
   softmaxCrossEntropy: (logits, labels, grad, rows, cols) => addon.softmaxCrossEntropy(logits, labels, grad, rows, cols),
   meanSquaredError: (pred, target, grad) => addon.meanSquaredError(pred, target, grad),
   argmaxRows: (x, out, rows, cols) => addon.argmaxRows(x, out, rows, cols),
+
+  augmentImages(x: F32, crop: Int32Array, adjust: F32, y: F32, attrs: AugmentAttrs): void {
+    // The reference's checks, so both backends refuse the same calls with the same words.
+    checkAugment(x, crop, adjust, y, attrs);
+    addon.augmentImages(x, crop, adjust, y, attrs);
+  },
 
   adamStep: (param: F32, grad: F32, m: F32, v: F32, attrs: AdamAttrs) => addon.adamStep(param, grad, m, v, attrs),
   sgdStep: (param: F32, grad: F32, momentumBuffer: F32, attrs: SgdAttrs) => addon.sgdStep(param, grad, momentumBuffer, attrs),

@@ -5,6 +5,7 @@
 import type { Backend } from './kernel_names.js';
 import { conv2dBackwardData, conv2dBackwardWeights, conv2dForward } from './reference/conv.js';
 import { matmul, sumRows } from './reference/dense.js';
+import { augmentImages } from './reference/image.js';
 import { activationBackward, activationForward, add, axpby } from './reference/elementwise.js';
 import { argmaxRows, meanSquaredError, softmaxCrossEntropy } from './reference/loss.js';
 import { batchNormBackward, batchNormForwardInference, batchNormForwardTraining } from './reference/norm.js';
@@ -52,6 +53,8 @@ export const referenceBackend: Backend = {
   softmaxCrossEntropy,
   meanSquaredError,
   argmaxRows,
+
+  augmentImages,
 
   adamStep,
   sgdStep,

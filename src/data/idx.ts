@@ -4,9 +4,9 @@
 // against the actual file size before anything is sized from it: a corrupt header must produce a
 // DataError, never a giant allocation or an out-of-bounds view.
 
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DataError } from './errors.js';
+import { MAX_DECOMPRESSED_BYTES, gunzipBytes, isGzip, readBytes } from './files.js';
 
 export interface IdxArray {
   dims: number[];
@@ -82,24 +82,15 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
   return { dims, data: bytes.subarray(headerSize) };
 }
 
-const DEFAULT_HINT = 'download the dataset\'s IDX files (uncompressed) into that folder, or point dataDir at the folder that holds them';
+const DEFAULT_HINT = 'download the dataset\'s IDX files into that folder, or point dataDir at the folder that holds them';
 
 /**
- * Reads and parses one IDX file. `hint` says how to get the data when the file is missing; dataset
- * loaders pass one that names their source. Errors name the absolute path, since a relative one
- * means little in a log read later from elsewhere.
+ * Reads and parses one IDX file, gzip-compressed or not (recognised by gzip's magic bytes, since
+ * a renamed file keeps its contents). `hint` says how to get the data when the file is missing;
+ * dataset loaders pass one that names their source. Errors name the absolute path.
  */
-export function readIdx(file: string, hint: string = DEFAULT_HINT): IdxArray {
+export function readIdx(file: string, hint: string = DEFAULT_HINT, maxBytes: number = MAX_DECOMPRESSED_BYTES): IdxArray {
   const path = resolve(file);
-  let bytes: Uint8Array;
-  try {
-    const buf = readFileSync(path);
-    // A plain Uint8Array rather than a Buffer, whose slice() shares memory unlike every other typed array.
-    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DataError(path, `file not found: ${hint}`, { cause: err });
-    throw new DataError(path, `cannot read file: ${(err as Error).message}`, { cause: err });
-  }
-  return parseIdx(bytes, path);
+  const bytes = readBytes(path, hint);
+  return parseIdx(isGzip(bytes) ? gunzipBytes(bytes, path, maxBytes) : bytes, path);
 }

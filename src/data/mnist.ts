@@ -4,7 +4,9 @@
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { BatchAugmentation } from './augment.js';
 import { DataError } from './errors.js';
+import { findFile, requireDir } from './files.js';
 import { readIdx, type IdxArray } from './idx.js';
 
 /** A labelled set of images in memory. */
@@ -21,12 +23,18 @@ export interface Split {
 export interface Dataset {
   train: Split;
   test: Split;
+  /**
+   * Training-time augmentation, when the dataset has one and it is on. train.images are then its
+   * input (not yet ready for the network) and every training batch must go through it; the test
+   * split is always ready as it is.
+   */
+  augment?: BatchAugmentation;
 }
 
 export type Normalization = 'standard' | 'unit';
 
 export interface LoadOptions {
-  /** Folder holding the four IDX files; defaults to the dataset's own (if it has one). */
+  /** Folder holding the four IDX files (each may be gzipped); defaults to the dataset's own (if it has one). */
   dataDir?: string;
   /** Keep only the first `limit` training samples (the test set is always whole). */
   limit?: number;
@@ -49,7 +57,8 @@ export interface IdxDatasetSpec {
   hint: string;
 }
 
-const IDX_FILES = {
+/** The file names of LeCun's MNIST distribution, which Fashion-MNIST keeps. */
+export const IDX_FILES = {
   trainImages: 'train-images-idx3-ubyte',
   trainLabels: 'train-labels-idx1-ubyte',
   testImages: 't10k-images-idx3-ubyte',
@@ -100,11 +109,13 @@ export function loadIdxDataset(spec: IdxDatasetSpec, options: LoadOptions = {}):
     dataDir = spec.defaultDataDir();
   }
 
+  const dir = requireDir(dataDir, spec.hint);
   const table = pixelTable(normalize === 'standard' ? spec.mean : 0, normalize === 'standard' ? spec.std : 1);
   const f = spec.files;
+  const file = (name: string): string => findFile(dir, name, spec.hint);
   return {
-    train: loadSplit(spec, join(dataDir, f.trainImages), join(dataDir, f.trainLabels), table, limit),
-    test: loadSplit(spec, join(dataDir, f.testImages), join(dataDir, f.testLabels), table, undefined),
+    train: loadSplit(spec, file(f.trainImages), file(f.trainLabels), table, limit),
+    test: loadSplit(spec, file(f.testImages), file(f.testLabels), table, undefined),
   };
 }
 

@@ -63,7 +63,10 @@ export async function runPipelinedEpochs(pipeline: PipelineEngine, data: Dataset
     let stopped = false;
     for (const batch of batches.epoch()) {
       sizes.push(batch.size);
-      await pipeline.feed(batch.x, [batch.size, ...shape], batch.labels, epoch, options.epochs);
+      // augmentation runs here, on the coordinator, off the stages' threads; it draws from the
+      // same Rng as the shuffle, in the same order as the sequential loop
+      const x = data.augment ? data.augment.apply(batch.x, batch.size, options.rng) : batch.x;
+      await pipeline.feed(x, [batch.size, ...shape], batch.labels, epoch, options.epochs);
       if (failure) throw failure;
       await yieldToEventLoop();
       if (options.shouldStop?.()) {

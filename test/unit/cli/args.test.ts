@@ -25,3 +25,31 @@ test('train defaults and refusals', () => {
   assert.throws(() => parseTrainConfig(['--method', 'al', '--al-layers', '0']), /--al-layers: expected an integer from 1/);
   assert.throws(() => parseTrainConfig(['--dataset', 'svhn']), /--dataset: expected one of mnist, fashion-mnist, cifar10, cifar100, got 'svhn'/);
 });
+
+test('train: dataset flags (--label, --augment, --no-augment) resolve per dataset', () => {
+  const config = (argv: string[]) => {
+    const c = parseTrainConfig(argv);
+    assert.ok(c !== 'help');
+    return c;
+  };
+  const mnist = config([]);
+  assert.equal(mnist.dataset, 'mnist');
+  assert.equal(mnist.augment, false);
+  assert.equal(mnist.label, undefined);
+  const c10 = config(['--dataset', 'cifar10', '--data-dir', '/d']);
+  assert.equal(c10.augment, true);
+  assert.equal(c10.dataDir, '/d');
+  assert.equal(config(['--dataset', 'cifar10', '--data-dir', '/d', '--no-augment']).augment, false);
+  assert.equal(config(['--dataset', 'cifar10', '--data-dir', '/d', '--augment']).augment, true);
+  assert.equal(config(['--dataset', 'cifar100', '--data-dir', '/d']).label, 'fine');
+  assert.equal(config(['--dataset', 'cifar100', '--data-dir', '/d', '--label', 'coarse']).label, 'coarse');
+  assert.equal(config(['--dataset', 'fashion-mnist']).dataDir, undefined);
+  assert.throws(() => parseTrainConfig(['--dataset', 'cifar100']), (e: unknown) => e instanceof UsageError &&
+    /^--data-dir: required for --dataset cifar100\. CIFAR-100 is not bundled: download the binary version \(cifar-100-binary\.tar\.gz\) from https:\/\/www\.cs\.toronto\.edu\/~kriz\/cifar\.html/.test(e.message));
+  assert.throws(() => parseTrainConfig(['--label', 'fine']), /--label: only applies to --dataset cifar100, not mnist/);
+  assert.throws(() => parseTrainConfig(['--dataset', 'cifar100', '--data-dir', '/d', '--label', 'x']), /--label: expected one of fine, coarse, got 'x'/);
+  assert.throws(() => parseTrainConfig(['--dataset', 'fashion-mnist', '--augment']), /--augment: fashion-mnist has no training augmentation/);
+  assert.throws(() => parseTrainConfig(['--dataset', 'cifar10', '--data-dir', '/d', '--augment', '--no-augment']), /give one of them, not both/);
+  // --no-augment on a dataset without augmentation asks for what is already so: accepted.
+  assert.equal(config(['--no-augment']).augment, false);
+});

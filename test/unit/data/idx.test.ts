@@ -137,7 +137,7 @@ test('readIdx: missing file names the path and how to get the data', () => {
 });
 
 test('readIdx: unreadable path (a directory) is a DataError', () => {
-  throwsData(() => readIdx(dir), dir, 'cannot read file');
+  throwsData(() => readIdx(dir), dir, 'expected a file, found a folder');
 });
 
 test('fuzz: random and randomly damaged inputs give a result or a DataError, nothing else', () => {

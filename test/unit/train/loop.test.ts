@@ -51,3 +51,31 @@ test('shouldStop ends the run after the current batch', async () => {
   assert.equal(l.steps.length, 2);
   assert.equal(history.length, 1);
 });
+
+test('a dataset augmentation transforms every training batch, drawing from the run\'s Rng', async () => {
+  const seen: number[][] = [];
+  const calls: number[] = [];
+  const base = { train: { ...split(6), images: Float32Array.from({ length: 24 }, (_, k) => k) }, test: split(3) };
+  const augmented: Dataset = {
+    ...base,
+    augment: {
+      description: 'negate',
+      apply: (x, n, rng) => {
+        calls.push(n, rng.int(1000));
+        return x.map((v) => -v - 1);
+      },
+    },
+  };
+  const l: Learner = { ...learner([]), step: (x, labels) => {
+    seen.push([...x.data]);
+    return { loss: 1, correct: labels.length };
+  } };
+  await runEpochs(l, augmented, { epochs: 1, batchSize: 4, rng: new Rng(1) });
+  assert.deepEqual(calls.filter((_, k) => k % 2 === 0), [4, 2]);
+  assert.ok(seen.flat().every((v) => v < 0), 'the learner saw un-augmented values');
+  assert.deepEqual(seen.flat().map((v) => -v - 1).sort((a, b) => a - b), Array.from({ length: 24 }, (_, k) => k));
+  // The same seed replays the same shuffles and draws.
+  const again: number[] = [];
+  await runEpochs(l, { ...augmented, augment: { description: 'd', apply: (x, _n, rng) => { again.push(rng.int(1000)); return x; } } }, { epochs: 1, batchSize: 4, rng: new Rng(1) });
+  assert.deepEqual(again, calls.filter((_, k) => k % 2 === 1));
+});

