@@ -19,7 +19,13 @@ test('train defaults and refusals', () => {
   assert.equal(config.batch, 128);
   assert.equal(config.optimizer, 'adam');
   assert.equal(parseTrainConfig(['--help']), 'help');
-  assert.throws(() => parseTrainConfig(['--method', 'gpipe']), /--method gpipe: not available in this version yet/);
+  const gpipe = parseTrainConfig(['--method', 'gpipe', '--micro-batches', '8']);
+  assert.ok(gpipe !== 'help');
+  assert.deepEqual([gpipe.pipeline, gpipe.microBatches, gpipe.threads], [true, 8, 1]);
+  const al = parseTrainConfig(['--method', 'al', '--pipeline']);
+  assert.ok(al !== 'help');
+  assert.deepEqual([al.pipeline, al.workers, al.threads, al.microBatches], [true, 2, 1, undefined]);
+  assert.throws(() => parseTrainConfig(['--method', 'al', '--workers', '2']), /--workers: only applies with --pipeline/);
   assert.throws(() => parseTrainConfig(['--al-layers', '3']), /--al-layers: only applies to --method al/);
   assert.throws(() => parseTrainConfig(['--method', 'al', '--model', 'cnn', '--al-layers', '9']), /--al-layers: expected 1 to 8 for cnn, got 9/);
   assert.throws(() => parseTrainConfig(['--method', 'al', '--al-layers', '0']), /--al-layers: expected an integer from 1/);
