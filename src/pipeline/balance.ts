@@ -2,11 +2,12 @@
 // even as possible, since the slowest stage sets the pace of the whole pipeline.
 import { buildAssociatedNet } from '../al/decompositions.js';
 import { Rng } from '../tensor/rng.js';
-import { Tensor, noGrad } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
+import { createOptimizer, type OptimizerSettings } from '../optim/factory.js';
 import { buildModel, type ModelName } from '../models/index.js';
 import { oneHot } from '../al/associated_net.js';
 import type { ALNetBlueprint } from './messages.js';
-import { linearPartition } from './projection.js';
+import { linearPartition, type PhaseCost } from './projection.js';
 
 /**
  * Milliseconds of one local training step of each AL layer on a batch of `batchSize`, measured on
@@ -45,23 +46,40 @@ export function linearStages(costs: readonly number[], groups: number): number[]
 }
 
 /**
- * Milliseconds of the forward pass of each top-level module of a BP backbone on a batch of
- * `batchSize` (throwaway copy, calling thread's thread count, median of `repeats`). A module's
- * backward costs about twice its forward, so forward times rank the modules' whole cost.
+ * Milliseconds of forward, backward and optimizer update of each top-level module of a BP
+ * backbone on a batch of `batchSize`, measured on a throwaway copy with the calling thread's thread
+ * count: the median of `repeats` after one warm-up. The projections use the three phases; stage
+ * planning balances their sum.
  */
-export function measureModuleCosts(model: ModelName, inputShape: readonly [number, number, number], classes: number, batchSize: number, repeats = 3): number[] {
+export function measureModulePhases(model: ModelName, inputShape: readonly [number, number, number], classes: number, batchSize: number, settings: OptimizerSettings, repeats = 3): PhaseCost[] {
   const network = buildModel(model, { inputShape, classes, rng: new Rng(0) });
   const rng = new Rng(1);
   let x = new Tensor(Float32Array.from({ length: batchSize * inputShape[0] * inputShape[1] * inputShape[2] }, () => rng.next()), [batchSize, ...inputShape]);
-  return noGrad(() => network.layers.map((module) => {
-    const times: number[] = [];
-    let out = module.forward(x);
-    for (let r = 0; r < repeats; r++) {
-      const start = performance.now();
-      out = module.forward(x);
-      times.push(performance.now() - start);
+  const median = (times: number[]): number => times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+  return network.layers.map((module, i) => {
+    const optimizer = createOptimizer(module.parameters(), settings);
+    const forward: number[] = [], backward: number[] = [], update: number[] = [];
+    let out = x;
+    for (let r = 0; r <= repeats; r++) {
+      const input = i === 0 ? x : new Tensor(x.data, x.shape, true);
+      let start = performance.now();
+      out = module.forward(input);
+      const f = performance.now() - start;
+      const seed = new Float32Array(out.size).fill(1 / out.size);
+      start = performance.now();
+      out.backward(seed);
+      const b = performance.now() - start;
+      start = performance.now();
+      if (optimizer.params.length > 0) optimizer.step();
+      const u = performance.now() - start;
+      optimizer.zeroGrad();
+      if (r > 0) {
+        forward.push(f);
+        backward.push(b);
+        update.push(u);
+      }
     }
-    x = out;
-    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
-  }));
+    x = out.detach();
+    return { forward: median(forward), backward: median(backward), update: median(update) };
+  });
 }

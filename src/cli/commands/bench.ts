@@ -6,11 +6,13 @@ import { KERNEL_WORKLOADS, runKernel, type DirectBench, type KernelResult } from
 import { FULL, QUICK } from '../../bench/timing.js';
 import { TRAINING_WORKLOADS, trainingSamplesPerSec } from '../../bench/training.js';
 import { bestByWorkload, runTorchBench } from '../../bench/torch_runner.js';
+import { PIPELINE_WORKLOADS, PROJECTION_WORKLOADS, pipelineBench, projectionBench, type PipelineBenchResult } from '../../bench/pipeline.js';
+import type { ProjectionRow } from '../../pipeline/projection.js';
 import { parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { machineInfo, useNativeBackend } from '../runtime.js';
 
-export const benchUsage = `Usage: al bench [--quick] [--json] [--threads 1,2] [--only kernels|training] [--no-torch]
+export const benchUsage = `Usage: al bench [--quick] [--json] [--threads 1,2] [--only kernels|training|pipeline] [--no-torch]
 
 Measures, in one run on this machine:
   - matmul and convolution GFLOP/s through our binding, and oneDNN called directly on the same shapes;
@@ -18,11 +20,15 @@ Measures, in one run on this machine:
     Vanilla CNN and ResNet-20 (32x32x3), and sequential AL samples/s for the MLP and the
     Vanilla CNN cut the authors' way (28x28x1);
   - the same workloads in PyTorch when /usr/bin/python3 can import torch, with ours/PyTorch ratios
-    against PyTorch at its best thread setting.
+    against PyTorch at its best thread setting;
+  - pipelines (MLP and Vanilla CNN cut into 4 AL layers, 28x28x1, batch 128): sequential AL on 1
+    thread and on every core, pipelined AL on one worker per core (1 thread each), GPipe on the
+    same workers with 4 micro-batches; and samples/s projected from costs measured here for 1 to
+    16 devices (BP, GPipe, pipelined AL) on the Vanilla CNN and ResNet-32.
 
   --quick         shorter timings (noisier)
   --threads LIST  thread counts to measure (default 1 and ${Math.min(2, availableParallelism())})
-  --only PART     kernels or training
+  --only PART     kernels, training or pipeline
   --no-torch      skip PyTorch
   --json          print one JSON object with every figure as the last stdout line
 `;
@@ -51,7 +57,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
   const threads = parseThreads(str(values, 'threads'));
   const only = str(values, 'only');
-  if (only !== undefined && only !== 'kernels' && only !== 'training') throw new UsageError(`--only: expected kernels or training, got '${only}'`);
+  if (only !== undefined && only !== 'kernels' && only !== 'training' && only !== 'pipeline') throw new UsageError(`--only: expected kernels, training or pipeline, got '${only}'`);
   const timing = values['quick'] ? QUICK : FULL;
   const json = values['json'] === true;
   const out = (line: string): void => {
@@ -64,16 +70,16 @@ export async function benchCommand(argv: string[]): Promise<number> {
   out(`machine: ${machine['cpu']}, ${machine['cores']} cores, oneDNN ISA ${machine['isa']}, node ${machine['node']}`);
 
   const workloads = [
-    ...(only !== 'training' ? KERNEL_WORKLOADS.map((w) => w.name) : []),
-    ...(only !== 'kernels' ? TRAINING_WORKLOADS.map((w) => w.name) : []),
+    ...(only === undefined || only === 'kernels' ? KERNEL_WORKLOADS.map((w) => w.name) : []),
+    ...(only === undefined || only === 'training' ? TRAINING_WORKLOADS.map((w) => w.name) : []),
   ];
   // PyTorch runs first, alone, so the two never compete for the cores.
-  const torch = values['no-torch'] ? { unavailable: 'skipped (--no-torch)' } : await runTorchBench({ workloads, threads, quick: timing === QUICK });
+  const torch = values['no-torch'] || workloads.length === 0 ? { unavailable: 'skipped' } : await runTorchBench({ workloads, threads, quick: timing === QUICK });
   const torchBest = 'unavailable' in torch ? new Map() : bestByWorkload(torch);
   out('unavailable' in torch ? `PyTorch: ${torch.unavailable}` : `PyTorch ${torch.torch} (${torch.isa}), best thread setting per workload`);
 
   const kernels: KernelResult[] = [];
-  if (only !== 'training') {
+  if (only === undefined || only === 'kernels') {
     out('\nkernel                     threads   ours GFLOP/s   oneDNN direct   ours/direct   PyTorch best   ours/PyTorch');
     for (const w of KERNEL_WORKLOADS) {
       for (const t of threads) {
@@ -86,7 +92,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
 
   const training: { workload: string; threads: number; samplesPerSec: number; params: number }[] = [];
-  if (only !== 'kernels') {
+  if (only === undefined || only === 'training') {
     out('\ntraining (batch 128)       threads   ours samples/s   PyTorch best (threads)   ours/PyTorch best   params (ours / PyTorch)');
     for (const w of TRAINING_WORKLOADS) {
       for (const t of threads) {
@@ -99,6 +105,30 @@ export async function benchCommand(argv: string[]): Promise<number> {
       }
     }
   }
-  if (json) process.stdout.write(JSON.stringify({ machine, threads, kernels, training, torch }) + '\n');
+  const pipelines: PipelineBenchResult[] = [];
+  const projections: { workload: string; rows: ProjectionRow[] }[] = [];
+  if (only === undefined || only === 'pipeline') {
+    const cores = availableParallelism();
+    const batches = timing === QUICK ? 12 : 40;
+    for (const w of PIPELINE_WORKLOADS) {
+      const r = await pipelineBench(w, { batch: 128, batches, cores, microBatches: 4 });
+      pipelines.push(r);
+      const base = r.runs[0]!.samplesPerSec, seq = r.runs[1]!.samplesPerSec, pipe = r.runs[2]!.samplesPerSec, gp = r.runs[3]!.samplesPerSec;
+      out(`\npipeline ${w.name} (batch ${r.batch}, ${r.batches} batches, stages by AL layer: ${r.stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')})`);
+      out('method                     workers x threads   samples/s   vs AL 1 thread   stages busy');
+      for (const run of r.runs) {
+        out(`${run.method.padEnd(27)}${`${run.workers} x ${run.threads}`.padStart(17)}${fmt(run.samplesPerSec).padStart(12)}${fmt(run.samplesPerSec / base, 2).padStart(17)}   ${run.utilisation?.map((u) => `${Math.round(100 * u)}%`).join('/') ?? ''}`);
+      }
+      out(`pipelined AL: ${fmt(pipe / base, 2)}x AL on 1 thread (efficiency ${fmt((100 * pipe) / base / cores, 0)}%), ${fmt(pipe / seq, 2)}x AL on ${cores} threads, ${fmt(pipe / gp, 2)}x GPipe; projected ${fmt(r.projectedAl)} samples/s (measured/projected ${fmt(pipe / r.projectedAl, 2)})`);
+    }
+    for (const w of PROJECTION_WORKLOADS) {
+      const rows = projectionBench(w, { batch: 128, devices: [1, 2, 4, 8, 16], microBatches: 4 });
+      projections.push({ workload: w.name, rows });
+      out(`\nprojection ${w.name} (${w.alLayers} AL layers, ${w.inputShape.join('x')}, batch 128, per-layer costs measured on 1 thread)`);
+      out('devices     BP samples/s   GPipe (M=4)   pipelined AL   AL/GPipe');
+      for (const row of rows) out(`${String(row.devices).padStart(7)}${fmt(row.bp).padStart(15)}${fmt(row.gpipe).padStart(14)}${fmt(row.al).padStart(15)}${fmt(row.al !== undefined && row.gpipe !== undefined ? row.al / row.gpipe : undefined, 2).padStart(11)}`);
+    }
+  }
+  if (json) process.stdout.write(JSON.stringify({ machine, threads, kernels, training, torch, pipelines, projections }) + '\n');
   return 0;
 }

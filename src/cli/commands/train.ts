@@ -11,7 +11,7 @@ import { writeSafetensors } from '../../train/checkpoint.js';
 import { runEpochs, type EpochMetrics, type LoopOptions } from '../../train/loop.js';
 import { backend } from '../../backend/backend.js';
 import { ALPipeline } from '../../pipeline/al_pipeline.js';
-import { linearStages, measureLayerCosts, measureModuleCosts, planStages } from '../../pipeline/balance.js';
+import { linearStages, measureLayerCosts, measureModulePhases, planStages } from '../../pipeline/balance.js';
 import { BpPipeline } from '../../pipeline/bp_pipeline.js';
 import type { BpPipelineMethod } from '../../pipeline/bp_stage.js';
 import { runPipelinedEpochs } from '../../pipeline/run_pipelined.js';
@@ -207,7 +207,8 @@ async function startPipeline(config: TrainConfig, model: Trainable, data: Datase
   const modules = network.layers.length;
   if ((config.workers ?? 1) > modules) throw new UsageError(`--workers: at most one stage per top-level module (${modules} in ${config.model}), got ${config.workers}`);
   const shape = data.train.shape;
-  const stages = linearStages(measureModuleCosts(config.model, shape, data.train.classes, config.batch), config.workers ?? 1);
+  const phases = measureModulePhases(config.model, shape, data.train.classes, config.batch, settings);
+  const stages = linearStages(phases.map((p) => p.forward + p.backward + p.update), config.workers ?? 1);
   backend().setNumThreads(availableParallelism());
   log(`pipeline: ${stages.length} stages on worker threads (modules ${stages.map((g) => `${g[0]}-${g[g.length - 1]}`).join(' | ')}), ${plural(config.threads, 'thread')} each${config.method === 'gpipe' ? `, ${config.microBatches} micro-batch${config.microBatches === 1 ? '' : 'es'} per mini-batch` : ''}`);
   const engine = await BpPipeline.start({

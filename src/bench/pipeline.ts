@@ -1,0 +1,153 @@
+// Pipeline throughput, measured in one run so every figure has its baseline beside it: for a
+// network cut into AL layers, sequential AL on 1 thread and on every core, pipelined AL on K worker
+// threads (1 compute thread each), and GPipe on the same K workers (M micro-batches) on the BP
+// backbone; plus the projection of the simulator fed with costs measured here, for more devices.
+//
+// Rates are steady-state: samples per second between the completion of the first quarter of the
+// batches and the last batch, so start-up (primitive creation, pipeline fill) is left out of every
+// method alike. Data are random (throughput does not depend on them).
+import { ALLearner } from '../al/al_learner.js';
+import { buildAssociatedNet } from '../al/decompositions.js';
+import { backend } from '../backend/backend.js';
+import type { Dataset, Split } from '../data/mnist.js';
+import { buildModel, type ModelName } from '../models/index.js';
+import { createOptimizer, type OptimizerSettings } from '../optim/factory.js';
+import { ALPipeline } from '../pipeline/al_pipeline.js';
+import { linearStages, measureLayerCosts, measureModulePhases } from '../pipeline/balance.js';
+import { BpPipeline } from '../pipeline/bp_pipeline.js';
+import type { ALNetBlueprint } from '../pipeline/messages.js';
+import { projectAl, projectThroughput, type ProjectionRow } from '../pipeline/projection.js';
+import { runPipelinedEpochs } from '../pipeline/run_pipelined.js';
+import type { PipelineEngine } from '../pipeline/stage_group.js';
+import { Rng } from '../tensor/rng.js';
+import { runEpochs, type BatchProgress } from '../train/loop.js';
+
+export interface PipelineWorkload {
+  name: string;
+  model: ModelName;
+  inputShape: [number, number, number];
+  alLayers: number;
+}
+
+export const PIPELINE_WORKLOADS: PipelineWorkload[] = [
+  { name: 'pipe-mlp-4', model: 'mlp', inputShape: [28, 28, 1], alLayers: 4 },
+  { name: 'pipe-cnn-4', model: 'cnn', inputShape: [28, 28, 1], alLayers: 4 },
+];
+
+/** Workloads only projected (too slow to run all methods in a bench on this machine). */
+export const PROJECTION_WORKLOADS: PipelineWorkload[] = [
+  { name: 'project-cnn', model: 'cnn', inputShape: [28, 28, 1], alLayers: 8 },
+  { name: 'project-resnet32', model: 'resnet32', inputShape: [32, 32, 3], alLayers: 16 },
+];
+
+export interface PipelineRun {
+  method: string;
+  workers: number;
+  threads: number;
+  samplesPerSec: number;
+  /** per stage busy fraction (pipelined runs) */
+  utilisation?: number[];
+}
+
+export interface PipelineBenchResult {
+  workload: string;
+  batch: number;
+  batches: number;
+  stages: number[][];
+  runs: PipelineRun[];
+  /** AL on the same number of devices as workers, from per-layer costs measured on 1 thread */
+  projectedAl: number;
+}
+
+const settings: OptimizerSettings = { kind: 'adam', lr: 1e-3, weightDecay: 0 };
+
+function randomSplit(n: number, shape: [number, number, number], seed: number): Split {
+  const rng = new Rng(seed);
+  return {
+    images: Float32Array.from({ length: n * shape[0] * shape[1] * shape[2] }, () => rng.next()),
+    labels: Int32Array.from({ length: n }, () => rng.int(10)),
+    n, shape, classes: 10,
+  };
+}
+
+/** Steady-state samples/s from per-batch progress: from the end of the first quarter to the end. */
+class SteadyRate {
+  private readonly marks: { samples: number; seconds: number }[] = [];
+  readonly onBatch = (p: BatchProgress): void => {
+    this.marks.push({ samples: p.samples, seconds: p.seconds });
+  };
+
+  get samplesPerSec(): number {
+    const from = this.marks[Math.floor(this.marks.length / 4)]!, to = this.marks[this.marks.length - 1]!;
+    return (to.samples - from.samples) / (to.seconds - from.seconds);
+  }
+}
+
+function blueprintOf(w: PipelineWorkload): ALNetBlueprint {
+  return { model: w.model, inputShape: w.inputShape, classes: 10, layers: w.alLayers, lr: settings.lr };
+}
+
+async function sequentialAl(w: PipelineWorkload, data: Dataset, batch: number, threads: number): Promise<PipelineRun> {
+  backend().setNumThreads(threads);
+  const rng = new Rng(1);
+  const net = buildAssociatedNet({ ...blueprintOf(w), rng });
+  const rate = new SteadyRate();
+  await runEpochs(new ALLearner(net), data, { epochs: 1, batchSize: batch, rng, onBatch: rate.onBatch });
+  return { method: 'al', workers: 1, threads, samplesPerSec: rate.samplesPerSec };
+}
+
+async function pipelined(engine: PipelineEngine & { close(): Promise<void> }, data: Dataset, batch: number, rng: Rng): Promise<{ samplesPerSec: number; utilisation: number[] }> {
+  const rate = new SteadyRate();
+  try {
+    const [m] = await runPipelinedEpochs(engine, data, { epochs: 1, batchSize: batch, rng, onBatch: rate.onBatch, testAccuracy: () => 0, lr: () => 0 });
+    return { samplesPerSec: rate.samplesPerSec, utilisation: m!.utilisation };
+  } finally {
+    await engine.close();
+  }
+}
+
+async function pipelinedAl(w: PipelineWorkload, data: Dataset, batch: number, stages: number[][]): Promise<PipelineRun> {
+  const rng = new Rng(1);
+  const blueprint = blueprintOf(w);
+  const net = buildAssociatedNet({ ...blueprint, rng });
+  const engine = await ALPipeline.start({ blueprint, net, stages, threads: 1 });
+  return { method: 'al-pipeline', workers: stages.length, threads: 1, ...(await pipelined(engine, data, batch, rng)) };
+}
+
+async function gpipe(w: PipelineWorkload, data: Dataset, batch: number, workers: number, microBatches: number): Promise<PipelineRun> {
+  backend().setNumThreads(1);
+  const phases = measureModulePhases(w.model, w.inputShape, 10, batch, settings);
+  const stages = linearStages(phases.map((p) => p.forward + p.backward + p.update), workers);
+  const rng = new Rng(1);
+  const network = buildModel(w.model, { inputShape: w.inputShape, classes: 10, rng });
+  const optimizer = createOptimizer(network.parameters(), settings);
+  const engine = await BpPipeline.start({
+    method: 'gpipe', model: w.model, inputShape: w.inputShape, classes: 10, network, optimizer, settings, milestones: [],
+    stages, microBatches, threads: 1,
+  });
+  return { method: `gpipe-m${microBatches}`, workers, threads: 1, ...(await pipelined(engine, data, batch, rng)) };
+}
+
+/** Every method on one workload; `cores` is the machine's core count (and the worker count). */
+export async function pipelineBench(w: PipelineWorkload, options: { batch: number; batches: number; cores: number; microBatches: number }): Promise<PipelineBenchResult> {
+  const { batch, batches, cores, microBatches } = options;
+  const data: Dataset = { train: randomSplit(batch * batches, w.inputShape, 1), test: randomSplit(16, w.inputShape, 2) };
+  backend().setNumThreads(1);
+  const costs = measureLayerCosts(blueprintOf(w), batch);
+  const stages = linearStages(costs, cores);
+  const runs: PipelineRun[] = [];
+  runs.push(await sequentialAl(w, data, batch, 1));
+  runs.push(await sequentialAl(w, data, batch, cores));
+  runs.push(await pipelinedAl(w, data, batch, stages));
+  runs.push(await gpipe(w, data, batch, cores, microBatches));
+  backend().setNumThreads(cores);
+  return { workload: w.name, batch, batches, stages, runs, projectedAl: projectAl(costs, { devices: cores, batchSize: batch }).samplesPerSec };
+}
+
+/** Projected samples/s of BP, GPipe and pipelined AL on 1..16 devices from costs measured on 1 thread. */
+export function projectionBench(w: PipelineWorkload, options: { batch: number; devices: number[]; microBatches: number }): ProjectionRow[] {
+  backend().setNumThreads(1);
+  const alStepMs = measureLayerCosts(blueprintOf(w), options.batch);
+  const bpLayers = measureModulePhases(w.model, w.inputShape, 10, options.batch, settings);
+  return projectThroughput({ bpLayers, alStepMs, devices: options.devices, microBatches: options.microBatches, batchSize: options.batch });
+}
