@@ -5,10 +5,11 @@ import { defaultALLayers, maxALLayers } from '../../al/decompositions.js';
 import { loadMnist, type Dataset } from '../../data/index.js';
 import { MODEL_NAMES } from '../../models/index.js';
 import { Rng } from '../../tensor/rng.js';
-import { writeSafetensors } from '../../train/checkpoint.js';
 import { runEpochs, type EpochMetrics } from '../../train/loop.js';
-import { RunDir, defaultRunPath, writeFileAtomic } from '../../train/run_dir.js';
-import { buildTrainable, type ModelConfig, type Trainable } from '../learners.js';
+import { saveTrainingCheckpoint } from '../../train/resume.js';
+import { defaultRunPath } from '../../train/run_dir.js';
+import { buildTrainable, type ModelConfig } from '../learners.js';
+import { openRun, resumeConfig, runIdentity } from '../resume.js';
 import { choice, int, num, optionalInt, parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { ProgressBar, formatDuration } from '../progress.js';
@@ -21,7 +22,7 @@ export const trainUsage = `Usage: al train --model mlp|cnn|vgg|resnet20|resnet32
 
 Trains a network and writes a run directory: config.json, metrics.jsonl (one line per epoch)
 and checkpoint.safetensors + checkpoint.json (after every epoch, atomically). Ctrl-C stops
-after the current batch.
+after the current batch; the unfinished epoch is not saved, and --resume runs it again.
 
   --model NAME         mlp (default), cnn, vgg, resnet20, resnet32
   --dataset NAME       mnist (default); fashion-mnist, cifar10, cifar100 come with the datasets issue
@@ -40,7 +41,11 @@ after the current batch.
   --seed S             seed for weights and data order (default 1)
   --threads T          compute threads (default: all ${availableParallelism()} cores)
   --limit N            use only the first N training samples
-  --out RUN_DIR        run directory (default runs/<model>-<dataset>-<method>-<time>)
+  --out RUN_DIR        run directory (default runs/<model>-<dataset>-<method>-<time>); must not
+                       hold a run already
+  --resume RUN_DIR     continue a run from its last finished epoch, with its saved settings;
+                       only --epochs (to train further), --threads, --data-dir, --json may be
+                       given beside it (others must equal the saved values)
   --json               print one JSON object as the last line of stdout
   -h, --help           this text
 `;
@@ -67,6 +72,8 @@ export interface TrainConfig extends ModelConfig {
   limit: number | undefined;
   out: string;
   json: boolean;
+  /** the run directory being continued (--resume) */
+  resume?: string | undefined;
 }
 
 /** Default learning rates: Adam 1e-3 for BP; AL_DEFAULT_LR for AL (see the README's AL section). */
@@ -75,9 +82,11 @@ export const AL_DEFAULT_LR = 1e-3;
 export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   const { values } = parseFlags(argv, flags);
   if (values['help']) return 'help';
+  const resume = str(values, 'resume');
+  if (resume !== undefined) return resumeConfig(values, resume);
   const method = choice(values, 'method', METHODS, 'bp');
   if (method === 'gpipe' || method === 'naive-pipeline') throw new UsageError(`--method ${method}: not available in this version yet (bp and al are)`);
-  for (const flag of ['pipeline', 'workers', 'micro-batches', 'resume', 'trace']) {
+  for (const flag of ['pipeline', 'workers', 'micro-batches', 'trace']) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag}: not available in this version yet`);
   }
   if (method !== 'al') {
@@ -119,12 +128,6 @@ export function loadData(config: { dataDir: string | undefined; limit?: number |
   return loadMnist({ dataDir: config.dataDir, limit: config.limit });
 }
 
-/** Parameters and batch-norm buffers of the model, after each epoch, atomically. */
-function saveCheckpoint(run: RunDir, model: Trainable, epoch: number): void {
-  writeSafetensors(run.file('checkpoint.safetensors'), model.tensors().map(([name, data, shape]) => ({ name, data, shape: [...shape] })), { epoch: String(epoch) });
-  writeFileAtomic(run.file('checkpoint.json'), JSON.stringify({ epoch, format: 'safetensors', tensors: 'checkpoint.safetensors' }, null, 2) + '\n');
-}
-
 function layerLine(layers: EpochMetrics['layers']): string {
   return layers ? '  ' + layers.map((l, i) => `L${i + 1} ${l.associatedLoss.toExponential(2)}/${l.autoencoderLoss.toExponential(2)}`).join(' ') : '';
 }
@@ -139,13 +142,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const data = loadData(config);
   const rng = new Rng(config.seed);
   const model = buildTrainable(config, data.train.shape, data.train.classes, rng);
-  const run = new RunDir(config.out);
-  run.writeConfig({ ...config, parameters: model.parameters, machine: machineInfo(backend) });
+  const { run, startEpoch } = openRun(config, model, { data: rng });
+  run.writeConfig({ ...config, resume: undefined, parameters: model.parameters, machine: machineInfo(backend) });
   const log = (line: string): void => {
     if (!config.json) process.stdout.write(line + '\n');
   };
   log(`${config.model} on ${config.dataset} (${data.train.n} training samples), method ${config.method}: ${model.summary.join('; ')}; ${backend.getNumThreads()} threads, ${backend.cpuIsa()}`);
-  log(`run directory: ${run.path}`);
+  log(`run directory: ${run.path}${startEpoch > 0 ? ` (resumed after epoch ${startEpoch})` : ''}`);
 
   let stopRequested = false;
   const onSigint = (): void => {
@@ -158,6 +161,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   try {
     history = await runEpochs(model.learner, data, {
       epochs: config.epochs,
+      startEpoch,
       batchSize: config.batch,
       rng,
       onBatch: (p) => {
@@ -169,7 +173,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       onEpoch: (m) => {
         bar.clear();
         run.appendMetrics({ ...m, method: config.method });
-        saveCheckpoint(run, model, m.epoch);
+        saveTrainingCheckpoint(run.path, model, { epoch: m.epoch, rngs: { data: rng }, config: runIdentity(config) });
         log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}  train ${(100 * m.trainAccuracy).toFixed(2)}%  test ${(100 * m.testAccuracy).toFixed(2)}%  ${Math.round(m.samplesPerSec)} samples/s  ${formatDuration(m.seconds)}${layerLine(m.layers)}`);
       },
       shouldStop: () => stopRequested,
@@ -188,6 +192,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     runDir: run.path,
   };
   if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
-  else log(`done in ${formatDuration(seconds)}: test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%${stopRequested ? ' (stopped early by Ctrl-C)' : ''}`);
+  else if (stopRequested) {
+    const saved = startEpoch + history.length;
+    log(`stopped early by Ctrl-C after ${formatDuration(seconds)}: ${saved === 0 ? 'no epoch finished, nothing to resume' : `the checkpoint holds epoch ${saved}; al train --resume ${run.path} continues`}`);
+  }
+  else log(`done in ${formatDuration(seconds)}: test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%`);
   return 0;
 }
