@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Rng } from '../tensor/rng.js';
 import { CheckpointError } from '../train/checkpoint.js';
-import { loadTrainingCheckpoint } from '../train/resume.js';
+import { INFO_FILE, readCheckpointInfo, type CheckpointInfo } from '../train/checkpoint_files.js';
+import { compareConfig, loadTrainingCheckpoint } from '../train/resume.js';
 import { RunDir } from '../train/run_dir.js';
 import { int, str, type Parsed } from './args.js';
 import type { TrainConfig } from './commands/train.js';
@@ -62,7 +63,7 @@ export function resumeConfig(values: Parsed['values'], runDir: string): TrainCon
   const saved = readRunConfig(runDir);
   for (const [flag, value] of Object.entries(values)) {
     if (value === undefined || FREE_FLAGS.has(flag)) continue;
-    if (flag === 'out') throw new UsageError(`--out: a resumed run writes to its own directory (${runDir}); leave --out away`);
+    if (flag === 'out') throw new UsageError(`--out: a resumed run writes to its own directory (${runDir}); drop --out`);
     const key = camelCase(flag);
     const have = (saved as unknown as Record<string, unknown>)[key];
     if (!sameValue(value, have)) {
@@ -71,7 +72,7 @@ export function resumeConfig(values: Parsed['values'], runDir: string): TrainCon
     }
   }
   const { machine: _machine, parameters: _parameters, ...settings } = saved as TrainConfig & { machine?: unknown; parameters?: unknown };
-  return {
+  const config: TrainConfig = {
     ...settings,
     epochs: int(values, 'epochs', saved.epochs),
     threads: int(values, 'threads', saved.threads, 1, 256),
@@ -80,12 +81,24 @@ export function resumeConfig(values: Parsed['values'], runDir: string): TrainCon
     out: runDir,
     resume: runDir,
   };
+  // checkpoint.json is small: checking it now fails fast, before the data and the model are built.
+  checkResumable(config, readCheckpointInfo(runDir));
+  return config;
+}
+
+/** A checkpoint that belongs to the run's config.json and leaves epochs to train. */
+function checkResumable(config: TrainConfig, info: CheckpointInfo): void {
+  const runDir = config.resume!;
+  compareConfig(info.config, join(runDir, INFO_FILE), runIdentity(config), join(runDir, 'config.json'));
+  if (info.epoch >= config.epochs) {
+    throw new UsageError(`--resume ${runDir}: the run has finished ${info.epoch} of ${config.epochs} epochs; pass --epochs N with N > ${info.epoch} to train further`);
+  }
 }
 
 /**
  * The run directory, and the 0-based epoch training starts with. Fresh runs refuse a directory
- * that holds a run. Resumed runs load the checkpoint into `model` and `rngs` (checked against
- * config.json), refuse to run when no epoch is left, and drop metrics lines past the checkpoint.
+ * that holds a run. Resumed runs load the checkpoint into `model` and `rngs` (checked again, as
+ * the files are read anew), and drop metrics lines past it.
  */
 export function openRun(config: TrainConfig, model: Trainable, rngs: Record<string, Rng>): { run: RunDir; startEpoch: number } {
   if (config.resume === undefined) {
@@ -94,12 +107,8 @@ export function openRun(config: TrainConfig, model: Trainable, rngs: Record<stri
     return { run, startEpoch: 0 };
   }
   const runDir = config.resume;
-  const info = loadTrainingCheckpoint(runDir, model, {
-    rngs, config: { values: runIdentity(config), file: join(runDir, 'config.json') },
-  });
-  if (info.epoch >= config.epochs) {
-    throw new UsageError(`--resume ${runDir}: the run has finished ${info.epoch} of ${config.epochs} epochs; pass --epochs N with N > ${info.epoch} to train further`);
-  }
+  const info = loadTrainingCheckpoint(runDir, model, { rngs });
+  checkResumable(config, info);
   const run = new RunDir(runDir);
   run.trimMetrics(info.epoch);
   return { run, startEpoch: info.epoch };

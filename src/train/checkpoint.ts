@@ -26,8 +26,8 @@ export interface NamedArray {
   data: Float32Array;
 }
 
-/** The safetensors format's own limit on the header size. */
-const MAX_HEADER = 100 * 1024 * 1024;
+/** The reference implementation's limit on the header size. */
+const MAX_HEADER = 100_000_000;
 
 export function encodeSafetensors(arrays: NamedArray[], metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };

@@ -128,6 +128,11 @@ export function loadData(config: { dataDir: string | undefined; limit?: number |
   return loadMnist({ dataDir: config.dataDir, limit: config.limit });
 }
 
+/** Where a run stopped by Ctrl-C can go on from: only finished epochs are saved. */
+function stopNote(savedEpochs: number, runDir: string): string {
+  return savedEpochs === 0 ? 'no epoch finished, nothing to resume' : `the checkpoint holds epoch ${savedEpochs}; al train --resume ${runDir} continues`;
+}
+
 function layerLine(layers: EpochMetrics['layers']): string {
   return layers ? '  ' + layers.map((l, i) => `L${i + 1} ${l.associatedLoss.toExponential(2)}/${l.autoencoderLoss.toExponential(2)}`).join(' ') : '';
 }
@@ -192,10 +197,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     runDir: run.path,
   };
   if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
-  else if (stopRequested) {
-    const saved = startEpoch + history.length;
-    log(`stopped early by Ctrl-C after ${formatDuration(seconds)}: ${saved === 0 ? 'no epoch finished, nothing to resume' : `the checkpoint holds epoch ${saved}; al train --resume ${run.path} continues`}`);
-  }
+  else if (stopRequested) log(`stopped early by Ctrl-C after ${formatDuration(seconds)}: ${stopNote(startEpoch + history.length, run.path)}`);
   else log(`done in ${formatDuration(seconds)}: test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%`);
   return 0;
 }
