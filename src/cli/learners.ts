@@ -1,5 +1,6 @@
 // From a run's configuration to a trainable model: the BP network or the AL network of the
-// chosen backbone, its learner, and its named tensors for checkpoints. Shared by train and eval.
+// chosen backbone, its learner, and its named tensors and optimizers for checkpoints. Shared by
+// train and eval.
 import { ALLearner } from '../al/al_learner.js';
 import type { AssociatedNet } from '../al/associated_net.js';
 import { buildAssociatedNet } from '../al/decompositions.js';
@@ -15,6 +16,7 @@ import type { Rng } from '../tensor/rng.js';
 import { BpLearner } from '../train/bp_trainer.js';
 import { evaluateAccuracy } from '../train/evaluate.js';
 import type { Learner } from '../train/loop.js';
+import type { TrainingState } from '../train/resume.js';
 
 export interface ModelConfig {
   model: ModelName;
@@ -28,7 +30,8 @@ export interface ModelConfig {
   tWidth: number | undefined;
 }
 
-export interface Trainable {
+/** A model with its learner; as a TrainingState it can be checkpointed and resumed. */
+export interface Trainable extends TrainingState {
   learner: Learner;
   /** lines for the start of a run: parameter counts */
   summary: string[];
@@ -66,6 +69,9 @@ export function buildTrainable(config: ModelConfig, shape: [number, number, numb
       summary: [`${net.depth} AL layers: ${fmt(effective)} effective parameters (every f and h, the last b), ${fmt(affiliated)} affiliated (the other b, every g)`],
       parameters: effective + affiliated,
       tensors: () => tensorsOf(net.namedParameters(), net.namedBuffers()),
+      namedParameters: () => net.namedParameters(),
+      namedBuffers: () => net.namedBuffers(),
+      optimizers: () => net.layers.flatMap((layer) => [layer.forwardOptimizer, layer.targetOptimizer]),
       testAccuracy: (split, exit) => learner.testAccuracy(split, exit),
       depth: net.depth,
       al: { net, blueprint },
@@ -82,6 +88,9 @@ export function buildTrainable(config: ModelConfig, shape: [number, number, numb
     summary: [`${fmt(countParameters(model))} parameters`],
     parameters: countParameters(model),
     tensors: () => tensorsOf(model.namedParameters(), model.namedBuffers()),
+    namedParameters: () => model.namedParameters(),
+    namedBuffers: () => model.namedBuffers(),
+    optimizers: () => [optimizer],
     testAccuracy: (split) => evaluateAccuracy(model, split),
     depth: 0,
     bp: { model, optimizer, settings, milestones },

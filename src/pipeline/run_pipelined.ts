@@ -34,7 +34,11 @@ export async function runPipelinedEpochs(pipeline: PipelineEngine, data: Dataset
   const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: true, dropLast: false });
   const history: PipelinedEpochMetrics[] = [];
   const shape = data.train.shape;
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
+  const first = options.startEpoch ?? 0;
+  if (!Number.isInteger(first) || first < 0 || first > options.epochs) {
+    throw new RangeError(`runPipelinedEpochs: startEpoch: expected an integer from 0 to ${options.epochs}, got ${first}`);
+  }
+  for (let epoch = first; epoch < options.epochs; epoch++) {
     const start = performance.now();
     const busyBefore = [...pipeline.busy];
     const sizes: number[] = [];
@@ -74,8 +78,11 @@ export async function runPipelinedEpochs(pipeline: PipelineEngine, data: Dataset
         break;
       }
     }
+    // even a stopped epoch drains, so that every stage ends on the same batch; like the
+    // sequential loop, an unfinished epoch is not reported (nor checkpointed): --resume reruns it
     await pipeline.collect();
     if (failure) throw failure;
+    if (stopped && batchesOut < batches.batchesPerEpoch) break;
     const seconds = (performance.now() - start) / 1000;
     const metrics: PipelinedEpochMetrics = {
       epoch: epoch + 1,

@@ -1,5 +1,6 @@
 // The epoch loop every training method shares: seeded batches, a step per batch, NaN checks,
-// progress callbacks, test accuracy after each epoch, and a clean stop between batches.
+// progress callbacks, test accuracy after each epoch, and a clean stop between batches. Only
+// finished epochs are reported (and so checkpointed): a resumed run starts at an epoch boundary.
 import type { Dataset, Split } from '../data/mnist.js';
 import { BatchIterator } from '../data/batches.js';
 import type { Rng } from '../tensor/rng.js';
@@ -46,12 +47,18 @@ export interface BatchProgress {
 }
 
 export interface LoopOptions {
+  /** total epochs of the run, the learning-rate schedule's horizon */
   epochs: number;
+  /** 0-based epoch to start with: the finished epochs of a resumed run (default 0) */
+  startEpoch?: number;
   batchSize: number;
   rng: Rng;
   onBatch?: (p: BatchProgress) => void;
   onEpoch?: (m: EpochMetrics) => void;
-  /** Checked between batches: true stops after the current batch. */
+  /**
+   * Checked between batches: true stops after the current batch. An epoch stopped before its last
+   * batch is dropped: no metrics, no onEpoch, so nothing claims it finished.
+   */
   shouldStop?: () => boolean;
 }
 
@@ -86,7 +93,11 @@ export async function runEpochs(learner: Learner, data: Dataset, options: LoopOp
   const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: true, dropLast: false });
   const history: EpochMetrics[] = [];
   const shape = data.train.shape;
-  for (let epoch = 0; epoch < options.epochs; epoch++) {
+  const first = options.startEpoch ?? 0;
+  if (!Number.isInteger(first) || first < 0 || first > options.epochs) {
+    throw new RangeError(`runEpochs: startEpoch: expected an integer from 0 to ${options.epochs}, got ${first}`);
+  }
+  for (let epoch = first; epoch < options.epochs; epoch++) {
     const lr = learner.setEpoch(epoch, options.epochs);
     const start = performance.now();
     let lossSum = 0, correct = 0, seen = 0, index = 0;
@@ -116,6 +127,7 @@ export async function runEpochs(learner: Learner, data: Dataset, options: LoopOp
       await yieldToEventLoop();
       if (options.shouldStop?.()) break;
     }
+    if (index < batches.batchesPerEpoch) break; // stopped mid-epoch
     const seconds = (performance.now() - start) / 1000;
     const metrics: EpochMetrics = {
       epoch: epoch + 1,

@@ -110,28 +110,30 @@ test('al eval of a missing run directory exits 2 naming the file', () => {
 // Skipped, not deleted: the behaviour works, but about 1 run in 15 ends in a glibc heap-corruption
 // abort ("corrupted size vs. prev_size") after the SIGINT (never seen in 20 runs without a
 // signal). Open bug, see the closing note of the first session; un-skip once it is found.
-test('Ctrl-C stops a run after the current batch and leaves metrics and a checkpoint', { skip: 'heap corruption after SIGINT in about 1 of 15 runs: open bug' }, async () => {
+test('Ctrl-C stops a run after the current batch; the checkpoint keeps the last finished epoch', { skip: 'heap corruption after SIGINT in about 1 of 15 runs: open bug' }, async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'al-e2e-')), 'run');
-  const child = spawn(process.execPath, [al, 'train', '--model', 'mlp', '--limit', '30000', '--epochs', '5', '--threads', '1', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [al, 'train', '--model', 'mlp', '--limit', '3000', '--epochs', '50', '--threads', '1', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => {
     stdout += d.toString();
   });
-  // Interrupt once training has started (the run directory line comes right before it).
+  // Interrupt once the first epoch has finished (its line is printed after its checkpoint).
   await new Promise<void>((resolve) => {
     const poll = setInterval(() => {
-      if (stdout.includes('run directory')) {
+      if (stdout.includes('epoch 1/50')) {
         clearInterval(poll);
         setTimeout(() => {
           child.kill('SIGINT');
           resolve();
-        }, 1500);
+        }, 500);
       }
     }, 50);
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   assert.equal(code, 0);
-  assert.match(stdout, /stopped early by Ctrl-C/);
-  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 1);
-  assert.ok(readFileSync(join(out, 'checkpoint.safetensors')).length > 13_000_000 * 4);
+  const saved = Number(/stopped early by Ctrl-C .*: the checkpoint holds epoch (\d+); al train --resume/.exec(stdout)?.[1]);
+  assert.ok(saved >= 1, stdout);
+  // The interrupted epoch left no metrics line and no checkpoint claiming it finished.
+  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, saved);
+  assert.equal(JSON.parse(readFileSync(join(out, 'checkpoint.json'), 'utf8')).epoch, saved);
 });

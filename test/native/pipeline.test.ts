@@ -145,7 +145,7 @@ test('a stop between batches drains the pipeline: every layer has seen the same 
     const history = await runPipelinedEpochs(pipeline, data, {
       epochs: 3, batchSize: 16, rng, testAccuracy: () => 0, lr: () => 0, shouldStop: () => ++fed >= 4,
     });
-    assert.equal(history.length, 1);
+    assert.equal(history.length, 0, 'an unfinished epoch is not reported');
     assert.equal(pipeline.batchesDone, 4);
   } finally {
     await pipeline.close();

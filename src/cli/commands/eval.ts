@@ -1,14 +1,14 @@
 // `al eval RUN_DIR [--exit-layer K] [--json]`: rebuilds the run's model from config.json, loads
 // checkpoint.safetensors and measures test accuracy; AL runs can predict from any AL layer.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Rng } from '../../tensor/rng.js';
-import { CheckpointError, loadInto, readSafetensors } from '../../train/checkpoint.js';
+import { loadInto } from '../../train/checkpoint.js';
+import { readCheckpointInfo, readCheckpointTensors } from '../../train/checkpoint_files.js';
 import { int, parseFlags, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { buildTrainable } from '../learners.js';
 import { useNativeBackend } from '../runtime.js';
-import { loadData, type TrainConfig } from './train.js';
+import { readRunConfig } from '../resume.js';
+import { loadData } from './train.js';
 
 export const evalUsage = `Usage: al eval RUN_DIR [--exit-layer K] [--data-dir DIR] [--json]
 
@@ -24,15 +24,6 @@ const flags: FlagSpec = {
   json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 };
 
-function readConfig(runDir: string): TrainConfig {
-  const file = join(runDir, 'config.json');
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as TrainConfig;
-  } catch (error) {
-    throw new CheckpointError(`${file}: cannot read the run's configuration (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-}
-
 export async function evalCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, flags, true);
   if (values['help']) {
@@ -41,7 +32,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(`expected one RUN_DIR, got ${positionals.length}`);
   const runDir = positionals[0]!;
-  const config = readConfig(runDir);
+  const config = readRunConfig(runDir);
   await useNativeBackend(values['threads'] === undefined ? undefined : int(values, 'threads', 1, 1, 256));
   // Only the test split is used, which augmentation never touches; runs from before the datasets
   // issue have no label or augment in config.json, and were MNIST runs.
@@ -50,8 +41,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     dataDir: typeof values['data-dir'] === 'string' ? values['data-dir'] : config.dataDir,
   });
   const model = buildTrainable(config, data.test.shape, data.test.classes, new Rng(config.seed));
-  const file = join(runDir, 'checkpoint.safetensors');
-  loadInto(readSafetensors(file), model.tensors(), file);
+  // The tensors checkpoint.json was committed with (checked by size and SHA-256).
+  const { arrays, file } = readCheckpointTensors(runDir, readCheckpointInfo(runDir));
+  loadInto(arrays, model.tensors(), file);
   let exit: number | undefined;
   if (values['exit-layer'] !== undefined) {
     if (model.depth === 0) throw new UsageError('--exit-layer: only AL runs have exit layers');

@@ -7,8 +7,8 @@ import { CIFAR_LAYOUTS, cifarHint } from '../../data/cifar.js';
 import { DATASET_NAMES, hasAugmentation, loadDataset, type Dataset } from '../../data/index.js';
 import { MODEL_NAMES } from '../../models/index.js';
 import { Rng } from '../../tensor/rng.js';
-import { writeSafetensors } from '../../train/checkpoint.js';
 import { runEpochs, type EpochMetrics, type LoopOptions } from '../../train/loop.js';
+import { saveTrainingCheckpoint } from '../../train/resume.js';
 import { backend } from '../../backend/backend.js';
 import { ALPipeline } from '../../pipeline/al_pipeline.js';
 import { linearStages, measureLayerCosts, measureModulePhases, planStages } from '../../pipeline/balance.js';
@@ -17,6 +17,7 @@ import type { BpPipelineMethod } from '../../pipeline/bp_stage.js';
 import { runPipelinedEpochs } from '../../pipeline/run_pipelined.js';
 import { RunDir, defaultRunPath, writeFileAtomic } from '../../train/run_dir.js';
 import { buildTrainable, type ModelConfig, type Trainable } from '../learners.js';
+import { openRun, resumeConfig, runIdentity } from '../resume.js';
 import { choice, int, num, optionalInt, parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { ProgressBar, formatDuration } from '../progress.js';
@@ -29,7 +30,7 @@ export const trainUsage = `Usage: al train --model mlp|cnn|vgg|resnet20|resnet32
 
 Trains a network and writes a run directory: config.json, metrics.jsonl (one line per epoch)
 and checkpoint.safetensors + checkpoint.json (after every epoch, atomically). Ctrl-C stops
-after the current batch.
+after the current batch; the unfinished epoch is not saved, and --resume runs it again.
 
   --model NAME         mlp (default), cnn, vgg, resnet20, resnet32
   --dataset NAME       mnist (default), fashion-mnist, cifar10, cifar100
@@ -63,7 +64,11 @@ after the current batch.
   --threads T          compute threads (default: all ${availableParallelism()} cores; with
                        --pipeline, per stage, default 1)
   --limit N            use only the first N training samples
-  --out RUN_DIR        run directory (default runs/<model>-<dataset>-<method>-<time>)
+  --out RUN_DIR        run directory (default runs/<model>-<dataset>-<method>-<time>); must not
+                       hold a run already
+  --resume RUN_DIR     continue a run from its last finished epoch, with its saved settings;
+                       only --epochs (to train further), --threads, --data-dir, --json may be
+                       given beside it (others must equal the saved values)
   --json               print one JSON object as the last line of stdout
   -h, --help           this text
 `;
@@ -101,6 +106,8 @@ export interface TrainConfig extends ModelConfig {
   trace: boolean;
   out: string;
   json: boolean;
+  /** the run directory being continued (--resume) */
+  resume?: string | undefined;
 }
 
 /** Default learning rates: Adam 1e-3 for BP; AL_DEFAULT_LR for AL (see the README's AL section). */
@@ -109,6 +116,8 @@ export const AL_DEFAULT_LR = 1e-3;
 export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   const { values } = parseFlags(argv, flags);
   if (values['help']) return 'help';
+  const resume = str(values, 'resume');
+  if (resume !== undefined) return resumeConfig(values, resume);
   const method = choice(values, 'method', METHODS, 'bp');
   for (const flag of ['resume']) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag}: not available in this version yet`);
@@ -180,10 +189,9 @@ export function loadData(config: Pick<TrainConfig, 'dataset' | 'dataDir' | 'labe
   return loadDataset(config.dataset, { dataDir: config.dataDir, limit: config.limit, label: config.label, augment: config.augment });
 }
 
-/** Parameters and batch-norm buffers of the model, after each epoch, atomically. */
-function saveCheckpoint(run: RunDir, model: Trainable, epoch: number): void {
-  writeSafetensors(run.file('checkpoint.safetensors'), model.tensors().map(([name, data, shape]) => ({ name, data, shape: [...shape] })), { epoch: String(epoch) });
-  writeFileAtomic(run.file('checkpoint.json'), JSON.stringify({ epoch, format: 'safetensors', tensors: 'checkpoint.safetensors' }, null, 2) + '\n');
+/** Where a run stopped by Ctrl-C can go on from: only finished epochs are saved. */
+function stopNote(savedEpochs: number, runDir: string): string {
+  return savedEpochs === 0 ? 'no epoch finished, nothing to resume' : `the checkpoint holds epoch ${savedEpochs}; al train --resume ${runDir} continues`;
 }
 
 function layerLine(layers: EpochMetrics['layers']): string {
@@ -251,13 +259,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const data = loadData(config);
   const rng = new Rng(config.seed);
   const model = buildTrainable(config, data.train.shape, data.train.classes, rng);
-  const run = new RunDir(config.out);
-  run.writeConfig({ ...config, parameters: model.parameters, machine: machineInfo(backend) });
+  const { run, startEpoch } = openRun(config, model, { data: rng });
+  run.writeConfig({ ...config, resume: undefined, parameters: model.parameters, machine: machineInfo(backend) });
   const log = (line: string): void => {
     if (!config.json) process.stdout.write(line + '\n');
   };
   log(`${config.model} on ${config.dataset} (${data.train.n} training samples), method ${config.method}: ${model.summary.join('; ')}; ${backend.getNumThreads()} threads, ${backend.cpuIsa()}`);
-  log(`run directory: ${run.path}`);
+  log(`run directory: ${run.path}${startEpoch > 0 ? ` (resumed after epoch ${startEpoch})` : ''}`);
   if (data.augment) log(`augmentation: ${data.augment.description}`);
 
   let stopRequested = false;
@@ -269,6 +277,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const begin = performance.now();
   const loop: LoopOptions = {
     epochs: config.epochs,
+    startEpoch,
     batchSize: config.batch,
     rng,
     onBatch: (p) => {
@@ -281,7 +290,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     onEpoch: (m: EpochMetrics & { utilisation?: number[]; staleness?: number }) => {
       bar.clear();
       run.appendMetrics({ ...m, method: config.method, ...(config.pipeline ? { pipeline: true } : {}) });
-      saveCheckpoint(run, model, m.epoch);
+      saveTrainingCheckpoint(run.path, model, { epoch: m.epoch, rngs: { data: rng }, config: runIdentity(config) });
       const train = Number.isNaN(m.trainAccuracy) ? '' : `  train ${(100 * m.trainAccuracy).toFixed(2)}%`;
       const stages = m.utilisation ? `  stages busy ${m.utilisation.map((u) => `${Math.round(100 * u)}%`).join('/')}` : '';
       const stale = m.staleness !== undefined ? `  staleness ${m.staleness.toFixed(2)} updates` : '';
@@ -306,6 +315,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     runDir: run.path,
   };
   if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
-  else log(`done in ${formatDuration(seconds)}: test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%${stopRequested ? ' (stopped early by Ctrl-C)' : ''}`);
+  else if (stopRequested) log(`stopped early by Ctrl-C after ${formatDuration(seconds)}: ${stopNote(startEpoch + history.length, run.path)}`);
+  else log(`done in ${formatDuration(seconds)}: test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%`);
   return 0;
 }

@@ -45,11 +45,25 @@ test('a TrainingError from a step gets the epoch and batch in front', async () =
   await assert.rejects(() => runEpochs(l, data, { epochs: 1, batchSize: 4, rng: new Rng(1) }), /epoch 1, batch 1: AL layer 2: the autoencoder loss became Infinity/);
 });
 
-test('shouldStop ends the run after the current batch', async () => {
+test('shouldStop ends the run after the current batch; an unfinished epoch is not reported', async () => {
   const l = learner([]);
-  const history = await runEpochs(l, data, { epochs: 3, batchSize: 4, rng: new Rng(1), shouldStop: () => l.steps.length >= 2 });
-  assert.equal(l.steps.length, 2);
-  assert.equal(history.length, 1);
+  const epochs: number[] = [];
+  const history = await runEpochs(l, data, { epochs: 3, batchSize: 4, rng: new Rng(1), shouldStop: () => l.steps.length >= 5, onEpoch: (m) => epochs.push(m.epoch) });
+  assert.equal(l.steps.length, 5); // 3 batches an epoch: stopped after batch 2 of epoch 2
+  assert.deepEqual(history.map((m) => m.epoch), [1]);
+  assert.deepEqual(epochs, [1]);
+  // a stop on the last batch of an epoch keeps that epoch
+  const m = learner([]);
+  const whole = await runEpochs(m, data, { epochs: 3, batchSize: 4, rng: new Rng(1), shouldStop: () => m.steps.length >= 6 });
+  assert.deepEqual(whole.map((e) => e.epoch), [1, 2]);
+});
+
+test('startEpoch continues a run: later epochs only, with their learning rates', async () => {
+  const l = learner([]);
+  const history = await runEpochs(l, data, { epochs: 3, startEpoch: 2, batchSize: 4, rng: new Rng(1) });
+  assert.deepEqual(history.map((e) => [e.epoch, e.lr]), [[3, 0.1 / 3]]);
+  assert.equal(l.steps.length, 3);
+  await assert.rejects(() => runEpochs(l, data, { epochs: 3, startEpoch: 4, batchSize: 4, rng: new Rng(1) }), /startEpoch: expected an integer from 0 to 3, got 4/);
 });
 
 test('a dataset augmentation transforms every training batch, drawing from the run\'s Rng', async () => {

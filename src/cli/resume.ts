@@ -1,0 +1,115 @@
+// `al train --resume RUN_DIR`: the run continues with the settings it started with, read from
+// its config.json. Flags given beside --resume must agree with them, except the ones that do not
+// change what is computed: --epochs (to train further: the learning-rate schedule then spans the
+// new total, so epochs after the resume point follow the new schedule), --threads, --data-dir and
+// --json. A fresh run refuses a directory that already holds one, so no checkpoint is ever
+// overwritten by a run it does not belong to.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Rng } from '../tensor/rng.js';
+import { CheckpointError } from '../train/checkpoint.js';
+import { INFO_FILE, readCheckpointInfo, type CheckpointInfo } from '../train/checkpoint_files.js';
+import { compareConfig, loadTrainingCheckpoint } from '../train/resume.js';
+import { RunDir } from '../train/run_dir.js';
+import { int, str, type Parsed } from './args.js';
+import type { TrainConfig } from './commands/train.js';
+import { UsageError } from './errors.js';
+import type { Trainable } from './learners.js';
+
+/** Flags a resumed run may change: they do not change what is computed (--threads: see the README). */
+const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'help']);
+
+/** Settings that may differ between a checkpoint and the run resuming it. */
+const FREE_SETTINGS = new Set(['epochs', 'threads', 'dataDir', 'json', 'out', 'resume', 'machine', 'parameters']);
+
+/** The settings a checkpoint is tied to: everything but the free ones. */
+export function runIdentity(config: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).filter(([key, value]) => !FREE_SETTINGS.has(key) && value !== undefined));
+}
+
+const REQUIRED: [string, 'string' | 'number'][] = [
+  ['model', 'string'], ['dataset', 'string'], ['method', 'string'], ['optimizer', 'string'], ['schedule', 'string'],
+  ['epochs', 'number'], ['batch', 'number'], ['seed', 'number'], ['threads', 'number'], ['lr', 'number'], ['weightDecay', 'number'],
+];
+
+/** A run directory's config.json; an unreadable directory or file is a CheckpointError naming it. */
+export function readRunConfig(runDir: string): TrainConfig {
+  const file = join(runDir, 'config.json');
+  let config: unknown;
+  try {
+    config = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CheckpointError(`${file}: cannot read the run's configuration (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new CheckpointError(`${file}: expected a JSON object`);
+  for (const [key, type] of REQUIRED) {
+    const value = (config as Record<string, unknown>)[key];
+    if (typeof value !== type || (type === 'number' && !Number.isFinite(value))) throw new CheckpointError(`${file}: setting '${key}': expected a ${type}, got ${JSON.stringify(value)}`);
+  }
+  return config as TrainConfig;
+}
+
+const camelCase = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function sameValue(given: string | boolean, saved: unknown): boolean {
+  if (typeof saved === 'number') return typeof given === 'string' && given.trim() !== '' && Number(given) === saved;
+  if (typeof given === 'boolean') return saved === given;
+  return given === saved;
+}
+
+/** The configuration of a resumed run: the saved one, with the free flags applied. */
+export function resumeConfig(values: Parsed['values'], runDir: string): TrainConfig {
+  const file = join(runDir, 'config.json');
+  const saved = readRunConfig(runDir);
+  for (const [flag, value] of Object.entries(values)) {
+    if (value === undefined || FREE_FLAGS.has(flag)) continue;
+    if (flag === 'out') throw new UsageError(`--out: a resumed run writes to its own directory (${runDir}); drop --out`);
+    const key = camelCase(flag);
+    const have = (saved as unknown as Record<string, unknown>)[key];
+    if (!sameValue(value, have)) {
+      throw new UsageError(`--${flag}${typeof value === 'string' ? ` ${value}` : ''}: conflicts with the run's ${key} ${JSON.stringify(have) ?? '(unset)'} in ${file}; ` +
+        'a resumed run keeps its settings (only --epochs, --threads, --data-dir and --json may change)');
+    }
+  }
+  const { machine: _machine, parameters: _parameters, ...settings } = saved as TrainConfig & { machine?: unknown; parameters?: unknown };
+  const config: TrainConfig = {
+    ...settings,
+    epochs: int(values, 'epochs', saved.epochs),
+    threads: int(values, 'threads', saved.threads, 1, 256),
+    dataDir: str(values, 'data-dir') ?? saved.dataDir,
+    json: values['json'] === true,
+    out: runDir,
+    resume: runDir,
+  };
+  // checkpoint.json is small: checking it now fails fast, before the data and the model are built.
+  checkResumable(config, readCheckpointInfo(runDir));
+  return config;
+}
+
+/** A checkpoint that belongs to the run's config.json and leaves epochs to train. */
+function checkResumable(config: TrainConfig, info: CheckpointInfo): void {
+  const runDir = config.resume!;
+  compareConfig(info.config, join(runDir, INFO_FILE), runIdentity(config), join(runDir, 'config.json'));
+  if (info.epoch >= config.epochs) {
+    throw new UsageError(`--resume ${runDir}: the run has finished ${info.epoch} of ${config.epochs} epochs; pass --epochs N with N > ${info.epoch} to train further`);
+  }
+}
+
+/**
+ * The run directory, and the 0-based epoch training starts with. Fresh runs refuse a directory
+ * that holds a run. Resumed runs load the checkpoint into `model` and `rngs` (checked again, as
+ * the files are read anew), and drop metrics lines past it.
+ */
+export function openRun(config: TrainConfig, model: Trainable, rngs: Record<string, Rng>): { run: RunDir; startEpoch: number } {
+  if (config.resume === undefined) {
+    const run = new RunDir(config.out);
+    if (run.holdsRun()) throw new UsageError(`--out ${config.out}: already holds a run (config.json); continue it with --resume ${config.out} or choose another directory`);
+    return { run, startEpoch: 0 };
+  }
+  const runDir = config.resume;
+  const info = loadTrainingCheckpoint(runDir, model, { rngs });
+  checkResumable(config, info);
+  const run = new RunDir(runDir);
+  run.trimMetrics(info.epoch);
+  return { run, startEpoch: info.epoch };
+}

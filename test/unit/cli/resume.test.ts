@@ -1,0 +1,97 @@
+// `al train --resume RUN_DIR`: the saved settings win, flags beside --resume must agree with them
+// (except --epochs, --threads, --data-dir, --json), and an unreadable run directory or
+// config.json is named.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parseTrainConfig, type TrainConfig } from '../../../src/cli/commands/train.js';
+import { UsageError } from '../../../src/cli/errors.js';
+import { readRunConfig, runIdentity } from '../../../src/cli/resume.js';
+import { CheckpointError, encodeSafetensors } from '../../../src/train/checkpoint.js';
+import { writeCheckpointPair } from '../../../src/train/checkpoint_files.js';
+
+/** A run directory whose config.json is what `al train FLAGS` would write, with a checkpoint of epoch 1. */
+function runWith(flags: string[], checkpoint: { epoch: number; config?: object } | null = { epoch: 1 }): { dir: string; saved: TrainConfig } {
+  const dir = mkdtempSync(join(tmpdir(), 'al-resume-cli-'));
+  const saved = parseTrainConfig([...flags, '--out', dir]);
+  assert.ok(saved !== 'help');
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...saved, parameters: 123, machine: { isa: 'avx2' } }, null, 2));
+  if (checkpoint) {
+    writeCheckpointPair(dir, encodeSafetensors([]), { epoch: checkpoint.epoch, rng: {}, optimizers: [], config: runIdentity(checkpoint.config ?? saved) });
+  }
+  return { dir, saved };
+}
+
+const resume = (args: string[]): TrainConfig => {
+  const config = parseTrainConfig(args);
+  assert.ok(config !== 'help');
+  return config;
+};
+
+test('--resume alone: the saved settings, the run directory as --out', () => {
+  const { dir, saved } = runWith(['--model', 'cnn', '--method', 'al', '--al-layers', '3', '--epochs', '4', '--lr', '0.002', '--threads', '1', '--limit', '500']);
+  const config = resume(['--resume', dir]);
+  const plain = (o: object): unknown => JSON.parse(JSON.stringify(o)); // as config.json holds it
+  assert.deepEqual(plain(config), plain({ ...saved, out: dir, resume: dir, json: false }));
+  assert.equal((config as unknown as Record<string, unknown>)['machine'], undefined);
+});
+
+test('--epochs, --threads, --data-dir and --json may change; equal values of other flags are fine', () => {
+  const { dir, saved } = runWith(['--lr', '0.001', '--epochs', '2', '--threads', '1']);
+  const config = resume(['--resume', dir, '--epochs', '5', '--threads', '2', '--data-dir', '/data', '--json', '--lr', '1e-3', '--model', 'mlp', '--batch', '128']);
+  assert.deepEqual([config.epochs, config.threads, config.dataDir, config.json, config.lr], [5, 2, '/data', true, saved.lr]);
+  assert.throws(() => resume(['--resume', dir, '--epochs', '0']), /--epochs: expected an integer from 1, got '0'/);
+});
+
+test('a flag that conflicts with the saved run exits 2 naming the flag, the setting and the file', () => {
+  const { dir } = runWith(['--lr', '0.001']);
+  const file = join(dir, 'config.json');
+  const conflict = (args: string[], pattern: RegExp): void =>
+    assert.throws(() => resume(['--resume', dir, ...args]), (e: unknown) => e instanceof UsageError && pattern.test(e.message));
+  conflict(['--lr', '0.01'], new RegExp(`^--lr 0.01: conflicts with the run's lr 0.001 in ${file}; a resumed run keeps its settings`));
+  conflict(['--model', 'cnn'], /^--model cnn: conflicts with the run's model "mlp"/);
+  conflict(['--method', 'al'], /^--method al: conflicts with the run's method "bp"/);
+  conflict(['--t-width', '64'], /^--t-width 64: conflicts with the run's tWidth \(unset\)/);
+  conflict(['--seed', '2'], /^--seed 2: conflicts with the run's seed 1/);
+  conflict(['--pipeline'], /^--pipeline: conflicts with the run's pipeline \(unset\)/);
+  conflict(['--out', '/elsewhere'], new RegExp(`^--out: a resumed run writes to its own directory \\(${dir}\\)`));
+});
+
+test('an unreadable run directory or config.json: a CheckpointError naming the file', () => {
+  const bad = (dir: string, pattern: RegExp): void =>
+    assert.throws(() => resume(['--resume', dir]), (e: unknown) => e instanceof CheckpointError && pattern.test(e.message));
+  bad('/nonexistent/run', /^\/nonexistent\/run\/config.json: cannot read the run's configuration \(ENOENT\)/);
+  const dir = mkdtempSync(join(tmpdir(), 'al-resume-cli-'));
+  writeFileSync(join(dir, 'file'), 'x');
+  bad(join(dir, 'file'), /file\/config.json: cannot read the run's configuration \(ENOTDIR\)/);
+  writeFileSync(join(dir, 'config.json'), '{"model": "mlp",');
+  bad(dir, /config.json: cannot read the run's configuration \(.*JSON/);
+  writeFileSync(join(dir, 'config.json'), '[]');
+  bad(dir, /config.json: expected a JSON object/);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model: 'mlp', dataset: 'mnist', method: 'bp', optimizer: 'adam', schedule: 'paper', epochs: 2, batch: 64, seed: 1, threads: 1, lr: 'high', weightDecay: 0 }));
+  bad(dir, /config.json: setting 'lr': expected a number, got "high"/);
+  assert.throws(() => readRunConfig('/nonexistent'), /ENOENT/);
+});
+
+test('the checkpoint is checked at once: missing, of another configuration, or with no epoch left', () => {
+  const none = runWith(['--epochs', '2'], null);
+  assert.throws(() => resume(['--resume', none.dir]), (e: unknown) => e instanceof CheckpointError &&
+    e.message === `${join(none.dir, 'checkpoint.json')}: cannot read the checkpoint (ENOENT): no epoch of this run has finished yet`);
+  const { saved } = runWith(['--epochs', '2']);
+  const other = runWith(['--epochs', '2'], { epoch: 1, config: { ...saved, batch: 64 } });
+  assert.throws(() => resume(['--resume', other.dir]), (e: unknown) => e instanceof CheckpointError &&
+    e.message === `${join(other.dir, 'checkpoint.json')}: was written for batch 64, but ${join(other.dir, 'config.json')} has 128`);
+  const done = runWith(['--epochs', '2'], { epoch: 2 });
+  assert.throws(() => resume(['--resume', done.dir]), (e: unknown) => e instanceof UsageError &&
+    e.message === `--resume ${done.dir}: the run has finished 2 of 2 epochs; pass --epochs N with N > 2 to train further`);
+  assert.equal(resume(['--resume', done.dir, '--epochs', '3']).epochs, 3);
+});
+
+test('runIdentity: everything but the settings a resume may change', () => {
+  const { saved } = runWith(['--epochs', '3']);
+  const identity = runIdentity({ ...saved, resume: 'x', machine: {}, parameters: 1 });
+  for (const key of ['epochs', 'threads', 'dataDir', 'json', 'out', 'resume', 'machine', 'parameters']) assert.ok(!(key in identity), key);
+  for (const key of ['model', 'method', 'dataset', 'lr', 'batch', 'seed', 'optimizer', 'schedule', 'weightDecay']) assert.ok(key in identity, key);
+});
