@@ -17,10 +17,10 @@ import { UsageError } from './errors.js';
 import type { Trainable } from './learners.js';
 
 /** Flags a resumed run may change: they do not change what is computed (--threads: see the README). */
-const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'help']);
+const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'trace', 'help']);
 
 /** Settings that may differ between a checkpoint and the run resuming it. */
-const FREE_SETTINGS = new Set(['epochs', 'threads', 'dataDir', 'json', 'out', 'resume', 'machine', 'parameters']);
+const FREE_SETTINGS = new Set(['epochs', 'threads', 'dataDir', 'json', 'trace', 'out', 'resume', 'machine', 'parameters']);
 
 /** The settings a checkpoint is tied to: everything but the free ones. */
 export function runIdentity(config: object): Record<string, unknown> {
@@ -68,7 +68,7 @@ export function resumeConfig(values: Parsed['values'], runDir: string): TrainCon
     const have = (saved as unknown as Record<string, unknown>)[key];
     if (!sameValue(value, have)) {
       throw new UsageError(`--${flag}${typeof value === 'string' ? ` ${value}` : ''}: conflicts with the run's ${key} ${JSON.stringify(have) ?? '(unset)'} in ${file}; ` +
-        'a resumed run keeps its settings (only --epochs, --threads, --data-dir and --json may change)');
+        'a resumed run keeps its settings (only --epochs, --threads, --data-dir, --trace and --json may change)');
     }
   }
   const { machine: _machine, parameters: _parameters, ...settings } = saved as TrainConfig & { machine?: unknown; parameters?: unknown };
@@ -78,6 +78,7 @@ export function resumeConfig(values: Parsed['values'], runDir: string): TrainCon
     threads: int(values, 'threads', saved.threads, 1, 256),
     dataDir: str(values, 'data-dir') ?? saved.dataDir,
     json: values['json'] === true,
+    trace: values['trace'] === true,
     out: runDir,
     resume: runDir,
   };

@@ -55,7 +55,7 @@ test('a flag that conflicts with the saved run exits 2 naming the flag, the sett
   conflict(['--method', 'al'], /^--method al: conflicts with the run's method "bp"/);
   conflict(['--t-width', '64'], /^--t-width 64: conflicts with the run's tWidth \(unset\)/);
   conflict(['--seed', '2'], /^--seed 2: conflicts with the run's seed 1/);
-  conflict(['--pipeline'], /^--pipeline: conflicts with the run's pipeline \(unset\)/);
+  conflict(['--pipeline'], /^--pipeline: conflicts with the run's pipeline false/);
   conflict(['--out', '/elsewhere'], new RegExp(`^--out: a resumed run writes to its own directory \\(${dir}\\)`));
 });
 
