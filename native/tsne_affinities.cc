@@ -184,12 +184,12 @@ int64_t TsneJointP(const int32_t* neighbours, const float* cond_p, int64_t n, in
     for (int64_t t = 0; t < k; ++t) start[neighbours[i * k + t] + 1] += 1;
   }
   for (int64_t i = 0; i < n; ++i) start[i + 1] += start[i];
-  std::vector<std::pair<int32_t, double>> entries(static_cast<size_t>(start[n]));
+  std::vector<std::pair<int32_t, float>> entries(static_cast<size_t>(start[n]));
   std::vector<int64_t> fill(start.begin(), start.end() - 1);
   for (int64_t i = 0; i < n; ++i) {
     for (int64_t t = 0; t < k; ++t) {
       const int32_t j = neighbours[i * k + t];
-      const double v = cond_p[i * k + t];
+      const float v = cond_p[i * k + t];
       entries[fill[i]++] = {j, v};
       entries[fill[j]++] = {static_cast<int32_t>(i), v};
     }
@@ -204,7 +204,7 @@ int64_t TsneJointP(const int32_t* neighbours, const float* cond_p, int64_t n, in
     for (auto it = first; it != last;) {
       const int32_t col = it->first;
       double v = 0.0;
-      for (; it != last && it->first == col; ++it) v += it->second;
+      for (; it != last && it->first == col; ++it) v += static_cast<double>(it->second);
       cols[nnz] = col;
       vals[nnz] = static_cast<float>(v * scale);
       ++nnz;

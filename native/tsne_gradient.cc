@@ -23,14 +23,17 @@ namespace al {
 namespace {
 
 // ***** quadtree *****
-// Built as a pointer tree (nodes in one vector, linked by index; a leaf holds one point, or a list
-// of points once splitting can no longer separate them), then flattened in depth-first order into
-// compact cells that each know where their subtree ends. A traversal is then a forward scan that
-// either steps into a cell (next index) or past it (its `skip`), with no stack, and the points of
-// every subtree are one contiguous range of ranks, so "does this cell hold point i" is a range
-// test on i's rank.
+// Built as a pointer tree (nodes in one vector, linked by index; a leaf holds a short list of
+// points, or any number once splitting can no longer separate them), then flattened in
+// depth-first order into compact cells that each know where their subtree ends. A traversal is
+// then a forward scan that either steps into a cell (next index) or past it (its `skip`), with no
+// stack, and the points of every subtree are one contiguous range of ranks, so "does this cell
+// hold point i" is a range test on i's rank.
 
 constexpr int kMaxDepth = 40;
+// Points a leaf holds before it splits. Small leaves of nearby points cost a few direct terms
+// where single-point leaves would cost a walk through several more cells.
+constexpr int32_t kLeafCapacity = 8;
 
 class QuadTree {
  public:
@@ -76,26 +79,24 @@ class QuadTree {
     double z = 0.0, fx = 0.0, fy = 0.0;
     for (int32_t at = 0; at < cells;) {
       const Cell& c = cells_[at];
-      if (c.skip == at + 1) {  // a leaf: its points one by one
-        for (int32_t r = c.begin; r < c.end; ++r) {
-          if (r == me) continue;
-          const float dx = xi - sorted[2 * r], dy = yi - sorted[2 * r + 1];
-          const float w = 1.0f / (1.0f + dx * dx + dy * dy);
-          z += w;
-          fx += w * w * dx;
-          fy += w * w * dy;
-        }
-        at = c.skip;
-        continue;
-      }
       const float dx = xi - c.com_x, dy = yi - c.com_y;
       const float d2 = dx * dx + dy * dy;
-      if (d2 > c.open_d2 && (me < c.begin || me >= c.end)) {
+      if (d2 > c.open_d2 && (me < c.begin || me >= c.end)) {  // far enough: one summary term
         const float w = 1.0f / (1.0f + d2);
         const float mw = c.count * w;
         z += mw;
         fx += mw * w * dx;
         fy += mw * w * dy;
+        at = c.skip;
+      } else if (c.skip == at + 1) {  // an open leaf: its points one by one
+        for (int32_t r = c.begin; r < c.end; ++r) {
+          if (r == me) continue;
+          const float ex = xi - sorted[2 * r], ey = yi - sorted[2 * r + 1];
+          const float w = 1.0f / (1.0f + ex * ex + ey * ey);
+          z += w;
+          fx += w * w * ex;
+          fy += w * w * ey;
+        }
         at = c.skip;
       } else {
         at += 1;
@@ -112,7 +113,7 @@ class QuadTree {
     double centre_x = 0.0, centre_y = 0.0, half = 0.0;  // the cell: a square of side 2 * half
     int32_t count = 0;
     int32_t child[4] = {-1, -1, -1, -1};
-    int32_t first = -1;  // a leaf's first point
+    int32_t first = -1;  // head of a leaf's point list (linked through next_)
     bool leaf = true;
   };
 
@@ -149,27 +150,27 @@ class QuadTree {
       node.count += 1;
       node.sum_x += x;
       node.sum_y += y;
-      if (node.leaf && node.first < 0) {
-        node.first = point;
-        return;
-      }
-      if (node.leaf && depth >= kMaxDepth) {
+      if (node.leaf && (node.count <= kLeafCapacity || depth >= kMaxDepth)) {
         next_[point] = node.first;
         node.first = point;
         return;
       }
-      if (node.leaf) {  // split: the resident point moves one level down
-        const int32_t resident = node.first;
-        const double rx = y_[2 * resident], ry = y_[2 * resident + 1];
-        const int q = Quadrant(node, rx, ry);
+      if (node.leaf) {  // split: the residents move one level down, the new point follows
+        int32_t resident = node.first;
         node.first = -1;
         node.leaf = false;
-        const int32_t c = Child(at, q);
-        Node& moved = nodes_[c];
-        moved.count = 1;
-        moved.sum_x = rx;
-        moved.sum_y = ry;
-        moved.first = resident;
+        while (resident >= 0) {
+          const int32_t following = next_[resident];
+          const double rx = y_[2 * resident], ry = y_[2 * resident + 1];
+          const int32_t c = Child(at, Quadrant(nodes_[at], rx, ry));
+          Node& child = nodes_[c];
+          child.count += 1;
+          child.sum_x += rx;
+          child.sum_y += ry;
+          next_[resident] = child.first;
+          child.first = resident;
+          resident = following;
+        }
       }
       at = Child(at, Quadrant(nodes_[at], x, y));
     }
@@ -179,11 +180,11 @@ class QuadTree {
   void Flatten(int32_t at) {
     const int32_t index = static_cast<int32_t>(cells_.size());
     const Node& node = nodes_[at];
-    const double side = 4.0 * node.half * node.half;
+    const double side2 = 4.0 * node.half * node.half;
     Cell cell;
     cell.com_x = static_cast<float>(node.sum_x / node.count);
     cell.com_y = static_cast<float>(node.sum_y / node.count);
-    cell.open_d2 = static_cast<float>(side * inv_theta2_);
+    cell.open_d2 = static_cast<float>(side2 * inv_theta2_);
     cell.count = static_cast<float>(node.count);
     cell.begin = static_cast<int32_t>(order_.size());
     cell.unused = 0;
