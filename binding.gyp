@@ -13,7 +13,10 @@
         "native/eltwise.cc",
         "native/image.cc",
         "native/bench_direct.cc",
-        "native/own_kernels.cc"
+        "native/own_kernels.cc",
+        "native/tsne.cc",
+        "native/tsne_affinities.cc",
+        "native/tsne_gradient.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -11,6 +11,7 @@
 #include "matmul.h"
 #include "own_kernels.h"
 #include "pool.h"
+#include "tsne.h"
 
 namespace al {
 namespace {
@@ -102,6 +103,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
   // sumRows, add, axpby, losses, argmaxRows and the optimizer steps.
   InitOwnKernels(env, exports);
+
+  // Analysis, outside the Backend contract (src/backend/analysis_kernels.ts says why).
+  InitTsne(env, exports);
   return exports;
 }
 

@@ -15,6 +15,9 @@ export { saveTrainingCheckpoint, loadTrainingCheckpoint } from './train/resume.j
 export type { TrainingState } from './train/resume.js';
 export * from './al/index.js';
 export { evaluateAccuracy, predict, accuracy } from './train/evaluate.js';
+// Loads the addon on first use only, so importing the library still works without it.
+export { tsne, TsneRun } from './analysis/tsne.js';
+export type { TsneOptions, TsneProgress, JointP } from './analysis/tsne.js';
 
 /** The oneDNN backend; loading it builds nothing and throws with the fix if the addon is missing. */
 export async function loadNativeBackend(): Promise<import('./backend/kernel_names.js').Backend> {

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import type { AnalysisKernels } from './analysis_kernels.js';
 import type { Backend, Conv2dAttrs, MatMulAttrs } from './kernel_names.js';
 
 const PACKAGE_NAME = 'associated-learning';
@@ -24,8 +25,8 @@ export interface NativeInfo {
   cachedPrimitives: number;
 }
 
-/** What al_native.node exports: every Backend method under its own name, plus diagnostics. */
-export interface NativeAddon extends Omit<Backend, 'name'> {
+/** What al_native.node exports: every Backend method under its own name, the analysis kernels, and diagnostics. */
+export interface NativeAddon extends Omit<Backend, 'name'>, AnalysisKernels {
   info(): NativeInfo;
   clearCache(): void;
 
