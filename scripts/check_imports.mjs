@@ -1,6 +1,7 @@
 // The import-boundary lint: imports only point down the layers of the architecture
 // (shared/STYLE.md): backend <- tensor <- nn, optim <- models <- train <- al <- pipeline <- bench <- cli, with data
-// beside models. Runs over the sources (not the tests) as part of `npm test`.
+// beside models and analysis (distances, exit accuracy, traces of runs) beside bench. Runs over the sources (not the
+// tests) as part of `npm test`.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,8 @@ const allowed = {
   al: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al'],
   pipeline: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline'],
   bench: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'bench'],
-  cli: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'bench', 'cli'],
+  analysis: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis'],
+  cli: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'bench', 'analysis', 'cli'],
 };
 
 function* files(dir) {
