@@ -40,6 +40,8 @@ export interface Trainable {
   depth: number;
   /** AL: the net and what a pipeline stage needs to rebuild its layers */
   al?: { net: AssociatedNet; blueprint: ALNetBlueprint };
+  /** BP: the network, for analyses that look inside it */
+  bp?: { model: Sequential };
 }
 
 function tensorsOf(named: [string, { data: Float32Array; shape: readonly number[] }][], buffers: [string, Float32Array][]): [string, Float32Array, readonly number[]][] {
@@ -83,5 +85,6 @@ export function buildTrainable(config: ModelConfig, shape: [number, number, numb
     tensors: () => tensorsOf(model.namedParameters(), model.namedBuffers()),
     testAccuracy: (split) => evaluateAccuracy(model, split),
     depth: 0,
+    bp: { model },
   };
 }

@@ -24,7 +24,8 @@ const flags: FlagSpec = {
   json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 };
 
-function readConfig(runDir: string): TrainConfig {
+/** RUN_DIR/config.json, as al train wrote it. */
+export function readConfig(runDir: string): TrainConfig {
   const file = join(runDir, 'config.json');
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as TrainConfig;
