@@ -109,27 +109,48 @@ function checkLayers(what: string, layers: readonly number[], depth: number): vo
 }
 
 /**
- * Class distances of every representation of `probe` over all points of `split`, streamed in
- * two passes of the forward (centroids, then distances; see class_distances.ts), so memory is
- * one batch plus the centroids whatever the layer's width.
+ * Memory the features of all points may take (4 bytes a float, every representation together)
+ * for pass 2 to read them back instead of running the forward again: 2,000 points × eight
+ * 1,024-wide representations take 64 MB; a conv layer's s_1 (25k floats a point) does not fit
+ * and is streamed.
  */
-export function measureDistances(probe: Probe, split: Split, batchSize = 250): NamedDistances[] {
+export const KEEP_FEATURES_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Class distances of every representation of `probe` over all points of `split`, in two passes
+ * (centroids, then distances; see class_distances.ts). Pass 2 reads the features kept from pass 1
+ * when they fit in `keepBytes`, else runs the forward again, so memory stays at one batch plus
+ * the centroids however wide the layers are.
+ */
+export function measureDistances(probe: Probe, split: Split, batchSize = 250, keepBytes = KEEP_FEATURES_BYTES): NamedDistances[] {
   const size = split.shape.reduce((p, d) => p * d, 1);
   let accumulators: ClassDistanceAccumulator[] | null = null;
+  let kept: Float32Array[] | null = null;
+  const batches = (each: (start: number, b: number) => void): void => {
+    for (let start = 0; start < split.n; start += batchSize) each(start, Math.min(batchSize, split.n - start));
+  };
+  const forward = (start: number, b: number): Tensor[] =>
+    probe.run(new Tensor(split.images.subarray(start * size, (start + b) * size), [b, ...split.shape]));
   probe.setTraining(false);
   try {
-    for (const pass of ['centroids', 'distances'] as const) {
-      for (let start = 0; start < split.n; start += batchSize) {
-        const b = Math.min(batchSize, split.n - start);
-        const x = new Tensor(split.images.subarray(start * size, (start + b) * size), [b, ...split.shape]);
-        const outs = probe.run(x);
-        accumulators ??= outs.map((t) => new ClassDistanceAccumulator(split.labels, split.classes, t.size / b));
-        outs.forEach((t, i) => {
-          if (pass === 'centroids') accumulators![i]!.addToCentroids(t.data, start);
-          else accumulators![i]!.addToDistances(t.data, start);
-        });
+    batches((start, b) => {
+      const outs = forward(start, b);
+      if (accumulators === null) {
+        accumulators = outs.map((t) => new ClassDistanceAccumulator(split.labels, split.classes, t.size / b));
+        const bytes = accumulators.reduce((sum, a) => sum + 4 * a.features * split.n, 0);
+        if (bytes <= keepBytes) kept = accumulators.map((a) => new Float32Array(a.features * split.n));
       }
-    }
+      outs.forEach((t, i) => {
+        accumulators![i]!.addToCentroids(t.data, start);
+        kept?.[i]!.set(t.data, start * accumulators![i]!.features);
+      });
+    });
+    batches((start, b) => {
+      const outs = kept
+        ? kept.map((f, i) => f.subarray(start * accumulators![i]!.features, (start + b) * accumulators![i]!.features))
+        : forward(start, b).map((t) => t.data);
+      outs.forEach((data, i) => accumulators![i]!.addToDistances(data, start));
+    });
   } finally {
     probe.setTraining(true);
   }

@@ -14,7 +14,9 @@
 //                 take 50× a steady step, which no later batch repeats
 //   projection    the AL layers' step times → samples/s on 1, 2, 4, 8 devices (projectAl). A stage
 //                 that ran several AL layers gives each an equal share of its mean step (the trace
-//                 times stages, not layers); the sum, and so the 1-device figure, is exact.
+//                 times stages, not layers); the sum, and so the 1-device figure, is exact. The
+//                 caller feeds it the last epoch's steps (lastEpoch) when it compares the result
+//                 with the last epoch's measured samples/s: on a shared machine the speed drifts.
 import { utilisation, type GanttInterval } from '../pipeline/gantt_svg.js';
 import { projectAl } from '../pipeline/projection.js';
 import { simulate, type Schedule } from '../pipeline/simulator.js';
@@ -112,8 +114,7 @@ export function epochBatches(records: readonly { samplesPerSec: number; seconds:
  */
 function inEpochUtilisation(trace: Trace, perEpoch: readonly number[]): InEpochUtilisation | null {
   const total = perEpoch.reduce((s, b) => s + b, 0);
-  const maxBatch = trace.intervals.reduce((m, i) => Math.max(m, i.batch), -1);
-  if (perEpoch.length === 0 || total !== maxBatch + 1) return null;
+  if (perEpoch.length === 0 || total !== maxBatchOf(trace) + 1) return null;
   const stages = trace.stages.length;
   const busy = new Array<number>(stages).fill(0);
   let span = 0, first = 0;
@@ -214,12 +215,25 @@ export interface ChartWindow {
  * thousands).
  */
 export function chartWindow(trace: Trace, maxIntervals: number, perEpoch?: readonly number[]): ChartWindow {
-  const maxBatch = trace.intervals.reduce((m, i) => Math.max(m, i.batch), -1);
-  let first = 0, end = maxBatch + 1, epoch: number | null = null;
-  if (perEpoch && perEpoch.length > 0 && perEpoch.reduce((s, b) => s + b, 0) === maxBatch + 1) {
-    epoch = perEpoch.length;
-    first = end - perEpoch[perEpoch.length - 1]!;
-  }
-  end = Math.min(end, first + Math.max(1, Math.floor(maxIntervals / trace.stages.length)));
-  return { intervals: trace.intervals.filter((i) => i.batch >= first && i.batch < end), firstBatch: first, batches: end - first, epoch };
+  const last = lastEpoch(trace, perEpoch);
+  const first = last?.firstBatch ?? 0;
+  const end = Math.min(last ? last.firstBatch + last.batches : maxBatchOf(trace) + 1, first + Math.max(1, Math.floor(maxIntervals / trace.stages.length)));
+  return { intervals: trace.intervals.filter((i) => i.batch >= first && i.batch < end), firstBatch: first, batches: end - first, epoch: last?.epoch ?? null };
+}
+
+function maxBatchOf(trace: Trace): number {
+  return trace.intervals.reduce((m, i) => Math.max(m, i.batch), -1);
+}
+
+/**
+ * The trace of the last epoch alone, when the batches of each epoch (`perEpoch`) add up to the
+ * trace's; else null. Its steps are the ones the last epoch's samples/s in metrics.jsonl was
+ * measured over, so a projection from them compares like with like.
+ */
+export function lastEpoch(trace: Trace, perEpoch?: readonly number[]): { trace: Trace; epoch: number; firstBatch: number; batches: number } | null {
+  const end = maxBatchOf(trace) + 1;
+  if (!perEpoch || perEpoch.length === 0 || perEpoch.reduce((s, b) => s + b, 0) !== end) return null;
+  const batches = perEpoch[perEpoch.length - 1]!;
+  const firstBatch = end - batches;
+  return { trace: { ...trace, intervals: trace.intervals.filter((i) => i.batch >= firstBatch) }, epoch: perEpoch.length, firstBatch, batches };
 }

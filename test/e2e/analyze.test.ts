@@ -77,11 +77,12 @@ test('--json: one object with every selected table; --svg-dir, --layer and --sam
   assert.deepEqual(exits.map((e) => e.exit), [1, 2, 3]);
   const evalExit = lastLine(run(['eval', alRun, '--exit-layer', '2', '--json', '--threads', '1']).stdout);
   assert.equal(exits[1]!.testAccuracy, evalExit['testAccuracy'], 'the same as al eval --exit-layer 2');
-  const timeline = out['timeline'] as { stages: unknown[]; bubble: number; inEpochs: { bubble: number }; projection: { rows: { devices: number }[] }; svg: { measured: string; simulated: string } };
+  const timeline = out['timeline'] as { stages: unknown[]; bubble: number; projectionEpoch: number; inEpochs: { bubble: number }; projection: { rows: { devices: number }[] }; svg: { measured: string; simulated: string } };
   assert.equal(timeline.stages.length, 3);
   assert.ok(timeline.bubble > 0 && timeline.bubble < 1);
   assert.ok(timeline.inEpochs.bubble <= timeline.bubble);
   assert.deepEqual(timeline.projection.rows.map((x) => x.devices), [1, 2, 4, 8]);
+  assert.equal(timeline.projectionEpoch, 1, 'projected from the steps of the epoch it is compared with');
   assert.deepEqual(timeline.svg, { measured: join(svgDir, 'timeline-measured.svg'), simulated: join(svgDir, 'timeline-simulated.svg') });
   assert.ok(existsSync(timeline.svg.measured) && existsSync(timeline.svg.simulated));
 });

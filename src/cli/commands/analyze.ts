@@ -9,7 +9,7 @@ import { exitAccuracies } from '../../analysis/exit_accuracy.js';
 import { AnalysisError } from '../../analysis/errors.js';
 import { layerLossTable, parseMetrics, type MetricsRecord } from '../../analysis/layer_losses.js';
 import { alProbe, measureDistances, sampleSplit, sequentialProbe, targetInterDistance, withInput } from '../../analysis/representations.js';
-import { chartWindow, epochBatches, parseTrace, projectTimeline, simulatedSchedule, traceStats } from '../../analysis/trace_stats.js';
+import { chartWindow, epochBatches, lastEpoch, parseTrace, projectTimeline, simulatedSchedule, traceStats } from '../../analysis/trace_stats.js';
 import type { Dataset } from '../../data/mnist.js';
 import { ganttSvg, utilisation } from '../../pipeline/gantt_svg.js';
 import { Rng } from '../../tensor/rng.js';
@@ -148,7 +148,9 @@ function timeline(values: Parsed['values'], config: TrainConfig, runDir: string)
   const last = records[records.length - 1]!;
   const perEpoch = epochBatches(records, config.batch);
   const stats = traceStats(trace, perEpoch);
-  const projection = projectTimeline(stats, { batchSize: config.batch, measuredSamplesPerSec: last.samplesPerSec });
+  // the projection from the steps of the epoch whose samples/s it is compared with
+  const final = lastEpoch(trace, perEpoch);
+  const projection = projectTimeline(final ? traceStats(final.trace) : stats, { batchSize: config.batch, measuredSamplesPerSec: last.samplesPerSec });
   const window = chartWindow(trace, MAX_CHART_INTERVALS, perEpoch);
   const sim = simulatedSchedule(trace, window.batches);
   const simUse = utilisation(sim.intervals, sim.stages);
@@ -174,12 +176,12 @@ function timeline(values: Parsed['values'], config: TrainConfig, runDir: string)
     fillUnits: sim.fillUnits, utilisation: simUse.perStage, bubble: simUse.bubble,
   };
   return {
-    json: { stages: stats.stages, batches: stats.batches, spanMs: stats.spanMs, bubble: stats.bubble, inEpochs: stats.inEpochs, lastEpochUtilisation: last.utilisation ?? null, simulated, projection, svg: files },
+    json: { stages: stats.stages, batches: stats.batches, spanMs: stats.spanMs, bubble: stats.bubble, inEpochs: stats.inEpochs, lastEpochUtilisation: last.utilisation ?? null, simulated, projection, projectionEpoch: final?.epoch ?? null, svg: files },
     text: [
       ...stageText(stats, last.utilisation),
       `Simulated AL schedule (the lecture's unit steps), ${sim.layers} layers on ${sim.stages} stages, ${sim.batches} batches: ${sim.totalUnits} units, bubble ${(100 * simUse.bubble).toFixed(1)}%, ` +
         `busy ${simUse.perStage.map((u) => `${Math.round(100 * u)}%`).join('/')}`,
-      ...projectionText(projection),
+      ...projectionText(projection, final ? `epoch ${final.epoch}` : 'the whole trace'),
       `Gantt charts: ${files.measured} (measured${shown}), ${files.simulated} (simulated)`,
     ],
   };

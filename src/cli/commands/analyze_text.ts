@@ -14,6 +14,9 @@ export function table(header: string[], rows: string[][]): string[] {
 const exp = (x: number): string => x.toExponential(3);
 const pct = (x: number, digits = 1): string => `${(100 * x).toFixed(digits)}%`;
 const fixed = (x: number | null, digits = 3): string => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(digits));
+/** Distances: 3 decimals in the usual range, 3 significant digits in scientific notation outside it. */
+const distance = (x: number | null): string =>
+  x === null || !Number.isFinite(x) ? '—' : x !== 0 && (Math.abs(x) < 0.01 || Math.abs(x) >= 1e5) ? x.toExponential(2) : x.toFixed(3);
 const rate = (x: number | null): string => (x === null ? '—' : Math.round(x).toLocaleString('en-US'));
 
 export function layerLossText(t: LayerLossTable): string[] {
@@ -31,11 +34,11 @@ export function layerLossText(t: LayerLossTable): string[] {
 
 export function distanceText(rows: NamedDistances[], targets: { name: string; inter: number; features: number }[], samples: number, seed: number): string[] {
   const out = [`Class distances on ${samples} test samples (seed ${seed}): intra = mean over classes of the mean distance to the class centroid, inter = mean distance between centroids, ratio = inter / intra (higher = better separated)`];
-  const body = rows.map((r) => [r.name, `${r.features}`, fixed(r.inter), fixed(r.intra), fixed(r.ratio)]);
+  const body = rows.map((r) => [r.name, `${r.features}`, distance(r.inter), distance(r.intra), distance(r.ratio)]);
   // t_k after b_k(s_k): the target the bridge is pulled towards
   for (const t of targets) {
     const at = body.findIndex((r) => r[0]!.startsWith(`b${t.name.slice(1)}(`));
-    body.splice(at + 1, 0, [`${t.name} (targets)`, `${t.features}`, fixed(t.inter), '0', '—']);
+    body.splice(at + 1, 0, [`${t.name} (targets)`, `${t.features}`, distance(t.inter), '0', '—']);
   }
   out.push(...table(['representation', 'features', 'inter', 'intra', 'ratio'], body));
   if (targets.length > 0) out.push('  t_k is a function of the label alone: every point of a class has the same t_k, so only its inter-class distance is shown');
@@ -60,9 +63,9 @@ export function stageText(stats: TraceStats, lastEpochBusy: number[] | undefined
     '  drain (weights collected, test accuracy measured); in epochs: busy / the epochs\' own spans; last epoch: busy / its wall time'];
 }
 
-export function projectionText(p: TimelineProjection): string[] {
+export function projectionText(p: TimelineProjection, source: string): string[] {
   const m = p.measured;
-  const out = [`Projected samples/s of pipelined AL from the measured step times (batch ${p.batchSize}; per AL layer ${p.layerStepMs.map((x) => x.toFixed(2)).join(', ')} ms)`];
+  const out = [`Projected samples/s of pipelined AL from the mean step times of ${source} (batch ${p.batchSize}; per AL layer ${p.layerStepMs.map((x) => x.toFixed(2)).join(', ')} ms)`];
   out.push(...table(['devices', 'ms per batch', 'samples/s', 'measured (this run)'],
     p.rows.map((r) => [`${r.devices}`, fixed(r.msPerBatch, 2), rate(r.samplesPerSec), r.devices === m.stages ? rate(m.samplesPerSec) : ''])));
   if (!p.rows.some((r) => r.devices === m.stages)) out.push(`  this run: ${m.stages} stages, measured ${rate(m.samplesPerSec)} samples/s, projected ${rate(m.projected)}`);

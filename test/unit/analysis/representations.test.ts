@@ -107,6 +107,22 @@ test('measureDistances streams two passes in batches: the same figures as on the
   assert.ok(rows[0]!.ratio! > 1, `input ratio ${rows[0]!.ratio}`);
 });
 
+test('measureDistances keeps the features for pass 2 when they fit, else runs the forward again: same figures', () => {
+  const alNet = net(5);
+  const s = split(23, 4, 9);
+  const counting = (): { probe: ReturnType<typeof alProbe>; calls: () => number } => {
+    const inner = alProbe(alNet, [1, 2]);
+    let calls = 0;
+    return { probe: { ...inner, run: (x) => (calls++, inner.run(x)) }, calls: () => calls };
+  };
+  const kept = counting(), streamed = counting();
+  const a = measureDistances(kept.probe, s, 5);
+  const b = measureDistances(streamed.probe, s, 5, 0);
+  assert.equal(kept.calls(), 5, 'one forward per batch of 5 over 23 points');
+  assert.equal(streamed.calls(), 10, 'two passes of forwards');
+  assert.deepEqual(a, b);
+});
+
 test("targetInterDistance: the mean distance between the classes' targets g_k(... g_1(e_c))", () => {
   const alNet = net(3);
   const classes = [0, 2, 3];

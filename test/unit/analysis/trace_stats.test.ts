@@ -4,7 +4,7 @@
 // parseTrace.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chartWindow, epochBatches, layerStepMs, parseTrace, projectTimeline, simulatedSchedule, traceStats, type Trace } from '../../../src/analysis/trace_stats.js';
+import { chartWindow, epochBatches, lastEpoch, layerStepMs, parseTrace, projectTimeline, simulatedSchedule, traceStats, type Trace } from '../../../src/analysis/trace_stats.js';
 import { simulate } from '../../../src/pipeline/simulator.js';
 
 // Stage S1 runs AL layer 1, S2 layers 2 and 3. Epoch 1 = batches 0..2, a drain from 122 to 200 ms,
@@ -76,6 +76,18 @@ test('chartWindow: the last epoch when the epochs are known, capped to whole bat
   const whole = chartWindow(trace, 1000);
   assert.deepEqual([whole.epoch, whole.firstBatch, whole.batches, whole.intervals.length], [null, 0, 5, 10]);
   assert.equal(chartWindow(trace, 1000, [2, 2]).epoch, null, 'epochs that do not match the trace are ignored');
+});
+
+test('lastEpoch: the trace of the last epoch alone, or null when the epochs do not match the trace', () => {
+  const last = lastEpoch(trace, [3, 2])!;
+  assert.deepEqual([last.epoch, last.firstBatch, last.batches], [2, 3, 2]);
+  assert.deepEqual(last.trace.intervals, trace.intervals.slice(6));
+  assert.deepEqual(last.trace.stages, trace.stages);
+  // S1 [200,202] (its first, left out of the mean) [202,204]; S2 [202,206] [206,210]
+  assert.deepEqual(traceStats(last.trace).stages.map((s) => s.meanStepMs), [2, 4]);
+  assert.equal(lastEpoch(trace, [5])!.firstBatch, 0, 'one epoch: the whole trace');
+  assert.equal(lastEpoch(trace, [3, 1]), null);
+  assert.equal(lastEpoch(trace), null);
 });
 
 test("simulatedSchedule: the lecture's AL schedule for the run's layers and stages", () => {
