@@ -14,7 +14,7 @@
 import type { AssociatedNet } from '../al/associated_net.js';
 import { oneHot } from '../al/associated_net.js';
 import type { Split } from '../data/mnist.js';
-import type { Sequential } from '../nn/container.js';
+import { Sequential } from '../nn/container.js';
 import type { Layer } from '../nn/layer.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
@@ -76,10 +76,9 @@ export function alProbe(net: AssociatedNet, layers: readonly number[]): Probe {
   };
 }
 
-/** A short name for a top-level module: "Linear", "Conv2d+Activation", "BasicBlock". */
+/** A short name for a top-level module: "Linear", "Conv2d+Activation", "BasicBlock+BasicBlock+BasicBlock". */
 export function moduleName(layer: Layer): string {
-  const kids = layer.children();
-  return kids.length === 0 ? layer.constructor.name : kids.map(([, k]) => moduleName(k)).join('+');
+  return layer instanceof Sequential ? layer.layers.map(moduleName).join('+') : layer.constructor.name;
 }
 
 /** The output of each top-level module of `model` in `modules` (1-based). */

@@ -13,7 +13,7 @@ import { alProbe, measureDistances, moduleName, sampleSplit, sequentialProbe, ta
 import { setBackend } from '../../../src/backend/backend.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
 import type { Split } from '../../../src/data/mnist.js';
-import { Activation, BatchNorm, Flatten, Linear, Sequential } from '../../../src/nn/index.js';
+import { Activation, BasicBlock, BatchNorm, Flatten, Linear, Sequential } from '../../../src/nn/index.js';
 import { Rng } from '../../../src/tensor/rng.js';
 import { Tensor, noGrad } from '../../../src/tensor/tensor.js';
 
@@ -76,6 +76,7 @@ test('sequentialProbe: each top-level module output, in evaluation mode, named b
   const probe = sequentialProbe(model, [2, 3]);
   assert.deepEqual(probe.names, ['2 Linear+BatchNorm+Activation', '3 Linear']);
   assert.equal(moduleName(model.layers[0]!), 'Flatten');
+  assert.equal(moduleName(new Sequential(new BasicBlock(2, 2, 1, rng), new BasicBlock(2, 2, 1, rng))), 'BasicBlock+BasicBlock', 'blocks keep their name');
   const x = new Tensor(s.images, [12, 3, 3, 1]);
   const rows = measureDistances(probe, s, 5);
   assert.equal(model.training, true, 'training mode is restored');
