@@ -10,6 +10,8 @@ import { trainCommand } from './commands/train.js';
 import { benchCommand } from './commands/bench.js';
 import { evalCommand } from './commands/eval.js';
 import { simulateCommand } from './commands/simulate.js';
+import { analyzeCommand } from './commands/analyze.js';
+import { AnalysisError } from '../analysis/errors.js';
 import { CheckpointError } from '../train/checkpoint.js';
 import { ALConfigError } from '../al/associated_net.js';
 
@@ -19,6 +21,7 @@ Commands:
   train      train a network with BP or AL (al train --help)
   eval       test accuracy of a run's checkpoint, from any AL exit layer
   simulate   time-unit schedules of bp, naive, gpipe and al, with an SVG Gantt chart
+  analyze    per-layer losses, class distances, exit accuracy and pipeline timelines of a run
   bench      throughput of the compute core, BP and AL training, with PyTorch beside it when present
   help       this text
 
@@ -29,6 +32,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   train: trainCommand,
   eval: evalCommand,
   simulate: simulateCommand,
+  analyze: analyzeCommand,
   bench: benchCommand,
 };
 
@@ -53,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
 function report(command: string, error: unknown): number {
   const e = error instanceof Error ? error : new Error(String(error));
   const badInput = e instanceof UsageError || e instanceof DataError || e instanceof ConfigError ||
-    e instanceof ModelError || e instanceof ShapeError || e instanceof CheckpointError || e instanceof ALConfigError;
+    e instanceof ModelError || e instanceof ShapeError || e instanceof CheckpointError || e instanceof ALConfigError || e instanceof AnalysisError;
   process.stderr.write(`al ${command}: ${e.message}\n`);
   if (e instanceof UsageError) process.stderr.write(`Run 'al ${command} --help' for usage.\n`);
   if (!badInput && !(e instanceof TrainingError) && process.env['AL_DEBUG']) process.stderr.write(`${e.stack}\n`);

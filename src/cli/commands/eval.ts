@@ -1,14 +1,10 @@
 // `al eval RUN_DIR [--exit-layer K] [--json]`: rebuilds the run's model from config.json, loads
 // checkpoint.safetensors and measures test accuracy; AL runs can predict from any AL layer.
-import { Rng } from '../../tensor/rng.js';
-import { loadInto } from '../../train/checkpoint.js';
-import { readCheckpointInfo, readCheckpointTensors } from '../../train/checkpoint_files.js';
 import { int, parseFlags, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
-import { buildTrainable } from '../learners.js';
 import { useNativeBackend } from '../runtime.js';
 import { readRunConfig } from '../resume.js';
-import { loadData } from './train.js';
+import { loadRunData, loadRunModel } from '../run_model.js';
 
 export const evalUsage = `Usage: al eval RUN_DIR [--exit-layer K] [--data-dir DIR] [--json]
 
@@ -34,16 +30,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const runDir = positionals[0]!;
   const config = readRunConfig(runDir);
   await useNativeBackend(values['threads'] === undefined ? undefined : int(values, 'threads', 1, 1, 256));
-  // Only the test split is used, which augmentation never touches; runs from before the datasets
-  // issue have no label or augment in config.json, and were MNIST runs.
-  const data = loadData({
-    dataset: config.dataset ?? 'mnist', label: config.label, augment: false,
-    dataDir: typeof values['data-dir'] === 'string' ? values['data-dir'] : config.dataDir,
-  });
-  const model = buildTrainable(config, data.test.shape, data.test.classes, new Rng(config.seed));
-  // The tensors checkpoint.json was committed with (checked by size and SHA-256).
-  const { arrays, file } = readCheckpointTensors(runDir, readCheckpointInfo(runDir));
-  loadInto(arrays, model.tensors(), file);
+  const data = loadRunData(config, typeof values['data-dir'] === 'string' ? values['data-dir'] : undefined);
+  const model = loadRunModel(runDir, config, data);
   let exit: number | undefined;
   if (values['exit-layer'] !== undefined) {
     if (model.depth === 0) throw new UsageError('--exit-layer: only AL runs have exit layers');

@@ -1,0 +1,220 @@
+// `al analyze RUN_DIR`: the lecture's analyses of a trained run, from its run directory:
+// per-layer losses (metrics.jsonl), class distances of each layer's representation and accuracy
+// per exit layer (config.json + checkpoint.safetensors + the test set), and for pipelined runs the
+// measured timeline beside the simulated schedule and the throughput projection (trace.json).
+// The maths is in src/analysis/; this file reads the files, checks the flags and prints.
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { exitAccuracies } from '../../analysis/exit_accuracy.js';
+import { AnalysisError } from '../../analysis/errors.js';
+import { layerLossTable, parseMetrics, type MetricsRecord } from '../../analysis/layer_losses.js';
+import { alProbe, measureDistances, sampleSplit, sequentialProbe, targetInterDistance, withInput } from '../../analysis/representations.js';
+import { chartWindow, epochBatches, lastEpoch, parseTrace, projectTimeline, simulatedSchedule, traceStats } from '../../analysis/trace_stats.js';
+import type { Dataset } from '../../data/mnist.js';
+import { ganttSvg, utilisation } from '../../pipeline/gantt_svg.js';
+import { writeFileAtomic } from '../../train/run_dir.js';
+import { int, parseFlags, str, type FlagSpec, type Parsed } from '../args.js';
+import { UsageError } from '../errors.js';
+import type { Trainable } from '../learners.js';
+import { useNativeBackend } from '../runtime.js';
+import { distanceText, exitText, layerLossText, projectionText, stageText } from './analyze_text.js';
+import { readRunConfig } from '../resume.js';
+import { loadRunData, loadRunModel } from '../run_model.js';
+import type { TrainConfig } from './train.js';
+
+export const analyzeUsage = `Usage: al analyze RUN_DIR [--layer-losses] [--distance-ratio] [--exit-accuracy] [--timeline] [options]
+
+Analyses of a run directory written by al train. Without a selection flag, every analysis that
+applies to the run: AL runs get all four (the timeline when RUN_DIR has trace.json, written by
+al train --method al --pipeline --trace), BP runs the distance ratios.
+
+  --layer-losses     AL: each layer's associated and autoencoder loss in the first and last
+                     epoch (metrics.jsonl), and how much the associated loss falls with depth
+  --distance-ratio   inter-class and intra-class distance of each layer's representation and
+                     their ratio, on test samples: intra = mean over classes of the mean
+                     distance of a class's points to its centroid, inter = mean distance
+                     between class centroids, ratio = inter / intra (higher = better separated).
+                     AL: s_k, b_k(s_k) and t_k; BP: each top-level module's output; the input
+                     x as the baseline
+  --exit-accuracy    AL: test accuracy predicting from each AL layer 1..L
+  --timeline         pipelined runs: each stage's utilisation and the bubble from trace.json,
+                     the measured and the simulated Gantt charts (SVG), and samples/s
+                     projected for 1, 2, 4, 8 devices beside the measured figure
+  --tsne             t-SNE of chosen layers (not available in this version yet)
+  --layer K          --distance-ratio: only layer K (AL: 1..L; BP: top-level module 1..M)
+  --samples N        --distance-ratio: test samples, a seeded choice (default 2000)
+  --seed S           --distance-ratio: seed of that choice (default 1)
+  --svg-dir DIR      --timeline: where timeline-measured.svg and timeline-simulated.svg go
+                     (default RUN_DIR)
+  --data-dir DIR     read the dataset from DIR instead of the run's
+  --threads T        compute threads
+  --json             print one JSON object with every table as the last line of stdout
+  -h, --help         this text
+`;
+
+const flags: FlagSpec = {
+  'layer-losses': { type: 'boolean' }, 'distance-ratio': { type: 'boolean' }, 'exit-accuracy': { type: 'boolean' },
+  timeline: { type: 'boolean' }, tsne: { type: 'boolean' }, layer: { type: 'string' }, samples: { type: 'string' },
+  seed: { type: 'string' }, 'svg-dir': { type: 'string' }, 'data-dir': { type: 'string' }, threads: { type: 'string' },
+  json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+};
+
+/** Charts of longer traces show the first batches only: this many intervals at most. */
+export const MAX_CHART_INTERVALS = 4000;
+const DEFAULT_SAMPLES = 2000;
+
+interface Selection {
+  layerLosses: boolean;
+  distanceRatio: boolean;
+  exitAccuracy: boolean;
+  timeline: boolean;
+}
+
+function readText(file: string, why: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new AnalysisError(`${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ${why}`);
+  }
+}
+
+function checkRunDir(runDir: string): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(runDir).isDirectory();
+  } catch (error) {
+    throw new AnalysisError(`${runDir}: cannot read the run directory (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (!isDir) throw new AnalysisError(`${runDir}: not a directory; expected a run directory written by al train`);
+}
+
+function select(values: Parsed['values'], config: TrainConfig, runDir: string, hasTrace: boolean): Selection {
+  const isAL = config.method === 'al';
+  const explicit = ['layer-losses', 'distance-ratio', 'exit-accuracy', 'timeline'].some((f) => values[f] === true);
+  const s: Selection = explicit
+    ? { layerLosses: values['layer-losses'] === true, distanceRatio: values['distance-ratio'] === true, exitAccuracy: values['exit-accuracy'] === true, timeline: values['timeline'] === true }
+    : { layerLosses: isAL, distanceRatio: true, exitAccuracy: isAL, timeline: hasTrace };
+  for (const [flag, on] of [['layer-losses', s.layerLosses], ['exit-accuracy', s.exitAccuracy]] as const) {
+    if (on && !isAL) throw new UsageError(`--${flag}: only AL runs have ${flag === 'layer-losses' ? 'per-layer losses' : 'exit layers'}; ${runDir} is a --method ${config.method} run`);
+  }
+  if (s.timeline && !hasTrace) {
+    throw new AnalysisError(`${join(runDir, 'trace.json')}: not found; --timeline needs the trace of a pipelined run (al train --method al --pipeline --trace)`);
+  }
+  for (const flag of ['layer', 'samples', 'seed']) {
+    if (values[flag] !== undefined && !s.distanceRatio) throw new UsageError(`--${flag}: only applies to --distance-ratio`);
+  }
+  if (values['svg-dir'] !== undefined && !s.timeline) throw new UsageError('--svg-dir: only applies to --timeline');
+  return s;
+}
+
+function metricsOf(runDir: string, why: string): MetricsRecord[] {
+  const file = join(runDir, 'metrics.jsonl');
+  return parseMetrics(readText(file, why), file);
+}
+
+/** The trained model of the run, with the checkpoint's weights. */
+function distances(values: Parsed['values'], model: Trainable, data: Dataset): { json: object; text: string[] } {
+  const depth = model.al ? model.depth : model.bp!.model.layers.length;
+  const what = model.al ? `AL layers 1..${depth}` : `top-level modules 1..${depth}`;
+  if (values['layer'] !== undefined && !/^\d+$/.test(String(values['layer']).trim())) throw new UsageError(`--layer: expected an integer among the ${what}, got '${values['layer']}'`);
+  const layer = values['layer'] === undefined ? undefined : Number(values['layer']);
+  if (layer !== undefined && (layer < 1 || layer > depth)) throw new UsageError(`--layer: expected one of the ${what}, got ${layer}`);
+  const samples = int(values, 'samples', Math.min(DEFAULT_SAMPLES, data.test.n), 2, data.test.n);
+  const seed = int(values, 'seed', 1, 0);
+  const layers = layer === undefined ? Array.from({ length: depth }, (_, i) => i + 1) : [layer];
+  const sample = sampleSplit(data.test, samples, seed);
+  const probe = model.al ? alProbe(model.al.net, layers) : sequentialProbe(model.bp!.model, layers);
+  const rows = measureDistances(withInput(probe), sample);
+  const present = [...new Set(sample.labels)].sort((a, b) => a - b);
+  const targets = model.al ? targetInterDistance(model.al.net, layers, present) : [];
+  return {
+    json: { samples, seed, rows, targets: targets.map((t) => ({ ...t, intra: 0, ratio: null })) },
+    text: distanceText(rows, targets, samples, seed),
+  };
+}
+
+function timeline(values: Parsed['values'], config: TrainConfig, runDir: string): { json: object; text: string[] } {
+  const traceFile = join(runDir, 'trace.json');
+  const trace = parseTrace(readText(traceFile, 'the timeline needs it'), traceFile);
+  const records = metricsOf(runDir, 'the timeline compares the projection with the measured samples/s in it');
+  const last = records[records.length - 1]!;
+  const perEpoch = epochBatches(records, config.batch);
+  const stats = traceStats(trace, perEpoch);
+  // the projection from the steps of the epoch whose samples/s it is compared with
+  const final = lastEpoch(trace, perEpoch);
+  const projection = projectTimeline(final ? traceStats(final.trace) : stats, { batchSize: config.batch, measuredSamplesPerSec: last.samplesPerSec });
+  const window = chartWindow(trace, MAX_CHART_INTERVALS, perEpoch);
+  const sim = simulatedSchedule(trace, window.batches);
+  const simUse = utilisation(sim.intervals, sim.stages);
+  const dir = str(values, 'svg-dir') ?? runDir;
+  const files = { measured: join(dir, 'timeline-measured.svg'), simulated: join(dir, 'timeline-simulated.svg') };
+  const shown = (window.epoch === null ? '' : `, epoch ${window.epoch}`) +
+    (window.batches < stats.batches ? `, batches ${window.firstBatch + 1}–${window.firstBatch + window.batches} of ${stats.batches}` : `, ${stats.batches} batches`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileAtomic(files.measured, ganttSvg(window.intervals, {
+      title: `measured: ${config.model} AL on ${trace.stages.length} worker threads${shown}`, unit: 'ms',
+      stageLabels: trace.stages.map((s) => `S${s.stage + 1} (AL ${s.layers.join('+')})`),
+    }));
+    writeFileAtomic(files.simulated, ganttSvg(sim.intervals, {
+      title: `simulated: AL, ${sim.layers} layers on ${sim.stages} stages, ${sim.batches} batches: ${sim.totalUnits} units, ${sim.unitsPerUpdate} per update after a fill of ${sim.fillUnits}`,
+      unit: 'units', stageLabels: sim.stageLabels,
+    }));
+  } catch (error) {
+    throw new UsageError(`--svg-dir ${dir}: cannot write the charts (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const simulated = {
+    layers: sim.layers, stages: sim.stages, batches: sim.batches, totalUnits: sim.totalUnits, unitsPerUpdate: sim.unitsPerUpdate,
+    fillUnits: sim.fillUnits, utilisation: simUse.perStage, bubble: simUse.bubble,
+  };
+  return {
+    json: { stages: stats.stages, batches: stats.batches, spanMs: stats.spanMs, bubble: stats.bubble, inEpochs: stats.inEpochs, lastEpochUtilisation: last.utilisation ?? null, simulated, projection, projectionEpoch: final?.epoch ?? null, svg: files },
+    text: [
+      ...stageText(stats, last.utilisation),
+      `Simulated AL schedule (the lecture's unit steps), ${sim.layers} layers on ${sim.stages} stages, ${sim.batches} batches: ${sim.totalUnits} units, bubble ${(100 * simUse.bubble).toFixed(1)}%, ` +
+        `busy ${simUse.perStage.map((u) => `${Math.round(100 * u)}%`).join('/')}`,
+      ...projectionText(projection, final ? `epoch ${final.epoch}` : 'the whole trace'),
+      `Gantt charts: ${files.measured} (measured${shown}), ${files.simulated} (simulated)`,
+    ],
+  };
+}
+
+export async function analyzeCommand(argv: string[], write: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+  const { values, positionals } = parseFlags(argv, flags, true);
+  if (values['help']) {
+    write(analyzeUsage);
+    return 0;
+  }
+  if (values['tsne']) throw new UsageError('--tsne: not available in this version yet');
+  if (positionals.length !== 1) throw new UsageError(`expected one RUN_DIR, got ${positionals.length}`);
+  const runDir = positionals[0]!;
+  checkRunDir(runDir);
+  const config = readRunConfig(runDir);
+  const selection = select(values, config, runDir, existsSync(join(runDir, 'trace.json')));
+  const json: Record<string, unknown> = { runDir, model: config.model, dataset: config.dataset, method: config.method };
+  const text: string[] = [`${runDir}: ${config.model} on ${config.dataset}, method ${config.method}${config.pipeline ? ' (pipelined)' : ''}`];
+  const add = (key: string, part: { json: unknown; text: string[] }): void => {
+    json[key] = part.json;
+    text.push('', ...part.text);
+  };
+
+  if (selection.layerLosses) {
+    const file = join(runDir, 'metrics.jsonl');
+    const t = layerLossTable(metricsOf(runDir, 'the per-layer losses come from it'), file);
+    add('layerLosses', { json: t, text: layerLossText(t) });
+  }
+  if (selection.distanceRatio || selection.exitAccuracy) {
+    await useNativeBackend(values['threads'] === undefined ? undefined : int(values, 'threads', 1, 1, 256));
+    const data = loadRunData(config, str(values, 'data-dir'));
+    const model = loadRunModel(runDir, config, data);
+    if (selection.distanceRatio) add('distanceRatio', distances(values, model, data));
+    if (selection.exitAccuracy) {
+      const accuracies = exitAccuracies(model.al!.net, data.test);
+      add('exitAccuracy', { json: accuracies.map((testAccuracy, i) => ({ exit: i + 1, testAccuracy })), text: exitText(accuracies) });
+    }
+  }
+  if (selection.timeline) add('timeline', timeline(values, config, runDir));
+
+  write(values['json'] ? JSON.stringify(json) + '\n' : text.join('\n') + '\n');
+  return 0;
+}
