@@ -121,7 +121,7 @@ test('bad input exits 2 naming the run directory, the file or the flag', () => {
   writeFileSync(join(corrupt, 'trace.json'), '{"stages": [{"stage": 0, "layers": [1]}], "intervals": [{"stage": 3}]}');
   cases.push([['analyze', corrupt, '--timeline'], /corrupt\/trace\.json: intervals\[0\]: expected \{stage: 0\.\.0/]);
   const noCheckpoint = copyOf('no-checkpoint', ['config.json', 'metrics.jsonl']);
-  cases.push([['analyze', noCheckpoint, '--exit-accuracy'], /no-checkpoint\/checkpoint\.safetensors/]);
+  cases.push([['analyze', noCheckpoint, '--exit-accuracy'], /no-checkpoint\/checkpoint\.json: cannot read the checkpoint \(ENOENT\)/]);
   for (const [args, message] of cases) {
     const r = run(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
