@@ -92,3 +92,17 @@ test('fewer workers than AL layers: contiguous stages balanced by measured cost'
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /pipeline: 2 stages on worker threads \(AL layers [0-9+]+ \| [0-9+]+\)/);
 });
+
+test('a pipelined AL run stopped after epoch 1 and resumed ends with the same checkpoint as one that ran through', () => {
+  const base = mkdtempSync(join(tmpdir(), 'al-pipe-'));
+  const common = ['--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '2', '--t-width', '32', '--limit', '256', '--batch', '64'];
+  const straight = run(['train', ...common, '--epochs', '2', '--out', join(base, 'straight')]);
+  assert.equal(straight.code, 0, straight.stderr);
+  const first = run(['train', ...common, '--epochs', '1', '--out', join(base, 'resumed')]);
+  assert.equal(first.code, 0, first.stderr);
+  const second = run(['train', '--resume', join(base, 'resumed'), '--epochs', '2']);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stdout, /resumed after epoch 1/);
+  assert.ok(readFileSync(join(base, 'resumed', 'checkpoint.safetensors')).equals(readFileSync(join(base, 'straight', 'checkpoint.safetensors'))));
+  assert.deepEqual(metrics(join(base, 'resumed')).map((m) => m['layers']), metrics(join(base, 'straight')).map((m) => m['layers']));
+});

@@ -289,7 +289,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     },
     onEpoch: (m: EpochMetrics & { utilisation?: number[]; staleness?: number }) => {
       bar.clear();
-      run.appendMetrics({ ...m, method: config.method, ...(config.pipeline ? { pipeline: true } : {}) });
+      // resident set size of the whole process (worker threads included): memory must stay flat
+      const rssMB = Math.round(process.memoryUsage().rss / 2 ** 20);
+      run.appendMetrics({ ...m, method: config.method, ...(config.pipeline ? { pipeline: true } : {}), rssMB });
       saveTrainingCheckpoint(run.path, model, { epoch: m.epoch, rngs: { data: rng }, config: runIdentity(config) });
       const train = Number.isNaN(m.trainAccuracy) ? '' : `  train ${(100 * m.trainAccuracy).toFixed(2)}%`;
       const stages = m.utilisation ? `  stages busy ${m.utilisation.map((u) => `${Math.round(100 * u)}%`).join('/')}` : '';
