@@ -106,3 +106,18 @@ test('a pipelined AL run stopped after epoch 1 and resumed ends with the same ch
   assert.ok(readFileSync(join(base, 'resumed', 'checkpoint.safetensors')).equals(readFileSync(join(base, 'straight', 'checkpoint.safetensors'))));
   assert.deepEqual(metrics(join(base, 'resumed')).map((m) => m['layers']), metrics(join(base, 'straight')).map((m) => m['layers']));
 });
+
+test('al reproduce runs a table once, reuses finished runs, and refuses an unknown table', () => {
+  const out = mkdtempSync(join(tmpdir(), 'al-rep-'));
+  const args = ['reproduce', 'layers', '--epochs', '1', '--limit', '64', '--out', out, '--json'];
+  const first = run(args);
+  assert.equal(first.code, 0, first.stderr);
+  const table = JSON.parse(first.stdout.trim().split('\n').pop()!) as { runs: { name: string; epochs: number; testAccuracy: number }[] };
+  assert.deepEqual(table.runs.map((r) => [r.name, r.epochs]), [['mlp-al-1', 1], ['mlp-al-2', 1], ['mlp-al-3', 1], ['mlp-al-4', 1]]);
+  const again = run(args.filter((a) => a !== '--json'));
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stdout.match(/reusing/g)?.length, 4);
+  const bad = run(['reproduce', 'tables']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /TABLE: expected one of mnist, layers, pipeline, got 'tables'/);
+});
