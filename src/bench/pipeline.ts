@@ -9,7 +9,8 @@
 import { ALLearner } from '../al/al_learner.js';
 import { buildAssociatedNet } from '../al/decompositions.js';
 import { backend } from '../backend/backend.js';
-import type { Dataset, Split } from '../data/mnist.js';
+import type { Dataset } from '../data/mnist.js';
+import { randomSplit } from '../data/synthetic.js';
 import { buildModel, type ModelName } from '../models/index.js';
 import { createOptimizer, type OptimizerSettings } from '../optim/factory.js';
 import { ALPipeline } from '../pipeline/al_pipeline.js';
@@ -60,15 +61,6 @@ export interface PipelineBenchResult {
 }
 
 const settings: OptimizerSettings = { kind: 'adam', lr: 1e-3, weightDecay: 0 };
-
-function randomSplit(n: number, shape: [number, number, number], seed: number): Split {
-  const rng = new Rng(seed);
-  return {
-    images: Float32Array.from({ length: n * shape[0] * shape[1] * shape[2] }, () => rng.next()),
-    labels: Int32Array.from({ length: n }, () => rng.int(10)),
-    n, shape, classes: 10,
-  };
-}
 
 /** Steady-state samples/s from per-batch progress: from the end of the first quarter to the end. */
 class SteadyRate {
@@ -131,7 +123,7 @@ async function gpipe(w: PipelineWorkload, data: Dataset, batch: number, workers:
 /** Every method on one workload; `cores` is the machine's core count (and the worker count). */
 export async function pipelineBench(w: PipelineWorkload, options: { batch: number; batches: number; cores: number; microBatches: number }): Promise<PipelineBenchResult> {
   const { batch, batches, cores, microBatches } = options;
-  const data: Dataset = { train: randomSplit(batch * batches, w.inputShape, 1), test: randomSplit(16, w.inputShape, 2) };
+  const data: Dataset = { train: randomSplit(batch * batches, w.inputShape, 10, 1), test: randomSplit(16, w.inputShape, 10, 2) };
   backend().setNumThreads(1);
   const costs = measureLayerCosts(blueprintOf(w), batch);
   const stages = linearStages(costs, cores);

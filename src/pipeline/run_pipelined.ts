@@ -10,7 +10,7 @@
 import { BatchIterator } from '../data/batches.js';
 import type { Dataset, Split } from '../data/mnist.js';
 import { TrainingError } from '../train/errors.js';
-import { LayerLossSums, yieldToEventLoop, type EpochMetrics, type LoopOptions } from '../train/loop.js';
+import { LayerLossSums, firstEpoch, yieldToEventLoop, type EpochMetrics, type LoopOptions } from '../train/loop.js';
 import type { PipelineEngine } from './stage_group.js';
 
 export interface PipelinedEpochMetrics extends EpochMetrics {
@@ -34,10 +34,7 @@ export async function runPipelinedEpochs(pipeline: PipelineEngine, data: Dataset
   const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: true, dropLast: false });
   const history: PipelinedEpochMetrics[] = [];
   const shape = data.train.shape;
-  const first = options.startEpoch ?? 0;
-  if (!Number.isInteger(first) || first < 0 || first > options.epochs) {
-    throw new RangeError(`runPipelinedEpochs: startEpoch: expected an integer from 0 to ${options.epochs}, got ${first}`);
-  }
+  const first = firstEpoch('runPipelinedEpochs', options);
   for (let epoch = first; epoch < options.epochs; epoch++) {
     const start = performance.now();
     const busyBefore = [...pipeline.busy];

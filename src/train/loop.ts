@@ -93,10 +93,7 @@ export async function runEpochs(learner: Learner, data: Dataset, options: LoopOp
   const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: true, dropLast: false });
   const history: EpochMetrics[] = [];
   const shape = data.train.shape;
-  const first = options.startEpoch ?? 0;
-  if (!Number.isInteger(first) || first < 0 || first > options.epochs) {
-    throw new RangeError(`runEpochs: startEpoch: expected an integer from 0 to ${options.epochs}, got ${first}`);
-  }
+  const first = firstEpoch('runEpochs', options);
   for (let epoch = first; epoch < options.epochs; epoch++) {
     const lr = learner.setEpoch(epoch, options.epochs);
     const start = performance.now();
@@ -144,6 +141,15 @@ export async function runEpochs(learner: Learner, data: Dataset, options: LoopOp
     if (options.shouldStop?.()) break;
   }
   return history;
+}
+
+/** The 0-based epoch a loop starts from (after a resume), checked against the run's epochs. */
+export function firstEpoch(owner: string, options: Pick<LoopOptions, 'startEpoch' | 'epochs'>): number {
+  const first = options.startEpoch ?? 0;
+  if (!Number.isInteger(first) || first < 0 || first > options.epochs) {
+    throw new RangeError(`${owner}: startEpoch: expected an integer from 0 to ${options.epochs}, got ${first}`);
+  }
+  return first;
 }
 
 export function yieldToEventLoop(): Promise<void> {

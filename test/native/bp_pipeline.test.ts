@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { setBackend } from '../../src/backend/backend.js';
 import { nativeBackend } from '../../src/backend/native_backend.js';
-import type { Dataset, Split } from '../../src/data/mnist.js';
+import type { Dataset } from '../../src/data/mnist.js';
+import { randomSplit } from '../../src/data/synthetic.js';
 import { buildModel } from '../../src/models/index.js';
 import type { Sequential } from '../../src/nn/container.js';
 import { createOptimizer, type OptimizerSettings } from '../../src/optim/factory.js';
@@ -23,11 +24,7 @@ before(() => {
 });
 
 const shape: [number, number, number] = [8, 8, 1];
-function split(n: number, seed: number): Split {
-  const rng = new Rng(seed);
-  return { images: Float32Array.from({ length: n * 64 }, () => rng.next()), labels: Int32Array.from({ length: n }, () => rng.int(10)), n, shape, classes: 10 };
-}
-const data: Dataset = { train: split(96, 1), test: split(16, 2) };
+const data: Dataset = { train: randomSplit(96, shape, 10, 1), test: randomSplit(16, shape, 10, 2) };
 const settings: OptimizerSettings = { kind: 'sgd', lr: 0.05, weightDecay: 0 };
 // the Vanilla CNN: 8 conv units, Flatten, 5 dense units, the classifier: 15 top-level modules
 const stages = [[0, 1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13, 14]];

@@ -10,7 +10,8 @@ import type { AssociatedNet } from '../../src/al/associated_net.js';
 import { buildAssociatedNet, type ALNetSpec } from '../../src/al/decompositions.js';
 import { setBackend } from '../../src/backend/backend.js';
 import { nativeBackend } from '../../src/backend/native_backend.js';
-import type { Dataset, Split } from '../../src/data/mnist.js';
+import type { Dataset } from '../../src/data/mnist.js';
+import { randomSplit } from '../../src/data/synthetic.js';
 import { ALPipeline, PipelineError } from '../../src/pipeline/al_pipeline.js';
 import { layerState } from '../../src/pipeline/al_stage.js';
 import type { ALNetBlueprint } from '../../src/pipeline/messages.js';
@@ -23,17 +24,8 @@ before(() => {
   nativeBackend.setNumThreads(1);
 });
 
-function syntheticSplit(n: number, shape: [number, number, number], seed: number): Split {
-  const rng = new Rng(seed);
-  return {
-    images: Float32Array.from({ length: n * shape[0] * shape[1] * shape[2] }, () => rng.next()),
-    labels: Int32Array.from({ length: n }, () => rng.int(10)),
-    n, shape, classes: 10,
-  };
-}
-
 function dataset(shape: [number, number, number]): Dataset {
-  return { train: syntheticSplit(100, shape, 1), test: syntheticSplit(20, shape, 2) };
+  return { train: randomSplit(100, shape, 10, 1), test: randomSplit(20, shape, 10, 2) };
 }
 
 const mlp: ALNetBlueprint = { model: 'mlp', inputShape: [8, 8, 1], classes: 10, layers: 3, tWidth: 16, lr: 1e-3, milestones: [{ at: 0.5, factor: 0.1 }] };

@@ -12,7 +12,8 @@ import { before, test } from 'node:test';
 import { setBackend } from '../../src/backend/backend.js';
 import { nativeBackend } from '../../src/backend/native_backend.js';
 import { buildTrainable, type ModelConfig, type Trainable } from '../../src/cli/learners.js';
-import type { Dataset, Split } from '../../src/data/mnist.js';
+import type { Dataset } from '../../src/data/mnist.js';
+import { randomSplit } from '../../src/data/synthetic.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { runEpochs } from '../../src/train/loop.js';
 import { loadTrainingCheckpoint, saveTrainingCheckpoint } from '../../src/train/resume.js';
@@ -22,11 +23,7 @@ before(() => {
   nativeBackend.setNumThreads(1);
 });
 
-function split(n: number, seed: number): Split {
-  const rng = new Rng(seed);
-  return { images: Float32Array.from({ length: n * 784 }, () => rng.next()), labels: Int32Array.from({ length: n }, () => rng.int(10)), n, shape: [28, 28, 1], classes: 10 };
-}
-const data: Dataset = { train: split(48, 1), test: split(16, 2) };
+const data: Dataset = { train: randomSplit(48, [28, 28, 1], 10, 1), test: randomSplit(16, [28, 28, 1], 10, 2) };
 const EPOCHS = 3, BATCH = 16, SEED = 5; // 3 batches an epoch; the paper schedule steps in epoch 3
 
 const base: ModelConfig = { model: 'mlp', method: 'bp', optimizer: 'adam', lr: 1e-3, targetLr: undefined, weightDecay: 0, schedule: 'paper', alLayers: undefined, tWidth: undefined };

@@ -11,19 +11,10 @@ import { DataError } from '../../../src/data/errors.js';
 import { findFile, gunzipBytes, isGzip, requireDir } from '../../../src/data/files.js';
 import { readIdx } from '../../../src/data/idx.js';
 import { Rng } from '../../../src/tensor/rng.js';
+import { idxBytes } from '../../util/idx_files.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-files-'));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-
-function idxBytes(dims: number[], data: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  const view = new DataView(out.buffer);
-  out[2] = 0x08;
-  out[3] = dims.length;
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
 
 function throwsData(fn: () => unknown, file: string, ...fragments: string[]): void {
   assert.throws(fn, (err: unknown) => {

@@ -6,16 +6,7 @@ import path from 'node:path';
 import { DataError } from '../../../src/data/errors.js';
 import { readIdx } from '../../../src/data/idx.js';
 import { loadMnist, loadIdxDataset, MNIST } from '../../../src/data/mnist.js';
-
-function idxBytes(dims: number[], data: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  const view = new DataView(out.buffer);
-  out[2] = 0x08;
-  out[3] = dims.length;
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
+import { idxBytes } from '../../util/idx_files.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'al-'));
 process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
