@@ -1,7 +1,7 @@
 // `al train --method al --pipeline` end to end: the same losses as sequential AL in the metrics,
 // a trace with every stage's busy intervals, and clear errors for flags that do not combine.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -120,4 +120,31 @@ test('al reproduce runs a table once, reuses finished runs, and refuses an unkno
   const bad = run(['reproduce', 'tables']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /TABLE: expected one of mnist, layers, pipeline, got 'tables'/);
+});
+
+test('Ctrl-C stops every stage of a pipelined run cleanly; the checkpoint keeps the last finished epoch', { timeout: 120_000 }, async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'al-pipe-')), 'run');
+  const child = spawn(process.execPath, [al, 'train', '--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '3', '--t-width', '64',
+    '--limit', '3000', '--epochs', '50', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  await new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (stdout.includes('epoch 1/50')) {
+        clearInterval(poll);
+        setTimeout(() => {
+          child.kill('SIGINT');
+          resolve();
+        }, 300);
+      }
+    }, 50);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, stdout);
+  const saved = Number(/stopped early by Ctrl-C .*: the checkpoint holds epoch (\d+); al train --resume/.exec(stdout)?.[1]);
+  assert.ok(saved >= 1, stdout);
+  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, saved);
+  assert.equal(JSON.parse(readFileSync(join(out, 'checkpoint.json'), 'utf8')).epoch, saved);
 });
