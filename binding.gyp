@@ -12,7 +12,8 @@
         "native/batch_norm.cc",
         "native/eltwise.cc",
         "native/bench_direct.cc",
-        "native/own_kernels.cc"
+        "native/own_kernels.cc",
+        "native/signals.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
