@@ -16,7 +16,8 @@
         "native/own_kernels.cc",
         "native/tsne.cc",
         "native/tsne_affinities.cc",
-        "native/tsne_gradient.cc"
+        "native/tsne_gradient.cc",
+        "native/signals.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

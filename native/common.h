@@ -21,6 +21,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "signals.h"
+
 namespace al {
 
 using dt = dnnl::memory::data_type;
@@ -150,10 +152,12 @@ dnnl::memory::desc PlainDesc(const dims& shape, tag format);
 
 [[noreturn]] void RethrowAsNapi(const Napi::Env& env, const char* kernel);
 
-// Runs `body` and turns every C++ error into a Napi::Error whose message starts with `kernel`.
+// Runs `body` with signals held (every oneDNN call of the addon goes through here: see
+// signals.h) and turns every C++ error into a Napi::Error whose message starts with `kernel`.
 template <typename Body>
 Napi::Value Guarded(const Napi::CallbackInfo& info, const char* kernel, Body&& body) {
   try {
+    SignalsHeld held;
     return body();
   } catch (...) {
     RethrowAsNapi(info.Env(), kernel);

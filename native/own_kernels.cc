@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "napi_args.h"
+#include "signals.h"
 
 namespace al {
 namespace {
@@ -320,6 +321,7 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   const AdamCoefficients coef{f(b1), f(1.0 - b1), f(b2), f(1.0 - b2), f(lr / c1), f(1.0 / std::sqrt(c2)),
                               f(eps), f(wd), f(1.0 - lr * wd)};
   const size_t n = param.length;
+  SignalsHeld held;  // the loop may start OpenMP workers, which must inherit the mask (signals.h)
   if (decoupled) {
     AdamKernel<Decay::kDecoupled>(param.data, grad.data, m.data, v.data, n, coef);
   } else if (wd > 0) {
@@ -361,6 +363,7 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   const bool nesterov = AttrBool(attrs, k, "nesterov");
   const size_t n = param.length;
   RequireSame(info.Env(), k, "grad", grad.length, "param", param.length);
+  SignalsHeld held;  // the loop may start OpenMP workers, which must inherit the mask (signals.h)
   if (momentum == 0.0f) {
     SgdKernel<Momentum::kNone>(param.data, grad.data, nullptr, n, lr, momentum, wd);
     return info.Env().Undefined();
