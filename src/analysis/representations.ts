@@ -108,6 +108,33 @@ function checkLayers(what: string, layers: readonly number[], depth: number): vo
 }
 
 /**
+ * Output `index` of `probe` for every point of `split`, [n, features] row-major, batch by batch
+ * in evaluation mode: the points a t-SNE embeds. One representation at a time, so a wide conv
+ * layer costs its own features only.
+ */
+export function collectFeatures(probe: Probe, split: Split, index = 0, batchSize = 250): { data: Float32Array; features: number } {
+  if (!Number.isInteger(index) || index < 0 || index >= probe.names.length) throw new RangeError(`collectFeatures: expected an output 0..${probe.names.length - 1}, got ${index}`);
+  const size = split.shape.reduce((p, d) => p * d, 1);
+  let data: Float32Array | null = null;
+  let features = 0;
+  probe.setTraining(false);
+  try {
+    for (let start = 0; start < split.n; start += batchSize) {
+      const b = Math.min(batchSize, split.n - start);
+      const out = probe.run(new Tensor(split.images.subarray(start * size, (start + b) * size), [b, ...split.shape]))[index]!;
+      if (data === null) {
+        features = out.size / b;
+        data = new Float32Array(split.n * features);
+      }
+      data.set(out.data, start * features);
+    }
+  } finally {
+    probe.setTraining(true);
+  }
+  return { data: data ?? new Float32Array(0), features };
+}
+
+/**
  * Memory the features of all points may take (4 bytes a float, every representation together)
  * for pass 2 to read them back instead of running the forward again: 2,000 points × eight
  * 1,024-wide representations take 64 MB; a conv layer's s_1 (25k floats a point) does not fit

@@ -22,7 +22,7 @@ Commands:
   train      train a network with BP or AL (al train --help)
   eval       test accuracy of a run's checkpoint, from any AL exit layer
   simulate   time-unit schedules of bp, naive, gpipe and al, with an SVG Gantt chart
-  analyze    per-layer losses, class distances, exit accuracy and pipeline timelines of a run
+  analyze    per-layer losses, class distances, exit accuracy, pipeline timelines and t-SNE of a run
   reproduce  run the experiments of a lecture's table, ours beside the published figures
   bench      throughput of the compute core, BP and AL training, with PyTorch beside it when present
   help       this text

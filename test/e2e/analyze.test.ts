@@ -1,6 +1,7 @@
 // `al analyze` end to end on real run directories: a tiny pipelined AL run with a trace (every
 // table, both Gantt charts written, --json), a tiny BP run (distance ratios of each top-level
-// module), and bad input: each exits 2 with a message naming the file or the flag.
+// module; t-SNE of its penultimate one by default; the rest of --tsne is in analyze_tsne.test.ts),
+// and bad input: each exits 2 with a message naming the file or the flag.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -102,6 +103,14 @@ test('a BP run: distance ratios of each top-level module; AL-only analyses exit 
   }
 });
 
+test('a BP run: --tsne embeds the penultimate module (the classifier\'s input) by default', () => {
+  const r = run(['analyze', bpRun, '--tsne', '--samples', '150', '--perplexity', '5', '--iterations', '300', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const tsne = lastLine(r.stdout)['tsne'] as { layers: { name: string; layer: number | null; features: number; points: number[] }[] };
+  assert.deepEqual(tsne.layers.map((l) => [l.name, l.layer, l.features, l.points.length]), [['x (input)', null, 784, 300], ['6 Linear+Activation', 6, 1024, 300]]);
+  assert.match(readFileSync(join(bpRun, 'tsne-layer-6.svg'), 'utf8'), /t-SNE of module 6 \(Linear\+Activation\)[\s\S]*after 300 iterations/);
+});
+
 test('bad input exits 2 naming the run directory, the file or the flag', () => {
   const cases: [string[], RegExp][] = [
     [['analyze', join(base, 'nope')], /nope: cannot read the run directory \(ENOENT\)/],
@@ -110,9 +119,8 @@ test('bad input exits 2 naming the run directory, the file or the flag', () => {
     [['analyze', copyOf('empty', [])], /empty\/config\.json: cannot read the run's configuration/],
     [['analyze', copyOf('no-metrics', ['config.json', 'checkpoint.safetensors', 'trace.json']), '--layer-losses'], /no-metrics\/metrics\.jsonl: cannot read it \(ENOENT\)/],
     [['analyze', copyOf('no-trace', ['config.json', 'checkpoint.safetensors', 'metrics.jsonl']), '--timeline'], /no-trace\/trace\.json: not found; --timeline needs/],
-    [['analyze', alRun, '--tsne'], /--tsne: not available in this version yet/],
-    [['analyze', alRun, '--timeline', '--layer', '2'], /--layer: only applies to --distance-ratio/],
-    [['analyze', alRun, '--layer-losses', '--svg-dir', base], /--svg-dir: only applies to --timeline/],
+    [['analyze', alRun, '--timeline', '--layer', '2'], /--layer: only applies to --distance-ratio and --tsne/],
+    [['analyze', alRun, '--layer-losses', '--svg-dir', base], /--svg-dir: only applies to --timeline and --tsne/],
     [['analyze', alRun, '--distance-ratio', '--layer', '4'], /--layer: expected one of the AL layers 1\.\.3, got 4/],
     [['analyze', alRun, '--distance-ratio', '--samples', '1'], /--samples: expected an integer from 2 to 10000, got '1'/],
     [['analyze', alRun, '--distance-ratio', '--layre', '1'], /'--layre'/],

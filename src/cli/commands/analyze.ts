@@ -1,7 +1,9 @@
 // `al analyze RUN_DIR`: the lecture's analyses of a trained run, from its run directory:
 // per-layer losses (metrics.jsonl), class distances of each layer's representation and accuracy
 // per exit layer (config.json + checkpoint.safetensors + the test set), and for pipelined runs the
-// measured timeline beside the simulated schedule and the throughput projection (trace.json).
+// measured timeline beside the simulated schedule and the throughput projection (trace.json);
+// t-SNE plots of the input and the layers (analyze_tsne.ts). Every invocation also merges what it
+// found into RUN_DIR/analysis.json (analysis_file.ts), which al report reads.
 // The maths is in src/analysis/; this file reads the files, checks the flags and prints.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,16 +19,20 @@ import { int, parseFlags, str, type FlagSpec, type Parsed } from '../args.js';
 import { UsageError } from '../errors.js';
 import type { Trainable } from '../learners.js';
 import { useNativeBackend } from '../runtime.js';
+import { saveAnalysis } from '../analysis_file.js';
+import { DEFAULT_ITERATIONS, DEFAULT_PERPLEXITY, tsneFlags, tsneSettings, tsneUntilCtrlC } from './analyze_tsne.js';
 import { distanceText, exitText, layerLossText, projectionText, stageText } from './analyze_text.js';
 import { readRunConfig } from '../resume.js';
 import { loadRunData, loadRunModel } from '../run_model.js';
 import type { TrainConfig } from './train.js';
 
-export const analyzeUsage = `Usage: al analyze RUN_DIR [--layer-losses] [--distance-ratio] [--exit-accuracy] [--timeline] [options]
+export const analyzeUsage = `Usage: al analyze RUN_DIR [--layer-losses] [--distance-ratio] [--exit-accuracy] [--timeline] [--tsne] [options]
 
 Analyses of a run directory written by al train. Without a selection flag, every analysis that
-applies to the run: AL runs get all four (the timeline when RUN_DIR has trace.json, written by
-al train --method al --pipeline --trace), BP runs the distance ratios.
+applies to the run but t-SNE: AL runs get the first four (the timeline when RUN_DIR has
+trace.json, written by al train --method al --pipeline --trace), BP runs the distance ratios.
+Every invocation also writes RUN_DIR/analysis.json: the object --json prints, merged over the
+one an earlier invocation wrote (its other analyses are kept).
 
   --layer-losses     AL: each layer's associated and autoencoder loss in the first and last
                      epoch (metrics.jsonl), and how much the associated loss falls with depth
@@ -40,14 +46,21 @@ al train --method al --pipeline --trace), BP runs the distance ratios.
   --timeline         pipelined runs: each stage's utilisation and the bubble from trace.json,
                      the measured and the simulated Gantt charts (SVG), and samples/s
                      projected for 1, 2, 4, 8 devices beside the measured figure
-  --tsne             t-SNE of chosen layers (not available in this version yet)
-  --layer K          --distance-ratio: only layer K (AL: 1..L; BP: top-level module 1..M)
-  --samples N        --distance-ratio: test samples, a seeded choice (default 2000)
-  --seed S           --distance-ratio: seed of that choice (default 1)
-  --svg-dir DIR      --timeline: where timeline-measured.svg and timeline-simulated.svg go
-                     (default RUN_DIR)
+  --tsne             t-SNE (Barnes–Hut) of the test samples' input x and of their representation
+                     at each AL layer's s_k (BP: the penultimate top-level module, the
+                     classifier's input), or at --layer K; one scatter plot per representation,
+                     coloured by class: tsne-input.svg, tsne-layer-K.svg. Ctrl-C stops it
+                     (exit 130; the plots finished by then stay, analysis.json keeps the old t-SNE)
+  --layer K          --distance-ratio, --tsne: only layer K (AL: 1..L; BP: top-level module 1..M)
+  --samples N        --distance-ratio, --tsne: test samples, a seeded choice (default 2000;
+                     t-SNE of 5,000 takes 15 to 25 s a representation here)
+  --seed S           --distance-ratio, --tsne: seed of that choice and of t-SNE (default 1)
+  --perplexity P     --tsne: effective neighbours of each point, >= 1 and 3·P below --samples
+                     (default ${DEFAULT_PERPLEXITY})
+  --iterations N     --tsne: gradient steps (default ${DEFAULT_ITERATIONS})
+  --svg-dir DIR      --timeline, --tsne: where the SVG charts go (default RUN_DIR)
   --data-dir DIR     read the dataset from DIR instead of the run's
-  --threads T        compute threads
+  --threads T        compute threads (t-SNE: default 1, see README)
   --json             print one JSON object with every table as the last line of stdout
   -h, --help         this text
 `;
@@ -55,7 +68,7 @@ al train --method al --pipeline --trace), BP runs the distance ratios.
 const flags: FlagSpec = {
   'layer-losses': { type: 'boolean' }, 'distance-ratio': { type: 'boolean' }, 'exit-accuracy': { type: 'boolean' },
   timeline: { type: 'boolean' }, tsne: { type: 'boolean' }, layer: { type: 'string' }, samples: { type: 'string' },
-  seed: { type: 'string' }, 'svg-dir': { type: 'string' }, 'data-dir': { type: 'string' }, threads: { type: 'string' },
+  seed: { type: 'string' }, perplexity: { type: 'string' }, iterations: { type: 'string' }, 'svg-dir': { type: 'string' }, 'data-dir': { type: 'string' }, threads: { type: 'string' },
   json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 };
 
@@ -68,6 +81,7 @@ interface Selection {
   distanceRatio: boolean;
   exitAccuracy: boolean;
   timeline: boolean;
+  tsne: boolean;
 }
 
 function readText(file: string, why: string): string {
@@ -90,10 +104,10 @@ function checkRunDir(runDir: string): void {
 
 function select(values: Parsed['values'], config: TrainConfig, runDir: string, hasTrace: boolean): Selection {
   const isAL = config.method === 'al';
-  const explicit = ['layer-losses', 'distance-ratio', 'exit-accuracy', 'timeline'].some((f) => values[f] === true);
+  const explicit = ['layer-losses', 'distance-ratio', 'exit-accuracy', 'timeline', 'tsne'].some((f) => values[f] === true);
   const s: Selection = explicit
-    ? { layerLosses: values['layer-losses'] === true, distanceRatio: values['distance-ratio'] === true, exitAccuracy: values['exit-accuracy'] === true, timeline: values['timeline'] === true }
-    : { layerLosses: isAL, distanceRatio: true, exitAccuracy: isAL, timeline: hasTrace };
+    ? { layerLosses: values['layer-losses'] === true, distanceRatio: values['distance-ratio'] === true, exitAccuracy: values['exit-accuracy'] === true, timeline: values['timeline'] === true, tsne: values['tsne'] === true }
+    : { layerLosses: isAL, distanceRatio: true, exitAccuracy: isAL, timeline: hasTrace, tsne: false };
   for (const [flag, on] of [['layer-losses', s.layerLosses], ['exit-accuracy', s.exitAccuracy]] as const) {
     if (on && !isAL) throw new UsageError(`--${flag}: only AL runs have ${flag === 'layer-losses' ? 'per-layer losses' : 'exit layers'}; ${runDir} is a --method ${config.method} run`);
   }
@@ -101,9 +115,12 @@ function select(values: Parsed['values'], config: TrainConfig, runDir: string, h
     throw new AnalysisError(`${join(runDir, 'trace.json')}: not found; --timeline needs the trace of a pipelined run (al train --method al --pipeline --trace)`);
   }
   for (const flag of ['layer', 'samples', 'seed']) {
-    if (values[flag] !== undefined && !s.distanceRatio) throw new UsageError(`--${flag}: only applies to --distance-ratio`);
+    if (values[flag] !== undefined && !s.distanceRatio && !s.tsne) throw new UsageError(`--${flag}: only applies to --distance-ratio and --tsne`);
   }
-  if (values['svg-dir'] !== undefined && !s.timeline) throw new UsageError('--svg-dir: only applies to --timeline');
+  for (const flag of ['perplexity', 'iterations']) {
+    if (values[flag] !== undefined && !s.tsne) throw new UsageError(`--${flag}: only applies to --tsne`);
+  }
+  if (values['svg-dir'] !== undefined && !s.timeline && !s.tsne) throw new UsageError('--svg-dir: only applies to --timeline and --tsne');
   return s;
 }
 
@@ -112,15 +129,25 @@ function metricsOf(runDir: string, why: string): MetricsRecord[] {
   return parseMetrics(readText(file, why), file);
 }
 
-/** The trained model of the run, with the checkpoint's weights. */
-function distances(values: Parsed['values'], model: Trainable, data: Dataset): { json: object; text: string[] } {
+/** What --distance-ratio and --tsne look at: --layer (undefined: every one), --samples, --seed. */
+interface Sampling {
+  layer: number | undefined;
+  samples: number;
+  seed: number;
+}
+
+function sampling(values: Parsed['values'], model: Trainable, data: Dataset): Sampling {
   const depth = model.al ? model.depth : model.bp!.model.layers.length;
   const what = model.al ? `AL layers 1..${depth}` : `top-level modules 1..${depth}`;
   if (values['layer'] !== undefined && !/^\d+$/.test(String(values['layer']).trim())) throw new UsageError(`--layer: expected an integer among the ${what}, got '${values['layer']}'`);
   const layer = values['layer'] === undefined ? undefined : Number(values['layer']);
   if (layer !== undefined && (layer < 1 || layer > depth)) throw new UsageError(`--layer: expected one of the ${what}, got ${layer}`);
   const samples = int(values, 'samples', Math.min(DEFAULT_SAMPLES, data.test.n), 2, data.test.n);
-  const seed = int(values, 'seed', 1, 0);
+  return { layer, samples, seed: int(values, 'seed', 1, 0) };
+}
+
+function distances({ layer, samples, seed }: Sampling, model: Trainable, data: Dataset): { json: object; text: string[] } {
+  const depth = model.al ? model.depth : model.bp!.model.layers.length;
   const layers = layer === undefined ? Array.from({ length: depth }, (_, i) => i + 1) : [layer];
   const sample = sampleSplit(data.test, samples, seed);
   const probe = model.al ? alProbe(model.al.net, layers) : sequentialProbe(model.bp!.model, layers);
@@ -179,42 +206,68 @@ function timeline(values: Parsed['values'], config: TrainConfig, runDir: string)
   };
 }
 
+/** Exit code of a t-SNE stopped by Ctrl-C: the shell's for a process ended by SIGINT. */
+export const EXIT_INTERRUPTED = 130;
+
 export async function analyzeCommand(argv: string[], write: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
   const { values, positionals } = parseFlags(argv, flags, true);
   if (values['help']) {
     write(analyzeUsage);
     return 0;
   }
-  if (values['tsne']) throw new UsageError('--tsne: not available in this version yet');
   if (positionals.length !== 1) throw new UsageError(`expected one RUN_DIR, got ${positionals.length}`);
   const runDir = positionals[0]!;
   checkRunDir(runDir);
   const config = readRunConfig(runDir);
   const selection = select(values, config, runDir, existsSync(join(runDir, 'trace.json')));
+  if (selection.tsne) tsneFlags(values); // bad values exit before the data loads
   const json: Record<string, unknown> = { runDir, model: config.model, dataset: config.dataset, method: config.method };
   const text: string[] = [`${runDir}: ${config.model} on ${config.dataset}, method ${config.method}${config.pipeline ? ' (pipelined)' : ''}`];
   const add = (key: string, part: { json: unknown; text: string[] }): void => {
     json[key] = part.json;
     text.push('', ...part.text);
   };
+  const warn = (message: string): void => void process.stderr.write(`al analyze: ${message}\n`);
+  let interrupted = false;
 
   if (selection.layerLosses) {
     const file = join(runDir, 'metrics.jsonl');
     const t = layerLossTable(metricsOf(runDir, 'the per-layer losses come from it'), file);
     add('layerLosses', { json: t, text: layerLossText(t) });
   }
-  if (selection.distanceRatio || selection.exitAccuracy) {
-    await useNativeBackend(values['threads'] === undefined ? undefined : int(values, 'threads', 1, 1, 256));
+  if (selection.distanceRatio || selection.exitAccuracy || selection.tsne) {
+    const threads = values['threads'] === undefined ? undefined : int(values, 'threads', 1, 1, 256);
+    const backend = await useNativeBackend(threads);
     const data = loadRunData(config, str(values, 'data-dir'));
     const model = loadRunModel(runDir, config, data);
-    if (selection.distanceRatio) add('distanceRatio', distances(values, model, data));
+    const sample = sampling(values, model, data);
+    // every flag checked before the first analysis starts
+    const tsne = selection.tsne ? tsneSettings(values, model, sample.layer, sample.samples, sample.seed, runDir) : null;
+    if (selection.distanceRatio) add('distanceRatio', distances(sample, model, data));
     if (selection.exitAccuracy) {
       const accuracies = exitAccuracies(model.al!.net, data.test);
       add('exitAccuracy', { json: accuracies.map((testAccuracy, i) => ({ exit: i + 1, testAccuracy })), text: exitText(accuracies) });
     }
+    if (tsne) {
+      const result = await tsneUntilCtrlC(tsne, model, data, `${config.model} on ${config.dataset}, method ${config.method}`, backend, threads);
+      if (result) add('tsne', result);
+      else interrupted = true;
+    }
   }
   if (selection.timeline) add('timeline', timeline(values, config, runDir));
 
+  let saveError: unknown = null;
+  try {
+    const file = saveAnalysis(runDir, json, warn);
+    text.push('', `Saved in ${file}${interrupted ? ' (without t-SNE, stopped by Ctrl-C)' : ''}`);
+  } catch (error) {
+    saveError = error;
+  }
   write(values['json'] ? JSON.stringify(json) + '\n' : text.join('\n') + '\n');
+  if (saveError) throw saveError;
+  if (interrupted) {
+    warn(`t-SNE stopped by Ctrl-C: the scatter plots finished before it are written; analysis.json keeps its earlier t-SNE, if any`);
+    return EXIT_INTERRUPTED;
+  }
   return 0;
 }

@@ -9,7 +9,7 @@ import { predictAL } from '../../../src/al/al_learner.js';
 import { buildAssociatedNet } from '../../../src/al/decompositions.js';
 import { classDistances, meanPairwiseDistance } from '../../../src/analysis/class_distances.js';
 import { exitAccuracies } from '../../../src/analysis/exit_accuracy.js';
-import { alProbe, measureDistances, moduleName, sampleSplit, sequentialProbe, targetInterDistance, withInput } from '../../../src/analysis/representations.js';
+import { alProbe, collectFeatures, measureDistances, moduleName, sampleSplit, sequentialProbe, targetInterDistance, withInput } from '../../../src/analysis/representations.js';
 import { setBackend } from '../../../src/backend/backend.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
 import type { Split } from '../../../src/data/mnist.js';
@@ -122,6 +122,23 @@ test('measureDistances keeps the features for pass 2 when they fit, else runs th
   assert.equal(kept.calls(), 5, 'one forward per batch of 5 over 23 points');
   assert.equal(streamed.calls(), 10, 'two passes of forwards');
   assert.deepEqual(a, b);
+});
+
+test('collectFeatures: one output of the probe for every point, batch by batch, in evaluation mode', () => {
+  const rng = new Rng(6);
+  const model = new Sequential(new Flatten(), new Sequential(new Linear(9, 6, rng), new BatchNorm(6), new Activation('relu')), new Linear(6, 4, rng));
+  const s = split(23, 4, 10);
+  model.train(true);
+  noGrad(() => model.forward(new Tensor(s.images.map((v) => 2 * v - 1), [23, 3, 3, 1]))); // running stats unlike any batch's
+  const got = collectFeatures(sequentialProbe(model, [2, 3]), s, 1, 5);
+  assert.equal(model.training, true, 'training mode is restored');
+  model.eval();
+  const want = noGrad(() => model.forward(new Tensor(s.images, [23, 3, 3, 1])));
+  model.train(true);
+  assert.equal(got.features, 4);
+  assert.equal(got.data.length, 23 * 4);
+  assert.ok(got.data.every((v, i) => near(v, want.data[i]!)), 'the logits of all 23 points, over 5 batches');
+  assert.throws(() => collectFeatures(sequentialProbe(model, [2]), s, 1), /collectFeatures: expected an output 0\.\.0, got 1/);
 });
 
 test("targetInterDistance: the mean distance between the classes' targets g_k(... g_1(e_c))", () => {
