@@ -11,6 +11,7 @@ import { benchCommand } from './commands/bench.js';
 import { evalCommand } from './commands/eval.js';
 import { simulateCommand } from './commands/simulate.js';
 import { analyzeCommand } from './commands/analyze.js';
+import { reportCommand } from './commands/report.js';
 import { AnalysisError } from '../analysis/errors.js';
 import { CheckpointError } from '../train/checkpoint.js';
 import { ALConfigError } from '../al/associated_net.js';
@@ -22,6 +23,7 @@ Commands:
   eval       test accuracy of a run's checkpoint, from any AL exit layer
   simulate   time-unit schedules of bp, naive, gpipe and al, with an SVG Gantt chart
   analyze    per-layer losses, class distances, exit accuracy and pipeline timelines of a run
+  report     one self-contained HTML page with the plots and tables of one or more runs
   bench      throughput of the compute core, BP and AL training, with PyTorch beside it when present
   help       this text
 
@@ -33,6 +35,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   eval: evalCommand,
   simulate: simulateCommand,
   analyze: analyzeCommand,
+  report: reportCommand,
   bench: benchCommand,
 };
 
