@@ -1,6 +1,7 @@
 // The import-boundary lint: imports only point down the layers of the architecture
 // (shared/STYLE.md): backend <- tensor <- nn, optim <- models <- train <- al <- pipeline <- bench <- cli, with data
-// beside models, and analysis (distances, exit accuracy, t-SNE, traces of runs) beside bench. Runs over the sources
+// beside models, analysis (distances, exit accuracy, t-SNE, traces of runs) beside bench, and report (the HTML page of
+// runs, which draws on the analyses and the pipeline's charts) above analysis, beside bench. Runs over the sources
 // (not the tests) as part of `npm test`.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
@@ -18,8 +19,9 @@ const allowed = {
   al: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al'],
   pipeline: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline'],
   analysis: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis'],
+  report: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis', 'report'],
   bench: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis', 'bench'],
-  cli: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis', 'bench', 'cli'],
+  cli: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis', 'report', 'bench', 'cli'],
 };
 
 function* files(dir) {

@@ -38,7 +38,7 @@ export interface NativeAddon extends Omit<Backend, 'name'>, AnalysisKernels {
 }
 
 /** The directory holding this package's package.json, searched upwards from `start`. */
-function packageRoot(start: string): string | null {
+export function packageRoot(start: string): string | null {
   for (let dir = start; ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest)) {

@@ -12,6 +12,7 @@ import { evalCommand } from './commands/eval.js';
 import { simulateCommand } from './commands/simulate.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { reproduceCommand } from './commands/reproduce.js';
+import { reportCommand } from './commands/report.js';
 import { AnalysisError } from '../analysis/errors.js';
 import { CheckpointError } from '../train/checkpoint.js';
 import { ALConfigError } from '../al/associated_net.js';
@@ -24,6 +25,7 @@ Commands:
   simulate   time-unit schedules of bp, naive, gpipe and al, with an SVG Gantt chart
   analyze    per-layer losses, class distances, exit accuracy, pipeline timelines and t-SNE of a run
   reproduce  run the experiments of a lecture's table, ours beside the published figures
+  report     one self-contained HTML page with the plots and tables of one or more runs
   bench      throughput of the compute core, BP and AL training, with PyTorch beside it when present
   help       this text
 
@@ -36,6 +38,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   simulate: simulateCommand,
   analyze: analyzeCommand,
   reproduce: reproduceCommand,
+  report: reportCommand,
   bench: benchCommand,
 };
 
