@@ -12,6 +12,7 @@ import { evalCommand } from './commands/eval.js';
 import { simulateCommand } from './commands/simulate.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { reproduceCommand } from './commands/reproduce.js';
+import { stageCommand } from './commands/stage.js';
 import { AnalysisError } from '../analysis/errors.js';
 import { CheckpointError } from '../train/checkpoint.js';
 import { ALConfigError } from '../al/associated_net.js';
@@ -25,6 +26,7 @@ Commands:
   analyze    per-layer losses, class distances, exit accuracy and pipeline timelines of a run
   reproduce  run the experiments of a lecture's table, ours beside the published figures
   bench      throughput of the compute core, BP and AL training, with PyTorch beside it when present
+  stage      one stage of a pipelined AL run in its own process, waiting for a coordinator
   help       this text
 
 Run 'al <command> --help' for the options of a command.
@@ -37,6 +39,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   analyze: analyzeCommand,
   reproduce: reproduceCommand,
   bench: benchCommand,
+  stage: stageCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
