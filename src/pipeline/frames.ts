@@ -2,7 +2,7 @@
 // header (magic, version, kind, batch index, epoch, shapes) followed by raw little-endian float32
 // frames for s and t and an int32 frame for the labels: tensors never pass through JSON. Every
 // other message (init, state, reports, credits) is a small JSON frame in which each typed array is
-// replaced by {"$f32": i} or {"$i32": i}, the index of a raw frame after it. Decoding checks every
+// replaced by {"$f32": i, "n": length} (or "$i32"), naming a raw frame after it. Decoding checks every
 // length against the header and throws a FrameError naming what is wrong, so a truncated or
 // random frame is a clean error, never a crash or a wrong tensor.
 import { endianness } from 'node:os';
@@ -57,8 +57,8 @@ export function encodeBatch(m: BatchMessage): Uint8Array[] {
 export function encodeJson(message: object): Uint8Array[] {
   const raw: Uint8Array[] = [];
   const json = JSON.stringify(message, (_key, value: unknown) => {
-    if (value instanceof Float32Array) return { $f32: raw.push(bytes(value)) - 1 };
-    if (value instanceof Int32Array) return { $i32: raw.push(bytes(value)) - 1 };
+    if (value instanceof Float32Array) return { $f32: raw.push(bytes(value)) - 1, n: value.length };
+    if (value instanceof Int32Array) return { $i32: raw.push(bytes(value)) - 1, n: value.length };
     return value;
   });
   const header = Buffer.alloc(8);
@@ -69,8 +69,8 @@ export function encodeJson(message: object): Uint8Array[] {
 }
 
 /** Encodes any pipeline message: batches get the binary layout, the rest JSON with raw arrays. */
-export function encode(message: { type: string }): Uint8Array[] {
-  return message.type === 'batch' ? encodeBatch(message as BatchMessage) : encodeJson(message);
+export function encode<M extends { type: string }>(message: M): Uint8Array[] {
+  return message.type === 'batch' ? encodeBatch(message as unknown as BatchMessage) : encodeJson(message);
 }
 
 export function decode(frames: readonly Uint8Array[]): { type: string } {
@@ -92,11 +92,12 @@ function decodeJson(frames: readonly Uint8Array[]): { type: string } {
   try {
     parsed = JSON.parse(Buffer.from(frames[1]!).toString('utf8'), (_key, value: unknown) => {
       if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-        const ref = value as { $f32?: unknown; $i32?: unknown };
+        const ref = value as { $f32?: unknown; $i32?: unknown; n?: unknown };
         const index = ref.$f32 ?? ref.$i32;
         if (index !== undefined) {
           const frame = typeof index === 'number' ? frames[2 + index] : undefined;
           if (!frame) throw new FrameError(`array frame ${String(index)} is missing (${frames.length - 2} sent)`);
+          if (frame.byteLength !== 4 * Number(ref.n)) throw new FrameError(`array frame ${index} of ${frame.byteLength} bytes, expected ${String(ref.n)} elements`);
           return ref.$f32 !== undefined ? typed(frame, Float32Array, 'float32 frame') : typed(frame, Int32Array, 'int32 frame');
         }
       }

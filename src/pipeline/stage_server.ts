@@ -101,6 +101,13 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
     }
   }
 
+  /** An error of the run's own peers: through the stage's runtime once it runs, else reported directly. */
+  function failRun(error: Error): void {
+    if (!run) return;
+    if (run.runtime) run.runtime.fail(error);
+    else sendTo(run.coordinator, { type: 'error', stage: -1, name: error.name, message: error.message });
+  }
+
   async function init(current: ActiveRun, m: { type: string; init?: { stage?: unknown }; downstream?: unknown; capacity?: unknown }): Promise<void> {
     let downstream: Endpoint | null = null;
     if (typeof m.downstream === 'string') {
@@ -133,7 +140,7 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
           m = decode(frames);
         } catch (error) {
           log(`al stage: malformed message from ${role ?? 'an unknown peer'}: ${(error as Error).message}`);
-          if (role !== null) run?.runtime?.fail(error);
+          if (role !== null) failRun(error as Error);
           continue;
         }
         if (m.type === 'hello') {
@@ -148,7 +155,7 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
           const current = run!;
           init(current, m).catch((error: unknown) => {
             log(`al stage: init failed: ${(error as Error).message}`);
-            sendTo(current.coordinator, { type: 'error', stage: -1, name: 'StageInitError', message: (error as Error).message });
+            if (run === current) failRun(error as Error);
           });
         } else {
           run!.coordinatorEndpoint.deliver(m);

@@ -2,7 +2,8 @@
 // sequential AL computes (same seed, one compute thread per stage): every weight, buffer and
 // optimizer moment bit-identical. A stage process killed mid-run is noticed, named with its
 // address, within a bounded time; a stage address where nothing listens fails within the connect
-// timeout, naming HOST:PORT.
+// timeout, naming HOST:PORT. Random and truncated frames sent to a stage process only ever give
+// logged errors (and an error report to an authenticated coordinator); the process lives on.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { ALLearner } from '../../src/al/al_learner.js';
@@ -18,6 +19,8 @@ import type { ALNetBlueprint } from '../../src/pipeline/messages.js';
 import { runPipelinedEpochs } from '../../src/pipeline/run_pipelined.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { runEpochs } from '../../src/train/loop.js';
+import { Dealer } from 'zeromq';
+import { WIRE_VERSION, decode, encode } from '../../src/pipeline/frames.js';
 
 before(() => {
   setBackend(nativeBackend);
@@ -133,4 +136,48 @@ test('a coordinator with the wrong token is refused with a clear error, and the 
   }
   assert.match(stages.stderr[0]!, /rejected a coordinator: wrong token/);
   assert.equal(stages.children[0]!.exitCode, 0);
+});
+
+test('random and truncated frames sent to a stage process give clean logged errors, never a crash', async () => {
+  const stages = await startLocalStages(1);
+  const dealer = new Dealer({ linger: 0, receiveTimeout: 5000 });
+  try {
+    dealer.connect(`tcp://${stages.addresses[0]}`);
+    const rng = new Rng(3);
+    const bytes = (n: number) => Buffer.from(Uint8Array.from({ length: n }, () => rng.int(256)));
+    const valid = [
+      encode({ type: 'hello', role: 'coordinator', token: stages.token, version: WIRE_VERSION }),
+      encode({ type: 'batch', index: 0, epoch: 0, epochs: 1, s: { data: new Float32Array(6), shape: [2, 3] }, labels: Int32Array.from([1, 2]) } as never),
+    ];
+    // before any hello: random frames, every truncation of valid messages, a batch from a stranger
+    for (let i = 0; i < 200; i++) await dealer.send(Array.from({ length: 1 + rng.int(4) }, () => bytes(rng.int(48))));
+    for (const frames of valid) {
+      for (let f = 0; f < frames.length; f++) {
+        for (let cut = 0; cut < frames[f]!.byteLength; cut += 3) await dealer.send(frames.map((x, i) => Buffer.from(i === f ? x.subarray(0, cut) : x)));
+      }
+    }
+    await dealer.send(valid[1]!.map((x) => Buffer.from(x)));
+    await dealer.send(encode({ type: 'hello', role: 'coordinator', token: 'guess', version: WIRE_VERSION }).map((x) => Buffer.from(x)));
+    assert.deepEqual(decode(await dealer.receive()), { type: 'rejected', reason: 'wrong token' });
+    // the stage still serves: the right token is welcomed
+    await dealer.send(valid[0]!.map((x) => Buffer.from(x)));
+    assert.equal(decode(await dealer.receive()).type, 'welcome');
+    // garbage from the authenticated coordinator fails the run with an error report, not a crash
+    await dealer.send([bytes(3)]);
+    const report = decode(await dealer.receive()) as { type: string; name?: string; message?: string };
+    assert.equal(report.type, 'error');
+    assert.equal(report.name, 'FrameError');
+    assert.match(report.message!, /header of 3 bytes/);
+    await dealer.send(encode({ type: 'stop' }).map((x) => Buffer.from(x)));
+    assert.equal(decode(await dealer.receive()).type, 'stopped');
+  } finally {
+    dealer.close();
+    await stages.stop();
+  }
+  const log = stages.stderr[0]!;
+  assert.equal(stages.children[0]!.exitCode, 0, log);
+  assert.ok((log.match(/malformed message from an unknown peer/g) ?? []).length > 100, log.slice(0, 500));
+  assert.match(log, /ignored a 'batch' message from a peer that has not presented the run's token/);
+  assert.match(log, /rejected a coordinator: wrong token/);
+  assert.doesNotMatch(log, /\n\s+at /, 'no stack trace: every error was handled');
 });
