@@ -47,7 +47,9 @@ function sameToken(a: string, b: string): boolean {
 
 export async function startStageServer(options: StageServerOptions): Promise<StageServer> {
   const { log } = options;
-  const router = new Router(socketOptions);
+  // mandatory: a send to a peer whose connection is gone fails (EHOSTUNREACH) instead of vanishing,
+  // which is how a closed connection is matched to the run's coordinator (see 'disconnect' below)
+  const router = new Router({ ...socketOptions, mandatory: true });
   const [host, port] = [options.listen.slice(0, options.listen.lastIndexOf(':')), options.listen.slice(options.listen.lastIndexOf(':') + 1)];
   await router.bind(`tcp://${host}:${port === '0' ? '*' : port}`);
   const address = router.lastEndpoint!.replace(/^tcp:\/\//, '');
@@ -129,6 +131,20 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
     runALStage(current.runtime);
     current.coordinatorEndpoint.deliver(m);
   }
+
+  // A connection closed (or silent past the heartbeat timeout): if it was the run's coordinator, a
+  // ping to it fails, and the run ends, so the stage is free for the next coordinator.
+  router.events.on('disconnect', () => {
+    const current = run;
+    if (!current) return;
+    queue.push([Buffer.from(current.coordinator, 'hex'), ...encode({ type: 'ping' })], () => {
+      if (run !== current) return;
+      log('al stage: lost the coordinator; the run is over, waiting for the next one');
+      current.closeDownstream();
+      run = null;
+      if (options.once) close();
+    });
+  });
 
   void (async () => {
     try {

@@ -35,9 +35,9 @@ export class SendQueue {
   private chain: Promise<void> = Promise.resolve();
   constructor(private readonly sendFrames: (frames: Buffer[]) => Promise<void>, private readonly onError: (e: Error) => void) {}
 
-  push(frames: Uint8Array[]): void {
+  push(frames: Uint8Array[], onError: (e: Error) => void = this.onError): void {
     const out = buffers(frames);
-    this.chain = this.chain.then(() => this.sendFrames(out)).catch((e: unknown) => this.onError(e as Error));
+    this.chain = this.chain.then(() => this.sendFrames(out)).catch((e: unknown) => onError(e as Error));
   }
 }
 
@@ -120,7 +120,10 @@ export async function openPeer(address: string, hello: Hello, timeoutMs: number,
 export async function connectStageProcess(address: string, token: string, callbacks: LinkCallbacks, timeoutMs = CONNECT_TIMEOUT_MS): Promise<StageLink> {
   let stopped: (() => void) | null = null;
   const peer = await openPeer(address, { type: 'hello', role: 'coordinator', token, version: WIRE_VERSION }, timeoutMs, {
-    message: (m) => (m.type === 'stopped' ? stopped?.() : callbacks.message(m)),
+    message: (m) => {
+      if (m.type === 'stopped') stopped?.();
+      else if (m.type !== 'ping') callbacks.message(m);
+    },
     fail: (message) => {
       if (stopped === null) callbacks.fail(message);
     },

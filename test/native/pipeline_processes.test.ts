@@ -181,3 +181,27 @@ test('random and truncated frames sent to a stage process give clean logged erro
   assert.match(log, /rejected a coordinator: wrong token/);
   assert.doesNotMatch(log, /\n\s+at /, 'no stack trace: every error was handled');
 });
+
+test('a stage process whose coordinator goes away ends that run (with --once, exits) instead of staying busy', async () => {
+  const stages = await startLocalStages(1);
+  const dealer = new Dealer({ linger: 0, receiveTimeout: 5000 });
+  try {
+    dealer.connect(`tcp://${stages.addresses[0]}`);
+    await dealer.send(encode({ type: 'hello', role: 'coordinator', token: stages.token, version: WIRE_VERSION }).map((x) => Buffer.from(x)));
+    assert.equal(decode(await dealer.receive()).type, 'welcome');
+    dealer.close();
+    const child = stages.children[0]!;
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`still running: ${stages.stderr[0]}`)), 5000);
+      child.once('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    assert.equal(code, 0);
+    assert.match(stages.stderr[0]!, /lost the coordinator; the run is over/);
+  } finally {
+    dealer.close();
+    await stages.stop();
+  }
+});
