@@ -77,3 +77,33 @@ test('a stage that cannot be reached exits 1 naming HOST:PORT; bad stage flags e
     assert.match(r.stderr, message);
   }
 });
+
+test('a stage process killed mid-run: al train exits 1 naming the stage and its address, without hanging', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'al-stage-'));
+  const token = 'kill-test';
+  const stage = spawn(process.execPath, [al, 'stage', '--listen', '127.0.0.1:0'], { env: { ...process.env, AL_TOKEN: token } });
+  const address = await new Promise<string>((resolveAddress) => {
+    let out = '';
+    stage.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolveAddress(m[1]!);
+    });
+  });
+  const child = spawn(process.execPath, [al, ...common, '--limit', '5120', '--epochs', '50', '--stages', address, '--token', token, '--out', join(base, 'run')]);
+  let stdout = '', stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  await new Promise<void>((started) => child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (stdout.includes('pipeline:')) started();
+  }));
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(child.exitCode, null, `the run is still going: ${stdout}`);
+  stage.kill('SIGKILL');
+  const killed = performance.now();
+  const code = await exited;
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, new RegExp(`al train: pipeline stage 1 \\(AL layers 1, 2\\): .*stage process at ${address.replace(/\./g, '\\.')}`));
+  assert.ok(performance.now() - killed < 15_000, 'noticed in bounded time');
+});
