@@ -13,6 +13,7 @@ import { simulateCommand } from './commands/simulate.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { reportCommand } from './commands/report.js';
+import { stageCommand } from './commands/stage.js';
 import { AnalysisError } from '../analysis/errors.js';
 import { CheckpointError } from '../train/checkpoint.js';
 import { ALConfigError } from '../al/associated_net.js';
@@ -27,6 +28,7 @@ Commands:
   reproduce  run the experiments of a lecture's table, ours beside the published figures
   report     one self-contained HTML page with the plots and tables of one or more runs
   bench      throughput of the compute core, BP and AL training, with PyTorch beside it when present
+  stage      one stage of a pipelined AL run in its own process, waiting for a coordinator
   help       this text
 
 Run 'al <command> --help' for the options of a command.
@@ -40,6 +42,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   reproduce: reproduceCommand,
   report: reportCommand,
   bench: benchCommand,
+  stage: stageCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -20,7 +20,8 @@ import type { Trainable } from './learners.js';
 const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'trace', 'help']);
 
 /** Settings that may differ between a checkpoint and the run resuming it. */
-const FREE_SETTINGS = new Set(['epochs', 'threads', 'dataDir', 'json', 'trace', 'out', 'resume', 'machine', 'parameters']);
+// where the stages run (threads, processes, hosts) is free too: the result is bit-identical
+const FREE_SETTINGS = new Set(['epochs', 'threads', 'dataDir', 'json', 'trace', 'out', 'resume', 'machine', 'parameters', 'stages', 'processes', 'stageToken']);
 
 /** The settings a checkpoint is tied to: everything but the free ones. */
 export function runIdentity(config: object): Record<string, unknown> {

@@ -1,4 +1,4 @@
-// The coordinator of pipelined AL on worker threads. It initialises the whole net from the seed,
+// The coordinator of pipelined AL on worker threads or stage processes. It initialises the whole net from the seed,
 // exactly as sequential AL does, ships each stage the state of its layers, then feeds mini-batches
 // to stage 0 as fast as its credits allow: stage k works on batch m while stage k+1 works on batch
 // m−1. At a drain point (end of an epoch, a stop) it waits until every stage has finished every
@@ -24,6 +24,8 @@ export interface ALPipelineOptions {
   capacity?: number;
   /** record every stage's busy intervals */
   trace?: boolean;
+  /** stage processes (`al stage --listen`), one HOST:PORT per stage; without it, worker threads */
+  processes?: { addresses: string[]; token: string; connectTimeoutMs?: number };
   /** fault injection for tests: stage `stage` throws (or its worker exits) at batch `batch` */
   fault?: { stage: number } & StageFault;
 }
@@ -58,16 +60,20 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
     this.credits = options.capacity ?? 2;
   }
 
-  /** Starts the workers and waits until every stage holds its layers. */
+  /** Starts the workers (or connects to the stage processes) and waits until every stage holds its layers. */
   static async start(options: ALPipelineOptions): Promise<ALPipeline> {
     const pipeline = new ALPipeline(options);
     const { stages, net, blueprint, threads, fault } = options;
-    await pipeline.spawn(workerUrl, options.capacity ?? 2, (k) => ({
+    const init = (k: number) => ({
       stage: k, stages: stages.length, blueprint, layers: stages[k]!,
       state: stages[k]!.map((i) => layerState(net.layers[i]!)),
       threads, timeOrigin: performance.timeOrigin,
       ...(fault?.stage === k ? { fault: { batch: fault.batch, kind: fault.kind } } : {}),
-    }));
+    });
+    const capacity = options.capacity ?? 2;
+    const { processes } = options;
+    if (processes) await pipeline.attach(processes.addresses, processes.token, capacity, init, processes.connectTimeoutMs);
+    else await pipeline.spawn(workerUrl, capacity, init);
     return pipeline;
   }
 
@@ -105,7 +111,7 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
     await this.until(() => this.credits > 0);
     this.credits--;
     const message: BatchMessage = { type: 'batch', index: this.fed++, epoch, epochs, s: { data: x, shape }, labels };
-    this.workers[0]!.postMessage(message, transferables(message.s, labels));
+    this.links[0]!.post(message, transferables(message.s, labels));
   }
 
   /** Waits until every batch fed so far has left every stage. */

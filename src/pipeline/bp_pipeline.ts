@@ -119,7 +119,7 @@ export class BpPipeline extends StageGroup<BpDone> implements PipelineEngine {
         type: 'forward', index, micro, micros, epoch, epochs, share: (b - a) / rows,
         s: { data, shape: [b - a, ...shape.slice(1)] }, labels: labels.slice(a, b),
       };
-      this.workers[0]!.postMessage(message, transferables(message.s, message.labels));
+      this.links[0]!.post(message, transferables(message.s, message.labels));
     }
   }
 

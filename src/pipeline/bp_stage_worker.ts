@@ -13,7 +13,7 @@ import { BpStage } from './bp_stage.js';
 import type { BackwardMessage, BpDone, BpStageInit, BpStageState, ForwardMessage } from './bp_messages.js';
 import { toWire, transferables, type TraceInterval } from './messages.js';
 import { loadNamedTensors, moduleTensors } from './state.js';
-import { ports, postUpstream, report, runStage } from './stage_runtime.js';
+import { postDownstream, postUpstream, report, runStage } from './stage_runtime.js';
 
 let init: BpStageInit;
 let stage: BpStage;
@@ -47,7 +47,7 @@ function onForward(m: ForwardMessage): void {
   if (!stage.last) {
     // a copy moves on: this stage's graph still needs its output (and the activations saved with it)
     const next: ForwardMessage = { ...m, s: { data: result.output!.data.slice(), shape: [...result.output!.shape] } };
-    ports.downstream!.postMessage(next, transferables(next.s, m.labels));
+    postDownstream(next, transferables(next.s, m.labels));
     return;
   }
   e.loss += result.loss! * m.share;

@@ -1,7 +1,7 @@
 // What travels between the coordinator and the stages of a pipeline, and between neighbouring
-// stages. Tensor data always travels as a transferred ArrayBuffer (moved, never copied); the
-// rest is small plain data. Nothing here depends on the transport, so worker threads (and, later,
-// processes) speak the same messages.
+// stages. Between threads, tensor data travels as a transferred ArrayBuffer (moved, never copied);
+// between processes as raw float32 frames (frames.ts). The rest is small plain data. Nothing here
+// depends on the transport, so worker threads and stage processes speak the same messages.
 import type { OptimizerState } from '../optim/optimizer.js';
 import type { ALNetSpec } from '../al/decompositions.js';
 

@@ -1,12 +1,16 @@
-// What every pipeline coordinator does with its worker threads, whatever the method: start one
-// worker per stage, join neighbouring stages with their own message channel (so activations and
-// gradients go straight from stage to stage, never through the coordinator), wait for conditions
+// What every pipeline coordinator does with its stages, whatever the method: start one worker
+// thread per stage (or connect to one stage process each, over ZeroMQ), join neighbouring stages
+// directly (so activations and gradients go straight from stage to stage, never through the
+// coordinator), wait for conditions
 // on the stages' reports, collect state at drain points, and turn any stage failure (an error
-// message, an uncaught exception, a worker that exits) into a PipelineError naming the stage, which
+// message, an uncaught exception, a worker that exits, a process whose connection drops) into a
+// PipelineError naming the stage (and its address), which
 // rejects whatever the coordinator is waiting for. Nothing waits forever on a dead stage.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { TrainingError } from '../train/errors.js';
 import type { TraceInterval } from './messages.js';
+import type { LinkCallbacks, StageLink } from './transport.js';
+import { connectStageProcess } from './zmq_transport.js';
 
 export class PipelineError extends TrainingError {
   override name = 'PipelineError';
@@ -59,7 +63,8 @@ export abstract class StageGroup<Report extends { type: string }> {
   readonly intervals: TraceInterval[] = [];
   /** total busy ms of each stage since the start */
   readonly busy: number[];
-  protected readonly workers: Worker[] = [];
+  /** one per stage: a worker thread or a stage process */
+  protected readonly links: StageLink[] = [];
   private readonly waiters: (() => void)[] = [];
   private readonly states = new Map<number, unknown>();
   private error: Error | null = null;
@@ -72,6 +77,17 @@ export abstract class StageGroup<Report extends { type: string }> {
     this.busy = new Array<number>(stageCount).fill(0);
   }
 
+  /** What a stage's link reports into. */
+  private callbacks(k: number): LinkCallbacks {
+    return {
+      message: (m) => {
+        this.onReport(k, m as StageReport | Report);
+        this.notify();
+      },
+      fail: (message) => this.fail(k, message),
+    };
+  }
+
   /** Starts the workers, sends each its init message, and waits until every stage is ready. */
   protected async spawn(url: URL, capacity: number, init: (k: number) => unknown): Promise<void> {
     const links = Array.from({ length: this.stageCount - 1 }, () => new MessageChannel());
@@ -80,17 +96,34 @@ export abstract class StageGroup<Report extends { type: string }> {
       const downstream = k < this.stageCount - 1 ? links[k]!.port1 : null;
       const data: StageWorkerData = { upstream, downstream, capacity };
       const worker = new Worker(url, { workerData: data, transferList: [upstream, downstream].filter((p): p is MessagePort => p !== null) });
-      worker.on('message', (m: StageReport | Report) => {
-        this.onReport(k, m);
-        this.notify();
-      });
-      worker.on('error', (e) => this.fail(k, `${e.name}: ${e.message}`));
-      worker.on('exit', (code) => {
-        if (!this.closing) this.fail(k, `the worker exited unexpectedly (code ${code})`);
-      });
-      this.workers.push(worker);
+      this.links.push(workerLink(worker, this.callbacks(k), () => this.closing));
       worker.postMessage({ type: 'init', init: init(k) });
     }
+    await this.untilReady();
+  }
+
+  /**
+   * Connects to one stage process per address (`al stage --listen`), in stage order, presenting
+   * the run's token; sends each its init and its downstream neighbour's address, and waits until
+   * every stage is ready. A stage that cannot be reached fails with its address.
+   */
+  protected async attach(addresses: readonly string[], token: string, capacity: number, init: (k: number) => unknown, connectTimeoutMs?: number): Promise<void> {
+    if (addresses.length !== this.stageCount) throw new RangeError(`pipeline: ${addresses.length} stage addresses for ${this.stageCount} stages`);
+    try {
+      const links = await Promise.all(addresses.map((address, k) => connectStageProcess(address, token, this.callbacks(k), connectTimeoutMs)
+        .catch((error: unknown) => {
+          throw new PipelineError(k, this.describe(k), (error as Error).message);
+        })));
+      this.links.push(...links);
+    } catch (error) {
+      await this.terminate();
+      throw error;
+    }
+    addresses.forEach((_, k) => this.links[k]!.post({ type: 'init', init: init(k), downstream: addresses[k + 1] ?? null, capacity }));
+    await this.untilReady();
+  }
+
+  private async untilReady(): Promise<void> {
     try {
       await this.until(() => this.ready === this.stageCount);
     } catch (error) {
@@ -147,23 +180,42 @@ export abstract class StageGroup<Report extends { type: string }> {
   protected async collectStates<State>(): Promise<State[]> {
     const request = ++this.request;
     this.states.clear();
-    for (const worker of this.workers) worker.postMessage({ type: 'collect', request });
+    for (const link of this.links) link.post({ type: 'collect', request });
     await this.until(() => this.states.size === this.stageCount);
     return Array.from({ length: this.stageCount }, (_, k) => this.states.get(k) as State);
   }
 
-  /** Stops every stage and waits for the workers to exit; after a failure, terminates them. */
+  /** Stops every stage and waits until each has stopped; after a failure, terminates them. */
   async close(): Promise<void> {
     if (this.error) return this.terminate();
     this.closing = true;
-    const exits = this.workers.map((w) => new Promise((resolve) => w.once('exit', resolve)));
-    for (const worker of this.workers) worker.postMessage({ type: 'stop' });
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, 10_000, 'timeout').unref());
-    if ((await Promise.race([Promise.all(exits), timeout])) === 'timeout') await this.terminate();
+    await Promise.all(this.links.map((link) => link.stop()));
   }
 
   async terminate(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.links.map((link) => link.terminate()));
   }
+}
+
+/** A worker thread as a StageLink: its errors and an unexpected exit fail the stage. */
+function workerLink(worker: Worker, callbacks: LinkCallbacks, closing: () => boolean): StageLink {
+  worker.on('message', (m: { type: string }) => callbacks.message(m));
+  worker.on('error', (e) => callbacks.fail(`${e.name}: ${e.message}`));
+  worker.on('exit', (code) => {
+    if (!closing()) callbacks.fail(`the worker exited unexpectedly (code ${code})`);
+  });
+  return {
+    where: 'worker thread',
+    post: (message, transfer = []) => worker.postMessage(message, transfer),
+    async stop() {
+      const exit = new Promise((resolve) => worker.once('exit', resolve));
+      worker.postMessage({ type: 'stop' });
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, 10_000, 'timeout').unref());
+      if ((await Promise.race([exit, timeout])) === 'timeout') await worker.terminate();
+    },
+    async terminate() {
+      await worker.terminate();
+    },
+  };
 }

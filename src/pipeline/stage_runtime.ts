@@ -1,9 +1,11 @@
-// The worker-thread side every stage shares: the ports a stage was given, reports to the
-// coordinator, the init / collect / stop protocol, and errors turned into an 'error' report that
-// names the stage (after which the stage does nothing more: the coordinator stops the run).
-import { parentPort, workerData } from 'node:worker_threads';
+// The side every stage shares, in a worker thread or a process: the endpoints a stage was given,
+// reports to the coordinator, the init / collect / stop protocol, and errors turned into an
+// 'error' report that names the stage (after which the stage does nothing more: the coordinator
+// stops the run). Only the endpoints differ between a thread and a process (transport.ts).
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { setBackend } from '../backend/backend.js';
 import type { StageReport, StageWorkerData } from './stage_group.js';
+import { portEndpoint, type StageLinks } from './transport.js';
 
 export interface StageHandlers<Init> {
   /** builds the stage from its init message */
@@ -14,65 +16,88 @@ export interface StageHandlers<Init> {
   state(): unknown;
 }
 
-export const ports = workerData as StageWorkerData;
-const coordinator = parentPort!;
-let stageIndex = -1;
-let failed = false;
-
-export function report(message: StageReport | ({ type: string } & Record<string, unknown>), transfer: ArrayBuffer[] = []): void {
-  coordinator.postMessage(message, transfer);
+/** A worker thread's endpoints: its parent and the ports it was started with. */
+export function workerLinks(): StageLinks {
+  const data = workerData as StageWorkerData;
+  const wrap = (port: MessagePort | null) => (port ? portEndpoint(port) : null);
+  return { coordinator: portEndpoint(parentPort!), upstream: wrap(data.upstream), downstream: wrap(data.downstream), capacity: data.capacity };
 }
 
-/** Where stage 0 sends what other stages send upstream: the coordinator. */
-export function postUpstream(message: { type: string }, transfer: ArrayBuffer[] = []): void {
-  (ports.upstream ?? coordinator).postMessage(message, transfer);
+export class StageRuntime {
+  private stageIndex = -1;
+  private failed = false;
+
+  constructor(readonly links: StageLinks) {}
+
+  report(message: StageReport | ({ type: string } & Record<string, unknown>), transfer: ArrayBuffer[] = []): void {
+    this.links.coordinator.post(message, transfer);
+  }
+
+  /** Where stage 0 sends what other stages send upstream: the coordinator. */
+  postUpstream(message: { type: string }, transfer: ArrayBuffer[] = []): void {
+    (this.links.upstream ?? this.links.coordinator).post(message, transfer);
+  }
+
+  fail(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    const e = error instanceof Error ? error : new Error(String(error));
+    this.report({ type: 'error', stage: this.stageIndex, name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
+  }
+
+  hasFailed(): boolean {
+    return this.failed;
+  }
+
+  /** Wires a stage's handlers to its endpoints; exceptions in a handler become the stage's error. */
+  run<Init extends { stage: number; threads: number }>(handlers: StageHandlers<Init>): void {
+    const { coordinator, upstream, downstream } = this.links;
+    const guarded = (from: 'coordinator' | 'upstream' | 'downstream') => (m: { type: string }): void => {
+      if (this.failed) return;
+      try {
+        handlers.message(m, from);
+      } catch (error) {
+        this.fail(error);
+      }
+    };
+    const fromCoordinator = guarded('coordinator');
+    coordinator.on('message', (message) => {
+      const m = message as { type: string; init?: Init; request?: number };
+      switch (m.type) {
+        case 'init':
+          this.stageIndex = m.init!.stage;
+          import('../backend/native_backend.js').then(({ nativeBackend }) => {
+            setBackend(nativeBackend);
+            nativeBackend.setNumThreads(m.init!.threads);
+            handlers.init(m.init!);
+            this.report({ type: 'ready', stage: this.stageIndex });
+          }).catch((e: unknown) => this.fail(e));
+          break;
+        case 'collect':
+          if (!this.failed) this.report({ type: 'state', stage: this.stageIndex, request: m.request!, state: handlers.state() });
+          break;
+        case 'stop':
+          upstream?.close();
+          downstream?.close();
+          coordinator.close();
+          break;
+        default:
+          fromCoordinator(m);
+      }
+    });
+    upstream?.on('message', guarded('upstream'));
+    downstream?.on('message', guarded('downstream'));
+  }
 }
 
-export function fail(error: unknown): void {
-  if (failed) return;
-  failed = true;
-  const e = error instanceof Error ? error : new Error(String(error));
-  report({ type: 'error', stage: stageIndex, name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
+// The worker-thread API the stage workers use: one runtime over the worker's ports.
+let workerRuntime: StageRuntime | null = null;
+function runtime(): StageRuntime {
+  return (workerRuntime ??= new StageRuntime(workerLinks()));
 }
-
-export function hasFailed(): boolean {
-  return failed;
-}
-
-/** Wires a stage's handlers to its ports; exceptions in a handler become the stage's error. */
+export const report: StageRuntime['report'] = (m, t) => runtime().report(m, t);
+export const postUpstream: StageRuntime['postUpstream'] = (m, t) => runtime().postUpstream(m, t);
+export const postDownstream = (m: { type: string }, transfer: ArrayBuffer[] = []): void => runtime().links.downstream!.post(m, transfer);
 export function runStage<Init extends { stage: number; threads: number }>(handlers: StageHandlers<Init>): void {
-  const guarded = (from: 'coordinator' | 'upstream' | 'downstream') => (m: { type: string }): void => {
-    if (failed) return;
-    try {
-      handlers.message(m, from);
-    } catch (error) {
-      fail(error);
-    }
-  };
-  const fromCoordinator = guarded('coordinator');
-  coordinator.on('message', (m: { type: string; init?: Init; request?: number }) => {
-    switch (m.type) {
-      case 'init':
-        stageIndex = m.init!.stage;
-        import('../backend/native_backend.js').then(({ nativeBackend }) => {
-          setBackend(nativeBackend);
-          nativeBackend.setNumThreads(m.init!.threads);
-          handlers.init(m.init!);
-          report({ type: 'ready', stage: stageIndex });
-        }).catch(fail);
-        break;
-      case 'collect':
-        if (!failed) report({ type: 'state', stage: stageIndex, request: m.request!, state: handlers.state() });
-        break;
-      case 'stop':
-        ports.upstream?.close();
-        ports.downstream?.close();
-        coordinator.close();
-        break;
-      default:
-        fromCoordinator(m);
-    }
-  });
-  ports.upstream?.on('message', guarded('upstream'));
-  ports.downstream?.on('message', guarded('downstream'));
+  runtime().run(handlers);
 }

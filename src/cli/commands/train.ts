@@ -15,10 +15,12 @@ import { linearStages, measureLayerCosts, measureModulePhases, planStages } from
 import { BpPipeline } from '../../pipeline/bp_pipeline.js';
 import type { BpPipelineMethod } from '../../pipeline/bp_stage.js';
 import { runPipelinedEpochs } from '../../pipeline/run_pipelined.js';
+import { startLocalStages, type LocalStages } from '../../pipeline/local_stages.js';
+import { parseAddress } from '../../pipeline/zmq_transport.js';
 import { RunDir, defaultRunPath, writeFileAtomic } from '../../train/run_dir.js';
 import { buildTrainable, type ModelConfig, type Trainable } from '../learners.js';
 import { openRun, resumeConfig, runIdentity } from '../resume.js';
-import { choice, int, num, optionalInt, parseFlags, str, type FlagSpec } from '../args.js';
+import { choice, int, num, optionalInt, parseFlags, str, type FlagSpec, type Parsed } from '../args.js';
 import { UsageError } from '../errors.js';
 import { ProgressBar, formatDuration } from '../progress.js';
 import { machineInfo, useNativeBackend } from '../runtime.js';
@@ -49,6 +51,11 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
   --workers N          pipelined: number of stages (AL default: one per AL layer; gpipe and
                        naive-pipeline default: ${availableParallelism()}); stages are contiguous
                        groups balanced by measured cost
+  --stages H:P,H:P,... AL --pipeline: one stage per listed stage process ('al stage --listen
+                       H:P', started beforehand with the same token), in order
+  --processes N        AL --pipeline: start N local stage processes on 127.0.0.1 (free ports,
+                       a random token) and use them
+  --token T            with --stages: the run's secret the stages hold (default: AL_TOKEN)
   --micro-batches M    gpipe: micro-batches per mini-batch (default 4)
   --trace              pipelined: record every stage's busy intervals in trace.json
   --epochs N           passes over the training set (default 10)
@@ -83,6 +90,7 @@ const flags: FlagSpec = {
   'target-lr': { type: 'string' }, out: { type: 'string' }, label: { type: 'string' },
   augment: { type: 'boolean' }, 'no-augment': { type: 'boolean' },
   resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' },
+  stages: { type: 'string' }, processes: { type: 'string' }, token: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -104,6 +112,12 @@ export interface TrainConfig extends ModelConfig {
   /** gpipe: micro-batches per mini-batch */
   microBatches: number | undefined;
   trace: boolean;
+  /** AL pipelined: stage processes to use, one HOST:PORT per stage */
+  stages?: string[] | undefined;
+  /** AL pipelined: local stage processes to start */
+  processes?: number | undefined;
+  /** the token of the --stages processes; never written to the run directory */
+  stageToken?: string | undefined;
   out: string;
   json: boolean;
   /** the run directory being continued (--resume) */
@@ -156,7 +170,9 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     throw new UsageError(`--workers: at most one stage per AL layer (${layers} layers), got ${workers}`);
   }
   if (workers !== undefined && workers < 1) throw new UsageError(`--workers: expected an integer >= 1, got ${workers}`);
+  const placement = stagePlacement(values, method, pipeline, workers, layers);
   return {
+    ...placement,
     model,
     dataset,
     dataDir,
@@ -175,13 +191,41 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     seed: int(values, 'seed', 1, 0),
     threads: int(values, 'threads', pipeline ? 1 : availableParallelism(), 1, 256),
     pipeline,
-    workers: pipeline ? workers ?? layers ?? availableParallelism() : undefined,
+    workers: pipeline ? placement.stages?.length ?? placement.processes ?? workers ?? layers ?? availableParallelism() : undefined,
     microBatches: method === 'gpipe' ? int(values, 'micro-batches', 4, 1, 4096) : undefined,
     trace: values['trace'] === true,
     limit: optionalInt(values, 'limit'),
     out: str(values, 'out') ?? defaultRunPath(model, dataset, method),
     json: values['json'] === true,
   };
+}
+
+/** --stages / --processes / --token: where the stages of pipelined AL run, checked. */
+function stagePlacement(values: Parsed['values'], method: string, pipeline: boolean, workers: number | undefined, layers: number | undefined): Pick<TrainConfig, 'stages' | 'processes' | 'stageToken'> {
+  const list = str(values, 'stages');
+  const processes = optionalInt(values, 'processes');
+  for (const flag of ['stages', 'processes']) {
+    if (values[flag] !== undefined && !(method === 'al' && pipeline)) throw new UsageError(`--${flag}: only applies to --method al --pipeline`);
+  }
+  if (list !== undefined && processes !== undefined) throw new UsageError('--stages and --processes: give one of them, not both');
+  if (values['token'] !== undefined && list === undefined) throw new UsageError('--token: only applies with --stages');
+  const stages = list?.split(',').map((a) => a.trim());
+  stages?.forEach((address) => {
+    try {
+      parseAddress(address);
+    } catch (error) {
+      throw new UsageError(`--stages: ${(error as Error).message}`);
+    }
+  });
+  const count = stages?.length ?? processes;
+  if (count !== undefined) {
+    const flag = stages ? '--stages' : '--processes';
+    if (workers !== undefined && workers !== count) throw new UsageError(`--workers: ${workers} stages, but ${flag} gives ${count}`);
+    if (layers !== undefined && count > layers) throw new UsageError(`${flag}: at most one stage per AL layer (${layers} layers), got ${count}`);
+  }
+  const stageToken = stages ? str(values, 'token') ?? process.env['AL_TOKEN'] : undefined;
+  if (stages && !stageToken) throw new UsageError('--stages: the stages\' token is needed: give --token T or set AL_TOKEN');
+  return { stages, processes, stageToken };
 }
 
 /** The run's dataset; the logic is src/data's loadDataset, this only passes the settings on. */
@@ -199,7 +243,7 @@ function layerLine(layers: EpochMetrics['layers']): string {
 }
 
 /** Plans the stages and starts the workers of a pipelined method (AL, GPipe or naive). */
-async function startPipeline(config: TrainConfig, model: Trainable, data: Dataset, log: (line: string) => void): Promise<{ engine: ALPipeline | BpPipeline; stages: number[][]; lr: () => number }> {
+async function startPipeline(config: TrainConfig, model: Trainable, data: Dataset, log: (line: string) => void): Promise<{ engine: ALPipeline | BpPipeline; stages: number[][]; lr: () => number; local?: LocalStages }> {
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   if (model.al) {
     const { net, blueprint } = model.al;
@@ -207,9 +251,17 @@ async function startPipeline(config: TrainConfig, model: Trainable, data: Datase
     // for its evaluations (at drain points, while the stages wait)
     const stages = planStages(net.depth, config.workers ?? net.depth, () => measureLayerCosts(blueprint, config.batch));
     backend().setNumThreads(availableParallelism());
-    log(`pipeline: ${stages.length} stages on worker threads (AL layers ${stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')}), ${plural(config.threads, 'thread')} each`);
-    const engine = await ALPipeline.start({ blueprint, net, stages, threads: config.threads, trace: config.trace });
-    return { engine, stages, lr: () => net.layers[0]!.forwardOptimizer.lr };
+    const local = config.processes !== undefined ? await startLocalStages(config.processes) : undefined;
+    const processes = local ? { addresses: local.addresses, token: local.token } : config.stages ? { addresses: config.stages, token: config.stageToken! } : undefined;
+    const where = processes ? `in stage processes at ${processes.addresses.join(', ')}` : 'on worker threads';
+    log(`pipeline: ${stages.length} stages ${where} (AL layers ${stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')}), ${plural(config.threads, 'thread')} each`);
+    try {
+      const engine = await ALPipeline.start({ blueprint, net, stages, threads: config.threads, trace: config.trace, ...(processes ? { processes } : {}) });
+      return { engine, stages, lr: () => net.layers[0]!.forwardOptimizer.lr, ...(local ? { local } : {}) };
+    } catch (error) {
+      await local?.stop();
+      throw error;
+    }
   }
   const { model: network, optimizer, settings, milestones } = model.bp!;
   const modules = network.layers.length;
@@ -228,7 +280,7 @@ async function startPipeline(config: TrainConfig, model: Trainable, data: Datase
 
 /** A pipelined method: start the workers, run the epochs, stop the workers, write the trace. */
 async function trainPipelined(config: TrainConfig, model: Trainable, data: Dataset, run: RunDir, loop: LoopOptions, log: (line: string) => void): Promise<EpochMetrics[]> {
-  const { engine, stages, lr } = await startPipeline(config, model, data, log);
+  const { engine, stages, lr, local } = await startPipeline(config, model, data, log);
   try {
     return await runPipelinedEpochs(engine, data, {
       ...loop,
@@ -238,6 +290,7 @@ async function trainPipelined(config: TrainConfig, model: Trainable, data: Datas
     });
   } finally {
     await engine.close();
+    await local?.stop();
     if (config.trace) {
       writeFileAtomic(run.file('trace.json'), JSON.stringify({
         clock: 'ms since the coordinator started',
@@ -260,7 +313,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const rng = new Rng(config.seed);
   const model = buildTrainable(config, data.train.shape, data.train.classes, rng);
   const { run, startEpoch } = openRun(config, model, { data: rng });
-  run.writeConfig({ ...config, resume: undefined, parameters: model.parameters, machine: machineInfo(backend) });
+  run.writeConfig({ ...config, resume: undefined, stageToken: undefined, parameters: model.parameters, machine: machineInfo(backend) });
   const log = (line: string): void => {
     if (!config.json) process.stdout.write(line + '\n');
   };

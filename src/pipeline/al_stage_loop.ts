@@ -1,0 +1,87 @@
+// A stage of pipelined AL on any transport: an ALStage wired to the endpoints of a StageRuntime.
+// A worker thread (stage_worker.ts) and a stage process (stage_server.ts) both run this.
+//
+//   coordinator ──▶ stage 0 ──▶ stage 1 ──▶ ... (batches: (s, t))
+//
+// Flow control is by credits: a stage starts a batch only while its downstream queue has a free
+// slot, and gives its upstream a credit back whenever it takes a batch out of its own queue, so
+// every queue holds at most its capacity and memory stays flat however long the run. Credits are
+// the only messages that travel upstream, and they carry no data: AL needs no backward messages.
+import { Tensor } from '../tensor/tensor.js';
+import { ALStage, buildStageLayers, loadLayerState } from './al_stage.js';
+import { toWire, transferables, type BatchMessage, type StageInit } from './messages.js';
+import type { StageRuntime } from './stage_runtime.js';
+
+export class InjectedFault extends Error {
+  override name = 'InjectedFault';
+}
+
+export function runALStage(runtime: StageRuntime): void {
+  const { downstream } = runtime.links;
+  const inbox: BatchMessage[] = [];
+  let credits = runtime.links.capacity;
+  let stage: ALStage | null = null;
+  let init: StageInit | null = null;
+  let pumping = false;
+
+  function run(batch: BatchMessage): void {
+    const begin = performance.now();
+    if (init!.fault?.batch === batch.index) {
+      if (init!.fault.kind === 'exit') process.exit(3);
+      throw new InjectedFault(`fault injected at batch ${batch.index}`);
+    }
+    const s = new Tensor(batch.s.data, batch.s.shape);
+    const t = batch.t ? new Tensor(batch.t.data, batch.t.shape) : null;
+    const out = stage!.step(s, t, batch.labels ?? null, batch.epoch, batch.epochs);
+    const end = performance.now();
+    const origin = performance.timeOrigin - init!.timeOrigin;
+    runtime.report({
+      type: 'done', stage: init!.stage, index: batch.index, losses: out.losses,
+      interval: { stage: init!.stage, batch: batch.index, kind: 'step', start: origin + begin, end: origin + end },
+    });
+    if (downstream) {
+      const next: BatchMessage = {
+        type: 'batch', index: batch.index, epoch: batch.epoch, epochs: batch.epochs,
+        s: toWire(out.s.data, out.s.shape), t: toWire(out.t.data, out.t.shape),
+      };
+      credits--;
+      downstream.post(next, transferables(next.s, next.t));
+    }
+  }
+
+  /** Runs queued batches while downstream has room; yields between batches so credits get in. */
+  function pump(): void {
+    if (pumping || stage === null || runtime.hasFailed()) return;
+    if (inbox.length === 0 || (downstream !== null && credits <= 0)) return;
+    pumping = true;
+    const batch = inbox.shift()!;
+    runtime.postUpstream({ type: 'credit' });
+    try {
+      run(batch);
+    } catch (error) {
+      runtime.fail(error);
+    }
+    pumping = false;
+    setImmediate(pump);
+  }
+
+  runtime.run<StageInit>({
+    init(message) {
+      const layers = buildStageLayers(message.blueprint, message.layers);
+      message.state.forEach((state, i) => loadLayerState(layers[i]!, state));
+      init = message;
+      stage = new ALStage(layers, message.blueprint.classes);
+      pump();
+    },
+    message(m) {
+      if (m.type === 'batch') {
+        inbox.push(m as BatchMessage);
+        pump();
+      } else if (m.type === 'credit') {
+        credits++;
+        pump();
+      }
+    },
+    state: () => stage!.states(),
+  });
+}

@@ -1,0 +1,64 @@
+// Stage processes on this machine (`al train --processes N`, and the tests): N `al stage`
+// processes listening on 127.0.0.1 on free ports, sharing a random token that only they and this
+// coordinator know. Each is told to serve one run, and to end when this process's end of its
+// stdin closes, so none outlives a coordinator that died.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+const alBin = fileURLToPath(new URL('../../../bin/al.js', import.meta.url));
+
+export interface LocalStages {
+  addresses: string[];
+  token: string;
+  children: ChildProcess[];
+  /** what each child wrote to stderr so far */
+  stderr: string[];
+  /** waits (bounded) for the children to end after their run, then kills any left */
+  stop(): Promise<void>;
+}
+
+export async function startLocalStages(count: number, timeoutMs = 20_000): Promise<LocalStages> {
+  const token = randomBytes(24).toString('hex');
+  const stderr: string[] = new Array<string>(count).fill('');
+  const children = Array.from({ length: count }, (_, k) => {
+    const child = spawn(process.execPath, [alBin, 'stage', '--listen', '127.0.0.1:0', '--once'], {
+      env: { ...process.env, AL_TOKEN: token }, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stderr!.on('data', (d: Buffer) => (stderr[k] += d.toString()));
+    return child;
+  });
+  const stop = async (): Promise<void> => {
+    await Promise.all(children.map((child) => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.stdin!.end();
+    })));
+  };
+  try {
+    const addresses = await Promise.all(children.map((child, k) => new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`stage process ${k + 1} did not start listening within ${timeoutMs / 1000} s: ${stderr[k]}`)), timeoutMs);
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on (\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`stage process ${k + 1} exited (code ${code}) before listening: ${stderr[k]}`));
+      });
+    })));
+    return { addresses, token, children, stderr, stop };
+  } catch (error) {
+    children.forEach((child) => child.kill('SIGKILL'));
+    throw error;
+  }
+}
