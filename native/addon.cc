@@ -1,5 +1,6 @@
 // The addon's entry point. Every exported function is named after the Backend method it
 // implements (src/backend/kernel_names.ts) and takes the same positional arguments.
+#include <malloc.h>
 #include <napi.h>
 
 #include "batch_norm.h"
@@ -62,6 +63,12 @@ void Export(Napi::Env env, Napi::Object exports, const char* name, Napi::Functio
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Weights, optimizer moments and the copies a pipeline collects at every epoch's end are
+  // allocated and freed in bursts of tens of MB. glibc's dynamic mmap threshold then climbs to
+  // 32 MB and serves them from the heap, whose fragments are not returned: a 10-epoch pipelined
+  // MLP run grew its RSS by 9 % (1759 -> 1915 MB). A fixed 4 MB threshold keeps every large
+  // buffer in its own mapping, unmapped on free: +3 % (1709 -> 1761 MB) in the same run.
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
   // Creating the engine here makes a broken oneDNN installation fail at require() time, with
   // the loader's explanation, instead of inside the first training step.
   try {
