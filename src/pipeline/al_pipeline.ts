@@ -8,7 +8,7 @@ import type { LayerLosses } from '../al/al_layer.js';
 import type { AssociatedNet } from '../al/associated_net.js';
 import { layerState, loadLayerState } from './al_stage.js';
 import { transferables, type ALNetBlueprint, type BatchMessage, type LayerState, type StageFault, type TraceInterval } from './messages.js';
-import { StageGroup, type BatchDone, type PipelineEngine } from './stage_group.js';
+import { StageGroup, checkStages, type BatchDone, type PipelineEngine } from './stage_group.js';
 
 export { PipelineError } from './stage_group.js';
 
@@ -33,13 +33,6 @@ export interface ALPipelineOptions {
 type ALReport =
   | { type: 'credit' }
   | { type: 'done'; stage: number; index: number; losses: LayerLosses[]; interval: TraceInterval };
-
-/** Checks that stages are contiguous, ordered, non-empty groups covering items 0..count-1. */
-export function checkStages(stages: number[][], count: number, what = 'AL layers'): void {
-  const flat = stages.flat();
-  const ok = stages.length > 0 && stages.every((g) => g.length > 0) && flat.length === count && flat.every((l, i) => l === i);
-  if (!ok) throw new RangeError(`pipeline: stages ${JSON.stringify(stages)} must split ${what} 0..${count - 1} into contiguous groups in order`);
-}
 
 const workerUrl = new URL('./stage_worker.js', import.meta.url);
 

@@ -9,7 +9,7 @@
 // the only messages that travel upstream, and they carry no data: AL needs no backward messages.
 import { Tensor } from '../tensor/tensor.js';
 import { ALStage, buildStageLayers, loadLayerState } from './al_stage.js';
-import { toWire, transferables, type BatchMessage, type StageInit } from './messages.js';
+import { toWire, traceInterval, transferables, type BatchMessage, type StageInit } from './messages.js';
 import type { StageRuntime } from './stage_runtime.js';
 
 export class InjectedFault extends Error {
@@ -33,11 +33,9 @@ export function runALStage(runtime: StageRuntime): void {
     const s = new Tensor(batch.s.data, batch.s.shape);
     const t = batch.t ? new Tensor(batch.t.data, batch.t.shape) : null;
     const out = stage!.step(s, t, batch.labels ?? null, batch.epoch, batch.epochs);
-    const end = performance.now();
-    const origin = performance.timeOrigin - init!.timeOrigin;
     runtime.report({
       type: 'done', stage: init!.stage, index: batch.index, losses: out.losses,
-      interval: { stage: init!.stage, batch: batch.index, kind: 'step', start: origin + begin, end: origin + end },
+      interval: traceInterval(init!, batch.index, 'step', begin, performance.now()),
     });
     if (downstream) {
       const next: BatchMessage = {

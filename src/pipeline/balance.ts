@@ -6,6 +6,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { createOptimizer, type OptimizerSettings } from '../optim/factory.js';
 import { buildModel, type ModelName } from '../models/index.js';
 import { oneHot } from '../al/associated_net.js';
+import { randomSplit } from '../data/synthetic.js';
 import type { ALNetBlueprint } from './messages.js';
 import { linearPartition, type PhaseCost } from './projection.js';
 
@@ -16,10 +17,9 @@ import { linearPartition, type PhaseCost } from './projection.js';
  */
 export function measureLayerCosts(blueprint: ALNetBlueprint, batchSize: number, repeats = 3): number[] {
   const net = buildAssociatedNet({ ...blueprint, rng: new Rng(0) });
-  const rng = new Rng(1);
-  const [h, w, c] = blueprint.inputShape;
-  let s = new Tensor(Float32Array.from({ length: batchSize * h * w * c }, () => rng.next()), [batchSize, h, w, c]);
-  let t = oneHot(Int32Array.from({ length: batchSize }, () => rng.int(blueprint.classes)), blueprint.classes);
+  const batch = randomSplit(batchSize, [...blueprint.inputShape], blueprint.classes, 1);
+  let s = new Tensor(batch.images, [batchSize, ...blueprint.inputShape]);
+  let t = oneHot(batch.labels, blueprint.classes);
   return net.layers.map((layer) => {
     const times: number[] = [];
     let out = layer.trainStep(s, t);
@@ -30,8 +30,12 @@ export function measureLayerCosts(blueprint: ALNetBlueprint, batchSize: number, 
     }
     s = out.s;
     t = out.t;
-    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+    return median(times);
   });
+}
+
+function median(times: number[]): number {
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 }
 
 /** Stages for `workers` workers: one per layer when there are as many, else balanced by cost. */
@@ -53,9 +57,7 @@ export function linearStages(costs: readonly number[], groups: number): number[]
  */
 export function measureModulePhases(model: ModelName, inputShape: readonly [number, number, number], classes: number, batchSize: number, settings: OptimizerSettings, repeats = 3): PhaseCost[] {
   const network = buildModel(model, { inputShape, classes, rng: new Rng(0) });
-  const rng = new Rng(1);
-  let x = new Tensor(Float32Array.from({ length: batchSize * inputShape[0] * inputShape[1] * inputShape[2] }, () => rng.next()), [batchSize, ...inputShape]);
-  const median = (times: number[]): number => times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+  let x = new Tensor(randomSplit(batchSize, [...inputShape], classes, 1).images, [batchSize, ...inputShape]);
   return network.layers.map((module, i) => {
     const optimizer = createOptimizer(module.parameters(), settings);
     const forward: number[] = [], backward: number[] = [], update: number[] = [];

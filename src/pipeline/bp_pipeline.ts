@@ -11,11 +11,10 @@ import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
 import type { OptimizerSettings } from '../optim/factory.js';
 import type { Milestone } from '../optim/schedule.js';
 import type { ModelName } from '../models/index.js';
-import { checkStages } from './al_pipeline.js';
 import type { BpDone, BpStageInit, BpStageState, ForwardMessage } from './bp_messages.js';
 import type { BpPipelineMethod } from './bp_stage.js';
 import { transferables } from './messages.js';
-import { StageGroup, type BatchDone, type PipelineEngine } from './stage_group.js';
+import { StageGroup, checkStages, type BatchDone, type PipelineEngine } from './stage_group.js';
 import { loadNamedTensors, moduleTensors } from './state.js';
 
 export interface BpPipelineOptions {

@@ -93,8 +93,4 @@ export class BpStage {
     this.optimizer.zeroGrad();
     this.version++;
   }
-
-  get pending(): number {
-    return this.inFlight.size;
-  }
 }

@@ -11,18 +11,19 @@ import { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
 import { BpStage } from './bp_stage.js';
 import type { BackwardMessage, BpDone, BpStageInit, BpStageState, ForwardMessage } from './bp_messages.js';
-import { toWire, transferables, type TraceInterval } from './messages.js';
+import { toWire, traceInterval, transferables, type TraceInterval } from './messages.js';
 import { loadNamedTensors, moduleTensors } from './state.js';
 import { postDownstream, postUpstream, report, runStage } from './stage_runtime.js';
 
 let init: BpStageInit;
 let stage: BpStage;
 let epoch = -1;
-const progress = new Map<number, { forwards: number; backwards: number; loss: number; correct: number; staleness: number; intervals: TraceInterval[] }>();
+/** What a stage has done so far with each batch in flight (its micro-batch count comes with its forward). */
+const progress = new Map<number, { micros: number; forwards: number; backwards: number; loss: number; correct: number; staleness: number; intervals: TraceInterval[] }>();
 
 function entry(index: number): NonNullable<ReturnType<typeof progress.get>> {
   let e = progress.get(index);
-  if (!e) progress.set(index, (e = { forwards: 0, backwards: 0, loss: 0, correct: 0, staleness: 0, intervals: [] }));
+  if (!e) progress.set(index, (e = { micros: 0, forwards: 0, backwards: 0, loss: 0, correct: 0, staleness: 0, intervals: [] }));
   return e;
 }
 
@@ -30,8 +31,7 @@ function entry(index: number): NonNullable<ReturnType<typeof progress.get>> {
 function timed<T>(index: number, kind: TraceInterval['kind'], fn: () => T): T {
   const begin = performance.now();
   const out = fn();
-  const origin = performance.timeOrigin - init.timeOrigin;
-  entry(index).intervals.push({ stage: init.stage, batch: index, kind, start: origin + begin, end: origin + performance.now() });
+  entry(index).intervals.push(traceInterval(init, index, kind, begin, performance.now()));
   return out;
 }
 
@@ -43,6 +43,7 @@ function onForward(m: ForwardMessage): void {
   const x = new Tensor(m.s.data, m.s.shape);
   const result = timed(m.index, 'forward', () => stage.forward(m.index, m.micro, x, m.labels, m.share));
   const e = entry(m.index);
+  e.micros = m.micros;
   e.forwards++;
   if (!stage.last) {
     // a copy moves on: this stage's graph still needs its output (and the activations saved with it)
@@ -54,11 +55,11 @@ function onForward(m: ForwardMessage): void {
   e.correct += result.correct!;
   // GPipe: backward only once every micro-batch has been forwarded, last micro-batch first
   if (e.forwards === m.micros) {
-    for (let micro = m.micros - 1; micro >= 0; micro--) backward(m.index, micro, null, m.micros);
+    for (let micro = m.micros - 1; micro >= 0; micro--) backward(m.index, micro, null);
   }
 }
 
-function backward(index: number, micro: number, grad: Float32Array | null, micros: number): void {
+function backward(index: number, micro: number, grad: Float32Array | null): void {
   const before = stage.staleness;
   const gradInput = timed(index, 'backward', () => stage.backward(index, micro, grad));
   const e = entry(index);
@@ -68,7 +69,7 @@ function backward(index: number, micro: number, grad: Float32Array | null, micro
     postUpstream(message, transferables(message.grad));
   }
   e.backwards++;
-  if (e.backwards === micros) {
+  if (e.backwards === e.micros) {
     timed(index, 'update', () => stage.update());
     progress.delete(index);
     const done: BpDone = {
@@ -78,9 +79,6 @@ function backward(index: number, micro: number, grad: Float32Array | null, micro
     report(done as unknown as Record<string, unknown> & { type: string });
   }
 }
-
-/** micro-batches per batch, known from the forward that went through this stage */
-const microsOf = new Map<number, number>();
 
 runStage<BpStageInit>({
   init(message) {
@@ -94,13 +92,10 @@ runStage<BpStageInit>({
   },
   message(m) {
     if (m.type === 'forward') {
-      const f = m as ForwardMessage;
-      microsOf.set(f.index, f.micros);
-      onForward(f);
+      onForward(m as ForwardMessage);
     } else if (m.type === 'backward') {
       const b = m as BackwardMessage;
-      backward(b.index, b.micro, b.grad.data, microsOf.get(b.index)!);
-      if (!progress.has(b.index)) microsOf.delete(b.index);
+      backward(b.index, b.micro, b.grad.data);
     }
   },
   state: (): BpStageState => ({

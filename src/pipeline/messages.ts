@@ -14,6 +14,15 @@ export interface TraceInterval {
   end: number;
 }
 
+/**
+ * A busy interval from this thread's performance.now() readings, moved onto the coordinator's
+ * clock (`timeOrigin` of the stage's init), so intervals of all stages share one time axis.
+ */
+export function traceInterval(init: { stage: number; timeOrigin: number }, batch: number, kind: TraceInterval['kind'], begin: number, end: number): TraceInterval {
+  const origin = performance.timeOrigin - init.timeOrigin;
+  return { stage: init.stage, batch, kind, start: origin + begin, end: origin + end };
+}
+
 /** A tensor on the wire: its data moves with the message. */
 export interface WireTensor {
   data: Float32Array;

@@ -59,6 +59,13 @@ export interface StageWorkerData {
   capacity: number;
 }
 
+/** Checks that stages are contiguous, ordered, non-empty groups covering items 0..count-1. */
+export function checkStages(stages: number[][], count: number, what = 'AL layers'): void {
+  const flat = stages.flat();
+  const ok = stages.length > 0 && stages.every((g) => g.length > 0) && flat.length === count && flat.every((l, i) => l === i);
+  if (!ok) throw new RangeError(`pipeline: stages ${JSON.stringify(stages)} must split ${what} 0..${count - 1} into contiguous groups in order`);
+}
+
 export abstract class StageGroup<Report extends { type: string }> {
   readonly intervals: TraceInterval[] = [];
   /** total busy ms of each stage since the start */

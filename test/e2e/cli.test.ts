@@ -1,12 +1,13 @@
 // The `al` command end to end, as a user runs it: exit codes, messages that name the flag or
 // file, the run directory, --json. Needs the native addon (built by npm install).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { interruptAfterFirstEpoch } from '../util/interrupt.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const al = join(root, 'bin', 'al.js');
@@ -112,24 +113,8 @@ test('al eval of a missing run directory exits 2 naming the file', () => {
 // heap (about 1 run in 15 aborted before that; see test/native/signals.test.ts).
 test('Ctrl-C stops a run after the current batch; the checkpoint keeps the last finished epoch', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'al-e2e-')), 'run');
-  const child = spawn(process.execPath, [al, 'train', '--model', 'mlp', '--limit', '3000', '--epochs', '50', '--threads', '1', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
   // Interrupt once the first epoch has finished (its line is printed after its checkpoint).
-  await new Promise<void>((resolve) => {
-    const poll = setInterval(() => {
-      if (stdout.includes('epoch 1/50')) {
-        clearInterval(poll);
-        setTimeout(() => {
-          child.kill('SIGINT');
-          resolve();
-        }, 500);
-      }
-    }, 50);
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const { code, stdout } = await interruptAfterFirstEpoch(al, ['--model', 'mlp', '--limit', '3000', '--threads', '1', '--out', out], 50, 500);
   assert.equal(code, 0);
   const saved = Number(/stopped early by Ctrl-C .*: the checkpoint holds epoch (\d+); al train --resume/.exec(stdout)?.[1]);
   assert.ok(saved >= 1, stdout);

@@ -1,12 +1,13 @@
 // `al train --method al --pipeline` end to end: the same losses as sequential AL in the metrics,
 // a trace with every stage's busy intervals, and clear errors for flags that do not combine.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { interruptAfterFirstEpoch } from '../util/interrupt.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const al = join(root, 'bin', 'al.js');
@@ -124,24 +125,8 @@ test('al reproduce runs a table once, reuses finished runs, and refuses an unkno
 
 test('Ctrl-C stops every stage of a pipelined run cleanly; the checkpoint keeps the last finished epoch', { timeout: 120_000 }, async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'al-pipe-')), 'run');
-  const child = spawn(process.execPath, [al, 'train', '--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '3', '--t-width', '64',
-    '--limit', '3000', '--epochs', '50', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  await new Promise<void>((resolve) => {
-    const poll = setInterval(() => {
-      if (stdout.includes('epoch 1/50')) {
-        clearInterval(poll);
-        setTimeout(() => {
-          child.kill('SIGINT');
-          resolve();
-        }, 300);
-      }
-    }, 50);
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const { code, stdout } = await interruptAfterFirstEpoch(al, ['--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '3', '--t-width', '64',
+    '--limit', '3000', '--out', out], 50, 300);
   assert.equal(code, 0, stdout);
   const saved = Number(/stopped early by Ctrl-C .*: the checkpoint holds epoch (\d+); al train --resume/.exec(stdout)?.[1]);
   assert.ok(saved >= 1, stdout);
