@@ -1,9 +1,11 @@
 // `al train --resume RUN_DIR`: the run continues with the settings it started with, read from
 // its config.json. Flags given beside --resume must agree with them, except the ones that do not
 // change what is computed: --epochs (to train further: the learning-rate schedule then spans the
-// new total, so epochs after the resume point follow the new schedule), --threads, --data-dir and
-// --json. A fresh run refuses a directory that already holds one, so no checkpoint is ever
-// overwritten by a run it does not belong to.
+// new total, so epochs after the resume point follow the new schedule), --threads, --data-dir,
+// --json, and where the stages of pipelined AL run (--stages, --token, --processes: a stage
+// process killed mid-run is restarted, perhaps elsewhere, and the run resumed on it). A fresh run
+// refuses a directory that already holds one, so no checkpoint is ever overwritten by a run it
+// does not belong to.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Rng } from '../tensor/rng.js';
@@ -14,10 +16,11 @@ import { RunDir } from '../train/run_dir.js';
 import { int, str, type Parsed } from './args.js';
 import type { TrainConfig } from './commands/train.js';
 import { UsageError } from './errors.js';
+import { stagePlacement } from './stage_placement.js';
 import type { Trainable } from './learners.js';
 
 /** Flags a resumed run may change: they do not change what is computed (--threads: see the README). */
-const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'trace', 'help']);
+const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'trace', 'help', 'stages', 'token', 'processes']);
 
 /** Settings that may differ between a checkpoint and the run resuming it. */
 // where the stages run (threads, processes, hosts) is free too: the result is bit-identical
@@ -69,12 +72,19 @@ export function resumeConfig(values: Parsed['values'], runDir: string): TrainCon
     const have = (saved as unknown as Record<string, unknown>)[key];
     if (!sameValue(value, have)) {
       throw new UsageError(`--${flag}${typeof value === 'string' ? ` ${value}` : ''}: conflicts with the run's ${key} ${JSON.stringify(have) ?? '(unset)'} in ${file}; ` +
-        'a resumed run keeps its settings (only --epochs, --threads, --data-dir, --trace and --json may change)');
+        'a resumed run keeps its settings (only --epochs, --threads, --data-dir, --trace, --json, --stages, --token and --processes may change)');
     }
   }
-  const { machine: _machine, parameters: _parameters, ...settings } = saved as TrainConfig & { machine?: unknown; parameters?: unknown };
+  const { machine: _machine, parameters: _parameters, stages: _stages, stageToken: _token, ...settings } = saved as TrainConfig & { machine?: unknown; parameters?: unknown };
+  // placement flags replace the saved placement; without them, local stage processes are started
+  // again, and the stages of a run on listed stages (whose addresses were not saved) run on threads
+  const placed = ['stages', 'token', 'processes'].some((flag) => values[flag] !== undefined);
+  const placement = placed
+    ? stagePlacement(values, { method: saved.method, pipeline: saved.pipeline, workers: saved.workers, layers: saved.alLayers, savedIn: file })
+    : { stages: undefined, processes: saved.processes, stageToken: undefined };
   const config: TrainConfig = {
     ...settings,
+    ...placement,
     epochs: int(values, 'epochs', saved.epochs),
     threads: int(values, 'threads', saved.threads, 1, 256),
     dataDir: str(values, 'data-dir') ?? saved.dataDir,

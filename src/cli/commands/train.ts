@@ -16,11 +16,11 @@ import { BpPipeline } from '../../pipeline/bp_pipeline.js';
 import type { BpPipelineMethod } from '../../pipeline/bp_stage.js';
 import { runPipelinedEpochs } from '../../pipeline/run_pipelined.js';
 import { startLocalStages, type LocalStages } from '../../pipeline/local_stages.js';
-import { parseAddress } from '../../pipeline/zmq_transport.js';
 import { RunDir, defaultRunPath, writeFileAtomic } from '../../train/run_dir.js';
 import { buildTrainable, type ModelConfig, type Trainable } from '../learners.js';
 import { openRun, resumeConfig, runIdentity } from '../resume.js';
-import { choice, int, num, optionalInt, parseFlags, str, type FlagSpec, type Parsed } from '../args.js';
+import { stagePlacement } from '../stage_placement.js';
+import { choice, int, num, optionalInt, parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { ProgressBar, formatDuration } from '../progress.js';
 import { machineInfo, useNativeBackend } from '../runtime.js';
@@ -74,8 +74,11 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
   --out RUN_DIR        run directory (default runs/<model>-<dataset>-<method>-<time>); must not
                        hold a run already
   --resume RUN_DIR     continue a run from its last finished epoch, with its saved settings;
-                       only --epochs (to train further), --threads, --data-dir, --json may be
-                       given beside it (others must equal the saved values)
+                       only --epochs (to train further), --threads, --data-dir, --trace, --json
+                       and where the stages run (--stages with --token, or --processes, for
+                       the same number of stages) may be given beside it (others must equal
+                       the saved values). Stage addresses and the token are not saved: give
+                       them again, or the stages run on worker threads (same result)
   --json               print one JSON object as the last line of stdout
   -h, --help           this text
 `;
@@ -112,7 +115,7 @@ export interface TrainConfig extends ModelConfig {
   /** gpipe: micro-batches per mini-batch */
   microBatches: number | undefined;
   trace: boolean;
-  /** AL pipelined: stage processes to use, one HOST:PORT per stage */
+  /** AL pipelined: stage processes to use, one HOST:PORT per stage; not written to the run directory */
   stages?: string[] | undefined;
   /** AL pipelined: local stage processes to start */
   processes?: number | undefined;
@@ -170,7 +173,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     throw new UsageError(`--workers: at most one stage per AL layer (${layers} layers), got ${workers}`);
   }
   if (workers !== undefined && workers < 1) throw new UsageError(`--workers: expected an integer >= 1, got ${workers}`);
-  const placement = stagePlacement(values, method, pipeline, workers, layers);
+  const placement = stagePlacement(values, { method, pipeline, workers, layers });
   return {
     ...placement,
     model,
@@ -198,34 +201,6 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     out: str(values, 'out') ?? defaultRunPath(model, dataset, method),
     json: values['json'] === true,
   };
-}
-
-/** --stages / --processes / --token: where the stages of pipelined AL run, checked. */
-function stagePlacement(values: Parsed['values'], method: string, pipeline: boolean, workers: number | undefined, layers: number | undefined): Pick<TrainConfig, 'stages' | 'processes' | 'stageToken'> {
-  const list = str(values, 'stages');
-  const processes = optionalInt(values, 'processes');
-  for (const flag of ['stages', 'processes']) {
-    if (values[flag] !== undefined && !(method === 'al' && pipeline)) throw new UsageError(`--${flag}: only applies to --method al --pipeline`);
-  }
-  if (list !== undefined && processes !== undefined) throw new UsageError('--stages and --processes: give one of them, not both');
-  if (values['token'] !== undefined && list === undefined) throw new UsageError('--token: only applies with --stages');
-  const stages = list?.split(',').map((a) => a.trim());
-  stages?.forEach((address) => {
-    try {
-      parseAddress(address);
-    } catch (error) {
-      throw new UsageError(`--stages: ${(error as Error).message}`);
-    }
-  });
-  const count = stages?.length ?? processes;
-  if (count !== undefined) {
-    const flag = stages ? '--stages' : '--processes';
-    if (workers !== undefined && workers !== count) throw new UsageError(`--workers: ${workers} stages, but ${flag} gives ${count}`);
-    if (layers !== undefined && count > layers) throw new UsageError(`${flag}: at most one stage per AL layer (${layers} layers), got ${count}`);
-  }
-  const stageToken = stages ? str(values, 'token') ?? process.env['AL_TOKEN'] : undefined;
-  if (stages && !stageToken) throw new UsageError('--stages: the stages\' token is needed: give --token T or set AL_TOKEN');
-  return { stages, processes, stageToken };
 }
 
 /** The run's dataset; the logic is src/data's loadDataset, this only passes the settings on. */
@@ -313,7 +288,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const rng = new Rng(config.seed);
   const model = buildTrainable(config, data.train.shape, data.train.classes, rng);
   const { run, startEpoch } = openRun(config, model, { data: rng });
-  run.writeConfig({ ...config, resume: undefined, stageToken: undefined, parameters: model.parameters, machine: machineInfo(backend) });
+  run.writeConfig({ ...config, resume: undefined, stages: undefined, stageToken: undefined, parameters: model.parameters, machine: machineInfo(backend) });
   const log = (line: string): void => {
     if (!config.json) process.stdout.write(line + '\n');
   };

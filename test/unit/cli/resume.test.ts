@@ -1,6 +1,6 @@
 // `al train --resume RUN_DIR`: the saved settings win, flags beside --resume must agree with them
-// (except --epochs, --threads, --data-dir, --json), and an unreadable run directory or
-// config.json is named.
+// (except --epochs, --threads, --data-dir, --json and where the stages run), and an unreadable run
+// directory or config.json is named.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,6 +87,36 @@ test('the checkpoint is checked at once: missing, of another configuration, or w
   assert.throws(() => resume(['--resume', done.dir]), (e: unknown) => e instanceof UsageError &&
     e.message === `--resume ${done.dir}: the run has finished 2 of 2 epochs; pass --epochs N with N > 2 to train further`);
   assert.equal(resume(['--resume', done.dir, '--epochs', '3']).epochs, 3);
+});
+
+test('where the stages run is given anew: --stages with --token, or --processes; saved addresses and tokens are never reused', () => {
+  const al = ['--method', 'al', '--pipeline', '--al-layers', '2'];
+  const placement = (c: TrainConfig): unknown[] => [c.stages, c.processes, c.stageToken];
+  // a config.json that holds stage addresses and a token, as no run writes it: neither is taken
+  const listed = runWith([...al, '--stages', '127.0.0.1:1,127.0.0.1:2', '--token', 'old']);
+  assert.deepEqual(placement(resume(['--resume', listed.dir])), [undefined, undefined, undefined]);
+  assert.deepEqual(placement(resume(['--resume', listed.dir, '--stages', '10.0.0.1:5,10.0.0.2:5', '--token', 'new'])), [['10.0.0.1:5', '10.0.0.2:5'], undefined, 'new']);
+  assert.deepEqual(placement(resume(['--resume', listed.dir, '--processes', '2'])), [undefined, 2, undefined]);
+  // local stage processes are started again, unless the stages are placed elsewhere
+  const local = runWith([...al, '--processes', '2']);
+  assert.deepEqual(placement(resume(['--resume', local.dir])), [undefined, 2, undefined]);
+  assert.deepEqual(placement(resume(['--resume', local.dir, '--stages', '127.0.0.1:3,127.0.0.1:4', '--token', 't'])), [['127.0.0.1:3', '127.0.0.1:4'], undefined, 't']);
+  // checked as in a fresh run, against the run's saved stage count and method
+  const file = join(local.dir, 'config.json');
+  const refused = (dir: string, args: string[], message: string): void =>
+    assert.throws(() => resume(['--resume', dir, ...args]), (e: unknown) => e instanceof UsageError && e.message === message);
+  refused(local.dir, ['--stages', '127.0.0.1:3', '--token', 't'], `--stages: 1 stage, but the run has 2 (workers in ${file}); a resumed run keeps its stage count`);
+  refused(local.dir, ['--processes', '2', '--stages', '127.0.0.1:3,127.0.0.1:4'], '--stages and --processes: give one of them, not both');
+  refused(local.dir, ['--stages', 'nowhere,127.0.0.1:4', '--token', 't'], "--stages: expected HOST:PORT (e.g. 127.0.0.1:5001), got 'nowhere'");
+  refused(local.dir, ['--token', 't'], '--token: only applies with --stages');
+  refused(runWith(['--epochs', '2']).dir, ['--processes', '2'], '--processes: only applies to --method al --pipeline');
+  const env = process.env['AL_TOKEN'];
+  delete process.env['AL_TOKEN'];
+  try {
+    refused(local.dir, ['--stages', '127.0.0.1:3,127.0.0.1:4'], "--stages: the stages' token is needed: give --token T or set AL_TOKEN");
+  } finally {
+    if (env !== undefined) process.env['AL_TOKEN'] = env;
+  }
 });
 
 test('runIdentity: everything but the settings a resume may change', () => {
