@@ -49,7 +49,7 @@ export function runALStage(runtime: StageRuntime): void {
 
   /** Runs queued batches while downstream has room; yields between batches so credits get in. */
   function pump(): void {
-    if (pumping || stage === null || runtime.hasFailed()) return;
+    if (pumping || stage === null || runtime.isOver()) return;
     if (inbox.length === 0 || (downstream !== null && credits <= 0)) return;
     pumping = true;
     const batch = inbox.shift()!;

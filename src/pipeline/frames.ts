@@ -12,6 +12,16 @@ export class FrameError extends Error {
   override name = 'FrameError';
 }
 
+/** A message of another wire version: the peer runs another version of al. */
+export class WireVersionError extends FrameError {
+  override name = 'WireVersionError';
+  constructor(readonly version: number) {
+    super(`wire version ${version}, this side speaks version ${WIRE_VERSION}`);
+  }
+}
+
+// Every version keeps the magic number in bytes 0-3 and the version in byte 4 of a message's first
+// frame, so that peers of different versions can tell each other so instead of failing obscurely.
 const MAGIC = 0x53504c41; // "ALPS" read little-endian
 export const WIRE_VERSION = 1;
 const KIND_JSON = 1;
@@ -79,7 +89,7 @@ export function decode(frames: readonly Uint8Array[]): { type: string } {
   const view = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
   if (view.readUInt32LE(0) !== MAGIC) throw new FrameError('not a pipeline message (bad magic number)');
   const version = view.readUInt8(4);
-  if (version !== WIRE_VERSION) throw new FrameError(`wire version ${version}, this stage speaks version ${WIRE_VERSION}`);
+  if (version !== WIRE_VERSION) throw new WireVersionError(version);
   const kind = view.readUInt8(5);
   if (kind === KIND_JSON) return decodeJson(frames);
   if (kind === KIND_BATCH) return decodeBatch(view, frames);

@@ -10,6 +10,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { TrainingError } from '../train/errors.js';
 import type { TraceInterval } from './messages.js';
 import type { LinkCallbacks, StageLink } from './transport.js';
+import { DownstreamLostError } from './errors.js';
 import { connectStageProcess } from './zmq_transport.js';
 
 export class PipelineError extends TrainingError {
@@ -116,15 +117,13 @@ export abstract class StageGroup<Report extends { type: string }> {
    */
   protected async attach(addresses: readonly string[], token: string, capacity: number, init: (k: number) => unknown, connectTimeoutMs?: number): Promise<void> {
     if (addresses.length !== this.stageCount) throw new RangeError(`pipeline: ${addresses.length} stage addresses for ${this.stageCount} stages`);
-    try {
-      const links = await Promise.all(addresses.map((address, k) => connectStageProcess(address, token, this.callbacks(k), connectTimeoutMs)
-        .catch((error: unknown) => {
-          throw new PipelineError(k, this.describe(k), (error as Error).message);
-        })));
-      this.links.push(...links);
-    } catch (error) {
+    const settled = await Promise.allSettled(addresses.map((address, k) => connectStageProcess(address, token, this.callbacks(k), connectTimeoutMs)));
+    // the stages that did answer are released too, else they would stay busy with a run that never starts
+    for (const s of settled) if (s.status === 'fulfilled') this.links.push(s.value);
+    const refused = settled.findIndex((s) => s.status === 'rejected');
+    if (refused >= 0) {
       await this.terminate();
-      throw error;
+      throw new PipelineError(refused, this.describe(refused), ((settled[refused] as PromiseRejectedResult).reason as Error).message);
     }
     addresses.forEach((_, k) => this.links[k]!.post({ type: 'init', init: init(k), downstream: addresses[k + 1] ?? null, capacity }));
     await this.untilReady();
@@ -148,9 +147,14 @@ export abstract class StageGroup<Report extends { type: string }> {
       case 'state':
         if (report.request === this.request) this.states.set(k, report.state);
         return;
-      case 'error':
-        this.fail(k, report.message);
+      case 'error': {
+        const where = this.links[k]?.where;
+        // a stage that lost its downstream neighbour often says so before the coordinator's own
+        // link to that neighbour notices: the failure is the neighbour's, and the error names it
+        if (report.name === DownstreamLostError.name && k + 1 < this.stageCount) this.fail(k + 1, `${report.message}, as stage ${k + 1}${where ? ` at ${where}` : ''} reports`);
+        else this.fail(k, where ? `the stage process at ${where} reports ${report.name}: ${report.message}` : report.message);
         return;
+      }
       default:
         this.onStageMessage(k, m as Report);
     }
@@ -213,7 +217,7 @@ function workerLink(worker: Worker, callbacks: LinkCallbacks, closing: () => boo
     if (!closing()) callbacks.fail(`the worker exited unexpectedly (code ${code})`);
   });
   return {
-    where: 'worker thread',
+    where: null,
     post: (message, transfer = []) => worker.postMessage(message, transfer),
     async stop() {
       const exit = new Promise((resolve) => worker.once('exit', resolve));

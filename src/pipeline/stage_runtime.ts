@@ -26,6 +26,8 @@ export function workerLinks(): StageLinks {
 export class StageRuntime {
   private stageIndex = -1;
   private failed = false;
+  /** the coordinator's stop came: batches still queued are dropped, not run */
+  private stopped = false;
 
   constructor(readonly links: StageLinks) {}
 
@@ -39,21 +41,22 @@ export class StageRuntime {
   }
 
   fail(error: unknown): void {
-    if (this.failed) return;
+    if (this.isOver()) return;
     this.failed = true;
     const e = error instanceof Error ? error : new Error(String(error));
     this.report({ type: 'error', stage: this.stageIndex, name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
   }
 
-  hasFailed(): boolean {
-    return this.failed;
+  /** failed or stopped: the stage does no more work */
+  isOver(): boolean {
+    return this.failed || this.stopped;
   }
 
   /** Wires a stage's handlers to its endpoints; exceptions in a handler become the stage's error. */
   run<Init extends { stage: number; threads: number }>(handlers: StageHandlers<Init>): void {
     const { coordinator, upstream, downstream } = this.links;
     const guarded = (from: 'coordinator' | 'upstream' | 'downstream') => (m: { type: string }): void => {
-      if (this.failed) return;
+      if (this.isOver()) return;
       try {
         handlers.message(m, from);
       } catch (error) {
@@ -77,6 +80,7 @@ export class StageRuntime {
           if (!this.failed) this.report({ type: 'state', stage: this.stageIndex, request: m.request!, state: handlers.state() });
           break;
         case 'stop':
+          this.stopped = true;
           upstream?.close();
           downstream?.close();
           coordinator.close();

@@ -9,7 +9,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'zeromq';
 import { runALStage } from './al_stage_loop.js';
-import { WIRE_VERSION, decode, encode } from './frames.js';
+import { DownstreamLostError } from './errors.js';
+import { WIRE_VERSION, WireVersionError, decode, encode } from './frames.js';
 import { StageRuntime } from './stage_runtime.js';
 import { PushedEndpoint, type Endpoint } from './transport.js';
 import { CONNECT_TIMEOUT_MS, SendQueue, openPeer, socketOptions, type Hello } from './zmq_transport.js';
@@ -73,6 +74,7 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
     sendTo(run.coordinator, { type: 'stopped' });
     run.closeDownstream();
     run = null;
+    log(`al stage: run over: the coordinator stopped it; ${options.once ? 'exiting' : 'waiting for the next one'}`);
     if (options.once) setTimeout(close, 100);
   }
 
@@ -116,7 +118,7 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
       const endpoint = new PushedEndpoint((out) => peer.send(out), () => peer.close());
       const peer = await openPeer(m.downstream, { type: 'hello', role: 'upstream', token: options.token, version: WIRE_VERSION }, CONNECT_TIMEOUT_MS, {
         message: (out) => endpoint.deliver(out),
-        fail: (what) => current.runtime?.fail(new Error(what)),
+        fail: (what) => current.runtime?.fail(new DownstreamLostError(what)),
       });
       current.closeDownstream = () => peer.close();
       downstream = endpoint;
@@ -155,6 +157,13 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
         try {
           m = decode(frames);
         } catch (error) {
+          if (role === null && error instanceof WireVersionError) {
+            // most likely the hello of an al of another version: tell it so, in our version's
+            // words (it reads the version byte of the answer and names it)
+            log(`al stage: rejected a peer speaking wire version ${error.version}; this stage speaks version ${WIRE_VERSION} (run the same version of al on every host)`);
+            sendTo(peer, { type: 'rejected', reason: `wire version ${error.version}, the stage speaks ${WIRE_VERSION}` });
+            continue;
+          }
           log(`al stage: malformed message from ${role ?? 'an unknown peer'}: ${(error as Error).message}`);
           if (role !== null) failRun(error as Error);
           continue;

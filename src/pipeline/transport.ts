@@ -52,12 +52,12 @@ export class PushedEndpoint extends EventEmitter implements Endpoint {
 
 /** The coordinator's handle on one stage, a worker thread or a process. */
 export interface StageLink {
-  /** where the stage runs, for error messages ("worker thread", "127.0.0.1:5001") */
-  readonly where: string;
+  /** the stage process's HOST:PORT, for error messages; null for a worker thread */
+  readonly where: string | null;
   post<M extends { type: string }>(message: M, transfer?: ArrayBuffer[]): void;
   /** asks the stage to stop and waits, bounded, until it has */
   stop(): Promise<void>;
-  /** stops the stage at once (after a failure) */
+  /** after a failure: ends a worker thread at once; tells a stage process (which lives on) to end the run, bounded */
   terminate(): Promise<void>;
 }
 

@@ -9,7 +9,7 @@
 // the closed connection at once on one machine, and ZeroMQ's heartbeats end a silent connection
 // to another host within HEARTBEAT_TIMEOUT_MS.
 import { Dealer } from 'zeromq';
-import { FrameError, WIRE_VERSION, decode, encode } from './frames.js';
+import { FrameError, WIRE_VERSION, WireVersionError, decode, encode } from './frames.js';
 import type { LinkCallbacks, StageLink } from './transport.js';
 
 export const HEARTBEAT_INTERVAL_MS = 500;
@@ -81,7 +81,9 @@ export async function openPeer(address: string, hello: Hello, timeoutMs: number,
         try {
           m = decode(frames);
         } catch (error) {
-          const what = `malformed message from the stage process at ${address}: ${(error as Error).message}`;
+          const what = error instanceof WireVersionError
+            ? `the stage process at ${address} speaks wire version ${error.version}, this al speaks version ${WIRE_VERSION}: run the same version of al on every host`
+            : `malformed message from the stage process at ${address}: ${(error as Error).message}`;
           if (welcomed) callbacks.fail(what);
           else answer(new FrameError(what));
           continue;
@@ -116,8 +118,16 @@ export async function openPeer(address: string, hello: Hello, timeoutMs: number,
   return { send: (m) => queue.push(encode(m)), close, closed: () => closed };
 }
 
+/** How long the coordinator waits for a stage process to confirm a stop. */
+export const STOP_TIMEOUT_MS = 10_000;
+/** The same after a failure, when the stage may be stuck: it also notices the closed connection. */
+export const STOP_AFTER_FAILURE_MS = 2000;
+
 /** The coordinator's link to a stage process. */
 export async function connectStageProcess(address: string, token: string, callbacks: LinkCallbacks, timeoutMs = CONNECT_TIMEOUT_MS): Promise<StageLink> {
+  // lost: the connection failed (the stage is gone, nothing to stop); closing: being stopped, so
+  // a failure of the connection is no longer the run's
+  let lost = false, closing = false;
   let stopped: (() => void) | null = null;
   const peer = await openPeer(address, { type: 'hello', role: 'coordinator', token, version: WIRE_VERSION }, timeoutMs, {
     message: (m) => {
@@ -125,22 +135,29 @@ export async function connectStageProcess(address: string, token: string, callba
       else if (m.type !== 'ping') callbacks.message(m);
     },
     fail: (message) => {
-      if (stopped === null) callbacks.fail(message);
+      lost = true;
+      if (closing) stopped?.();
+      else callbacks.fail(message);
     },
   });
+  /** Asks the stage to end the run, waits (bounded) for its 'stopped', then closes the connection. */
+  const stop = async (waitMs: number): Promise<void> => {
+    closing = true;
+    if (!lost) {
+      const done = new Promise<void>((resolve) => (stopped = resolve));
+      peer.send({ type: 'stop' });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+      clearTimeout(timer);
+    }
+    peer.close();
+  };
   return {
     where: address,
     post: (m) => peer.send(m),
-    async stop() {
-      const done = new Promise<void>((resolve) => (stopped = resolve));
-      peer.send({ type: 'stop' });
-      const timeout = new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref());
-      await Promise.race([done, timeout]);
-      peer.close();
-    },
-    async terminate() {
-      stopped ??= () => {};
-      peer.close();
-    },
+    stop: () => stop(STOP_TIMEOUT_MS),
+    // a stage process outlives the run: it is told to end it, so that it is free (and idle) for
+    // the next coordinator by the time this one has given up, e.g. for `al train --resume`
+    terminate: () => stop(STOP_AFTER_FAILURE_MS),
   };
 }

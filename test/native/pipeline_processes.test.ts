@@ -21,6 +21,7 @@ import { Rng } from '../../src/tensor/rng.js';
 import { runEpochs } from '../../src/train/loop.js';
 import { Dealer } from 'zeromq';
 import { WIRE_VERSION, decode, encode } from '../../src/pipeline/frames.js';
+import { until } from '../util/poll.js';
 
 before(() => {
   setBackend(nativeBackend);
@@ -119,6 +120,23 @@ test('a stage address where nothing listens fails within the connect timeout, na
     /pipeline stage 1 \(AL layers 1, 2, 3\): cannot reach a stage process at 127\.0\.0\.1:9 within 1 s/,
   );
   assert.ok(performance.now() - begin < 3000);
+});
+
+test('one stage reached and one unreachable: the start fails naming the unreachable one, and releases the reached one', async () => {
+  const stages = await startLocalStages(1);
+  try {
+    const net = buildAssociatedNet({ ...mlp, rng: new Rng(1) } as ALNetSpec);
+    await assert.rejects(
+      ALPipeline.start({ blueprint: mlp, net, stages: [[0], [1, 2]], threads: 1, processes: { addresses: [stages.addresses[0]!, '127.0.0.1:9'], token: stages.token, connectTimeoutMs: 1000 } }),
+      /pipeline stage 2 \(AL layers 2, 3\): cannot reach a stage process at 127\.0\.0\.1:9 within 1 s/,
+    );
+    // the stage that answered was told the run is off (before, its connection stayed open: the
+    // stage stayed busy, and al train never exited)
+    await until(() => /run over: the coordinator stopped it; exiting/.test(stages.stderr[0]!), 5000, () => `the reached stage was not released: ${stages.stderr[0]}`);
+  } finally {
+    await stages.stop();
+  }
+  assert.equal(stages.children[0]!.exitCode, 0, stages.stderr[0]);
 });
 
 test('a coordinator with the wrong token is refused with a clear error, and the stage logs it and keeps serving', async () => {
