@@ -12,7 +12,7 @@ import { runALStage } from './al_stage_loop.js';
 import { WIRE_VERSION, decode, encode } from './frames.js';
 import { StageRuntime } from './stage_runtime.js';
 import { PushedEndpoint, type Endpoint } from './transport.js';
-import { CONNECT_TIMEOUT_MS, SendQueue, openPeer, socketOptions, type Hello } from './zmq_transport.js';
+import { CONNECT_TIMEOUT_MS, SendQueue, WireClock, openPeer, socketOptions, type Hello } from './zmq_transport.js';
 
 export interface StageServerOptions {
   /** HOST:PORT to bind; port 0 picks a free one */
@@ -65,8 +65,9 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
     router.close();
     finish();
   };
-  const queue = new SendQueue((frames) => router.send(frames), (e) => log(`al stage: a send failed: ${e.message}`));
-  const sendTo = (peer: string, m: { type: string } & Record<string, unknown>): void => queue.push([Buffer.from(peer, 'hex'), ...encode(m)]);
+  const clock = new WireClock();
+  const queue = new SendQueue((frames) => clock.time(() => router.send(frames)), (e) => log(`al stage: a send failed: ${e.message}`));
+  const sendTo = (peer: string, m: { type: string } & Record<string, unknown>): void => clock.time(() => queue.push([Buffer.from(peer, 'hex'), ...encode(m)]));
 
   function endRun(): void {
     if (!run) return;
@@ -90,7 +91,8 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
         sendTo(peer, { type: 'rejected', reason: 'busy with another run' });
         return;
       }
-      const coordinatorEndpoint = new PushedEndpoint((out) => sendTo(peer, out), endRun);
+      // each 'done' report carries the transport time since the previous one (see WireClock)
+      const coordinatorEndpoint = new PushedEndpoint((out) => sendTo(peer, out.type === 'done' ? { ...out, wireMs: clock.take() } : out), endRun);
       const upstreamEndpoint = new PushedEndpoint((out) => run?.upstream && sendTo(run.upstream, out));
       run = { coordinator: peer, upstream: null, coordinatorEndpoint, upstreamEndpoint, runtime: null, closeDownstream: () => {} };
       sendTo(peer, { type: 'welcome' });
@@ -117,7 +119,7 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
       const peer = await openPeer(m.downstream, { type: 'hello', role: 'upstream', token: options.token, version: WIRE_VERSION }, CONNECT_TIMEOUT_MS, {
         message: (out) => endpoint.deliver(out),
         fail: (what) => current.runtime?.fail(new Error(what)),
-      });
+      }, clock);
       current.closeDownstream = () => peer.close();
       downstream = endpoint;
     }
@@ -153,7 +155,7 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
         const role = run?.coordinator === peer ? 'coordinator' : run?.upstream === peer ? 'upstream' : null;
         let m: { type: string };
         try {
-          m = decode(frames);
+          m = clock.time(() => decode(frames));
         } catch (error) {
           log(`al stage: malformed message from ${role ?? 'an unknown peer'}: ${(error as Error).message}`);
           if (role !== null) failRun(error as Error);
