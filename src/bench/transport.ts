@@ -20,7 +20,13 @@ import { SendQueue, socketOptions } from '../pipeline/zmq_transport.js';
 import { median } from './timing.js';
 
 type Grpc = typeof import('@grpc/grpc-js');
-export type TransportName = 'zeromq' | 'grpc';
+/**
+ * grpc-push: the sender calls the receiver (a gRPC server) and streams batches as requests; the
+ * receiving window is Node's HTTP/2 default (64 KB a stream: grpc-js has no server option for it).
+ * grpc-pull: the receiver calls the sender and gets batches as responses, with its flow-control
+ * window raised to GRPC_PULL_WINDOW ('grpc-node.flow_control_window', a client-side option).
+ */
+export type TransportName = 'zeromq' | 'grpc-push' | 'grpc-pull';
 
 /** @grpc/grpc-js, or why it cannot be loaded. */
 export async function loadGrpc(): Promise<Grpc | { unavailable: string }> {
@@ -43,6 +49,8 @@ export const STREAM_SERVICE = {
 
 /** Room for a batch of any model here (gRPC's default receive limit is 4 MB). */
 export const GRPC_OPTIONS = { 'grpc.max_receive_message_length': 256 << 20, 'grpc.max_send_message_length': 256 << 20 };
+/** The grpc-pull receiver's flow-control window: room for several MLP batches in flight. */
+export const GRPC_PULL_WINDOW = 16 << 20;
 
 /** Frames as one buffer: count, lengths, then the bytes (all uint32 little-endian). */
 export function pack(frames: readonly Uint8Array[]): Buffer {
@@ -117,10 +125,8 @@ function zmqSender(port: number): Sender {
   };
 }
 
-function grpcSender(grpc: Grpc, port: number): Sender {
-  const Client = grpc.makeGenericClientConstructor(STREAM_SERVICE, 'Stage');
-  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), GRPC_OPTIONS);
-  const call = client['stream']!() as import('@grpc/grpc-js').ClientDuplexStream<Buffer, Buffer>;
+/** The events of a gRPC stream carrying batches one way and credits the other, as a Sender. */
+function grpcStreamSender(call: import('@grpc/grpc-js').ClientDuplexStream<Buffer, Buffer> | import('@grpc/grpc-js').ServerDuplexStream<Buffer, Buffer>, close: () => void): Sender {
   const on = new Listeners();
   let closed = false;
   call.on('data', (reply: Buffer) => {
@@ -135,10 +141,53 @@ function grpcSender(grpc: Grpc, port: number): Sender {
     listen: (reply, fail) => on.set(reply, fail),
     close: () => {
       closed = true;
-      call.cancel();
-      client.close();
+      close();
     },
   };
+}
+
+/** Batches in the request stream of a call to the receiver (a gRPC server). */
+function grpcPushSender(grpc: Grpc, port: number): Sender {
+  const Client = grpc.makeGenericClientConstructor(STREAM_SERVICE, 'Stage');
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), GRPC_OPTIONS);
+  const call = client['stream']!() as import('@grpc/grpc-js').ClientDuplexStream<Buffer, Buffer>;
+  return grpcStreamSender(call, () => {
+    call.cancel();
+    client.close();
+  });
+}
+
+/** Batches in the response stream of the receiver's call to this process (a gRPC server). */
+async function grpcPullSender(grpc: Grpc, peers: ChildProcess[]): Promise<Sender> {
+  const server = new grpc.Server(GRPC_OPTIONS);
+  let called: (call: import('@grpc/grpc-js').ServerDuplexStream<Buffer, Buffer>) => void = () => {};
+  const call = new Promise<import('@grpc/grpc-js').ServerDuplexStream<Buffer, Buffer>>((resolve) => (called = resolve));
+  server.addService(STREAM_SERVICE, { stream: called });
+  try {
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    await startPeer(['grpc-pull', String(port)], /calling/, peers);
+    const stream = await withTimeout(call, 'the grpc-pull receiver process did not call within 20 s');
+    return grpcStreamSender(stream, () => {
+      stream.end();
+      server.forceShutdown();
+    });
+  } catch (error) {
+    server.forceShutdown();
+    throw error;
+  }
+}
+
+/** The sender's end of a connection to a new receiver process. */
+async function connect(kind: TransportName, grpc: Grpc | null, peers: ChildProcess[]): Promise<Sender> {
+  if (kind === 'grpc-pull') return grpcPullSender(grpc!, peers);
+  const port = Number((await startPeer([kind], /listening (\d+)/, peers))[1]);
+  return kind === 'zeromq' ? zmqSender(port) : grpcPushSender(grpc!, port);
+}
+
+function withTimeout<T>(promise: Promise<T>, message: string, ms = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Sends `count` messages keeping at most `window` unanswered; seconds from first send to last reply. */
@@ -178,6 +227,14 @@ export interface TransportFigures {
   smallRoundTripUs: number;
 }
 
+/** ZeroMQ against another transport: medians of the ratios within each repetition (>1: ZeroMQ better). */
+export interface ZeromqAgainst {
+  transport: TransportName;
+  throughput: number;
+  batchRoundTrip: number;
+  smallRoundTrip: number;
+}
+
 export interface TransportBenchResult {
   batch: number;
   width: number;
@@ -185,35 +242,28 @@ export interface TransportBenchResult {
   messageBytes: number;
   repetitions: number;
   transports: TransportFigures[];
-  /** ZeroMQ against gRPC, medians of the ratios of each repetition (>1: ZeroMQ better) */
-  zeromqOverGrpc?: { throughput: number; batchRoundTrip: number; smallRoundTrip: number };
+  zeromqAgainst: ZeromqAgainst[];
   /** why gRPC was not measured */
   grpcUnavailable?: string;
 }
 
-/** A receiver process of `kind`, listening on a free port of 127.0.0.1; it ends when its stdin closes. */
-async function startPeer(kind: TransportName, peers: ChildProcess[]): Promise<number> {
+/** A receiver process (transport_peer.ts) started with `args`; resolves with its first stdout line matching `ready`. */
+async function startPeer(args: string[], ready: RegExp, peers: ChildProcess[]): Promise<RegExpExecArray> {
   const script = fileURLToPath(new URL('./transport_peer.js', import.meta.url));
-  const child = spawn(process.execPath, [script, kind], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   peers.push(child);
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise<number>((resolve, reject) => {
+  const started = new Promise<RegExpExecArray>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`the ${kind} receiver process did not listen within 20 s: ${err}`)), 20_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /listening (\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
+      const m = ready.exec(out);
+      if (m) resolve(m);
     });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the ${kind} receiver process exited (code ${code}) before listening: ${err}`));
-    });
+    child.once('exit', (code) => reject(new Error(`the ${args[0]} receiver process exited (code ${code}) before it was ready: ${err}`)));
   });
+  return withTimeout(started, `the ${args[0]} receiver process was not ready within 20 s: ${err}`);
 }
 
 /** Closes the receivers' stdin and waits (bounded) for them to end, killing any left. */
@@ -229,25 +279,22 @@ async function stopPeers(peers: ChildProcess[]): Promise<void> {
   })));
 }
 
-/** Runs every pattern on each transport in turn, `repetitions` times. */
+/** Runs every pattern on each transport in turn (the order rotating), `repetitions` times. */
 export async function transportBench(options: { batch: number; width: number; messages: number; roundTrips: number; repetitions: number }): Promise<TransportBenchResult> {
   const grpc = await loadGrpc();
-  const kinds: TransportName[] = 'unavailable' in grpc ? ['zeromq'] : ['zeromq', 'grpc'];
+  const kinds: TransportName[] = 'unavailable' in grpc ? ['zeromq'] : ['zeromq', 'grpc-push', 'grpc-pull'];
   const frames = batchFrames(options.batch, options.width);
   const small = encode({ type: 'credit' });
   const peers: ChildProcess[] = [];
   const senders = new Map<TransportName, Sender>();
-  const runs = new Map<TransportName, { mbPerSec: number[]; batchMs: number[]; smallUs: number[] }>(kinds.map((k) => [k, { mbPerSec: [], batchMs: [], smallUs: [] }]));
+  const runs = new Map(kinds.map((k) => [k, { mbPerSec: [] as number[], batchMs: [] as number[], smallUs: [] as number[] }]));
   const bytes = frames.reduce((n, f) => n + f.byteLength, 0);
   try {
-    for (const kind of kinds) {
-      const port = await startPeer(kind, peers);
-      senders.set(kind, kind === 'zeromq' ? zmqSender(port) : grpcSender(grpc as Grpc, port));
-    }
-    // warm-up: connections, buffers and JIT, untimed
+    for (const kind of kinds) senders.set(kind, await connect(kind, 'unavailable' in grpc ? null : grpc, peers));
+    // warm-up: connections, flow-control windows, buffers and JIT, untimed
     for (const kind of kinds) await stream(senders.get(kind)!, frames, 20, 2);
     for (let r = 0; r < options.repetitions; r++) {
-      for (const kind of r % 2 === 0 ? kinds : [...kinds].reverse()) {
+      for (const kind of [...kinds.slice(r % kinds.length), ...kinds.slice(0, r % kinds.length)]) {
         const sender = senders.get(kind)!, figures = runs.get(kind)!;
         figures.mbPerSec.push((options.messages * bytes) / 1e6 / (await stream(sender, frames, options.messages, 2)));
         figures.batchMs.push(await roundTrip(sender, frames, options.roundTrips));
@@ -258,28 +305,32 @@ export async function transportBench(options: { batch: number; width: number; me
     for (const sender of senders.values()) sender.close();
     await stopPeers(peers);
   }
-  const z = runs.get('zeromq')!, g = runs.get('grpc');
+  const z = runs.get('zeromq')!;
   const paired = (a: number[], b: number[]): number => median(a.map((x, r) => x / b[r]!));
   return {
     batch: options.batch, width: options.width, messageBytes: bytes, repetitions: options.repetitions,
-    ...(g ? { zeromqOverGrpc: { throughput: paired(z.mbPerSec, g.mbPerSec), batchRoundTrip: paired(g.batchMs, z.batchMs), smallRoundTrip: paired(g.smallUs, z.smallUs) } } : {}),
     transports: kinds.map((k) => {
       const f = runs.get(k)!;
       return { transport: k, mbPerSecRuns: f.mbPerSec, mbPerSec: median(f.mbPerSec), batchRoundTripMs: median(f.batchMs), smallRoundTripUs: median(f.smallUs) };
+    }),
+    zeromqAgainst: kinds.slice(1).map((k) => {
+      const o = runs.get(k)!;
+      return { transport: k, throughput: paired(z.mbPerSec, o.mbPerSec), batchRoundTrip: paired(o.batchMs, z.batchMs), smallRoundTrip: paired(o.smallUs, z.smallUs) };
     }),
     ...('unavailable' in grpc ? { grpcUnavailable: grpc.unavailable } : {}),
   };
 }
 
+const LABELS: Record<TransportName, string> = { zeromq: 'ZeroMQ', 'grpc-push': 'gRPC push', 'grpc-pull': 'gRPC pull' };
+
 /** The lines `al bench` prints for a result. */
 export function transportRows(r: TransportBenchResult): string[] {
   const lines = [
-    `transport: batches of [${r.batch}, ${r.width}] s and t (${(r.messageBytes / 1e6).toFixed(2)} MB a message), 2 in flight, a credit back for each; 2 processes on 127.0.0.1, ${r.repetitions} repetitions alternating`,
+    `transport: batches of [${r.batch}, ${r.width}] s and t (${(r.messageBytes / 1e6).toFixed(2)} MB a message), 2 in flight, a credit back for each; 2 processes on 127.0.0.1, ${r.repetitions} repetitions, order rotating`,
     'transport          MB/s (median)   each run                    batch round trip ms   small round trip µs',
-    ...r.transports.map((t) => `${(t.transport === 'grpc' ? 'gRPC (grpc-js)' : 'ZeroMQ').padEnd(19)}${t.mbPerSec.toFixed(0).padStart(13)}   ${t.mbPerSecRuns.map((x) => x.toFixed(0)).join(' ').padEnd(28)}${t.batchRoundTripMs.toFixed(2).padStart(19)}${t.smallRoundTripUs.toFixed(0).padStart(22)}`),
+    ...r.transports.map((t) => `${LABELS[t.transport].padEnd(19)}${t.mbPerSec.toFixed(0).padStart(13)}   ${t.mbPerSecRuns.map((x) => x.toFixed(0)).join(' ').padEnd(28)}${t.batchRoundTripMs.toFixed(2).padStart(19)}${t.smallRoundTripUs.toFixed(0).padStart(22)}`),
+    ...r.zeromqAgainst.map((q) => `ZeroMQ against ${LABELS[q.transport]} (medians of each repetition's ratios): ${q.throughput.toFixed(2)}x the throughput, batch round trip ${q.batchRoundTrip.toFixed(2)}x and small round trip ${q.smallRoundTrip.toFixed(2)}x as fast`),
   ];
-  const q = r.zeromqOverGrpc;
-  if (q) lines.push(`ZeroMQ against gRPC (medians of each repetition's ratios): ${q.throughput.toFixed(2)}x the throughput, batch round trip ${q.batchRoundTrip.toFixed(2)}x and small round trip ${q.smallRoundTrip.toFixed(2)}x as fast`);
-  else lines.push(`gRPC not measured: ${r.grpcUnavailable}`);
+  if (r.grpcUnavailable) lines.push(`gRPC not measured: ${r.grpcUnavailable}`);
   return lines;
 }
