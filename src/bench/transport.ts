@@ -20,13 +20,7 @@ import { SendQueue, socketOptions } from '../pipeline/zmq_transport.js';
 import { median } from './timing.js';
 
 type Grpc = typeof import('@grpc/grpc-js');
-/**
- * grpc-push: the sender calls the receiver (a gRPC server) and streams batches as requests; the
- * receiving window is Node's HTTP/2 default (64 KB a stream: grpc-js has no server option for it).
- * grpc-pull: the receiver calls the sender and gets batches as responses, with its flow-control
- * window raised to GRPC_PULL_WINDOW ('grpc-node.flow_control_window', a client-side option).
- */
-export type TransportName = 'zeromq' | 'grpc-push' | 'grpc-pull';
+export type TransportName = 'zeromq' | 'grpc';
 
 /** @grpc/grpc-js, or why it cannot be loaded. */
 export async function loadGrpc(): Promise<Grpc | { unavailable: string }> {
@@ -49,8 +43,6 @@ export const STREAM_SERVICE = {
 
 /** Room for a batch of any model here (gRPC's default receive limit is 4 MB). */
 export const GRPC_OPTIONS = { 'grpc.max_receive_message_length': 256 << 20, 'grpc.max_send_message_length': 256 << 20 };
-/** The grpc-pull receiver's flow-control window: room for several MLP batches in flight. */
-export const GRPC_PULL_WINDOW = 16 << 20;
 
 /** Frames as one buffer: count, lengths, then the bytes (all uint32 little-endian). */
 export function pack(frames: readonly Uint8Array[]): Buffer {
@@ -125,8 +117,15 @@ function zmqSender(port: number): Sender {
   };
 }
 
-/** The events of a gRPC stream carrying batches one way and credits the other, as a Sender. */
-function grpcStreamSender(call: import('@grpc/grpc-js').ClientDuplexStream<Buffer, Buffer> | import('@grpc/grpc-js').ServerDuplexStream<Buffer, Buffer>, close: () => void): Sender {
+/**
+ * Batches in the request stream of a call to the receiver (a gRPC server), with grpc-js's
+ * defaults: HTTP/2 windows of 64 KB (a receiver that raised its window to 16 MB, taking batches as
+ * responses, measured slower on this machine: about 30 ms a batch round trip against 6-9 ms).
+ */
+function grpcSender(grpc: Grpc, port: number): Sender {
+  const Client = grpc.makeGenericClientConstructor(STREAM_SERVICE, 'Stage');
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), GRPC_OPTIONS);
+  const call = client['stream']!() as import('@grpc/grpc-js').ClientDuplexStream<Buffer, Buffer>;
   const on = new Listeners();
   let closed = false;
   call.on('data', (reply: Buffer) => {
@@ -141,53 +140,16 @@ function grpcStreamSender(call: import('@grpc/grpc-js').ClientDuplexStream<Buffe
     listen: (reply, fail) => on.set(reply, fail),
     close: () => {
       closed = true;
-      close();
+      call.cancel();
+      client.close();
     },
   };
 }
 
-/** Batches in the request stream of a call to the receiver (a gRPC server). */
-function grpcPushSender(grpc: Grpc, port: number): Sender {
-  const Client = grpc.makeGenericClientConstructor(STREAM_SERVICE, 'Stage');
-  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), GRPC_OPTIONS);
-  const call = client['stream']!() as import('@grpc/grpc-js').ClientDuplexStream<Buffer, Buffer>;
-  return grpcStreamSender(call, () => {
-    call.cancel();
-    client.close();
-  });
-}
-
-/** Batches in the response stream of the receiver's call to this process (a gRPC server). */
-async function grpcPullSender(grpc: Grpc, peers: ChildProcess[]): Promise<Sender> {
-  const server = new grpc.Server(GRPC_OPTIONS);
-  let called: (call: import('@grpc/grpc-js').ServerDuplexStream<Buffer, Buffer>) => void = () => {};
-  const call = new Promise<import('@grpc/grpc-js').ServerDuplexStream<Buffer, Buffer>>((resolve) => (called = resolve));
-  server.addService(STREAM_SERVICE, { stream: called });
-  try {
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-    await startPeer(['grpc-pull', String(port)], /calling/, peers);
-    const stream = await withTimeout(call, 'the grpc-pull receiver process did not call within 20 s');
-    return grpcStreamSender(stream, () => {
-      stream.end();
-      server.forceShutdown();
-    });
-  } catch (error) {
-    server.forceShutdown();
-    throw error;
-  }
-}
-
 /** The sender's end of a connection to a new receiver process. */
 async function connect(kind: TransportName, grpc: Grpc | null, peers: ChildProcess[]): Promise<Sender> {
-  if (kind === 'grpc-pull') return grpcPullSender(grpc!, peers);
-  const port = Number((await startPeer([kind], /listening (\d+)/, peers))[1]);
-  return kind === 'zeromq' ? zmqSender(port) : grpcPushSender(grpc!, port);
-}
-
-function withTimeout<T>(promise: Promise<T>, message: string, ms = 20_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  const port = await startPeer(kind, peers);
+  return kind === 'zeromq' ? zmqSender(port) : grpcSender(grpc!, port);
 }
 
 /** Sends `count` messages keeping at most `window` unanswered; seconds from first send to last reply. */
@@ -247,23 +209,25 @@ export interface TransportBenchResult {
   grpcUnavailable?: string;
 }
 
-/** A receiver process (transport_peer.ts) started with `args`; resolves with its first stdout line matching `ready`. */
-async function startPeer(args: string[], ready: RegExp, peers: ChildProcess[]): Promise<RegExpExecArray> {
+/** A receiver process (transport_peer.ts) of `kind`; resolves with the port it listens on. */
+async function startPeer(kind: TransportName, peers: ChildProcess[]): Promise<number> {
   const script = fileURLToPath(new URL('./transport_peer.js', import.meta.url));
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, kind], { stdio: ['pipe', 'pipe', 'pipe'] });
   peers.push(child);
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const started = new Promise<RegExpExecArray>((resolve, reject) => {
+  const started = new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = ready.exec(out);
-      if (m) resolve(m);
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
     });
-    child.once('exit', (code) => reject(new Error(`the ${args[0]} receiver process exited (code ${code}) before it was ready: ${err}`)));
+    child.once('exit', (code) => reject(new Error(`the ${kind} receiver process exited (code ${code}) before listening: ${err}`)));
   });
-  return withTimeout(started, `the ${args[0]} receiver process was not ready within 20 s: ${err}`);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the ${kind} receiver process did not listen within 20 s: ${err}`)), 20_000)));
+  return Promise.race([started, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Closes the receivers' stdin and waits (bounded) for them to end, killing any left. */
@@ -282,7 +246,7 @@ async function stopPeers(peers: ChildProcess[]): Promise<void> {
 /** Runs every pattern on each transport in turn (the order rotating), `repetitions` times. */
 export async function transportBench(options: { batch: number; width: number; messages: number; roundTrips: number; repetitions: number }): Promise<TransportBenchResult> {
   const grpc = await loadGrpc();
-  const kinds: TransportName[] = 'unavailable' in grpc ? ['zeromq'] : ['zeromq', 'grpc-push', 'grpc-pull'];
+  const kinds: TransportName[] = 'unavailable' in grpc ? ['zeromq'] : ['zeromq', 'grpc'];
   const frames = batchFrames(options.batch, options.width);
   const small = encode({ type: 'credit' });
   const peers: ChildProcess[] = [];
@@ -291,7 +255,7 @@ export async function transportBench(options: { batch: number; width: number; me
   const bytes = frames.reduce((n, f) => n + f.byteLength, 0);
   try {
     for (const kind of kinds) senders.set(kind, await connect(kind, 'unavailable' in grpc ? null : grpc, peers));
-    // warm-up: connections, flow-control windows, buffers and JIT, untimed
+    // warm-up: connections, buffers and JIT, untimed
     for (const kind of kinds) await stream(senders.get(kind)!, frames, 20, 2);
     for (let r = 0; r < options.repetitions; r++) {
       for (const kind of [...kinds.slice(r % kinds.length), ...kinds.slice(0, r % kinds.length)]) {
@@ -321,7 +285,7 @@ export async function transportBench(options: { batch: number; width: number; me
   };
 }
 
-const LABELS: Record<TransportName, string> = { zeromq: 'ZeroMQ', 'grpc-push': 'gRPC push', 'grpc-pull': 'gRPC pull' };
+const LABELS: Record<TransportName, string> = { zeromq: 'ZeroMQ', grpc: 'gRPC (grpc-js)' };
 
 /** The lines `al bench` prints for a result. */
 export function transportRows(r: TransportBenchResult): string[] {

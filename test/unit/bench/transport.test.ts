@@ -27,30 +27,26 @@ test('unpack rejects a buffer too short for its table, a frame running past the 
   assert.throws(() => unpack(Buffer.concat([good, Buffer.from([0])])), /^RangeError: packed message has 1 bytes after its frames$/);
 });
 
-test('a small run measures ZeroMQ and gRPC both ways between two processes and prints them', async () => {
+test('a small run measures ZeroMQ and gRPC between two processes and prints both', async () => {
   const r = await transportBench({ batch: 4, width: 8, messages: 10, roundTrips: 2, repetitions: 2 });
   assert.equal(r.messageBytes, 28 + 4 * 4 + 2 * 4 * 4 * 8);
-  assert.deepEqual(r.transports.map((t) => t.transport), ['zeromq', 'grpc-push', 'grpc-pull']);
+  assert.deepEqual(r.transports.map((t) => t.transport), ['zeromq', 'grpc']);
   for (const t of r.transports) {
     assert.equal(t.mbPerSecRuns.length, 2);
     assert.ok([...t.mbPerSecRuns, t.batchRoundTripMs, t.smallRoundTripUs].every((x) => Number.isFinite(x) && x > 0), JSON.stringify(t));
   }
-  assert.deepEqual(r.zeromqAgainst.map((q) => q.transport), ['grpc-push', 'grpc-pull']);
+  assert.deepEqual(r.zeromqAgainst.map((q) => q.transport), ['grpc']);
   for (const q of r.zeromqAgainst) assert.ok([q.throughput, q.batchRoundTrip, q.smallRoundTrip].every((x) => Number.isFinite(x) && x > 0), JSON.stringify(q));
   const rows = transportRows(r);
-  assert.equal(rows.length, 7);
+  assert.equal(rows.length, 5);
   assert.match(rows[2]!, /^ZeroMQ +\d+ +\d+ \d+ +\d+\.\d\d +\d+$/);
-  assert.match(rows[3]!, /^gRPC push +\d+ /);
-  assert.match(rows[4]!, /^gRPC pull +\d+ /);
-  assert.match(rows[6]!, /^ZeroMQ against gRPC pull \(medians of each repetition's ratios\): \d+\.\d\dx the throughput/);
+  assert.match(rows[3]!, /^gRPC \(grpc-js\) +\d+ /);
+  assert.match(rows[4]!, /^ZeroMQ against gRPC \(grpc-js\) \(medians of each repetition's ratios\): \d+\.\d\dx the throughput/);
 });
 
 test('the receiver process refuses an unknown transport with exit code 2', () => {
   const script = fileURLToPath(new URL('../../../src/bench/transport_peer.js', import.meta.url));
   const r = spawnSync(process.execPath, [script, 'carrier-pigeon'], { encoding: 'utf8', input: '' });
   assert.equal(r.status, 2);
-  assert.equal(r.stderr, "transport peer: expected zeromq, grpc-push or grpc-pull, got 'carrier-pigeon'\n");
-  const noPort = spawnSync(process.execPath, [script, 'grpc-pull'], { encoding: 'utf8', input: '' });
-  assert.equal(noPort.status, 2);
-  assert.equal(noPort.stderr, "transport peer: grpc-pull needs the bench's port, got 'undefined'\n");
+  assert.equal(r.stderr, "transport peer: expected zeromq or grpc, got 'carrier-pigeon'\n");
 });
