@@ -67,7 +67,7 @@ interface RunFigures {
 }
 
 /** One epoch of pipelined AL; steady-state samples/s and per-batch sums of each stage. */
-async function runOnce(w: ProcessesWorkload, data: Dataset, batch: number, processes: { addresses: string[]; token: string } | undefined): Promise<RunFigures> {
+async function runOnce(w: ProcessesWorkload, data: Dataset, batch: number, processes: { addresses: string[]; token: string; connectTimeoutMs: number } | undefined): Promise<RunFigures> {
   const rng = new Rng(1);
   const net = buildAssociatedNet({ ...w.blueprint, rng });
   const engine = await ALPipeline.start({ blueprint: w.blueprint, net, stages: w.stages, threads: 1, ...(processes ? { processes } : {}) });
@@ -119,7 +119,8 @@ export async function processesBench(w: ProcessesWorkload, options: { batch: num
   const onProcesses = async (): Promise<void> => {
     const local = await startLocalStages(w.stages.length);
     try {
-      processes.push(await runOnce(w, data, batch, { addresses: local.addresses, token: local.token }));
+      // a generous connect timeout: on a loaded machine a fresh stage process can be slow to answer
+      processes.push(await runOnce(w, data, batch, { addresses: local.addresses, token: local.token, connectTimeoutMs: 30_000 }));
     } finally {
       await local.stop();
     }
