@@ -8,7 +8,7 @@
 //
 // Measured, each transport in turn within every repetition (the order alternating), medians:
 //   throughput: a stream of batches with 2 in flight (the pipeline's queue capacity), MB/s
-//   batch round trip: one batch, then wait for its credit, ms
+//   batch round trip: one batch, then wait for its credit, ms (median and 90th percentile)
 //   small round trip: a credit-sized message each way, µs
 // gRPC is a devDependency: where it is not installed, only ZeroMQ is measured.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -171,11 +171,12 @@ function stream(sender: Sender, frames: Uint8Array[], count: number, window: num
   });
 }
 
-/** Round trips one at a time; median ms. */
-async function roundTrip(sender: Sender, frames: Uint8Array[], count: number): Promise<number> {
+/** Round trips one at a time, ms: the median and the 90th percentile (stalls show there, not in the median). */
+async function roundTrip(sender: Sender, frames: Uint8Array[], count: number): Promise<{ median: number; p90: number }> {
   const times: number[] = [];
   for (let i = 0; i < count; i++) times.push(1000 * (await stream(sender, frames, 1, 1)));
-  return median(times);
+  times.sort((a, b) => a - b);
+  return { median: median(times), p90: times[Math.min(times.length - 1, Math.floor(0.9 * times.length))]! };
 }
 
 export interface TransportFigures {
@@ -183,8 +184,9 @@ export interface TransportFigures {
   /** batch stream, 2 in flight: MB/s of each repetition and their median */
   mbPerSecRuns: number[];
   mbPerSec: number;
-  /** one batch and its credit, ms (median) */
+  /** one batch and its credit, ms: median over repetitions of each repetition's median, and of its 90th percentile */
   batchRoundTripMs: number;
+  batchRoundTripP90Ms: number;
   /** a credit each way, µs (median) */
   smallRoundTripUs: number;
 }
@@ -251,7 +253,7 @@ export async function transportBench(options: { batch: number; width: number; me
   const small = encode({ type: 'credit' });
   const peers: ChildProcess[] = [];
   const senders = new Map<TransportName, Sender>();
-  const runs = new Map(kinds.map((k) => [k, { mbPerSec: [] as number[], batchMs: [] as number[], smallUs: [] as number[] }]));
+  const runs = new Map(kinds.map((k) => [k, { mbPerSec: [] as number[], batchMs: [] as number[], batchP90Ms: [] as number[], smallUs: [] as number[] }]));
   const bytes = frames.reduce((n, f) => n + f.byteLength, 0);
   try {
     for (const kind of kinds) senders.set(kind, await connect(kind, 'unavailable' in grpc ? null : grpc, peers));
@@ -261,8 +263,10 @@ export async function transportBench(options: { batch: number; width: number; me
       for (const kind of [...kinds.slice(r % kinds.length), ...kinds.slice(0, r % kinds.length)]) {
         const sender = senders.get(kind)!, figures = runs.get(kind)!;
         figures.mbPerSec.push((options.messages * bytes) / 1e6 / (await stream(sender, frames, options.messages, 2)));
-        figures.batchMs.push(await roundTrip(sender, frames, options.roundTrips));
-        figures.smallUs.push(1000 * (await roundTrip(sender, small, 4 * options.roundTrips)));
+        const batchTrip = await roundTrip(sender, frames, options.roundTrips);
+        figures.batchMs.push(batchTrip.median);
+        figures.batchP90Ms.push(batchTrip.p90);
+        figures.smallUs.push(1000 * (await roundTrip(sender, small, 4 * options.roundTrips)).median);
       }
     }
   } finally {
@@ -275,7 +279,7 @@ export async function transportBench(options: { batch: number; width: number; me
     batch: options.batch, width: options.width, messageBytes: bytes, repetitions: options.repetitions,
     transports: kinds.map((k) => {
       const f = runs.get(k)!;
-      return { transport: k, mbPerSecRuns: f.mbPerSec, mbPerSec: median(f.mbPerSec), batchRoundTripMs: median(f.batchMs), smallRoundTripUs: median(f.smallUs) };
+      return { transport: k, mbPerSecRuns: f.mbPerSec, mbPerSec: median(f.mbPerSec), batchRoundTripMs: median(f.batchMs), batchRoundTripP90Ms: median(f.batchP90Ms), smallRoundTripUs: median(f.smallUs) };
     }),
     zeromqAgainst: kinds.slice(1).map((k) => {
       const o = runs.get(k)!;
@@ -291,8 +295,8 @@ const LABELS: Record<TransportName, string> = { zeromq: 'ZeroMQ', grpc: 'gRPC (g
 export function transportRows(r: TransportBenchResult): string[] {
   const lines = [
     `transport: batches of [${r.batch}, ${r.width}] s and t (${(r.messageBytes / 1e6).toFixed(2)} MB a message), 2 in flight, a credit back for each; 2 processes on 127.0.0.1, ${r.repetitions} repetitions, order rotating`,
-    'transport          MB/s (median)   each run                    batch round trip ms   small round trip µs',
-    ...r.transports.map((t) => `${LABELS[t.transport].padEnd(19)}${t.mbPerSec.toFixed(0).padStart(13)}   ${t.mbPerSecRuns.map((x) => x.toFixed(0)).join(' ').padEnd(28)}${t.batchRoundTripMs.toFixed(2).padStart(19)}${t.smallRoundTripUs.toFixed(0).padStart(22)}`),
+    'transport          MB/s (median)   each run                    batch round trip ms (median, p90)   small round trip µs',
+    ...r.transports.map((t) => `${LABELS[t.transport].padEnd(19)}${t.mbPerSec.toFixed(0).padStart(13)}   ${t.mbPerSecRuns.map((x) => x.toFixed(0)).join(' ').padEnd(28)}${`${t.batchRoundTripMs.toFixed(2)}, ${t.batchRoundTripP90Ms.toFixed(2)}`.padStart(32)}${t.smallRoundTripUs.toFixed(0).padStart(22)}`),
     ...r.zeromqAgainst.map((q) => `ZeroMQ against ${LABELS[q.transport]} (medians of each repetition's ratios): ${q.throughput.toFixed(2)}x the throughput, batch round trip ${q.batchRoundTrip.toFixed(2)}x and small round trip ${q.smallRoundTrip.toFixed(2)}x as fast`),
   ];
   if (r.grpcUnavailable) lines.push(`gRPC not measured: ${r.grpcUnavailable}`);
