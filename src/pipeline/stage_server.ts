@@ -112,11 +112,12 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
     else sendTo(run.coordinator, { type: 'error', stage: -1, name: error.name, message: error.message });
   }
 
-  async function init(current: ActiveRun, m: { type: string; init?: { stage?: unknown }; downstream?: unknown; capacity?: unknown }): Promise<void> {
+  async function init(current: ActiveRun, m: { type: string; init?: { stage?: unknown }; downstream?: unknown; capacity?: unknown; connectTimeoutMs?: unknown }): Promise<void> {
     let downstream: Endpoint | null = null;
     if (typeof m.downstream === 'string') {
       const endpoint = new PushedEndpoint((out) => peer.send(out), () => peer.close());
-      const peer = await openPeer(m.downstream, { type: 'hello', role: 'upstream', token: options.token, version: WIRE_VERSION }, CONNECT_TIMEOUT_MS, {
+      const timeoutMs = typeof m.connectTimeoutMs === 'number' && m.connectTimeoutMs > 0 ? m.connectTimeoutMs : CONNECT_TIMEOUT_MS;
+      const peer = await openPeer(m.downstream, { type: 'hello', role: 'upstream', token: options.token, version: WIRE_VERSION }, timeoutMs, {
         message: (out) => endpoint.deliver(out),
         fail: (what) => current.runtime?.fail(new Error(what)),
       }, clock);
