@@ -1,8 +1,8 @@
 // Pipelined AL on worker threads against the same pipeline on stage processes over ZeroMQ
 // (127.0.0.1), measured in one run: the price of leaving the process. Repetitions alternate the
 // two (threads first, then processes first, and so on), so the machine's noise and drift hit both
-// alike; every figure is the median over repetitions, and the ratio is the median of the ratios
-// of the pairs run side by side.
+// alike; every figure is the median over repetitions (the upper one of an even count: use an odd
+// count), and the ratio is the median of the ratios of the pairs run side by side.
 //
 // Beside samples/s, the transport's share of each stage's time is measured directly: every stage
 // process times what its own thread spends in the transport (zmq_transport.ts WireClock: encoding

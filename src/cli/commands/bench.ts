@@ -142,7 +142,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
   let processes: ProcessesBenchResult | null = null;
   if (only === undefined || only === 'processes') {
-    processes = await processesBench(PROCESSES_WORKLOAD, timing === QUICK ? { batch: 128, batches: 8, repetitions: 2 } : { batch: 128, batches: 30, repetitions: 3 });
+    processes = await processesBench(PROCESSES_WORKLOAD, timing === QUICK ? { batch: 128, batches: 8, repetitions: 3 } : { batch: 128, batches: 30, repetitions: 3 });
     out('');
     processesRows(processes).forEach(out);
   }
