@@ -32,7 +32,7 @@ export interface ALPipelineOptions {
 
 type ALReport =
   | { type: 'credit' }
-  | { type: 'done'; stage: number; index: number; losses: LayerLosses[]; interval: TraceInterval };
+  | { type: 'done'; stage: number; index: number; losses: LayerLosses[]; interval: TraceInterval; wireMs?: number };
 
 const workerUrl = new URL('./stage_worker.js', import.meta.url);
 
@@ -41,6 +41,8 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
   private credits: number;
   private fed = 0;
   private completed = 0;
+  /** ms each stage process spent in the transport (zmq_transport.ts WireClock); 0 on worker threads */
+  readonly wireMs: number[];
   /** called as each batch has left every stage, in batch order */
   onBatchDone: ((done: BatchDone) => void) | null = null;
 
@@ -51,6 +53,7 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
       return `AL layer${layers.length > 1 ? 's' : ''} ${layers.map((l) => l + 1).join(', ')}`;
     }, options.trace ?? false);
     this.credits = options.capacity ?? 2;
+    this.wireMs = new Array<number>(options.stages.length).fill(0);
   }
 
   /** Starts the workers (or connects to the stage processes) and waits until every stage holds its layers. */
@@ -76,8 +79,12 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
   }
 
   protected onStageMessage(k: number, m: ALReport): void {
-    if (m.type === 'credit') this.credits++;
-    else this.onDone(k, m.index, m.losses, m.interval);
+    if (m.type === 'credit') {
+      this.credits++;
+      return;
+    }
+    if (typeof m.wireMs === 'number') this.wireMs[k]! += m.wireMs;
+    this.onDone(k, m.index, m.losses, m.interval);
   }
 
   private onDone(k: number, index: number, losses: LayerLosses[], interval: TraceInterval): void {

@@ -125,7 +125,9 @@ export abstract class StageGroup<Report extends { type: string }> {
       await this.terminate();
       throw new PipelineError(refused, this.describe(refused), ((settled[refused] as PromiseRejectedResult).reason as Error).message);
     }
-    addresses.forEach((_, k) => this.links[k]!.post({ type: 'init', init: init(k), downstream: addresses[k + 1] ?? null, capacity }));
+    // each stage connects to its downstream neighbour with the same timeout: that neighbour may be
+    // busy building its layers from its own init, which holds up its answer
+    addresses.forEach((_, k) => this.links[k]!.post({ type: 'init', init: init(k), downstream: addresses[k + 1] ?? null, capacity, ...(connectTimeoutMs ? { connectTimeoutMs } : {}) }));
     await this.untilReady();
   }
 

@@ -13,7 +13,7 @@ import { DownstreamLostError } from './errors.js';
 import { WIRE_VERSION, WireVersionError, decode, encode } from './frames.js';
 import { StageRuntime } from './stage_runtime.js';
 import { PushedEndpoint, type Endpoint } from './transport.js';
-import { CONNECT_TIMEOUT_MS, SendQueue, openPeer, socketOptions, type Hello } from './zmq_transport.js';
+import { CONNECT_TIMEOUT_MS, SendQueue, WireClock, openPeer, socketOptions, type Hello } from './zmq_transport.js';
 
 export interface StageServerOptions {
   /** HOST:PORT to bind; port 0 picks a free one */
@@ -66,8 +66,9 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
     router.close();
     finish();
   };
-  const queue = new SendQueue((frames) => router.send(frames), (e) => log(`al stage: a send failed: ${e.message}`));
-  const sendTo = (peer: string, m: { type: string } & Record<string, unknown>): void => queue.push([Buffer.from(peer, 'hex'), ...encode(m)]);
+  const clock = new WireClock();
+  const queue = new SendQueue((frames) => clock.time(() => router.send(frames)), (e) => log(`al stage: a send failed: ${e.message}`));
+  const sendTo = (peer: string, m: { type: string } & Record<string, unknown>): void => clock.time(() => queue.push([Buffer.from(peer, 'hex'), ...encode(m)]));
 
   function endRun(): void {
     if (!run) return;
@@ -92,7 +93,8 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
         sendTo(peer, { type: 'rejected', reason: 'busy with another run' });
         return;
       }
-      const coordinatorEndpoint = new PushedEndpoint((out) => sendTo(peer, out), endRun);
+      // each 'done' report carries the transport time since the previous one (see WireClock)
+      const coordinatorEndpoint = new PushedEndpoint((out) => sendTo(peer, out.type === 'done' ? { ...out, wireMs: clock.take() } : out), endRun);
       const upstreamEndpoint = new PushedEndpoint((out) => run?.upstream && sendTo(run.upstream, out));
       run = { coordinator: peer, upstream: null, coordinatorEndpoint, upstreamEndpoint, runtime: null, closeDownstream: () => {} };
       sendTo(peer, { type: 'welcome' });
@@ -112,14 +114,15 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
     else sendTo(run.coordinator, { type: 'error', stage: -1, name: error.name, message: error.message });
   }
 
-  async function init(current: ActiveRun, m: { type: string; init?: { stage?: unknown }; downstream?: unknown; capacity?: unknown }): Promise<void> {
+  async function init(current: ActiveRun, m: { type: string; init?: { stage?: unknown }; downstream?: unknown; capacity?: unknown; connectTimeoutMs?: unknown }): Promise<void> {
     let downstream: Endpoint | null = null;
     if (typeof m.downstream === 'string') {
       const endpoint = new PushedEndpoint((out) => peer.send(out), () => peer.close());
-      const peer = await openPeer(m.downstream, { type: 'hello', role: 'upstream', token: options.token, version: WIRE_VERSION }, CONNECT_TIMEOUT_MS, {
+      const timeoutMs = typeof m.connectTimeoutMs === 'number' && m.connectTimeoutMs > 0 ? m.connectTimeoutMs : CONNECT_TIMEOUT_MS;
+      const peer = await openPeer(m.downstream, { type: 'hello', role: 'upstream', token: options.token, version: WIRE_VERSION }, timeoutMs, {
         message: (out) => endpoint.deliver(out),
         fail: (what) => current.runtime?.fail(new DownstreamLostError(what)),
-      });
+      }, clock);
       current.closeDownstream = () => peer.close();
       downstream = endpoint;
     }
@@ -155,7 +158,7 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
         const role = run?.coordinator === peer ? 'coordinator' : run?.upstream === peer ? 'upstream' : null;
         let m: { type: string };
         try {
-          m = decode(frames);
+          m = clock.time(() => decode(frames));
         } catch (error) {
           if (role === null && error instanceof WireVersionError) {
             // most likely the hello of an al of another version: tell it so, in our version's

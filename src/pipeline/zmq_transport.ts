@@ -25,6 +25,33 @@ export interface Hello {
 
 export const socketOptions = { linger: 0, heartbeatInterval: HEARTBEAT_INTERVAL_MS, heartbeatTimeout: HEARTBEAT_TIMEOUT_MS };
 
+/**
+ * Time this thread spends in the transport: encoding and decoding messages (frames.ts, which
+ * copies every received tensor into a buffer of its own) and handing frames to ZeroMQ (the part of
+ * a send that runs on the caller's thread). Not in it: ZeroMQ's I/O thread, which moves the bytes
+ * through the kernel beside the JS thread, and the native making of a received message's Buffers.
+ * A stage process adds it to its 'done' reports, so the coordinator can set it beside step time.
+ */
+export class WireClock {
+  private ns = 0n;
+
+  time<T>(fn: () => T): T {
+    const start = process.hrtime.bigint();
+    try {
+      return fn();
+    } finally {
+      this.ns += process.hrtime.bigint() - start;
+    }
+  }
+
+  /** ms spent since the previous take */
+  take(): number {
+    const ms = Number(this.ns) / 1e6;
+    this.ns = 0n;
+    return ms;
+  }
+}
+
 /** Frames as Buffers ZeroMQ takes: views over the same memory, no copy. */
 export function buffers(frames: Uint8Array[]): Buffer[] {
   return frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength));
@@ -55,7 +82,7 @@ export function parseAddress(address: string): { host: string; port: number } {
  * its messages go to `callbacks.message`, and a closed connection or a malformed message to
  * `callbacks.fail`.
  */
-export async function openPeer(address: string, hello: Hello, timeoutMs: number, callbacks: LinkCallbacks): Promise<{ send(m: { type: string }): void; close(): void; closed(): boolean }> {
+export async function openPeer(address: string, hello: Hello, timeoutMs: number, callbacks: LinkCallbacks, clock = new WireClock()): Promise<{ send(m: { type: string }): void; close(): void; closed(): boolean }> {
   parseAddress(address);
   const dealer = new Dealer(socketOptions);
   let closed = false, welcomed = false;
@@ -64,7 +91,7 @@ export async function openPeer(address: string, hello: Hello, timeoutMs: number,
     closed = true;
     dealer.close();
   };
-  const queue = new SendQueue((frames) => dealer.send(frames), (e) => {
+  const queue = new SendQueue((frames) => clock.time(() => dealer.send(frames)), (e) => {
     if (!closed) callbacks.fail(`sending to ${address} failed: ${e.message}`);
   });
   dealer.events.on('disconnect', () => {
@@ -79,7 +106,7 @@ export async function openPeer(address: string, hello: Hello, timeoutMs: number,
       for await (const frames of dealer) {
         let m: { type: string; reason?: string };
         try {
-          m = decode(frames);
+          m = clock.time(() => decode(frames));
         } catch (error) {
           const what = error instanceof WireVersionError
             ? `the stage process at ${address} speaks wire version ${error.version}, this al speaks version ${WIRE_VERSION}: run the same version of al on every host`
@@ -115,7 +142,7 @@ export async function openPeer(address: string, hello: Hello, timeoutMs: number,
   } finally {
     clearTimeout(timer);
   }
-  return { send: (m) => queue.push(encode(m)), close, closed: () => closed };
+  return { send: (m) => clock.time(() => queue.push(encode(m))), close, closed: () => closed };
 }
 
 /** How long the coordinator waits for a stage process to confirm a stop. */

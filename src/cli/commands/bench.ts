@@ -7,12 +7,16 @@ import { FULL, QUICK } from '../../bench/timing.js';
 import { TRAINING_WORKLOADS, trainingSamplesPerSec } from '../../bench/training.js';
 import { bestByWorkload, runTorchBench } from '../../bench/torch_runner.js';
 import { PIPELINE_WORKLOADS, PROJECTION_WORKLOADS, pipelineBench, projectionBench, type PipelineBenchResult } from '../../bench/pipeline.js';
+import { PROCESSES_WORKLOAD, processesBench, processesRows, type ProcessesBenchResult } from '../../bench/processes.js';
+import { transportBench, transportRows, type TransportBenchResult } from '../../bench/transport.js';
 import type { ProjectionRow } from '../../pipeline/projection.js';
 import { parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { machineInfo, useNativeBackend } from '../runtime.js';
 
-export const benchUsage = `Usage: al bench [--quick] [--json] [--threads 1,2] [--only kernels|training|pipeline] [--no-torch]
+const PARTS = ['kernels', 'training', 'pipeline', 'processes', 'transport'] as const;
+
+export const benchUsage = `Usage: al bench [--quick] [--json] [--threads 1,2] [--only ${PARTS.join('|')}] [--no-torch]
 
 Measures, in one run on this machine:
   - matmul and convolution GFLOP/s through our binding, and oneDNN called directly on the same shapes;
@@ -24,11 +28,18 @@ Measures, in one run on this machine:
   - pipelines (MLP and Vanilla CNN cut into 4 AL layers, 28x28x1, batch 128): sequential AL on 1
     thread and on every core, pipelined AL on one worker per core (1 thread each), GPipe on the
     same workers with 4 micro-batches; and samples/s projected from costs measured here for 1 to
-    16 devices (BP, GPipe, pipelined AL) on the Vanilla CNN and ResNet-32.
+    16 devices (BP, GPipe, pipelined AL) on the Vanilla CNN and ResNet-32;
+  - processes: pipelined AL on the MLP cut into 4 AL layers, 2 stages of 1 thread, batch 128, on
+    worker threads and on 2 stage processes over ZeroMQ on 127.0.0.1, alternating: samples/s of
+    each, their ratio, and the time each stage process spends in the transport per batch as a
+    share of its step time;
+  - transport: ZeroMQ against gRPC (bidirectional streaming, when @grpc/grpc-js is installed)
+    between two processes on 127.0.0.1, for the MLP's batch messages (s and t, [128, 1024]
+    float32 each) with a credit back for each: MB/s and round trips.
 
   --quick         shorter timings (noisier)
   --threads LIST  thread counts to measure (default 1 and ${Math.min(2, availableParallelism())})
-  --only PART     kernels, training or pipeline
+  --only PART     ${PARTS.slice(0, -1).join(', ')} or ${PARTS[PARTS.length - 1]}
   --no-torch      skip PyTorch
   --json          print one JSON object with every figure as the last stdout line
 `;
@@ -57,7 +68,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
   const threads = parseThreads(str(values, 'threads'));
   const only = str(values, 'only');
-  if (only !== undefined && only !== 'kernels' && only !== 'training' && only !== 'pipeline') throw new UsageError(`--only: expected kernels, training or pipeline, got '${only}'`);
+  if (only !== undefined && !(PARTS as readonly string[]).includes(only)) throw new UsageError(`--only: expected ${PARTS.slice(0, -1).join(', ')} or ${PARTS[PARTS.length - 1]}, got '${only}'`);
   const timing = values['quick'] ? QUICK : FULL;
   const json = values['json'] === true;
   const out = (line: string): void => {
@@ -129,6 +140,19 @@ export async function benchCommand(argv: string[]): Promise<number> {
       for (const row of rows) out(`${String(row.devices).padStart(7)}${fmt(row.bp).padStart(15)}${fmt(row.gpipe).padStart(14)}${fmt(row.al).padStart(15)}${fmt(row.al !== undefined && row.gpipe !== undefined ? row.al / row.gpipe : undefined, 2).padStart(11)}`);
     }
   }
-  if (json) process.stdout.write(JSON.stringify({ machine, threads, kernels, training, torch, pipelines, projections }) + '\n');
+  let processes: ProcessesBenchResult | null = null;
+  if (only === undefined || only === 'processes') {
+    processes = await processesBench(PROCESSES_WORKLOAD, timing === QUICK ? { batch: 128, batches: 8, repetitions: 3 } : { batch: 128, batches: 30, repetitions: 3 });
+    out('');
+    processesRows(processes).forEach(out);
+  }
+  let transport: TransportBenchResult | null = null;
+  if (only === undefined || only === 'transport') {
+    const counts = timing === QUICK ? { messages: 100, roundTrips: 20, repetitions: 3 } : { messages: 300, roundTrips: 50, repetitions: 5 };
+    transport = await transportBench({ batch: 128, width: 1024, ...counts });
+    out('');
+    transportRows(transport).forEach(out);
+  }
+  if (json) process.stdout.write(JSON.stringify({ machine, threads, kernels, training, torch, pipelines, projections, processes, transport }) + '\n');
   return 0;
 }
