@@ -115,10 +115,21 @@ Napi::Value BenchConvDirect(const Napi::CallbackInfo& info) {
     }
     const ConvShape s = ReadConvShape(ArgObject(info, 1, kBenchConv, "attrs"), kBenchConv);
     const BenchArgs b = ReadBenchArgs(info, 2, kBenchConv);
+    // 'nhwc' runs the primitive the binding runs on its NHWC tensors: against it the binding's
+    // figure is the binding's own cost, and it against 'any' is what the layout costs.
+    tag act = tag::any;
+    if (info.Length() > 4 && !info[4].IsUndefined()) {
+      const std::string layout = ArgString(info, 4, kBenchConv, "layout");
+      if (layout == "nhwc") {
+        act = tag::nhwc;
+      } else if (layout != "any") {
+        Fail(info.Env(), kBenchConv, "expected 'any' | 'nhwc' for layout, got '" + layout + "'");
+      }
+    }
     ThreadsScope threads(b.threads);
 
     // Without bias: the binding's figures it is compared with are taken without bias too.
-    const ConvPds pds = MakeConvPds(s, pass, tag::any, /*with_bias=*/false);
+    const ConvPds pds = MakeConvPds(s, pass, act, /*with_bias=*/false);
     dnnl::primitive prim;
     std::unordered_map<int, dnnl::memory> args;
     switch (pass) {

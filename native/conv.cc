@@ -62,6 +62,10 @@ constexpr const char* kBackwardWeights = "conv2dBackwardWeights";
 //     76/112, 16x16x64->128 stride 2 73/128 vs 72/99).
 //   - c >= 64, 3x3, backward data: blocked only at stride 1 on images of 16x16 and more
 //     (16x16x64->64 90/167 vs 84/139); NHWC on 8x8 (95/184 vs 93/146) and at stride 2.
+// Activations kept blocked across kernels instead (no reorders at all) were measured inside BP
+// steps, layouts alternating by step, thread CPU time: about 6 % of a Vanilla CNN step and no
+// gain on ResNet-20, too little for a layout carried through every tensor op (README, "Measured
+// here").
 bool ChooseBlocked(const ConvShape& s, ConvPass pass) {
   if (s.kh * s.kw == 1 || s.c < 64 || s.o < 16) return false;
   switch (pass) {

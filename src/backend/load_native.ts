@@ -14,6 +14,8 @@ const PACKAGE_NAME = 'associated-learning';
 
 export type ConvPass = 'forward' | 'backwardData' | 'backwardWeights';
 export type ConvLayout = 'auto' | 'nhwc' | 'blocked';
+/** Activations of a direct convolution benchmark: oneDNN's choice (blocked), or NHWC as the binding keeps them. */
+export type DirectConvLayout = 'any' | 'nhwc';
 
 export interface NativeInfo {
   onednnVersion: string;
@@ -34,7 +36,7 @@ export interface NativeAddon extends Omit<Backend, 'name'>, AnalysisKernels {
   setConvLayout(layout: ConvLayout): void;
 
   benchMatmulDirect(attrs: MatMulAttrs, iterations: number, threads: number): number;
-  benchConvDirect(pass: ConvPass, attrs: Conv2dAttrs, iterations: number, threads: number): number;
+  benchConvDirect(pass: ConvPass, attrs: Conv2dAttrs, iterations: number, threads: number, layout?: DirectConvLayout): number;
 }
 
 /** The directory holding this package's package.json, searched upwards from `start`. */

@@ -7,7 +7,7 @@
 import type {
   Activation, AdamAttrs, AugmentAttrs, Backend, BatchNormAttrs, Conv2dAttrs, F32, ImageAttrs, MatMulAttrs, SgdAttrs, Window2dAttrs,
 } from './kernel_names.js';
-import { loadNative, type ConvLayout, type ConvPass, type NativeInfo } from './load_native.js';
+import { loadNative, type ConvLayout, type ConvPass, type DirectConvLayout, type NativeInfo } from './load_native.js';
 import { checkAugment } from './reference/image.js';
 import { referenceBackend as reference } from './reference_backend.js';
 
@@ -245,8 +245,11 @@ export const nativeBackend: Backend = {
 export interface NativeBench {
   /** Seconds per iteration of the best matmul primitive oneDNN offers for m, k, n. */
   benchMatmulDirect(attrs: MatMulAttrs, iterations: number, threads: number): number;
-  /** Seconds per iteration of one convolution pass, every layout left to oneDNN. */
-  benchConvDirect(pass: ConvPass, attrs: Conv2dAttrs, iterations: number, threads: number): number;
+  /**
+   * Seconds per iteration of one convolution pass, every layout left to oneDNN ('any', the
+   * default), or with NHWC activations as the binding keeps them ('nhwc').
+   */
+  benchConvDirect(pass: ConvPass, attrs: Conv2dAttrs, iterations: number, threads: number, layout?: DirectConvLayout): number;
   /**
    * Where the binding's convolutions keep activations: 'auto' (the default) picks per shape,
    * 'nhwc' runs oneDNN on the user's buffers, 'blocked' reorders to oneDNN's layout and back.
@@ -259,8 +262,8 @@ export const nativeBench: NativeBench = {
   benchMatmulDirect(attrs, iterations, threads) {
     return addon.benchMatmulDirect(attrs, iterations, threads);
   },
-  benchConvDirect(pass, attrs, iterations, threads) {
-    return addon.benchConvDirect(pass, attrs, iterations, threads);
+  benchConvDirect(pass, attrs, iterations, threads, layout = 'any') {
+    return addon.benchConvDirect(pass, attrs, iterations, threads, layout);
   },
   setConvLayout(layout) {
     addon.setConvLayout(layout);
@@ -272,4 +275,4 @@ export function nativeInfo(): NativeInfo {
   return addon.info();
 }
 
-export type { ConvLayout, ConvPass, NativeInfo };
+export type { ConvLayout, ConvPass, DirectConvLayout, NativeInfo };

@@ -1,12 +1,14 @@
 // GFLOP/s of matmul and convolution called through our binding (JS-allocated buffers, one call
 // per iteration, as training uses them) against oneDNN called directly in a C++ loop on buffers
-// in its preferred layouts: the ratio is what the binding costs.
+// in its preferred layouts. Convolutions are also timed directly on NHWC activations, the layout
+// our tensors keep: direct NHWC / direct is what the layout costs (oneDNN's NHWC kernels against
+// its blocked ones), ours / direct NHWC what the binding and its JS-allocated buffers cost.
 import type { Backend, Conv2dAttrs, MatMulAttrs } from '../backend/kernel_names.js';
 import { median, secondsPerCall, type TimingOptions } from './timing.js';
 
 export interface DirectBench {
   benchMatmulDirect(attrs: MatMulAttrs, iterations: number, threads: number): number;
-  benchConvDirect(pass: ConvPass, attrs: Conv2dAttrs, iterations: number, threads: number): number;
+  benchConvDirect(pass: ConvPass, attrs: Conv2dAttrs, iterations: number, threads: number, layout?: 'any' | 'nhwc'): number;
 }
 
 export type ConvPass = 'forward' | 'backwardData' | 'backwardWeights';
@@ -18,6 +20,8 @@ export interface KernelWorkload {
   prepare(backend: Backend): () => void;
   /** seconds per call of oneDNN directly */
   direct(bench: DirectBench, iterations: number, threads: number): number;
+  /** seconds per call of oneDNN directly on the layout the binding keeps, where that differs */
+  directNhwc?(bench: DirectBench, iterations: number, threads: number): number;
 }
 
 function random(n: number): Float32Array {
@@ -53,6 +57,7 @@ function convWorkload(name: string, pass: ConvPass, attrs: Conv2dAttrs): KernelW
       return () => b.conv2dBackwardWeights(x, y, wt, null, attrs);
     },
     direct: (bench, iterations, threads) => bench.benchConvDirect(pass, attrs, iterations, threads),
+    directNhwc: (bench, iterations, threads) => bench.benchConvDirect(pass, attrs, iterations, threads, 'nhwc'),
   };
 }
 
@@ -76,6 +81,8 @@ export interface KernelResult {
   threads: number;
   gflops: number;
   directGflops: number;
+  /** convolutions: oneDNN directly on NHWC activations */
+  directNhwcGflops?: number;
 }
 
 /**
@@ -87,12 +94,15 @@ export function runKernel(w: KernelWorkload, backend: Backend, direct: DirectBen
   backend.setNumThreads(threads);
   const call = w.prepare(backend);
   const perRound = Math.max(1, Math.ceil(timing.minSeconds / timing.minRounds / secondsPerCall(call, { warmup: 1, minRounds: 1, minSeconds: 0 })));
-  const bound: number[] = [], native: number[] = [];
+  const bound: number[] = [], native: number[] = [], nativeNhwc: number[] = [];
   for (let round = 0; round < timing.minRounds; round++) {
     const t0 = performance.now();
     for (let i = 0; i < perRound; i++) call();
     bound.push((performance.now() - t0) / 1000 / perRound);
     native.push(w.direct(direct, perRound, threads));
+    if (w.directNhwc) nativeNhwc.push(w.directNhwc(direct, perRound, threads));
   }
-  return { workload: w.name, threads, gflops: w.flops / median(bound) / 1e9, directGflops: w.flops / median(native) / 1e9 };
+  const result: KernelResult = { workload: w.name, threads, gflops: w.flops / median(bound) / 1e9, directGflops: w.flops / median(native) / 1e9 };
+  if (nativeNhwc.length > 0) result.directNhwcGflops = w.flops / median(nativeNhwc) / 1e9;
+  return result;
 }

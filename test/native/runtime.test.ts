@@ -3,6 +3,7 @@
 // benchmarks, and error messages that name the kernel and the argument.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 
 import type { Activation, Conv2dAttrs, MatMulAttrs } from '../../src/backend/kernel_names.js';
@@ -89,8 +90,28 @@ test('direct benchmarks return seconds per iteration and leave the thread count 
     const s = nativeBench.benchConvDirect(pass, CONV, 3, 1);
     assert.ok(Number.isFinite(s) && s > 0, `${pass}: ${s}`);
   }
+  for (const pass of ['forward', 'backwardData', 'backwardWeights'] as const) {
+    const s = nativeBench.benchConvDirect(pass, CONV, 3, 1, 'nhwc');
+    assert.ok(Number.isFinite(s) && s > 0, `${pass} on NHWC: ${s}`);
+  }
   assert.equal(N.getNumThreads(), before);
   assert.throws(() => nativeBench.benchConvDirect('sideways' as 'forward', CONV, 1, 1), /^Error: benchConvDirect: expected 'forward'/);
+  assert.throws(() => nativeBench.benchConvDirect('forward', CONV, 1, 1, 'nchw' as 'nhwc'), /^Error: benchConvDirect: expected 'any' \| 'nhwc' for layout, got 'nchw'$/);
+});
+
+test("the direct convolution benchmark's 'nhwc' layout runs oneDNN on NHWC activations, 'any' on its own", () => {
+  // oneDNN's verbose log names each primitive's memory formats: acdb is NHWC.
+  const moduleUrl = new URL('../../src/backend/native_backend.js', import.meta.url).href;
+  const attrs = JSON.stringify({ ...CONV, c: 16, o: 16 });
+  const code = `import(${JSON.stringify(moduleUrl)}).then(({ nativeBench }) => {
+    for (const layout of ['nhwc', 'any']) { console.log('layout ' + layout); nativeBench.benchConvDirect('forward', ${attrs}, 1, 1, layout); }
+  });`;
+  const run = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, DNNL_VERBOSE: '1' }, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const [nhwc, any] = run.stdout.split(/^layout any$/m).map((part) => part.split('\n').filter((l) => l.includes(',exec,') && l.includes(',convolution,')));
+  assert.ok(nhwc!.length > 0 && any!.length > 0, run.stdout);
+  assert.ok(nhwc!.every((l) => /src_f32::blocked:acdb:/.test(l) && /dst_f32::blocked:acdb:/.test(l)), nhwc!.join('\n'));
+  assert.ok(any!.every((l) => !/src_f32::blocked:acdb:/.test(l)), any!.join('\n'));
 });
 
 test('a buffer of the wrong length is reported with the kernel, the argument and both sizes', () => {

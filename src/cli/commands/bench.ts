@@ -19,7 +19,9 @@ const PARTS = ['kernels', 'training', 'pipeline', 'processes', 'transport'] as c
 export const benchUsage = `Usage: al bench [--quick] [--json] [--threads 1,2] [--only ${PARTS.join('|')}] [--no-torch]
 
 Measures, in one run on this machine:
-  - matmul and convolution GFLOP/s through our binding, and oneDNN called directly on the same shapes;
+  - matmul and convolution GFLOP/s through our binding, and oneDNN called directly on the same shapes
+    (convolutions also on NHWC activations, the layout our tensors keep: direct NHWC / direct is
+    oneDNN's NHWC kernel against its blocked one, ours / NHWC the binding's own cost);
   - BP training samples/s (batch 128, forward + backward + Adam) for MLP (28x28x1),
     Vanilla CNN and ResNet-20 (32x32x3), and sequential AL samples/s for the MLP and the
     Vanilla CNN cut the authors' way (28x28x1);
@@ -91,13 +93,14 @@ export async function benchCommand(argv: string[]): Promise<number> {
 
   const kernels: KernelResult[] = [];
   if (only === undefined || only === 'kernels') {
-    out('\nkernel                     threads   ours GFLOP/s   oneDNN direct   ours/direct   PyTorch best   ours/PyTorch');
+    out('\nkernel                     threads   ours GFLOP/s   oneDNN direct   ours/direct   direct NHWC   ours/NHWC   PyTorch best   ours/PyTorch');
     for (const w of KERNEL_WORKLOADS) {
       for (const t of threads) {
         const r = runKernel(w, backend, nativeBench as DirectBench, t, timing);
         kernels.push(r);
         const pt = torchBest.get(w.name);
-        out(`${w.name.padEnd(27)}${String(t).padStart(7)}${fmt(r.gflops).padStart(15)}${fmt(r.directGflops).padStart(16)}${fmt(r.gflops / r.directGflops, 2).padStart(14)}${fmt(pt?.value).padStart(15)}${fmt(pt ? r.gflops / pt.value : undefined, 2).padStart(15)}`);
+        const nhwc = r.directNhwcGflops;
+        out(`${w.name.padEnd(27)}${String(t).padStart(7)}${fmt(r.gflops).padStart(15)}${fmt(r.directGflops).padStart(16)}${fmt(r.gflops / r.directGflops, 2).padStart(14)}${fmt(nhwc).padStart(14)}${fmt(nhwc === undefined ? undefined : r.gflops / nhwc, 2).padStart(12)}${fmt(pt?.value).padStart(15)}${fmt(pt ? r.gflops / pt.value : undefined, 2).padStart(15)}`);
       }
     }
   }
