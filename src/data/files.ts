@@ -72,6 +72,12 @@ export function requireDir(dir: string, hint: string): string {
   return path;
 }
 
+/** The size of `path` in bytes when it is an existing regular file, else null. */
+export function fileSize(path: string): number | null {
+  const st = statOrNull(resolve(path));
+  return st?.isFile() ? st.size : null;
+}
+
 /** Whether `path` is an existing regular file. */
 export function isFile(path: string): boolean {
   return statOrNull(path)?.isFile() ?? false;
