@@ -235,8 +235,7 @@ export function checkCifarFiles(dataDir: string, layout: CifarLayout): string {
   const rec = recordSize(layout);
   for (const name of [...layout.trainFiles, ...layout.testFiles]) {
     const file = join(dir, name);
-    const size = fileSize(file);
-    if (size === null) throw new DataError(file, `file not found: ${cifarHint(layout)}`);
+    const size = fileSize(file, cifarHint(layout));
     if (size === 0 || size % rec !== 0) {
       throw new DataError(file, `size ${size} bytes is not a whole number of ${rec}-byte records: the file is truncated or not a ${layout.title} binary file`);
     }

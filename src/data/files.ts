@@ -72,10 +72,13 @@ export function requireDir(dir: string, hint: string): string {
   return path;
 }
 
-/** The size of `path` in bytes when it is an existing regular file, else null. */
-export function fileSize(path: string): number | null {
-  const st = statOrNull(resolve(path));
-  return st?.isFile() ? st.size : null;
+/** The size of a file in bytes, without reading it; missing (or a folder) is the DataError readBytes gives. */
+export function fileSize(file: string, hint: string): number {
+  const path = resolve(file);
+  const st = statOrNull(path);
+  if (st === null) throw new DataError(path, `file not found: ${hint}`);
+  if (st.isDirectory()) throw new DataError(path, `expected a file, found a folder: ${hint}`);
+  return st.size;
 }
 
 /** Whether `path` is an existing regular file. */

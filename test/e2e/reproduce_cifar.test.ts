@@ -85,7 +85,7 @@ test('cifar100: ResNet-20 BP on the fine labels beside the published row; a seco
   assert.deepEqual([config.label, config.limit], ['fine', 40]);
   const again = run(args);
   assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stdout, /\[1\/1\] resnet20-bp: reusing .*resnet20-bp \(1 epochs\)/);
+  assert.match(again.stdout, /\[1\/1\] resnet20-bp: reusing .*resnet20-bp \(1 epoch\)/);
 });
 
 test('missing or broken CIFAR data: exit 2 with where to get it and how to lay it out, before anything trains', () => {

@@ -37,8 +37,8 @@ Tables:
   cifar10         BP and AL on CIFAR-10 with each of MLP, Vanilla CNN, VGG, ResNet-20, ResNet-32
   cifar100        the same on CIFAR-100's 100 fine classes (as the authors' code loads it)
                   cifar10, cifar100: default epochs ${e.mlp} MLP, ${e.cnn} Vanilla CNN, ${e.vgg} VGG, ${e.resnet20} ResNet-20,
-                  ${e.resnet32} ResNet-32, BP and AL alike: about 30 h a table on an idle 2-core
-                  machine (--project times it on this one)
+                  ${e.resnet32} ResNet-32, BP and AL alike: about a day a table on an idle 2-core
+                  machine (estimated; --project times it on this one)
   layers          AL MLP on MNIST cut into 1, 2, 3 and 4 AL layers: training and test accuracy as
                   the number of AL layers grows (default 5 epochs)
   distance-ratio  inter-/intra-class distance of the top representation, BP and AL, MLP and
@@ -153,7 +153,7 @@ async function train(e: Experiment, dir: string, step: string, options: { dataDi
   const hasRun = existsSync(join(dir, 'config.json'));
   const data = dataDir ? ['--data-dir', dataDir] : [];
   if (hasRun && done >= e.epochs) {
-    log(`${step} ${e.name}: reusing ${dir} (${done} epochs)`);
+    log(`${step} ${e.name}: reusing ${dir} (${done} epoch${done === 1 ? '' : 's'})`);
   } else if (hasRun) {
     log(`${step} ${e.name}: resuming ${dir} after epoch ${done} of ${e.epochs}`);
     await runAl(['train', '--resume', dir, '--epochs', String(e.epochs), ...data]);

@@ -93,12 +93,12 @@ export const PUBLISHED_DISTANCES: readonly { dataset: 'cifar10' | 'cifar100'; mo
 
 /**
  * Default epochs of the CIFAR runs on a 2-core machine (the paper: 200), by backbone; the same
- * for BP and AL and for both datasets, so every pair is compared at one budget, and a table
- * takes about 30 hours (README: from `al reproduce cifar10 --project` and `al bench`). ResNet-20
- * gets the most, for the issue's bar on CIFAR-10 (BP 85 %, AL 83 %); VGG, 6 to 10 times its
- * cost a sample, the fewest.
+ * for BP and AL and for both datasets, so every pair is compared at one budget. From timed steps
+ * (README): ResNet-20 about 4 min an epoch with BP and 7 with AL on an idle machine, VGG 5 to 6
+ * times ResNet-20 BP's cost a sample, so a table takes about a day. ResNet-20 gets the most, for
+ * the issue's bar on CIFAR-10 (BP 85 %, AL 83 %); VGG the fewest.
  */
-export const CIFAR_EPOCHS: Readonly<Record<ModelName, number>> = { mlp: 20, cnn: 20, vgg: 5, resnet20: 40, resnet32: 20 };
+export const CIFAR_EPOCHS: Readonly<Record<ModelName, number>> = { mlp: 20, cnn: 20, vgg: 10, resnet20: 40, resnet32: 20 };
 
 function cifarRuns(dataset: 'cifar10' | 'cifar100', epochs: number | undefined, models: readonly ModelName[], prefix = ''): Experiment[] {
   return models.flatMap((model) => (['bp', 'al'] as const).map((method): Experiment => ({
