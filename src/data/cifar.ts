@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { CifarAugmentation, standardizeImages } from './augment.js';
 import { DataError } from './errors.js';
-import { isFile, readBytes, requireDir } from './files.js';
+import { fileSize, isFile, readBytes, requireDir } from './files.js';
 import type { Dataset, Normalization, Split } from './mnist.js';
 
 export type CifarName = 'cifar10' | 'cifar100';
@@ -223,4 +223,22 @@ function centred(pixels: Uint8Array, n: number, mean: Float64Array): Float32Arra
     for (let p = 0; p < CIFAR_PIXELS; p++) out[base + p] = pixels[base + p]! / 255 - mean[p]!;
   }
   return out;
+}
+
+/**
+ * Checks, without reading them, that every file of the layout is in `dataDir` (or its extracted
+ * folder) and is a whole number of records: what a command that starts hours of training must
+ * know first. Returns the folder; any defect is the DataError loading would raise.
+ */
+export function checkCifarFiles(dataDir: string, layout: CifarLayout): string {
+  const dir = resolveCifarDir(dataDir, layout);
+  const rec = recordSize(layout);
+  for (const name of [...layout.trainFiles, ...layout.testFiles]) {
+    const file = join(dir, name);
+    const size = fileSize(file, cifarHint(layout));
+    if (size === 0 || size % rec !== 0) {
+      throw new DataError(file, `size ${size} bytes is not a whole number of ${rec}-byte records: the file is truncated or not a ${layout.title} binary file`);
+    }
+  }
+  return dir;
 }

@@ -72,6 +72,15 @@ export function requireDir(dir: string, hint: string): string {
   return path;
 }
 
+/** The size of a file in bytes, without reading it; missing (or a folder) is the DataError readBytes gives. */
+export function fileSize(file: string, hint: string): number {
+  const path = resolve(file);
+  const st = statOrNull(path);
+  if (st === null) throw new DataError(path, `file not found: ${hint}`);
+  if (st.isDirectory()) throw new DataError(path, `expected a file, found a folder: ${hint}`);
+  return st.size;
+}
+
 /** Whether `path` is an existing regular file. */
 export function isFile(path: string): boolean {
   return statOrNull(path)?.isFile() ?? false;

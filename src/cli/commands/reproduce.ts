@@ -2,84 +2,72 @@
 // beside the published figures, in the same layout. Each experiment is an `al train` run in its
 // own process (a crash stays one run's problem) with a fixed run directory under --out; a run
 // already finished there is reused, and a stopped one is resumed, so a long table can be built
-// over several sessions and Ctrl-C loses at most the epoch in progress.
+// over several sessions and Ctrl-C loses at most the epoch in progress. The distance-ratio table
+// then runs `al analyze` on each of its runs, also in a child process.
+// The experiment lists and published figures are in reproduce_tables.ts, the printing in
+// reproduce_text.ts, the --project timing in reproduce_project.ts.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CIFAR_LAYOUTS, checkCifarFiles, cifarHint } from '../../data/cifar.js';
+import { buildModel } from '../../models/index.js';
+import { Rng } from '../../tensor/rng.js';
 import { optionalInt, parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
-import { formatDuration } from '../progress.js';
+import { readRunConfig } from '../resume.js';
+import { CIFAR_TRAIN, project, projectionText } from './reproduce_project.js';
+import { CIFAR_EPOCHS, TABLES, experimentConfig, experiments, trainArgs, type Experiment, type Table } from './reproduce_tables.js';
+import { accuracyRows, accuracyText, distanceRows, distanceText, runsText, type RunDistances, type RunResult } from './reproduce_text.js';
+import type { TrainConfig } from './train.js';
 
-export const TABLES = ['mnist', 'layers', 'pipeline'] as const;
-type Table = (typeof TABLES)[number];
+export { TABLES } from './reproduce_tables.js';
 
-export const reproduceUsage = `Usage: al reproduce TABLE [--epochs N] [--data-dir DIR] [--out DIR] [--json]
+const e = CIFAR_EPOCHS;
+export const reproduceUsage = `Usage: al reproduce TABLE [--epochs N] [--data-dir DIR] [--out DIR] [--only NAME,...] [--project] [--json]
 
-Runs the experiments of one of the lecture's tables and prints ours beside the published figures.
-Every experiment is an al train run in DIR/<table>/<name> (default DIR: runs/reproduce); a run
-already finished there is reused and a stopped one resumed.
+Runs the experiments of one of the lecture's tables and prints ours beside the published figures
+(200 epochs each) in the paper's layout. Every experiment is an al train run in
+DIR/<dataset or table>/<run> (default DIR: runs/reproduce); a run already finished there is
+reused, a stopped one resumed, and one with other settings refused.
 
 Tables:
-  mnist     BP and AL, MLP and Vanilla CNN on MNIST (published: 200 epochs; default here 10
-            epochs for the MLPs, 5 for the CNNs, about 1 h 45 min on 2 cores)
-  layers    AL MLP on MNIST cut into 1, 2, 3 and 4 AL layers: training and test accuracy as the
-            number of AL layers grows (default 5 epochs)
-  pipeline  Vanilla CNN cut into 4 AL layers, 1 epoch each: sequential BP, GPipe (2 workers, 4
-            micro-batches), sequential AL and pipelined AL (2 workers): samples/s and time
+  mnist           BP and AL, MLP and Vanilla CNN on MNIST (default 10 epochs for the MLPs, 5 for
+                  the CNNs, about 1 h 45 min on 2 cores)
+  cifar10         BP and AL on CIFAR-10 with each of MLP, Vanilla CNN, VGG, ResNet-20, ResNet-32
+  cifar100        the same on CIFAR-100's 100 fine classes (as the authors' code loads it)
+                  cifar10, cifar100: default epochs ${e.mlp} MLP, ${e.cnn} Vanilla CNN, ${e.vgg} VGG, ${e.resnet20} ResNet-20,
+                  ${e.resnet32} ResNet-32, BP and AL alike: about a day a table on an idle 2-core
+                  machine (estimated; --project times it on this one)
+  layers          AL MLP on MNIST cut into 1, 2, 3 and 4 AL layers: training and test accuracy as
+                  the number of AL layers grows (default 5 epochs)
+  distance-ratio  inter-/intra-class distance of the top representation, BP and AL, MLP and
+                  Vanilla CNN on CIFAR-10 and CIFAR-100: the cifar10 and cifar100 tables' runs
+                  (shared with them, same budgets), then al analyze --distance-ratio on each
+  pipeline        Vanilla CNN cut into 4 AL layers, 1 epoch each: sequential BP, GPipe (2
+                  workers, 4 micro-batches), sequential AL and pipelined AL (2 workers):
+                  samples/s and time
 
-  --epochs N       epochs of every run (overrides the table's defaults)
-  --data-dir DIR   dataset directory, passed to al train
-  --out DIR        where the run directories go (default runs/reproduce)
-  --limit N        train on the first N samples only (a quick check of the whole table)
-  --json           print one JSON object with the table as the last line of stdout
+  --epochs N         epochs of every run (overrides the table's defaults)
+  --data-dir DIR     dataset directory, passed to al train and al analyze. The CIFAR tables need
+                     it and check it before anything runs: the extracted binary version
+                     (distance-ratio: a folder holding both cifar-10-batches-bin and
+                     cifar-100-binary)
+  --out DIR          where the run directories go (default runs/reproduce)
+  --only NAME,...    run only these experiments of the table (the names its log shows)
+  --project          CIFAR tables: train nothing and need no data; time a few training steps of
+                     each run on random CIFAR-shaped data (5 to 20 s a run on an idle machine)
+                     and print samples/s and the projected time per epoch and for the budget
+  --project-steps N  time exactly N steps of each run (after one untimed step) instead
+  --limit N          train on the first N samples only (a quick check of the whole table)
+  --json             print one JSON object with the table as the last line of stdout
+  -h, --help         this text
 `;
 
 const flags: FlagSpec = {
   epochs: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' }, limit: { type: 'string' },
-  json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  only: { type: 'string' }, project: { type: 'boolean' }, 'project-steps': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 };
-
-interface Experiment {
-  name: string;
-  /** al train flags, without --out and --epochs */
-  args: string[];
-  epochs: number;
-  /** the published test accuracy, where the lecture gives one */
-  published?: number;
-}
-
-function experiments(table: Table, epochs: number | undefined): Experiment[] {
-  switch (table) {
-    case 'mnist':
-      return [
-        { name: 'mlp-bp', args: ['--model', 'mlp', '--method', 'bp'], epochs: epochs ?? 10, published: 0.985 },
-        { name: 'mlp-al', args: ['--model', 'mlp', '--method', 'al'], epochs: epochs ?? 10, published: 0.986 },
-        { name: 'cnn-bp', args: ['--model', 'cnn', '--method', 'bp'], epochs: epochs ?? 5, published: 0.994 },
-        { name: 'cnn-al', args: ['--model', 'cnn', '--method', 'al', '--pipeline', '--workers', '2'], epochs: epochs ?? 5, published: 0.995 },
-      ];
-    case 'layers':
-      return [1, 2, 3, 4].map((k) => ({ name: `mlp-al-${k}`, args: ['--model', 'mlp', '--method', 'al', '--al-layers', String(k)], epochs: epochs ?? 5 }));
-    case 'pipeline':
-      return [
-        { name: 'cnn-bp', args: ['--model', 'cnn', '--method', 'bp'], epochs: epochs ?? 1 },
-        { name: 'cnn-gpipe', args: ['--model', 'cnn', '--method', 'gpipe', '--workers', '2', '--micro-batches', '4', '--trace'], epochs: epochs ?? 1 },
-        { name: 'cnn-al', args: ['--model', 'cnn', '--method', 'al', '--al-layers', '4'], epochs: epochs ?? 1 },
-        { name: 'cnn-al-pipeline', args: ['--model', 'cnn', '--method', 'al', '--al-layers', '4', '--pipeline', '--workers', '2', '--trace'], epochs: epochs ?? 1 },
-      ];
-  }
-}
-
-interface RunResult {
-  name: string;
-  epochs: number;
-  testAccuracy: number;
-  trainAccuracy: number | null;
-  samplesPerSec: number;
-  seconds: number;
-  published?: number;
-  runDir: string;
-}
 
 const alBin = fileURLToPath(new URL('../../../../bin/al.js', import.meta.url));
 
@@ -92,18 +80,21 @@ function finishedEpochs(dir: string): number {
   }
 }
 
-function runTrain(args: string[]): Promise<void> {
+/** Runs `al ARGS` in a child process; Ctrl-C is passed on. Resolves to its stdout when `capture`. */
+function runAl(args: string[], capture = false): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [alBin, 'train', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [alBin, ...args], { stdio: ['ignore', capture ? 'pipe' : 'ignore', 'inherit'] });
+    let stdout = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     const forward = (): void => {
       child.kill('SIGINT');
     };
     process.once('SIGINT', forward);
     child.on('error', reject);
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       process.removeListener('SIGINT', forward);
-      if (code === 0) resolve();
-      else reject(new Error(`al train ${args.join(' ')}: exited with ${signal ?? `code ${code}`}`));
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`al ${args.join(' ')}: exited with ${signal ?? `code ${code}`}`));
     });
   });
 }
@@ -115,11 +106,92 @@ function readResult(e: Experiment, dir: string): RunResult {
     name: e.name, epochs: last['epoch'] as number, testAccuracy: last['testAccuracy'] as number,
     trainAccuracy: last['trainAccuracy'] ?? null, samplesPerSec: last['samplesPerSec'] as number,
     seconds: lines.reduce((s, l) => s + (l['seconds'] as number), 0), runDir: dir,
-    ...(e.published !== undefined ? { published: e.published } : {}),
   };
 }
 
-const pct = (x: number | null | undefined): string => (x === null || x === undefined || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(2)}%`);
+/** Settings a run found in the experiment's directory must share with it to be reused or resumed. */
+const IDENTITY: (keyof TrainConfig)[] = ['model', 'dataset', 'method', 'label', 'limit', 'alLayers', 'pipeline', 'microBatches'];
+
+/**
+ * A run already in an experiment's directory is that experiment's (or reusing it would print
+ * someone else's figures): all checked before the first run starts.
+ */
+function checkExistingRuns(list: Experiment[], out: string, limit: number | undefined): void {
+  for (const e of list) {
+    const dir = join(out, e.dir);
+    if (existsSync(join(dir, 'config.json'))) checkSameRun(e, dir, experimentConfig(e, limit));
+  }
+}
+
+function checkSameRun(e: Experiment, dir: string, expected: TrainConfig): void {
+  const saved = readRunConfig(dir);
+  for (const key of IDENTITY) {
+    // runs from before the datasets issue have no dataset in config.json: MNIST
+    const have = saved[key] ?? (key === 'dataset' ? 'mnist' : undefined);
+    const want = expected[key];
+    if (have !== want && !(have == null && want == null)) {
+      throw new UsageError(`${dir}: holds a run with ${key} ${JSON.stringify(have ?? null)}, but ${e.name} needs ${key} ${JSON.stringify(want ?? null)}: ` +
+        'give another --out, or remove that folder to train it again');
+    }
+  }
+}
+
+/** Every CIFAR folder the experiments read, checked before the first one starts. */
+function checkData(list: Experiment[], dataDir: string | undefined): void {
+  for (const name of ['cifar10', 'cifar100'] as const) {
+    if (!list.some((e) => e.dataset === name)) continue;
+    const layout = CIFAR_LAYOUTS[name];
+    if (dataDir === undefined) throw new UsageError(`--data-dir: required for the ${layout.title} runs. ${cifarHint(layout)}`);
+    checkCifarFiles(dataDir, layout);
+  }
+}
+
+/** Trains (or reuses, or resumes) one experiment's run. */
+async function train(e: Experiment, dir: string, step: string, options: { dataDir: string | undefined; limit: number | undefined; log: (line: string) => void }): Promise<void> {
+  const { dataDir, limit, log } = options;
+  const done = finishedEpochs(dir);
+  const hasRun = existsSync(join(dir, 'config.json'));
+  const data = dataDir ? ['--data-dir', dataDir] : [];
+  if (hasRun && done >= e.epochs) {
+    log(`${step} ${e.name}: reusing ${dir} (${done} epoch${done === 1 ? '' : 's'})`);
+  } else if (hasRun) {
+    log(`${step} ${e.name}: resuming ${dir} after epoch ${done} of ${e.epochs}`);
+    await runAl(['train', '--resume', dir, '--epochs', String(e.epochs), ...data]);
+  } else {
+    const args = trainArgs(e);
+    log(`${step} ${e.name}: al train ${args.join(' ')} --epochs ${e.epochs}`);
+    await runAl(['train', ...args, '--epochs', String(e.epochs), '--out', dir, ...data, ...(limit !== undefined ? ['--limit', String(limit)] : [])]);
+  }
+}
+
+/**
+ * The class distances of a run's top representation by al analyze: BP the classifier's input
+ * (the penultimate top-level module's output), AL b_L(s_L).
+ */
+async function analyzeRun(e: Experiment, dir: string, dataDir: string | undefined): Promise<RunDistances> {
+  const config = readRunConfig(dir);
+  const layer = e.method === 'al'
+    ? config.alLayers!
+    : buildModel(config.model, { inputShape: [32, 32, 3], classes: 10, rng: new Rng(0) }).layers.length - 1;
+  const stdout = await runAl(['analyze', dir, '--distance-ratio', '--layer', String(layer), '--json', ...(dataDir ? ['--data-dir', dataDir] : [])], true);
+  const analysis = JSON.parse(stdout.trim().split('\n').pop()!) as { distanceRatio: { samples: number; rows: { name: string; features: number; inter: number; intra: number; ratio: number | null }[] } };
+  const { rows, samples } = analysis.distanceRatio;
+  const row = e.method === 'al' ? rows.find((r) => r.name === `b${layer}(s${layer})`) : rows.find((r) => r.name.startsWith(`${layer} `));
+  if (!row) throw new Error(`al analyze ${dir}: no row for layer ${layer} among ${rows.map((r) => r.name).join(', ')}`);
+  return { name: e.name, representation: row.name, features: row.features, samples, inter: row.inter, intra: row.intra, ratio: row.ratio ?? Number.NaN };
+}
+
+function selected(table: Table, list: Experiment[], only: string | undefined): Experiment[] {
+  if (only === undefined) return list;
+  const names = only.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const unknown = names.filter((n) => !list.some((e) => e.name === n));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new UsageError(`--only: expected names among ${table}'s runs (${list.map((e) => e.name).join(', ')}), got '${unknown.join(',') || only}'`);
+  }
+  return list.filter((e) => names.includes(e.name));
+}
+
+const PROJECTED_TABLES: readonly Table[] = ['cifar10', 'cifar100', 'distance-ratio'];
 
 export async function reproduceCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, flags, true);
@@ -131,36 +203,55 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   const table = positionals[0] as Table;
   if (!TABLES.includes(table)) throw new UsageError(`TABLE: expected one of ${TABLES.join(', ')}, got '${positionals[0]}'`);
   const epochs = optionalInt(values, 'epochs');
-  const out = join(str(values, 'out') ?? join('runs', 'reproduce'), table);
+  const out = str(values, 'out') ?? join('runs', 'reproduce');
   const dataDir = str(values, 'data-dir');
   const limit = optionalInt(values, 'limit');
   const json = values['json'] === true;
   const log = (line: string): void => {
     if (!json) process.stdout.write(line + '\n');
   };
-  const list = experiments(table, epochs);
+  const list = selected(table, experiments(table, epochs), str(values, 'only'));
+
+  if (values['project-steps'] !== undefined && !values['project']) throw new UsageError('--project-steps: only applies with --project');
+  if (values['project']) {
+    if (!PROJECTED_TABLES.includes(table)) throw new UsageError(`--project: only for the CIFAR tables (${PROJECTED_TABLES.join(', ')}), not ${table}`);
+    const trainSamples = Math.min(limit ?? CIFAR_TRAIN, CIFAR_TRAIN);
+    log(`${table}: timing ${list.length} runs on random CIFAR-shaped data`);
+    const rows = await project(list, trainSamples, optionalInt(values, 'project-steps'), log);
+    log('');
+    for (const line of projectionText(rows, trainSamples)) log(line);
+    if (json) process.stdout.write(JSON.stringify({ table, trainSamples, projection: rows }) + '\n');
+    return 0;
+  }
+
+  checkData(list, dataDir);
+  checkExistingRuns(list, out, limit);
   const results: RunResult[] = [];
+  const distances: RunDistances[] = [];
   for (const [i, e] of list.entries()) {
-    const dir = join(out, e.name);
-    const done = finishedEpochs(dir);
-    const data = [...(dataDir ? ['--data-dir', dataDir] : []), ...(limit !== undefined ? ['--limit', String(limit)] : [])];
-    if (done >= e.epochs) {
-      log(`[${i + 1}/${list.length}] ${e.name}: reusing ${dir} (${done} epochs)`);
-    } else if (existsSync(join(dir, 'config.json'))) {
-      log(`[${i + 1}/${list.length}] ${e.name}: resuming ${dir} after epoch ${done} of ${e.epochs}`);
-      await runTrain(['--resume', dir, '--epochs', String(e.epochs), ...(dataDir ? ['--data-dir', dataDir] : [])]);
-    } else {
-      log(`[${i + 1}/${list.length}] ${e.name}: al train ${e.args.join(' ')} --epochs ${e.epochs}`);
-      await runTrain([...e.args, '--epochs', String(e.epochs), '--out', dir, ...data]);
-    }
+    const dir = join(out, e.dir);
+    await train(e, dir, `[${i + 1}/${list.length}]`, { dataDir, limit, log });
     results.push(readResult(e, dir));
+    if (table === 'distance-ratio') {
+      log(`[${i + 1}/${list.length}] ${e.name}: al analyze ${dir} --distance-ratio`);
+      distances.push(await analyzeRun(e, dir, dataDir));
+    }
   }
+
+  const report: Record<string, unknown> = { table, runs: results };
   log('');
-  log(`${table}: ours (this machine) beside the published figures (200 epochs)`);
-  log('run                 epochs   test acc   published   train acc   samples/s   time');
-  for (const r of results) {
-    log(`${r.name.padEnd(20)}${String(r.epochs).padStart(6)}${pct(r.testAccuracy).padStart(11)}${pct(r.published).padStart(12)}${pct(r.trainAccuracy).padStart(12)}${r.samplesPerSec.toFixed(0).padStart(12)}   ${formatDuration(r.seconds)}`);
+  if (table === 'mnist' || table === 'cifar10' || table === 'cifar100') {
+    const rows = accuracyRows(table, list, results);
+    report['accuracy'] = rows;
+    for (const line of [...accuracyText(table, rows), '']) log(line);
   }
-  if (json) process.stdout.write(JSON.stringify({ table, runs: results }) + '\n');
+  if (table === 'distance-ratio') {
+    const rows = distanceRows(list, distances);
+    report['distances'] = rows;
+    for (const line of [...distanceText(rows), '']) log(line);
+  }
+  log(`${table}: every run (this machine)`);
+  for (const line of runsText(results)) log(line);
+  if (json) process.stdout.write(JSON.stringify(report) + '\n');
   return 0;
 }

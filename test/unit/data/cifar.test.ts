@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CifarAugmentation } from '../../../src/data/augment.js';
-import { CIFAR10, CIFAR100, loadCifar, parseCifar, type CifarLayout } from '../../../src/data/cifar.js';
+import { CIFAR10, CIFAR100, checkCifarFiles, loadCifar, parseCifar, type CifarLayout } from '../../../src/data/cifar.js';
 import { loadDataset } from '../../../src/data/datasets.js';
 import { DataError } from '../../../src/data/errors.js';
 import { Rng } from '../../../src/tensor/rng.js';
@@ -272,4 +272,25 @@ function fuzzLayout(layout: CifarLayout, seed: number): void {
 test('fuzz: random and damaged CIFAR-10 and CIFAR-100 files give records or a DataError, nothing else', () => {
   fuzzLayout(CIFAR10, 11);
   fuzzLayout(CIFAR100, 12);
+});
+
+test('checkCifarFiles: every file present and a whole number of records, checked without reading; defects named as loading names them', () => {
+  const parent = fresh();
+  writeCifar10(path.join(parent, 'cifar-10-batches-bin'), 2);
+  writeCifar100(parent, 2, 1);
+  assert.equal(checkCifarFiles(parent, CIFAR10), path.join(parent, 'cifar-10-batches-bin'));
+  assert.equal(checkCifarFiles(parent, CIFAR100), parent);
+  const dir = path.join(parent, 'cifar-10-batches-bin');
+  const last = path.join(dir, 'test_batch.bin');
+  fs.rmSync(last);
+  throwsData(() => checkCifarFiles(parent, CIFAR10), last, 'file not found', 'binary version (cifar-10-binary.tar.gz)', 'test_batch.bin');
+  fs.mkdirSync(last);
+  throwsData(() => checkCifarFiles(dir, CIFAR10), last, 'expected a file, found a folder');
+  fs.rmdirSync(last);
+  fs.writeFileSync(last, new Uint8Array(0));
+  throwsData(() => checkCifarFiles(dir, CIFAR10), last, 'size 0 bytes is not a whole number of 3073-byte records');
+  const train = path.join(parent, 'train.bin');
+  fs.writeFileSync(train, new Uint8Array(3074 * 2 + 1));
+  throwsData(() => checkCifarFiles(parent, CIFAR100), train, 'size 6149 bytes is not a whole number of 3074-byte records', 'not a CIFAR-100 binary file');
+  throwsData(() => checkCifarFiles(path.join(root, 'nowhere'), CIFAR100), path.join(root, 'nowhere'), 'folder not found', 'kriz/cifar.html');
 });
