@@ -12,7 +12,7 @@ import { runALStage } from './al_stage_loop.js';
 import { WIRE_VERSION, decode, encode } from './frames.js';
 import { StageRuntime } from './stage_runtime.js';
 import { PushedEndpoint, type Endpoint } from './transport.js';
-import { CONNECT_TIMEOUT_MS, SendQueue, openPeer, socketOptions, type Hello } from './zmq_transport.js';
+import { CONNECT_TIMEOUT_MS, RELEASE, SendQueue, openPeer, socketOptions, type Hello } from './zmq_transport.js';
 
 export interface StageServerOptions {
   /** HOST:PORT to bind; port 0 picks a free one */
@@ -84,6 +84,10 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
     } else if (m.version !== WIRE_VERSION) {
       log(`al stage: rejected ${who}: wire version ${String(m.version)}, this stage speaks version ${WIRE_VERSION}`);
       sendTo(peer, { type: 'rejected', reason: `wire version ${String(m.version)}, the stage speaks ${WIRE_VERSION}` });
+    } else if (m.release !== RELEASE) {
+      const reason = `${m.role === 'upstream' ? 'the upstream stage' : 'the coordinator'} runs associated-learning ${String(m.release).slice(0, 40)}, this stage runs ${RELEASE}; install the same version on every host`;
+      log(`al stage: rejected ${who}: ${reason}`);
+      sendTo(peer, { type: 'rejected', reason });
     } else if (m.role === 'coordinator') {
       if (run) {
         log('al stage: rejected a second coordinator: a run is in progress');
@@ -114,7 +118,7 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
     let downstream: Endpoint | null = null;
     if (typeof m.downstream === 'string') {
       const endpoint = new PushedEndpoint((out) => peer.send(out), () => peer.close());
-      const peer = await openPeer(m.downstream, { type: 'hello', role: 'upstream', token: options.token, version: WIRE_VERSION }, CONNECT_TIMEOUT_MS, {
+      const peer = await openPeer(m.downstream, { type: 'hello', role: 'upstream', token: options.token, version: WIRE_VERSION, release: RELEASE }, CONNECT_TIMEOUT_MS, {
         message: (out) => endpoint.deliver(out),
         fail: (what) => current.runtime?.fail(new Error(what)),
       });

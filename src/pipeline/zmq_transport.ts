@@ -3,12 +3,16 @@
 //   coordinator Dealer ──▶ Router of stage k ◀── Dealer of stage k−1
 //
 // Every stage process binds one Router. Its coordinator and its upstream neighbour each connect a
-// Dealer to it and open with a 'hello' carrying the run's token; the stage answers 'welcome' or
-// 'rejected'. A connection then carries the same messages as a worker's MessagePort (frames.ts).
+// Dealer to it and open with a 'hello' carrying the run's token, the wire version and the
+// project's version; the stage answers 'welcome' or 'rejected' (naming which did not match). A connection then carries the same messages as a worker's MessagePort (frames.ts).
 // A stage process that dies is noticed by its coordinator's Dealer: the socket monitor reports
 // the closed connection at once on one machine, and ZeroMQ's heartbeats end a silent connection
 // to another host within HEARTBEAT_TIMEOUT_MS.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Dealer } from 'zeromq';
+import { packageRoot } from '../backend/load_native.js';
 import { FrameError, WIRE_VERSION, decode, encode } from './frames.js';
 import type { LinkCallbacks, StageLink } from './transport.js';
 
@@ -20,8 +24,19 @@ export interface Hello {
   type: 'hello';
   role: 'coordinator' | 'upstream';
   token: string;
+  /** the wire format's version (frames.ts) */
   version: number;
+  /** the project's version (package.json): another release may build or step layers differently */
+  release: string;
 }
+
+function readRelease(): string {
+  const root = packageRoot(dirname(fileURLToPath(import.meta.url)));
+  return root === null ? 'unknown' : (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** The version of this copy of associated-learning, which every stage and its coordinator must share. */
+export const RELEASE = readRelease();
 
 export const socketOptions = { linger: 0, heartbeatInterval: HEARTBEAT_INTERVAL_MS, heartbeatTimeout: HEARTBEAT_TIMEOUT_MS };
 
@@ -119,7 +134,7 @@ export async function openPeer(address: string, hello: Hello, timeoutMs: number,
 /** The coordinator's link to a stage process. */
 export async function connectStageProcess(address: string, token: string, callbacks: LinkCallbacks, timeoutMs = CONNECT_TIMEOUT_MS): Promise<StageLink> {
   let stopped: (() => void) | null = null;
-  const peer = await openPeer(address, { type: 'hello', role: 'coordinator', token, version: WIRE_VERSION }, timeoutMs, {
+  const peer = await openPeer(address, { type: 'hello', role: 'coordinator', token, version: WIRE_VERSION, release: RELEASE }, timeoutMs, {
     message: (m) => {
       if (m.type === 'stopped') stopped?.();
       else if (m.type !== 'ping') callbacks.message(m);

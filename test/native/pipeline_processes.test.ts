@@ -5,6 +5,7 @@
 // timeout, naming HOST:PORT. Random and truncated frames sent to a stage process only ever give
 // logged errors (and an error report to an authenticated coordinator); the process lives on.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
 import { ALLearner } from '../../src/al/al_learner.js';
 import type { AssociatedNet } from '../../src/al/associated_net.js';
@@ -21,6 +22,7 @@ import { Rng } from '../../src/tensor/rng.js';
 import { runEpochs } from '../../src/train/loop.js';
 import { Dealer } from 'zeromq';
 import { WIRE_VERSION, decode, encode } from '../../src/pipeline/frames.js';
+import { RELEASE } from '../../src/pipeline/zmq_transport.js';
 
 before(() => {
   setBackend(nativeBackend);
@@ -146,7 +148,7 @@ test('random and truncated frames sent to a stage process give clean logged erro
     const rng = new Rng(3);
     const bytes = (n: number) => Buffer.from(Uint8Array.from({ length: n }, () => rng.int(256)));
     const valid = [
-      encode({ type: 'hello', role: 'coordinator', token: stages.token, version: WIRE_VERSION }),
+      encode({ type: 'hello', role: 'coordinator', token: stages.token, version: WIRE_VERSION, release: RELEASE }),
       encode({ type: 'batch', index: 0, epoch: 0, epochs: 1, s: { data: new Float32Array(6), shape: [2, 3] }, labels: Int32Array.from([1, 2]) } as never),
     ];
     // before any hello: random frames, every truncation of valid messages, a batch from a stranger
@@ -157,8 +159,14 @@ test('random and truncated frames sent to a stage process give clean logged erro
       }
     }
     await dealer.send(valid[1]!.map((x) => Buffer.from(x)));
-    await dealer.send(encode({ type: 'hello', role: 'coordinator', token: 'guess', version: WIRE_VERSION }).map((x) => Buffer.from(x)));
+    await dealer.send(encode({ type: 'hello', role: 'coordinator', token: 'guess', version: WIRE_VERSION, release: RELEASE }).map((x) => Buffer.from(x)));
     assert.deepEqual(decode(await dealer.receive()), { type: 'rejected', reason: 'wrong token' });
+    // the right token from another release of the project is refused too, naming both versions
+    assert.equal(RELEASE, (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
+    await dealer.send(encode({ type: 'hello', role: 'coordinator', token: stages.token, version: WIRE_VERSION, release: '0.0.0-other' }).map((x) => Buffer.from(x)));
+    assert.deepEqual(decode(await dealer.receive()), {
+      type: 'rejected', reason: `the coordinator runs associated-learning 0.0.0-other, this stage runs ${RELEASE}; install the same version on every host`,
+    });
     // the stage still serves: the right token is welcomed
     await dealer.send(valid[0]!.map((x) => Buffer.from(x)));
     assert.equal(decode(await dealer.receive()).type, 'welcome');
@@ -179,6 +187,7 @@ test('random and truncated frames sent to a stage process give clean logged erro
   assert.ok((log.match(/malformed message from an unknown peer/g) ?? []).length > 100, log.slice(0, 500));
   assert.match(log, /ignored a 'batch' message from a peer that has not presented the run's token/);
   assert.match(log, /rejected a coordinator: wrong token/);
+  assert.match(log, /rejected a coordinator: the coordinator runs associated-learning 0\.0\.0-other/);
   assert.doesNotMatch(log, /\n\s+at /, 'no stack trace: every error was handled');
 });
 
@@ -187,7 +196,7 @@ test('a stage process whose coordinator goes away ends that run (with --once, ex
   const dealer = new Dealer({ linger: 0, receiveTimeout: 5000 });
   try {
     dealer.connect(`tcp://${stages.addresses[0]}`);
-    await dealer.send(encode({ type: 'hello', role: 'coordinator', token: stages.token, version: WIRE_VERSION }).map((x) => Buffer.from(x)));
+    await dealer.send(encode({ type: 'hello', role: 'coordinator', token: stages.token, version: WIRE_VERSION, release: RELEASE }).map((x) => Buffer.from(x)));
     assert.equal(decode(await dealer.receive()).type, 'welcome');
     dealer.close();
     const child = stages.children[0]!;
