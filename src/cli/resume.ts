@@ -1,8 +1,8 @@
 // `al train --resume RUN_DIR`: the run continues with the settings it started with, read from
 // its config.json. Flags given beside --resume must agree with them, except the ones that do not
 // change what is computed: --epochs (to train further: the learning-rate schedule then spans the
-// new total, so epochs after the resume point follow the new schedule), --threads, --data-dir and
-// --json. A fresh run refuses a directory that already holds one, so no checkpoint is ever
+// new total, so epochs after the resume point follow the new schedule), --threads, --data-dir,
+// --json, and where pipeline stages run (--stages, --processes, --token). A fresh run refuses a directory that already holds one, so no checkpoint is ever
 // overwritten by a run it does not belong to.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,12 +12,12 @@ import { INFO_FILE, readCheckpointInfo, type CheckpointInfo } from '../train/che
 import { compareConfig, loadTrainingCheckpoint } from '../train/resume.js';
 import { RunDir } from '../train/run_dir.js';
 import { int, str, type Parsed } from './args.js';
-import type { TrainConfig } from './commands/train.js';
+import { stagePlacement, type TrainConfig } from './commands/train.js';
 import { UsageError } from './errors.js';
 import type { Trainable } from './learners.js';
 
 /** Flags a resumed run may change: they do not change what is computed (--threads: see the README). */
-const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'trace', 'help']);
+const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'trace', 'help', 'stages', 'processes', 'token']);
 
 /** Settings that may differ between a checkpoint and the run resuming it. */
 // where the stages run (threads, processes, hosts) is free too: the result is bit-identical
@@ -69,7 +69,7 @@ export function resumeConfig(values: Parsed['values'], runDir: string): TrainCon
     const have = (saved as unknown as Record<string, unknown>)[key];
     if (!sameValue(value, have)) {
       throw new UsageError(`--${flag}${typeof value === 'string' ? ` ${value}` : ''}: conflicts with the run's ${key} ${JSON.stringify(have) ?? '(unset)'} in ${file}; ` +
-        'a resumed run keeps its settings (only --epochs, --threads, --data-dir, --trace and --json may change)');
+        'a resumed run keeps its settings (only --epochs, --threads, --data-dir, --trace, --json and where stages run, --stages, --processes, --token, may change)');
     }
   }
   const { machine: _machine, parameters: _parameters, ...settings } = saved as TrainConfig & { machine?: unknown; parameters?: unknown };
@@ -80,12 +80,34 @@ export function resumeConfig(values: Parsed['values'], runDir: string): TrainCon
     dataDir: str(values, 'data-dir') ?? saved.dataDir,
     json: values['json'] === true,
     trace: values['trace'] === true,
+    ...resumedStages(values, saved, file),
     out: runDir,
     resume: runDir,
   };
   // checkpoint.json is small: checking it now fails fast, before the data and the model are built.
   checkResumable(config, readCheckpointInfo(runDir));
   return config;
+}
+
+/**
+ * Where a resumed run's stages run: where --stages or --processes say now (a restarted host may
+ * have another address), else where they ran before; the same number of stages either way. The
+ * token is never saved, so stage processes get it from --token or AL_TOKEN again.
+ */
+function resumedStages(values: Parsed['values'], saved: TrainConfig, file: string): Pick<TrainConfig, 'stages' | 'processes' | 'stageToken'> {
+  if (values['stages'] !== undefined || values['processes'] !== undefined) {
+    const placement = stagePlacement(values, saved.method, saved.pipeline, undefined, saved.alLayers);
+    const count = placement.stages?.length ?? placement.processes;
+    if (count !== saved.workers) throw new UsageError(`--${placement.stages ? 'stages' : 'processes'}: the run has ${saved.workers ?? 'no'} pipeline stages (${file}), got ${count}`);
+    return placement;
+  }
+  if (saved.stages === undefined) {
+    if (values['token'] !== undefined) throw new UsageError('--token: only applies to a run on stage processes (--stages)');
+    return { stages: undefined, processes: saved.processes, stageToken: undefined };
+  }
+  const stageToken = str(values, 'token') ?? process.env['AL_TOKEN'];
+  if (!stageToken) throw new UsageError(`--resume: the run's stage processes (${saved.stages.join(',')}) need its token: give --token T or set AL_TOKEN`);
+  return { stages: saved.stages, processes: undefined, stageToken };
 }
 
 /** A checkpoint that belongs to the run's config.json and leaves epochs to train. */

@@ -1,7 +1,10 @@
 // Pipelined AL across "hosts": two `al stage` processes, each in its own network namespace and
 // listening on that namespace's address, and the coordinator in a third namespace that routes
-// between them (test/util/netns.ts). The run must end with the same checkpoint bytes as the same
-// run on worker threads, and its batches must have crossed the namespaces' links.
+// between them (test/util/netns.ts). A run must end with the same checkpoint bytes as the same
+// run on worker threads, and its batches must have crossed the namespaces' links. A stage host
+// that goes silent (its link down: no FIN, no RST, only the heartbeats notice) must be named
+// within a bounded time, and the run resumed after restarting the stages must end as if
+// nothing had happened.
 //
 // The coordinator gets a namespace of its own rather than the machine's: then nothing is added to
 // the machine's interfaces or routes, parallel runs cannot clash on addresses, and no process of
@@ -9,10 +12,10 @@
 // cannot be created (no iproute2, not root, no CAP_NET_ADMIN).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createHosts, type Hosts } from '../util/netns.js';
 
@@ -43,7 +46,10 @@ async function startStage(namespace: string, listen: string, token: string): Pro
   let stdout = '', stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   await new Promise<void>((listening, reject) => {
-    const timer = setTimeout(() => reject(new Error(`al stage in ${namespace} did not listen within 20 s: ${stderr}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`al stage in ${namespace} did not listen within 20 s: ${stderr}`));
+    }, 20_000);
     child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString();
       if (stdout.includes(`listening on ${listen}`)) {
@@ -68,13 +74,14 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-test('pipelined AL across stage processes in two network namespaces: the worker-thread checkpoint, over the namespaces\' links', async (t) => {
+/** Namespaces, a scratch directory, a token and started stages that the test's end removes; null (test skipped) where namespaces are not permitted. */
+function setUp(t: TestContext): { hosts: Hosts; base: string; token: string; listens: string[]; stages: ChildProcess[] } | null {
   let hosts: Hosts;
   try {
     hosts = createHosts(2);
   } catch (error) {
     t.skip(`network namespaces not permitted here: ${(error as Error).message}`);
-    return;
+    return null;
   }
   const base = mkdtempSync(join(tmpdir(), 'al-netns-'));
   const stages: ChildProcess[] = [];
@@ -83,9 +90,16 @@ test('pipelined AL across stage processes in two network namespaces: the worker-
     hosts.remove();
     rmSync(base, { recursive: true, force: true });
   });
-
   const token = `netns-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const listens = hosts.stages.map((s) => `${s.address}:${PORT}`);
+  return { hosts, base, token, listens: hosts.stages.map((s) => `${s.address}:${PORT}`), stages };
+}
+
+const sameCheckpoint = (a: string, b: string): boolean => readFileSync(join(a, 'checkpoint.safetensors')).equals(readFileSync(join(b, 'checkpoint.safetensors')));
+
+test('pipelined AL across stage processes in two network namespaces: the worker-thread checkpoint, over the namespaces\' links', async (t) => {
+  const setup = setUp(t);
+  if (!setup) return;
+  const { hosts, base, token, listens, stages } = setup;
   const logs = [];
   for (const [k, s] of hosts.stages.entries()) {
     const stage = await startStage(s.namespace, listens[k]!, token);
@@ -101,8 +115,7 @@ test('pipelined AL across stage processes in two network namespaces: the worker-
 
   const threads = await finish(spawn(process.execPath, [al, ...common, '--out', join(base, 'threads')]));
   assert.equal(threads.code, 0, threads.stderr);
-  assert.ok(readFileSync(join(base, 'netns', 'checkpoint.safetensors')).equals(readFileSync(join(base, 'threads', 'checkpoint.safetensors'))),
-    'the run across namespaces ends with the worker-thread run\'s checkpoint');
+  assert.ok(sameCheckpoint(join(base, 'netns'), join(base, 'threads')), 'the run across namespaces ends with the worker-thread run\'s checkpoint');
 
   // Lower bounds on what must have crossed each stage's link: stage 1 gets every input image from
   // the coordinator, stage 2 gets s_1 and t_1 of every sample from stage 1 (through the hub).
@@ -116,4 +129,40 @@ test('pipelined AL across stage processes in two network namespaces: the worker-
     assert.match(log(), new RegExp(`warning: listening on ${listens[k]!.replace(/\./g, '\\.')}, beyond loopback: anyone who can reach this address and holds the token can send this stage work`));
     assert.match(log(), /not encrypted/);
   });
+});
+
+test('a stage host that goes silent mid-run is named within the heartbeat timeout; after restarting the stages, --resume ends with the uninterrupted checkpoint', async (t) => {
+  const setup = setUp(t);
+  if (!setup) return;
+  const { hosts, base, token, listens, stages } = setup;
+  const startStages = async (): Promise<void> => {
+    for (const [k, s] of hosts.stages.entries()) stages.push((await startStage(s.namespace, listens[k]!, token)).child);
+  };
+  await startStages();
+  // epochs long enough that the fault lands while the run goes on (it is taken after epoch 1's checkpoint)
+  const common = ['train', '--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '2', '--t-width', String(T_WIDTH), '--limit', '4096', '--epochs', '3', '--batch', '64'];
+  const run = join(base, 'netns');
+  const coordinator = spawn('ip', ['netns', 'exec', hosts.hub, process.execPath, al, ...common, '--stages', listens.join(','), '--out', run], { env: { ...process.env, AL_TOKEN: token } });
+  const ended = finish(coordinator);
+  const metrics = join(run, 'metrics.jsonl');
+  while (coordinator.exitCode === null && !(existsSync(metrics) && readFileSync(metrics, 'utf8').includes('"epoch":1'))) await new Promise((r) => setTimeout(r, 50));
+  hosts.setLink(hosts.stages[1]!.namespace, false);
+  const silent = performance.now();
+  const failed = await ended;
+  const noticed = performance.now() - silent;
+  t.diagnostic(`a silent stage host noticed after ${noticed.toFixed(0)} ms`);
+  assert.equal(failed.code, 1, `the run fails: ${failed.stdout}${failed.stderr}`);
+  assert.match(failed.stderr, /al train: pipeline stage \d \(AL layers? [\d, ]+\): lost the connection to the stage process at 10\.213\.2\.2:5555 \(it exited or its host went silent\)/);
+  assert.ok(noticed < 3000 + 7000, `noticed after ${noticed.toFixed(0)} ms: ZeroMQ's heartbeat timeout is 3 s`);
+
+  // the host comes back; stages serve one run each (--once), so both are started again
+  hosts.setLink(hosts.stages[1]!.namespace, true);
+  await Promise.all(stages.splice(0).map(stop));
+  await startStages();
+  const resumed = await finish(spawn('ip', ['netns', 'exec', hosts.hub, process.execPath, al, 'train', '--resume', run], { env: { ...process.env, AL_TOKEN: token } }));
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /resumed after epoch [12]/);
+  const threads = await finish(spawn(process.execPath, [al, ...common, '--out', join(base, 'threads')]));
+  assert.equal(threads.code, 0, threads.stderr);
+  assert.ok(sameCheckpoint(run, join(base, 'threads')), 'the resumed run ends with the uninterrupted run\'s checkpoint');
 });

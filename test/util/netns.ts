@@ -15,6 +15,8 @@ export interface Hosts {
   stages: { namespace: string; address: string }[];
   /** bytes a namespace's device has received (a stage's link to the hub is eth0) */
   receivedBytes(namespace: string, device?: string): number;
+  /** takes a namespace's link to the hub down (the host goes silent: nothing is sent, nothing refused) or up again */
+  setLink(namespace: string, up: boolean): void;
   /** deletes every namespace (and so every link); idempotent */
   remove(): void;
 }
@@ -86,7 +88,12 @@ export function createHosts(count: number): Hosts {
       const [link] = JSON.parse(ip('-n', namespace, '-j', '-s', 'link', 'show', 'dev', device)) as { stats64: { rx: { bytes: number } } }[];
       return link!.stats64.rx.bytes;
     };
-    return { hub, stages, receivedBytes, remove };
+    const setLink = (namespace: string, up: boolean): void => {
+      ip('-n', namespace, 'link', 'set', 'eth0', up ? 'up' : 'down');
+      // a link taken down loses its routes; the address stays
+      if (up) ip('-n', namespace, 'route', 'replace', '10.213.0.0/16', 'via', `10.213.${stages.findIndex((s) => s.namespace === namespace) + 1}.1`);
+    };
+    return { hub, stages, receivedBytes, setLink, remove };
   } catch (error) {
     remove();
     throw error;

@@ -201,7 +201,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
 }
 
 /** --stages / --processes / --token: where the stages of pipelined AL run, checked. */
-function stagePlacement(values: Parsed['values'], method: string, pipeline: boolean, workers: number | undefined, layers: number | undefined): Pick<TrainConfig, 'stages' | 'processes' | 'stageToken'> {
+export function stagePlacement(values: Parsed['values'], method: string, pipeline: boolean, workers: number | undefined, layers: number | undefined): Pick<TrainConfig, 'stages' | 'processes' | 'stageToken'> {
   const list = str(values, 'stages');
   const processes = optionalInt(values, 'processes');
   for (const flag of ['stages', 'processes']) {

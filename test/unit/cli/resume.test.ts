@@ -2,7 +2,7 @@
 // (except --epochs, --threads, --data-dir, --json), and an unreadable run directory or
 // config.json is named.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -94,4 +94,35 @@ test('runIdentity: everything but the settings a resume may change', () => {
   const identity = runIdentity({ ...saved, resume: 'x', machine: {}, parameters: 1 });
   for (const key of ['epochs', 'threads', 'dataDir', 'json', 'out', 'resume', 'machine', 'parameters']) assert.ok(!(key in identity), key);
   for (const key of ['model', 'method', 'dataset', 'lr', 'batch', 'seed', 'optimizer', 'schedule', 'weightDecay']) assert.ok(key in identity, key);
+});
+
+test('a run on stage processes resumes with its token given again, on its addresses or new ones', () => {
+  const { dir } = runWith(['--method', 'al', '--pipeline', '--al-layers', '2', '--stages', '10.0.0.1:5555,10.0.0.2:5555', '--token', 'secret']);
+  // as al train writes it: the token is never saved
+  const file = join(dir, 'config.json');
+  const { stageToken: _token, ...saved } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  writeFileSync(file, JSON.stringify(saved));
+  const environment = process.env['AL_TOKEN'];
+  try {
+    delete process.env['AL_TOKEN'];
+    assert.throws(() => resume(['--resume', dir]), (e: unknown) => e instanceof UsageError &&
+      e.message === '--resume: the run\'s stage processes (10.0.0.1:5555,10.0.0.2:5555) need its token: give --token T or set AL_TOKEN');
+    const given = resume(['--resume', dir, '--token', 'secret']);
+    assert.deepEqual([given.stages, given.stageToken, given.processes], [['10.0.0.1:5555', '10.0.0.2:5555'], 'secret', undefined]);
+    const moved = resume(['--resume', dir, '--stages', '10.0.0.3:6000,10.0.0.2:5555', '--token', 'secret']);
+    assert.deepEqual(moved.stages, ['10.0.0.3:6000', '10.0.0.2:5555']);
+    assert.deepEqual([resume(['--resume', dir, '--processes', '2']).processes, resume(['--resume', dir, '--processes', '2']).stages], [2, undefined]);
+    assert.throws(() => resume(['--resume', dir, '--stages', '10.0.0.1:5555', '--token', 'secret']), (e: unknown) => e instanceof UsageError &&
+      e.message === `--stages: the run has 2 pipeline stages (${file}), got 1`);
+    process.env['AL_TOKEN'] = 'from-env';
+    assert.equal(resume(['--resume', dir]).stageToken, 'from-env');
+  } finally {
+    if (environment === undefined) delete process.env['AL_TOKEN'];
+    else process.env['AL_TOKEN'] = environment;
+  }
+  const threads = runWith(['--method', 'al', '--pipeline', '--al-layers', '2']);
+  assert.throws(() => resume(['--resume', threads.dir, '--token', 't']), /^UsageError: --token: only applies to a run on stage processes \(--stages\)/);
+  assert.equal(resume(['--resume', threads.dir, '--processes', '2']).processes, 2);
+  const bp = runWith(['--epochs', '2']);
+  assert.throws(() => resume(['--resume', bp.dir, '--processes', '2']), /--processes: only applies to --method al --pipeline/);
 });
