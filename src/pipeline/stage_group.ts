@@ -116,15 +116,14 @@ export abstract class StageGroup<Report extends { type: string }> {
    */
   protected async attach(addresses: readonly string[], token: string, capacity: number, init: (k: number) => unknown, connectTimeoutMs?: number): Promise<void> {
     if (addresses.length !== this.stageCount) throw new RangeError(`pipeline: ${addresses.length} stage addresses for ${this.stageCount} stages`);
-    try {
-      const links = await Promise.all(addresses.map((address, k) => connectStageProcess(address, token, this.callbacks(k), connectTimeoutMs)
-        .catch((error: unknown) => {
-          throw new PipelineError(k, this.describe(k), (error as Error).message);
-        })));
-      this.links.push(...links);
-    } catch (error) {
+    // every attempt settles before any failure is reported: a link that opened beside one that
+    // failed must be closed too, or its socket keeps the coordinator's process alive after the error
+    const attempts = await Promise.allSettled(addresses.map((address, k) => connectStageProcess(address, token, this.callbacks(k), connectTimeoutMs)));
+    for (const attempt of attempts) if (attempt.status === 'fulfilled') this.links.push(attempt.value);
+    const failed = attempts.findIndex((attempt) => attempt.status === 'rejected');
+    if (failed >= 0) {
       await this.terminate();
-      throw error;
+      throw new PipelineError(failed, this.describe(failed), ((attempts[failed] as PromiseRejectedResult).reason as Error).message);
     }
     addresses.forEach((_, k) => this.links[k]!.post({ type: 'init', init: init(k), downstream: addresses[k + 1] ?? null, capacity }));
     await this.untilReady();
@@ -149,7 +148,8 @@ export abstract class StageGroup<Report extends { type: string }> {
         if (report.request === this.request) this.states.set(k, report.state);
         return;
       case 'error':
-        this.fail(k, report.message);
+        // a stage reports a lost neighbour as that neighbour's failure; before init it knows no index (-1)
+        this.fail(Number.isInteger(report.stage) && report.stage >= 0 && report.stage < this.stageCount ? report.stage : k, report.message);
         return;
       default:
         this.onStageMessage(k, m as Report);

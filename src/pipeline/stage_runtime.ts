@@ -38,11 +38,12 @@ export class StageRuntime {
     (this.links.upstream ?? this.links.coordinator).post(message, transfer);
   }
 
-  fail(error: unknown): void {
+  /** Reports the error as this stage's, or as `stage`'s (a neighbour whose link this stage lost). */
+  fail(error: unknown, stage = this.stageIndex): void {
     if (this.failed) return;
     this.failed = true;
     const e = error instanceof Error ? error : new Error(String(error));
-    this.report({ type: 'error', stage: this.stageIndex, name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
+    this.report({ type: 'error', stage, name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
   }
 
   hasFailed(): boolean {

@@ -12,7 +12,7 @@ import { runALStage } from './al_stage_loop.js';
 import { WIRE_VERSION, decode, encode } from './frames.js';
 import { StageRuntime } from './stage_runtime.js';
 import { PushedEndpoint, type Endpoint } from './transport.js';
-import { CONNECT_TIMEOUT_MS, RELEASE, SendQueue, openPeer, socketOptions, type Hello } from './zmq_transport.js';
+import { CONNECT_TIMEOUT_MS, HEARTBEAT_TIMEOUT_MS, RELEASE, SendQueue, openPeer, socketOptions, type Hello } from './zmq_transport.js';
 
 export interface StageServerOptions {
   /** HOST:PORT to bind; port 0 picks a free one */
@@ -48,8 +48,11 @@ function sameToken(a: string, b: string): boolean {
 export async function startStageServer(options: StageServerOptions): Promise<StageServer> {
   const { log } = options;
   // mandatory: a send to a peer whose connection is gone fails (EHOSTUNREACH) instead of vanishing,
-  // which is how a closed connection is matched to the run's coordinator (see 'disconnect' below)
-  const router = new Router({ ...socketOptions, mandatory: true });
+  // which is how a closed connection is matched to the run's coordinator (see 'disconnect' below).
+  // A send to a connection that is closing but not yet gone waits instead, and nothing wakes it
+  // until another peer connects; the timeout fails it, so the queue moves on (a live peer reads
+  // continuously and never keeps a send waiting that long).
+  const router = new Router({ ...socketOptions, mandatory: true, sendTimeout: HEARTBEAT_TIMEOUT_MS });
   const [host, port] = [options.listen.slice(0, options.listen.lastIndexOf(':')), options.listen.slice(options.listen.lastIndexOf(':') + 1)];
   await router.bind(`tcp://${host}:${port === '0' ? '*' : port}`);
   const address = router.lastEndpoint!.replace(/^tcp:\/\//, '');
@@ -116,16 +119,17 @@ export async function startStageServer(options: StageServerOptions): Promise<Sta
 
   async function init(current: ActiveRun, m: { type: string; init?: { stage?: unknown }; downstream?: unknown; capacity?: unknown }): Promise<void> {
     let downstream: Endpoint | null = null;
+    const stage = typeof m.init?.stage === 'number' ? m.init.stage : 0;
     if (typeof m.downstream === 'string') {
       const endpoint = new PushedEndpoint((out) => peer.send(out), () => peer.close());
       const peer = await openPeer(m.downstream, { type: 'hello', role: 'upstream', token: options.token, version: WIRE_VERSION, release: RELEASE }, CONNECT_TIMEOUT_MS, {
         message: (out) => endpoint.deliver(out),
-        fail: (what) => current.runtime?.fail(new Error(what)),
+        // the lost link is the next stage's: reported as its failure, so the error names the stage at that address
+        fail: (what) => current.runtime?.fail(new Error(what), stage + 1),
       });
       current.closeDownstream = () => peer.close();
       downstream = endpoint;
     }
-    const stage = typeof m.init?.stage === 'number' ? m.init.stage : 0;
     current.runtime = new StageRuntime({
       coordinator: current.coordinatorEndpoint,
       upstream: stage > 0 ? current.upstreamEndpoint : null,

@@ -123,6 +123,31 @@ test('a stage address where nothing listens fails within the connect timeout, na
   assert.ok(performance.now() - begin < 3000);
 });
 
+test('when one stage cannot be reached, the links already open to the others are closed too', async () => {
+  // an open link would keep the coordinator's process alive after its error, and its stage busy
+  const stages = await startLocalStages(1);
+  try {
+    const net = buildAssociatedNet({ ...mlp, rng: new Rng(1) } as ALNetSpec);
+    await assert.rejects(
+      ALPipeline.start({ blueprint: mlp, net, stages: [[0], [1, 2]], threads: 1, processes: { addresses: [stages.addresses[0]!, '127.0.0.1:9'], token: stages.token, connectTimeoutMs: 1000 } }),
+      /pipeline stage 2 \(AL layers 2, 3\): cannot reach a stage process at 127\.0\.0\.1:9 within 1 s/,
+    );
+    // the reachable stage, which serves one run, sees its coordinator go and exits by itself
+    const child = stages.children[0]!;
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the reachable stage is still held: ${stages.stderr[0]}`)), 5000);
+      child.once('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    assert.equal(code, 0);
+    assert.match(stages.stderr[0]!, /lost the coordinator; the run is over/);
+  } finally {
+    await stages.stop();
+  }
+});
+
 test('a coordinator with the wrong token is refused with a clear error, and the stage logs it and keeps serving', async () => {
   const stages = await startLocalStages(1);
   try {
