@@ -14,6 +14,8 @@ Starts one stage of a pipelined AL run in this process and waits for a coordinat
 
   --listen HOST:PORT   where to listen (default 127.0.0.1:5555; port 0 picks a free port);
                        give this machine's address to accept coordinators from other hosts
+                       (traffic is not encrypted: beyond a trusted network use a VPN or an
+                       SSH tunnel)
   --token T            the run's secret; default: the environment variable AL_TOKEN. A
                        coordinator (or neighbour) without it is refused and logged
   --once               serve one run, then exit; also exit when stdin closes
@@ -24,6 +26,18 @@ const flags: FlagSpec = {
   listen: { type: 'string' }, token: { type: 'string' }, once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 };
 
+/** Whether a --listen host keeps the stage on this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '[::1]' || host.toLowerCase() === 'localhost';
+}
+
+// The token only decides who may send work; it does not encrypt anything, and it crosses the
+// network in the clear itself, so a stage beyond loopback says so once, where its operator sees it.
+function exposedWarning(address: string): string {
+  return `al stage: warning: listening on ${address}, beyond loopback: anyone who can reach this address and holds the token can send this stage work, `
+    + 'and the traffic (the token, weights, activations) is not encrypted. Keep it on a trusted network, a VPN or an SSH tunnel.\n';
+}
+
 export async function stageCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, flags);
   if (values['help']) {
@@ -31,8 +45,9 @@ export async function stageCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const listen = str(values, 'listen') ?? '127.0.0.1:5555';
+  let host: string;
   try {
-    parseAddress(listen);
+    host = parseAddress(listen).host;
   } catch (error) {
     throw new UsageError(`--listen: ${(error as Error).message}`);
   }
@@ -41,6 +56,7 @@ export async function stageCommand(argv: string[]): Promise<number> {
   const once = values['once'] === true;
   const server = await startStageServer({ listen, token, once, log: (line) => process.stderr.write(line + '\n') });
   process.stdout.write(`al stage: listening on ${server.address}\n`);
+  if (!isLoopbackHost(host)) process.stderr.write(exposedWarning(server.address));
   const stop = (): void => server.close();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
