@@ -13,7 +13,7 @@ import { DownstreamLostError } from './errors.js';
 import { WIRE_VERSION, WireVersionError, decode, encode } from './frames.js';
 import { StageRuntime } from './stage_runtime.js';
 import { PushedEndpoint, type Endpoint } from './transport.js';
-import { CONNECT_TIMEOUT_MS, SendQueue, WireClock, openPeer, socketOptions, type Hello } from './zmq_transport.js';
+import { CONNECT_TIMEOUT_MS, HEARTBEAT_TIMEOUT_MS, SendQueue, WireClock, openPeer, socketOptions, type Hello } from './zmq_transport.js';
 
 export interface StageServerOptions {
   /** HOST:PORT to bind; port 0 picks a free one */
@@ -49,8 +49,11 @@ function sameToken(a: string, b: string): boolean {
 export async function startStageServer(options: StageServerOptions): Promise<StageServer> {
   const { log } = options;
   // mandatory: a send to a peer whose connection is gone fails (EHOSTUNREACH) instead of vanishing,
-  // which is how a closed connection is matched to the run's coordinator (see 'disconnect' below)
-  const router = new Router({ ...socketOptions, mandatory: true });
+  // which is how a closed connection is matched to the run's coordinator (see 'disconnect' below).
+  // A send to a connection that is closing but not yet gone waits instead, and nothing wakes it
+  // until another peer connects; the timeout fails it, so the queue moves on (a live peer reads
+  // continuously and never keeps a send waiting that long).
+  const router = new Router({ ...socketOptions, mandatory: true, sendTimeout: HEARTBEAT_TIMEOUT_MS });
   const [host, port] = [options.listen.slice(0, options.listen.lastIndexOf(':')), options.listen.slice(options.listen.lastIndexOf(':') + 1)];
   await router.bind(`tcp://${host}:${port === '0' ? '*' : port}`);
   const address = router.lastEndpoint!.replace(/^tcp:\/\//, '');

@@ -3,8 +3,8 @@
 // between them (test/util/netns.ts). A run must end with the same checkpoint bytes as the same
 // run on worker threads, and its batches must have crossed the namespaces' links. A stage host
 // that goes silent (its link down: no FIN, no RST, only the heartbeats notice) must be named
-// within a bounded time, and the run resumed after restarting the stages must end as if
-// nothing had happened.
+// within a bounded time, the other stage must free itself for the next run, and the run resumed
+// after restarting the lost stage must end as if nothing had happened.
 //
 // The coordinator gets a namespace of its own rather than the machine's: then nothing is added to
 // the machine's interfaces or routes, parallel runs cannot clash on addresses, and no process of
@@ -38,11 +38,18 @@ function finish(child: ChildProcess, timeoutMs = 120_000): Promise<Finished> {
   }));
 }
 
+/**
+ * `al ARGS` in a namespace. `ip netns exec` and setpriv exec the command in place, so the child is
+ * the node process itself; --pdeathsig kills it if this process dies, so nothing outlives a test
+ * process killed outright.
+ */
+function alIn(namespace: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn('ip', ['netns', 'exec', namespace, 'setpriv', '--pdeathsig', 'SIGKILL', process.execPath, al, ...args], { env: { ...process.env, ...env } });
+}
+
 /** `al stage` inside a namespace; resolves once it listens, with what it wrote to stderr so far. */
 async function startStage(namespace: string, listen: string, token: string): Promise<{ child: ChildProcess; stderr: () => string }> {
-  // `ip netns exec` execs the command in place, so the child is the node process itself; --once
-  // ends it when our end of its stdin closes, so it does not outlive a test process killed outright
-  const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, al, 'stage', '--listen', listen, '--once'], { env: { ...process.env, AL_TOKEN: token } });
+  const child = alIn(namespace, ['stage', '--listen', listen], { AL_TOKEN: token });
   let stdout = '', stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   await new Promise<void>((listening, reject) => {
@@ -109,7 +116,7 @@ test('pipelined AL across stage processes in two network namespaces: the worker-
   const before = hosts.stages.map((s) => hosts.receivedBytes(s.namespace));
 
   const common = ['train', '--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '2', '--t-width', String(T_WIDTH), '--limit', String(LIMIT), '--epochs', String(EPOCHS), '--batch', '64'];
-  const coordinator = await finish(spawn('ip', ['netns', 'exec', hosts.hub, process.execPath, al, ...common, '--stages', listens.join(','), '--token', token, '--out', join(base, 'netns')]));
+  const coordinator = await finish(alIn(hosts.hub, [...common, '--stages', listens.join(','), '--token', token, '--out', join(base, 'netns')]));
   assert.equal(coordinator.code, 0, coordinator.stderr);
   assert.match(coordinator.stdout, /pipeline: 2 stages in stage processes at 10\.213\.1\.2:5555, 10\.213\.2\.2:5555 \(AL layers 1 \| 2\)/);
 
@@ -131,37 +138,45 @@ test('pipelined AL across stage processes in two network namespaces: the worker-
   });
 });
 
-test('a stage host that goes silent mid-run is named within the heartbeat timeout; after restarting the stages, --resume ends with the uninterrupted checkpoint', async (t) => {
+test('a stage host that goes silent mid-run is named within the heartbeat timeout; the other stage frees itself, and after restarting the lost one, --resume ends with the uninterrupted checkpoint', async (t) => {
   const setup = setUp(t);
   if (!setup) return;
   const { hosts, base, token, listens, stages } = setup;
-  const startStages = async (): Promise<void> => {
-    for (const [k, s] of hosts.stages.entries()) stages.push((await startStage(s.namespace, listens[k]!, token)).child);
-  };
-  await startStages();
+  const [one, two] = hosts.stages as [Hosts['stages'][0], Hosts['stages'][0]];
+  const survivor = await startStage(one.namespace, listens[0]!, token);
+  const lost = await startStage(two.namespace, listens[1]!, token);
+  stages.push(survivor.child, lost.child);
   // epochs long enough that the fault lands while the run goes on (it is taken after epoch 1's checkpoint)
   const common = ['train', '--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '2', '--t-width', String(T_WIDTH), '--limit', '4096', '--epochs', '3', '--batch', '64'];
   const run = join(base, 'netns');
-  const coordinator = spawn('ip', ['netns', 'exec', hosts.hub, process.execPath, al, ...common, '--stages', listens.join(','), '--out', run], { env: { ...process.env, AL_TOKEN: token } });
+  const coordinator = alIn(hosts.hub, [...common, '--stages', listens.join(','), '--out', run], { AL_TOKEN: token });
   const ended = finish(coordinator);
   const metrics = join(run, 'metrics.jsonl');
   while (coordinator.exitCode === null && !(existsSync(metrics) && readFileSync(metrics, 'utf8').includes('"epoch":1'))) await new Promise((r) => setTimeout(r, 50));
-  hosts.setLink(hosts.stages[1]!.namespace, false);
+  hosts.setLink(two.namespace, false);
   const silent = performance.now();
   const failed = await ended;
   const noticed = performance.now() - silent;
   t.diagnostic(`a silent stage host noticed after ${noticed.toFixed(0)} ms`);
   assert.equal(failed.code, 1, `the run fails: ${failed.stdout}${failed.stderr}`);
-  assert.match(failed.stderr, /al train: pipeline stage \d \(AL layers? [\d, ]+\): lost the connection to the stage process at 10\.213\.2\.2:5555 \(it exited or its host went silent\)/);
+  assert.match(failed.stderr, /al train: pipeline stage 2 \(AL layer 2\): lost the connection to the stage process at 10\.213\.2\.2:5555 \(it exited or its host went silent\)/);
   assert.ok(noticed < 3000 + 7000, `noticed after ${noticed.toFixed(0)} ms: ZeroMQ's heartbeat timeout is 3 s`);
 
-  // the host comes back; stages serve one run each (--once), so both are started again
-  hosts.setLink(hosts.stages[1]!.namespace, true);
-  await Promise.all(stages.splice(0).map(stop));
-  await startStages();
-  const resumed = await finish(spawn('ip', ['netns', 'exec', hosts.hub, process.execPath, al, 'train', '--resume', run], { env: { ...process.env, AL_TOKEN: token } }));
+  // the surviving stage is told to stop by the failing coordinator (or, if that message is lost,
+  // sees the coordinator go within its send timeout) and waits for the next one
+  const freed = /the coordinator stopped it; waiting for the next one|lost the coordinator; the run is over, waiting for the next one/;
+  const gone = performance.now();
+  while (!freed.test(survivor.stderr()) && performance.now() - gone < 10_000) await new Promise((r) => setTimeout(r, 50));
+  assert.match(survivor.stderr(), freed);
+
+  // the host comes back and its stage is started again; the survivor serves the resumed run
+  hosts.setLink(two.namespace, true);
+  await stop(lost.child);
+  stages.push((await startStage(two.namespace, listens[1]!, token)).child);
+  const resumed = await finish(alIn(hosts.hub, ['train', '--resume', run], { AL_TOKEN: token }));
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /resumed after epoch [12]/);
+  assert.equal(survivor.child.exitCode, null, 'the same stage process served both runs');
   const threads = await finish(spawn(process.execPath, [al, ...common, '--out', join(base, 'threads')]));
   assert.equal(threads.code, 0, threads.stderr);
   assert.ok(sameCheckpoint(run, join(base, 'threads')), 'the resumed run ends with the uninterrupted run\'s checkpoint');
