@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Dealer } from 'zeromq';
 import { decode, encode } from '../pipeline/frames.js';
+import { stopChildren } from '../pipeline/local_stages.js';
 import type { BatchMessage } from '../pipeline/messages.js';
 import { SendQueue, socketOptions } from '../pipeline/zmq_transport.js';
 import { median } from './timing.js';
@@ -232,19 +233,6 @@ async function startPeer(kind: TransportName, peers: ChildProcess[]): Promise<nu
   return Promise.race([started, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Closes the receivers' stdin and waits (bounded) for them to end, killing any left. */
-async function stopPeers(peers: ChildProcess[]): Promise<void> {
-  await Promise.all(peers.map((child) => new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.stdin!.end();
-  })));
-}
-
 /** Runs every pattern on each transport in turn (the order rotating), `repetitions` times. */
 export async function transportBench(options: { batch: number; width: number; messages: number; roundTrips: number; repetitions: number }): Promise<TransportBenchResult> {
   const grpc = await loadGrpc();
@@ -271,7 +259,7 @@ export async function transportBench(options: { batch: number; width: number; me
     }
   } finally {
     for (const sender of senders.values()) sender.close();
-    await stopPeers(peers);
+    await stopChildren(peers);
   }
   const z = runs.get('zeromq')!;
   const paired = (a: number[], b: number[]): number => median(a.map((x, r) => x / b[r]!));

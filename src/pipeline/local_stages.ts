@@ -18,6 +18,20 @@ export interface LocalStages {
   stop(): Promise<void>;
 }
 
+/** Closes each child's stdin (how a `--once` stage or a bench peer is told to end) and waits,
+ * bounded, for it to exit, killing any left after 5 s. */
+export async function stopChildren(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(children.map((child) => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.stdin!.end();
+  })));
+}
+
 export async function startLocalStages(count: number, timeoutMs = 20_000): Promise<LocalStages> {
   const token = randomBytes(24).toString('hex');
   const stderr: string[] = new Array<string>(count).fill('');
@@ -28,17 +42,7 @@ export async function startLocalStages(count: number, timeoutMs = 20_000): Promi
     child.stderr!.on('data', (d: Buffer) => (stderr[k] += d.toString()));
     return child;
   });
-  const stop = async (): Promise<void> => {
-    await Promise.all(children.map((child) => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.stdin!.end();
-    })));
-  };
+  const stop = (): Promise<void> => stopChildren(children);
   try {
     const addresses = await Promise.all(children.map((child, k) => new Promise<string>((resolve, reject) => {
       let out = '';
