@@ -7,7 +7,7 @@
 // The experiment lists and published figures are in reproduce_tables.ts, the printing in
 // reproduce_text.ts, the --project timing in reproduce_project.ts.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CIFAR_LAYOUTS, checkCifarFiles, cifarHint } from '../../data/cifar.js';
@@ -146,12 +146,24 @@ function checkData(list: Experiment[], dataDir: string | undefined): void {
   }
 }
 
+/**
+ * A run stopped in its first epoch holds config.json but no checkpoint: nothing to resume, and
+ * al train --out refuses a directory holding a run. Its run files (no finished epoch in them)
+ * are removed so that it starts afresh; returns whether there were any.
+ */
+export function clearUnfinishedRun(dir: string): boolean {
+  if (!existsSync(join(dir, 'config.json')) || existsSync(join(dir, 'checkpoint.json'))) return false;
+  for (const file of ['config.json', 'metrics.jsonl', 'trace.json']) rmSync(join(dir, file), { force: true });
+  return true;
+}
+
 /** Trains (or reuses, or resumes) one experiment's run. */
 async function train(e: Experiment, dir: string, step: string, options: { dataDir: string | undefined; limit: number | undefined; log: (line: string) => void }): Promise<void> {
   const { dataDir, limit, log } = options;
   const done = finishedEpochs(dir);
-  const hasRun = existsSync(join(dir, 'config.json'));
   const data = dataDir ? ['--data-dir', dataDir] : [];
+  if (clearUnfinishedRun(dir)) log(`${step} ${e.name}: ${dir} was stopped before its first epoch ended: starting it afresh`);
+  const hasRun = existsSync(join(dir, 'config.json'));
   if (hasRun && done >= e.epochs) {
     log(`${step} ${e.name}: reusing ${dir} (${done} epoch${done === 1 ? '' : 's'})`);
   } else if (hasRun) {
