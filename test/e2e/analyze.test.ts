@@ -3,20 +3,13 @@
 // module; t-SNE of its penultimate one by default; the rest of --tsne is in analyze_tsne.test.ts),
 // and bad input: each exits 2 with a message naming the file or the flag.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runAl, type CliResult } from '../util/al_cli.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const al = join(root, 'bin', 'al.js');
-
-function run(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [al, ...args], { encoding: 'utf8', timeout: 180_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runAl(args, { timeoutMs: 180_000 });
 
 const base = mkdtempSync(join(tmpdir(), 'al-analyze-'));
 const alRun = join(base, 'al'), bpRun = join(base, 'bp');

@@ -7,17 +7,11 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { alBin as al, runAl, type CliResult } from '../util/al_cli.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const al = join(root, 'bin', 'al.js');
-
-function run(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [al, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runAl(args, { timeoutMs: 120_000 });
 
 const base = mkdtempSync(join(tmpdir(), 'al-tsne-'));
 const alRun = join(base, 'al');

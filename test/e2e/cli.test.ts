@@ -1,21 +1,17 @@
 // The `al` command end to end, as a user runs it: exit codes, messages that name the flag or
 // file, the run directory, --json. Needs the native addon (built by npm install).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { interruptAfterFirstEpoch } from '../util/interrupt.js';
+import { alBin as al, runAl, type CliResult } from '../util/al_cli.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const al = join(root, 'bin', 'al.js');
 
-function run(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [al, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runAl(args, { timeoutMs: 120_000 });
 
 test('al --help and al train --help exit 0 and show usage', () => {
   const top = run(['--help']);

@@ -2,24 +2,18 @@
 // official binary layout (CIFAR cannot be downloaded here), Fashion-MNIST from Debian's package,
 // and the bad-input paths (exit 2, a message naming the flag or file).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { FASHION_MNIST_DEBIAN_DIR } from '../../src/data/fashion_mnist.js';
 import { writeCifar10, writeCifar100 } from '../util/cifar_files.js';
+import { runAl, type CliResult } from '../util/al_cli.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const al = join(root, 'bin', 'al.js');
 const tmp = mkdtempSync(join(tmpdir(), 'al-e2e-data-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-function run(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [al, ...args], { encoding: 'utf8', timeout: 180_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runAl(args, { timeoutMs: 180_000 });
 
 const lastJson = (stdout: string): Record<string, unknown> => JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
 

@@ -1,21 +1,14 @@
 // `al train --method al --pipeline` end to end: the same losses as sequential AL in the metrics,
 // a trace with every stage's busy intervals, and clear errors for flags that do not combine.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { interruptAfterFirstEpoch } from '../util/interrupt.js';
+import { alBin as al, runAl, type CliResult } from '../util/al_cli.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const al = join(root, 'bin', 'al.js');
-
-function run(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [al, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runAl(args, { timeoutMs: 120_000 });
 
 const metrics = (dir: string): Record<string, unknown>[] =>
   readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

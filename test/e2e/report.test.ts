@@ -4,23 +4,19 @@
 // the test reads back that every chart drew its data, the Gantt charts are there, the console
 // stayed clean and nothing was fetched. Bad input exits 2 naming the file or flag.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { findChromium, openPage } from '../util/chromium.js';
 import { writeReportRuns } from '../util/report_runs.js';
+import { alBin as al, runAl, type CliResult } from '../util/al_cli.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const al = join(root, 'bin', 'al.js');
 const chromium = findChromium();
 
-function run(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [al, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runAl(args, { timeoutMs: 120_000 });
 
 /** The same, without waiting: the two training runs and the two analyses share the machine's cores. */
 function runAsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -3,25 +3,19 @@
 // runs shared between tables and reused, a run with other settings refused, the missing-data
 // message before anything trains, and --project without any data.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { CIFAR_EPOCHS } from '../../src/cli/commands/reproduce_tables.js';
 import { writeCifar10, writeCifar100 } from '../util/cifar_files.js';
+import { runAl, type CliResult } from '../util/al_cli.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const al = join(root, 'bin', 'al.js');
 const base = mkdtempSync(join(tmpdir(), 'al-reproduce-'));
 // the AL runs' checkpoints are large (the CNN's first bridge alone is 42M weights)
 after(() => rmSync(base, { recursive: true, force: true }));
 
-function run(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [al, 'reproduce', ...args], { encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runAl(['reproduce', ...args], { timeoutMs: 300_000 });
 
 const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').pop()!) as T;
 

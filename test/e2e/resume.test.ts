@@ -2,23 +2,17 @@
 // byte for byte, as a run of 2; every bad run directory or checkpoint exits 2 naming the file and
 // what is wrong, and leaves the checkpoint as it was.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runAl, type CliResult } from '../util/al_cli.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const al = join(root, 'bin', 'al.js');
 const work = mkdtempSync(join(tmpdir(), 'al-e2e-resume-'));
 after(() => rmSync(work, { recursive: true, force: true })); // checkpoints of the MLP are 160 MB each
 
-function run(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [al, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runAl(args, { timeoutMs: 120_000 });
 
 const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 /** The hashes of a run directory's files, to prove a failed command changed none of them. */

@@ -1,17 +1,10 @@
 // `al simulate` as a user runs it: listed in `al --help`, exit 0 with the lecture's GPipe numbers,
 // exit 2 naming the flag on bad input.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runAl, type CliResult } from '../util/al_cli.js';
 
-const al = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'), 'bin', 'al.js');
-
-function run(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [al, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runAl(args, { timeoutMs: 60_000 });
 
 test('al simulate: listed, the lecture\'s GPipe numbers, exit 2 on a bad value', () => {
   assert.match(run(['--help']).stdout, /^ {2}simulate +time-unit schedules/m);

@@ -9,17 +9,15 @@
 // writes the same checkpoint bytes as worker threads, and pipeline_processes.test.ts shows stage
 // processes end bit-identical to sequential AL.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { PREVIOUS_TENSORS_FILE, readCheckpointInfo, readCheckpointTensors } from '../../src/train/checkpoint_files.js';
 import { until } from '../util/poll.js';
+import { alBin as al, runAl, type CliResult } from '../util/al_cli.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const al = join(root, 'bin', 'al.js');
 const work = mkdtempSync(join(tmpdir(), 'al-stage-resume-'));
 const children: ChildProcess[] = [];
 after(() => {
@@ -31,10 +29,7 @@ after(() => {
 const settings = ['--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '2', '--t-width', '32', '--limit', '3072', '--batch', '64'];
 const reference = join(work, 'reference');
 
-function run(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [al, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runAl(args, { timeoutMs: 120_000 });
 
 interface Stage {
   child: ChildProcess;
