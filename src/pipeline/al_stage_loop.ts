@@ -54,13 +54,19 @@ export function runALStage(runtime: StageRuntime): void {
     pumping = true;
     const batch = inbox.shift()!;
     runtime.postUpstream({ type: 'credit' });
-    try {
-      run(batch);
-    } catch (error) {
-      runtime.fail(error);
-    }
-    pumping = false;
-    setImmediate(pump);
+    // The step holds this thread: first let the event loop turn once, so that the credit and
+    // anything else a transport still has to write leave now, not after the step.
+    setImmediate(() => {
+      if (!runtime.isOver()) {
+        try {
+          run(batch);
+        } catch (error) {
+          runtime.fail(error);
+        }
+      }
+      pumping = false;
+      setImmediate(pump);
+    });
   }
 
   runtime.run<StageInit>({
