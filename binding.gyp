@@ -17,7 +17,8 @@
         "native/tsne.cc",
         "native/tsne_affinities.cc",
         "native/tsne_gradient.cc",
-        "native/signals.cc"
+        "native/signals.cc",
+        "native/buffer_pool.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include "batch_norm.h"
+#include "buffer_pool.h"
 #include "bench_direct.h"
 #include "common.h"
 #include "conv.h"
@@ -82,6 +83,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "cpuIsa", CpuIsaJs);
   Export(env, exports, "info", InfoJs);
   Export(env, exports, "clearCache", ClearCacheJs);
+  Export(env, exports, "pooledArrayBuffer", PooledArrayBuffer);
+  Export(env, exports, "bufferPoolStats", BufferPoolStats);
 
   Export(env, exports, "matmul", Matmul);
 

@@ -99,6 +99,13 @@ export interface Backend {
   /** The instruction set the kernels dispatch to, e.g. "avx512_core" (reference: "typescript"). */
   cpuIsa(): string;
 
+  // ***** memory *****
+  /**
+   * An ArrayBuffer of `bytes` uninitialised bytes for a kernel output, from memory the backend
+   * keeps for reuse; null where it keeps none for that size (the caller then allocates plainly).
+   */
+  pooledBuffer(bytes: number): ArrayBuffer | null;
+
   // ***** dense *****
   matmul(a: F32, b: F32, bias: F32 | null, out: F32, attrs: MatMulAttrs): void;
   /** out[cols] = sum over rows of x[rows, cols] (bias gradients). */

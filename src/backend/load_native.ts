@@ -27,10 +27,24 @@ export interface NativeInfo {
   cachedPrimitives: number;
 }
 
+/** The addon's buffer pool, process-wide. */
+export interface BufferPoolStats {
+  /** bytes freed by V8 and kept for reuse */
+  pooledBytes: number;
+  buffers: number;
+  /** requests served from the pool, and served by new memory */
+  hits: number;
+  misses: number;
+}
+
 /** What al_native.node exports: every Backend method under its own name, the analysis kernels, and diagnostics. */
-export interface NativeAddon extends Omit<Backend, 'name'>, AnalysisKernels {
+export interface NativeAddon extends Omit<Backend, 'name' | 'pooledBuffer'>, AnalysisKernels {
   info(): NativeInfo;
   clearCache(): void;
+
+  /** `bytes` uninitialised bytes whose memory returns to a process-wide pool when V8 frees them (buffer_pool.cc). */
+  pooledArrayBuffer(bytes: number): ArrayBuffer;
+  bufferPoolStats(): BufferPoolStats;
 
   /** Where convolutions keep activations ('auto' picks per shape); per calling thread. */
   setConvLayout(layout: ConvLayout): void;

@@ -13,6 +13,9 @@ import { referenceBackend as reference } from './reference_backend.js';
 
 const addon = loadNative();
 
+/** Outputs this large come from the addon's buffer pool. */
+export const POOLED_MIN_BYTES = 4 << 20;
+
 function fail(kernel: string, what: string, arg: string, value: unknown): never {
   throw new RangeError(`${kernel}: expected ${what} for ${arg}, got ${String(value)}`);
 }
@@ -75,6 +78,8 @@ export const nativeBackend: Backend = {
   },
   getNumThreads: () => addon.getNumThreads(),
   cpuIsa: () => addon.cpuIsa(),
+  // only the sizes glibc would map afresh (the 4 MB threshold addon.cc sets): see buffer_pool.cc
+  pooledBuffer: (bytes: number) => (bytes >= POOLED_MIN_BYTES ? addon.pooledArrayBuffer(bytes) : null),
 
   matmul(a: F32, b: F32, bias: F32 | null, out: F32, attrs: MatMulAttrs): void {
     const k = 'matmul';

@@ -27,6 +27,7 @@ export const referenceBackend: Backend = {
   },
   getNumThreads: () => numThreads,
   cpuIsa: () => 'typescript',
+  pooledBuffer: () => null,
 
   matmul,
   sumRows,

@@ -6,7 +6,7 @@
 // `backward()` sorts the graph topologically and runs the closures in reverse, accumulating (+=)
 // into every input that requires a gradient. `detach()` cuts the graph, which is how an AL layer
 // keeps its gradient from ever crossing into the layer below.
-import { backend } from '../backend/backend.js';
+import { backend, hasBackend } from '../backend/backend.js';
 import { ShapeError, shapeString } from './errors.js';
 
 export type Shape = readonly number[];
@@ -32,9 +32,13 @@ export function sizeOf(shape: Shape): number {
 /**
  * A Float32Array whose contents are unspecified, for kernel outputs that are written in full.
  * Zero-filling an 8 MB activation costs about 0.7 ms here, an uninitialised one 0.03 ms, and a
- * ResNet step allocates about a hundred of them. Not pooled, so its buffer can be transferred.
+ * ResNet step allocates about a hundred of them. Large ones come from the backend's pool when it
+ * keeps one (memory already faulted in, see native/buffer_pool.cc); either way the buffer is the
+ * array's own, whole, and can be transferred.
  */
 export function emptyFloat32(n: number): Float32Array {
+  const pooled = hasBackend() ? backend().pooledBuffer(n * 4) : null;
+  if (pooled !== null) return new Float32Array(pooled);
   const bytes = Buffer.allocUnsafeSlow(n * 4);
   return new Float32Array(bytes.buffer, bytes.byteOffset, n);
 }

@@ -1,0 +1,106 @@
+#include "buffer_pool.h"
+
+#include <v8.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+// Why: every activation of 4 MB or more is its own mapping (addon.cc fixes glibc's mmap threshold
+// there, for the memory figures of long pipelined runs), so each step the kernels write fresh
+// pages and the VM takes a page fault every 4 KB: 15-22 % of a CNN or ResNet-20 step. Activations
+// of a step have the same sizes as those of the previous step, so memory freed by V8's garbage
+// collector is kept here, keyed by exact size, and handed out again without faults.
+//
+// The memory is owned by a V8 backing store whose deleter returns it here. A backing store can
+// move to another isolate (a buffer transferred to another pipeline stage's worker) and be freed
+// there, so the pool is process-wide and locked. (Node-API's external buffers are not used: their
+// finalizers run on the creating thread and also at its exit, even while another thread still
+// holds the memory.) The pool is a leaked singleton because deleters may run during exit.
+
+namespace al {
+namespace {
+
+// Memory kept for reuse at most; beyond it, freed buffers go back to the system.
+constexpr size_t kPoolCapBytes = size_t{1} << 30;
+
+struct Pool {
+  std::mutex mu;
+  std::unordered_map<size_t, std::vector<void*>> free;
+  size_t pooledBytes = 0;
+  size_t buffers = 0;
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+};
+
+Pool& ThePool() {
+  static Pool* pool = new Pool();
+  return *pool;
+}
+
+void Release(void* data, size_t length, void* /*deleter_data*/) {
+  Pool& pool = ThePool();
+  {
+    std::lock_guard<std::mutex> lock(pool.mu);
+    if (pool.pooledBytes + length <= kPoolCapBytes) {
+      pool.free[length].push_back(data);
+      pool.pooledBytes += length;
+      pool.buffers++;
+      return;
+    }
+  }
+  std::free(data);
+}
+
+void* Take(size_t bytes) {
+  Pool& pool = ThePool();
+  std::lock_guard<std::mutex> lock(pool.mu);
+  auto it = pool.free.find(bytes);
+  if (it == pool.free.end() || it->second.empty()) {
+    pool.misses++;
+    return nullptr;
+  }
+  void* data = it->second.back();
+  it->second.pop_back();
+  pool.pooledBytes -= bytes;
+  pool.buffers--;
+  pool.hits++;
+  return data;
+}
+
+}  // namespace
+
+Napi::Value PooledArrayBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "pooledArrayBuffer: expected (bytes: number)");
+  const double requested = info[0].As<Napi::Number>().DoubleValue();
+  if (!(requested >= 1) || requested != static_cast<double>(static_cast<int64_t>(requested)) || requested > static_cast<double>(v8::TypedArray::kMaxLength)) {
+    throw Napi::RangeError::New(env, "pooledArrayBuffer: expected a positive whole number of bytes within ArrayBuffer's limit, got " + std::to_string(requested));
+  }
+  const auto bytes = static_cast<size_t>(requested);
+  void* data = Take(bytes);
+  if (data == nullptr) data = std::malloc(bytes);
+  if (data == nullptr) throw Napi::Error::New(env, "pooledArrayBuffer: out of memory allocating " + std::to_string(bytes) + " bytes");
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(data, bytes, Release, nullptr);
+  v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
+  // A Node-API value is a V8 handle in this scope (Node's own JsValueFromV8LocalValue does this).
+  return Napi::Value(env, reinterpret_cast<napi_value>(*buffer));
+}
+
+Napi::Value BufferPoolStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Pool& pool = ThePool();
+  std::lock_guard<std::mutex> lock(pool.mu);
+  Napi::Object stats = Napi::Object::New(env);
+  stats.Set("pooledBytes", static_cast<double>(pool.pooledBytes));
+  stats.Set("buffers", static_cast<double>(pool.buffers));
+  stats.Set("hits", static_cast<double>(pool.hits));
+  stats.Set("misses", static_cast<double>(pool.misses));
+  return stats;
+}
+
+}  // namespace al

@@ -1,0 +1,97 @@
+// The addon's pool of large output buffers (native/buffer_pool.cc): memory V8 frees comes back for
+// the next request of the same size, also when the buffer was transferred to a worker thread and
+// died there; emptyFloat32 draws large buffers from it and small ones plainly; bad sizes are
+// refused with a message.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Worker } from 'node:worker_threads';
+
+import { setBackend } from '../../src/backend/backend.js';
+import { loadNative } from '../../src/backend/load_native.js';
+import { POOLED_MIN_BYTES, nativeBackend } from '../../src/backend/native_backend.js';
+import { emptyFloat32 } from '../../src/tensor/tensor.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const addon = loadNative();
+
+/** Collects garbage until `done()` holds (V8 may free array buffers on a background thread). */
+async function collectUntil(done: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    gc();
+    if (done()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail(`after 2 s of garbage collections: ${what}; pool: ${JSON.stringify(addon.bufferPoolStats())}`);
+}
+
+test('a freed buffer goes back to the pool and serves the next request of its size', async () => {
+  const bytes = 6 << 20;
+  const before = addon.bufferPoolStats();
+  (() => {
+    const a = new Float32Array(addon.pooledArrayBuffer(bytes));
+    assert.equal(a.length, bytes / 4);
+    a.fill(1.5);
+    assert.equal(a[a.length - 1], 1.5);
+  })();
+  await collectUntil(() => addon.bufferPoolStats().pooledBytes >= before.pooledBytes + bytes, 'the dead buffer was not returned');
+  const kept = addon.bufferPoolStats();
+  const b = new Float32Array(addon.pooledArrayBuffer(bytes));
+  const after = addon.bufferPoolStats();
+  assert.equal(after.hits, kept.hits + 1, 'the second request is served from the pool');
+  assert.equal(after.pooledBytes, kept.pooledBytes - bytes);
+  b.fill(2); // the reused memory is whole and writable
+  assert.equal(b[0] + b[b.length - 1]!, 4);
+  // another size is not served by it
+  addon.pooledArrayBuffer(bytes + 4);
+  assert.equal(addon.bufferPoolStats().misses, after.misses + 1);
+});
+
+test('a pooled buffer transfers to a worker thread intact, and returns to the pool when it dies there', async () => {
+  const bytes = 5 << 20;
+  const buffer = addon.pooledArrayBuffer(bytes);
+  const a = new Float32Array(buffer);
+  for (let i = 0; i < a.length; i += 4096) a[i] = i;
+  const worker = new Worker(`
+    const { parentPort } = require('node:worker_threads');
+    parentPort.once('message', (buffer) => {
+      const a = new Float32Array(buffer);
+      let sum = 0;
+      for (let i = 0; i < a.length; i += 4096) sum += a[i];
+      parentPort.postMessage({ bytes: buffer.byteLength, sum });
+    });`, { eval: true });
+  const reply = new Promise<{ bytes: number; sum: number }>((resolve) => worker.once('message', resolve));
+  const pooledBefore = addon.bufferPoolStats().pooledBytes;
+  worker.postMessage(buffer, [buffer]);
+  assert.equal(buffer.byteLength, 0, 'moved, not copied');
+  let expected = 0;
+  for (let i = 0; i < bytes / 4; i += 4096) expected += i;
+  assert.deepEqual(await reply, { bytes, sum: expected });
+  await worker.terminate();
+  await collectUntil(() => addon.bufferPoolStats().pooledBytes >= pooledBefore + bytes, 'the buffer that died in the worker was not returned');
+});
+
+test('emptyFloat32 takes large buffers from the pool and small ones from plain memory', () => {
+  setBackend(nativeBackend);
+  const n = POOLED_MIN_BYTES / 4;
+  const before = addon.bufferPoolStats();
+  const large = emptyFloat32(n);
+  const afterLarge = addon.bufferPoolStats();
+  assert.equal(afterLarge.hits + afterLarge.misses, before.hits + before.misses + 1);
+  assert.equal(large.length, n);
+  assert.equal(large.buffer.byteLength, n * 4);
+  const small = emptyFloat32(n - 1);
+  const afterSmall = addon.bufferPoolStats();
+  assert.equal(afterSmall.hits + afterSmall.misses, afterLarge.hits + afterLarge.misses, 'below the threshold: not the pool');
+  assert.equal(small.length, n - 1);
+  assert.equal(emptyFloat32(0).length, 0);
+});
+
+test('bad sizes are refused with the expected form in the message', () => {
+  for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 60]) {
+    assert.throws(() => addon.pooledArrayBuffer(bad), /^RangeError: pooledArrayBuffer: expected a positive whole number of bytes/);
+  }
+  assert.throws(() => (addon.pooledArrayBuffer as (x: unknown) => ArrayBuffer)('8'), /^TypeError: pooledArrayBuffer: expected \(bytes: number\)/);
+});
