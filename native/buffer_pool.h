@@ -10,7 +10,7 @@ namespace al {
 // request of the same size.
 Napi::Value PooledArrayBuffer(const Napi::CallbackInfo& info);
 
-// bufferPoolStats(): { pooledBytes, buffers, hits, misses } of the process-wide pool.
+// bufferPoolStats(): { pooledBytes, buffers, hits, misses, expired } of the process-wide pool.
 Napi::Value BufferPoolStats(const Napi::CallbackInfo& info);
 
 }  // namespace al

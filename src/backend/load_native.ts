@@ -35,6 +35,8 @@ export interface BufferPoolStats {
   /** requests served from the pool, and served by new memory */
   hits: number;
   misses: number;
+  /** buffers given back to the system after waiting unused for 2 s */
+  expired: number;
 }
 
 /** What al_native.node exports: every Backend method under its own name, the analysis kernels, and diagnostics. */

@@ -1,7 +1,7 @@
 // The addon's pool of large output buffers (native/buffer_pool.cc): memory V8 frees comes back for
 // the next request of the same size, also when the buffer was transferred to a worker thread and
-// died there; emptyFloat32 draws large buffers from it and small ones plainly; bad sizes are
-// refused with a message.
+// died there; a buffer left unused for 2 s goes back to the system; emptyFloat32 draws large
+// buffers from it and small ones plainly; bad sizes are refused with a message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
@@ -71,6 +71,20 @@ test('a pooled buffer transfers to a worker thread intact, and returns to the po
   assert.deepEqual(await reply, { bytes, sum: expected });
   await worker.terminate();
   await collectUntil(() => addon.bufferPoolStats().pooledBytes >= pooledBefore + bytes, 'the buffer that died in the worker was not returned');
+});
+
+test('a pooled buffer nobody asks for within 2 s goes back to the system', async () => {
+  const bytes = 7 << 20;
+  const before = addon.bufferPoolStats();
+  (() => void new Float32Array(addon.pooledArrayBuffer(bytes)).fill(1))();
+  await collectUntil(() => addon.bufferPoolStats().pooledBytes >= before.pooledBytes + bytes, 'the dead buffer was not returned');
+  const pooled = addon.bufferPoolStats();
+  await new Promise((resolve) => setTimeout(resolve, 2600));
+  // any request sweeps the pool; this size is new, so it cannot be served by the idle buffer
+  addon.pooledArrayBuffer(bytes + 8);
+  const after = addon.bufferPoolStats();
+  assert.ok(after.expired >= pooled.expired + 1, `expected the idle buffer to expire: ${JSON.stringify(after)}`);
+  assert.ok(after.pooledBytes <= pooled.pooledBytes - bytes, `expected its bytes to leave the pool: ${JSON.stringify(after)}`);
 });
 
 test('emptyFloat32 takes large buffers from the pool and small ones from plain memory', () => {
