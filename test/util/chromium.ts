@@ -3,10 +3,9 @@
 // a test can load a page, read back what its script did, and see every console message,
 // uncaught exception and network request, with no WebSocket client (Node 20 has none built in).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { tempDir } from './temp_dir.js';
 
 /** The Chromium binary: $AL_CHROMIUM, Debian's (package chromium), or null when there is none. */
 export function findChromium(): string | null {
@@ -85,7 +84,7 @@ function describe(args: { type: string; value?: unknown; description?: string }[
 
 /** Starts Chromium, opens `url` and resolves once its load event has fired. */
 export async function openPage(binary: string, url: string, options: { width?: number; height?: number; timeoutMs?: number } = {}): Promise<PageSession> {
-  const profile = mkdtempSync(join(tmpdir(), 'al-chromium-'));
+  const profile = tempDir('al-chromium-');
   const child: ChildProcess = spawn(binary, [
     '--headless', '--disable-gpu', '--no-sandbox', '--no-first-run', '--no-default-browser-check', '--disable-extensions',
     '--disable-background-networking', '--remote-debugging-pipe', `--user-data-dir=${profile}`,
