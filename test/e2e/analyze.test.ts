@@ -3,15 +3,15 @@
 // module; t-SNE of its penultimate one by default; the rest of --tsne is in analyze_tsne.test.ts),
 // and bad input: each exits 2 with a message naming the file or the flag.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { runAl, type CliResult } from '../util/al_cli.js';
+import { tempDir } from '../util/temp_dir.js';
 
 const run = (args: string[]): CliResult => runAl(args, { timeoutMs: 180_000 });
 
-const base = mkdtempSync(join(tmpdir(), 'al-analyze-'));
+const base = tempDir('al-analyze-');
 const alRun = join(base, 'al'), bpRun = join(base, 'bp');
 const lastLine = (text: string): Record<string, unknown> => JSON.parse(text.trim().split('\n').pop()!) as Record<string, unknown>;
 const rects = (svg: string): number => svg.split('<rect class="interval"').length - 1;

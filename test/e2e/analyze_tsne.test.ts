@@ -5,15 +5,15 @@
 // beside the BP run it trains already (training one costs 9 s here).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { alBin as al, runAl, type CliResult } from '../util/al_cli.js';
+import { tempDir } from '../util/temp_dir.js';
 
 const run = (args: string[]): CliResult => runAl(args, { timeoutMs: 120_000 });
 
-const base = mkdtempSync(join(tmpdir(), 'al-tsne-'));
+const base = tempDir('al-tsne-');
 const alRun = join(base, 'al');
 const lastLine = (text: string): Record<string, unknown> => JSON.parse(text.trim().split('\n').pop()!) as Record<string, unknown>;
 const readJson = (file: string): Record<string, unknown> => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;

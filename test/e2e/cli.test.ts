@@ -1,13 +1,13 @@
 // The `al` command end to end, as a user runs it: exit codes, messages that name the flag or
 // file, the run directory, --json. Needs the native addon (built by npm install).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { interruptAfterFirstEpoch } from '../util/interrupt.js';
 import { alBin as al, runAl, type CliResult } from '../util/al_cli.js';
+import { tempDir } from '../util/temp_dir.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -35,7 +35,7 @@ test('unknown command, unknown flag and bad value exit 2 naming them', () => {
 });
 
 test('a missing or corrupt data file exits 2 naming the file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'al-e2e-'));
+  const dir = tempDir('al-e2e-');
   const missing = run(['train', '--data-dir', dir, '--epochs', '1']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, new RegExp(`${dir}/train-images-idx3-ubyte`));
@@ -50,7 +50,7 @@ test('a missing or corrupt data file exits 2 naming the file', () => {
 });
 
 test('a short BP run writes config.json and metrics.jsonl and prints a JSON summary', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'al-e2e-')), 'run');
+  const out = join(tempDir('al-e2e-'), 'run');
   mkdirSync(dirname(out), { recursive: true });
   const r = run(['train', '--model', 'mlp', '--limit', '512', '--epochs', '2', '--batch', '64', '--threads', '1', '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
@@ -68,14 +68,14 @@ test('a short BP run writes config.json and metrics.jsonl and prints a JSON summ
 });
 
 test('a diverging run stops with the epoch and batch and exit 1', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'al-e2e-')), 'run');
+  const out = join(tempDir('al-e2e-'), 'run');
   const r = run(['train', '--model', 'mlp', '--limit', '256', '--epochs', '1', '--optimizer', 'sgd', '--lr', '1e30', '--threads', '1', '--out', out]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /loss became (NaN|Infinity) at epoch 1, batch \d+/);
 });
 
 test('AL: a short run, then al eval from every exit layer; bad exit layer exits 2', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'al-e2e-')), 'run');
+  const out = join(tempDir('al-e2e-'), 'run');
   const r = run(['train', '--model', 'mlp', '--method', 'al', '--al-layers', '2', '--t-width', '64', '--limit', '512', '--epochs', '1', '--threads', '1', '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const metrics = JSON.parse(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim());
@@ -108,7 +108,7 @@ test('al eval of a missing run directory exits 2 naming the file', () => {
 // signals back there, since oneDNN 2.6's sgemm kernels would let the handler's frame corrupt the
 // heap (about 1 run in 15 aborted before that; see test/native/signals.test.ts).
 test('Ctrl-C stops a run after the current batch; the checkpoint keeps the last finished epoch', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'al-e2e-')), 'run');
+  const out = join(tempDir('al-e2e-'), 'run');
   // Interrupt once the first epoch has finished (its line is printed after its checkpoint).
   const { code, stdout } = await interruptAfterFirstEpoch(al, ['--model', 'mlp', '--limit', '3000', '--threads', '1', '--out', out], 50, 500);
   assert.equal(code, 0);

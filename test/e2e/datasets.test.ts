@@ -2,16 +2,15 @@
 // official binary layout (CIFAR cannot be downloaded here), Fashion-MNIST from Debian's package,
 // and the bad-input paths (exit 2, a message naming the flag or file).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FASHION_MNIST_DEBIAN_DIR } from '../../src/data/fashion_mnist.js';
 import { writeCifar10, writeCifar100 } from '../util/cifar_files.js';
 import { runAl, type CliResult } from '../util/al_cli.js';
+import { tempDir } from '../util/temp_dir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'al-e2e-data-'));
-process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('al-e2e-data-');
 
 const run = (args: string[]): CliResult => runAl(args, { timeoutMs: 180_000 });
 

@@ -12,12 +12,12 @@
 // cannot be created (no iproute2, not root, no CAP_NET_ADMIN).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createHosts, type Hosts } from '../util/netns.js';
+import { tempDir } from '../util/temp_dir.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const al = join(root, 'bin', 'al.js');
@@ -90,7 +90,7 @@ function setUp(t: TestContext): { hosts: Hosts; base: string; token: string; lis
     t.skip(`network namespaces not permitted here: ${(error as Error).message}`);
     return null;
   }
-  const base = mkdtempSync(join(tmpdir(), 'al-netns-'));
+  const base = tempDir('al-netns-');
   const stages: ChildProcess[] = [];
   t.after(async () => {
     await Promise.all(stages.map(stop));

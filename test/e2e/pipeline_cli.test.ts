@@ -1,12 +1,12 @@
 // `al train --method al --pipeline` end to end: the same losses as sequential AL in the metrics,
 // a trace with every stage's busy intervals, and clear errors for flags that do not combine.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { interruptAfterFirstEpoch } from '../util/interrupt.js';
 import { alBin as al, runAl, type CliResult } from '../util/al_cli.js';
+import { tempDir } from '../util/temp_dir.js';
 
 const run = (args: string[]): CliResult => runAl(args, { timeoutMs: 120_000 });
 
@@ -14,7 +14,7 @@ const metrics = (dir: string): Record<string, unknown>[] =>
   readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 
 test('pipelined AL run: same per-layer losses and test accuracy as sequential AL, and a trace per stage', () => {
-  const base = mkdtempSync(join(tmpdir(), 'al-pipe-'));
+  const base = tempDir('al-pipe-');
   const common = ['train', '--model', 'mlp', '--method', 'al', '--al-layers', '3', '--t-width', '64', '--limit', '384', '--epochs', '2', '--batch', '64', '--threads', '1'];
   const seq = run([...common, '--out', join(base, 'seq')]);
   assert.equal(seq.code, 0, seq.stderr);
@@ -43,7 +43,7 @@ test('pipelined AL run: same per-layer losses and test accuracy as sequential AL
 });
 
 test('gpipe and naive-pipeline runs: per-stage trace with forward, backward and update; naive reports staleness', () => {
-  const base = mkdtempSync(join(tmpdir(), 'al-pipe-'));
+  const base = tempDir('al-pipe-');
   const common = ['train', '--model', 'cnn', '--limit', '96', '--epochs', '1', '--batch', '32', '--workers', '2', '--trace'];
   const gpipe = run([...common, '--method', 'gpipe', '--micro-batches', '4', '--out', join(base, 'gpipe')]);
   assert.equal(gpipe.code, 0, gpipe.stderr);
@@ -81,14 +81,14 @@ test('pipeline flags that do not combine exit 2 naming the flag', () => {
 });
 
 test('fewer workers than AL layers: contiguous stages balanced by measured cost', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'al-pipe-')), 'run');
+  const out = join(tempDir('al-pipe-'), 'run');
   const r = run(['train', '--model', 'mlp', '--method', 'al', '--al-layers', '4', '--t-width', '32', '--limit', '128', '--epochs', '1', '--batch', '64', '--pipeline', '--workers', '2', '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /pipeline: 2 stages on worker threads \(AL layers [0-9+]+ \| [0-9+]+\)/);
 });
 
 test('a pipelined AL run stopped after epoch 1 and resumed ends with the same checkpoint as one that ran through', () => {
-  const base = mkdtempSync(join(tmpdir(), 'al-pipe-'));
+  const base = tempDir('al-pipe-');
   const common = ['--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '2', '--t-width', '32', '--limit', '256', '--batch', '64'];
   const straight = run(['train', ...common, '--epochs', '2', '--out', join(base, 'straight')]);
   assert.equal(straight.code, 0, straight.stderr);
@@ -101,8 +101,9 @@ test('a pipelined AL run stopped after epoch 1 and resumed ends with the same ch
   assert.deepEqual(metrics(join(base, 'resumed')).map((m) => m['layers']), metrics(join(base, 'straight')).map((m) => m['layers']));
 });
 
-test('al reproduce runs a table once, reuses finished runs, and refuses an unknown table', () => {
-  const out = mkdtempSync(join(tmpdir(), 'al-rep-'));
+test('al reproduce runs a table once, reuses finished runs, and refuses an unknown table', (t) => {
+  const out = tempDir('al-rep-');
+  t.after(() => rmSync(out, { recursive: true, force: true })); // four runs' checkpoints, over 400 MB
   const args = ['reproduce', 'layers', '--epochs', '1', '--limit', '64', '--out', out, '--json'];
   const first = run(args);
   assert.equal(first.code, 0, first.stderr);
@@ -117,7 +118,7 @@ test('al reproduce runs a table once, reuses finished runs, and refuses an unkno
 });
 
 test('Ctrl-C stops every stage of a pipelined run cleanly; the checkpoint keeps the last finished epoch', { timeout: 120_000 }, async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'al-pipe-')), 'run');
+  const out = join(tempDir('al-pipe-'), 'run');
   const { code, stdout } = await interruptAfterFirstEpoch(al, ['--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '3', '--t-width', '64',
     '--limit', '3000', '--out', out], 50, 300);
   assert.equal(code, 0, stdout);

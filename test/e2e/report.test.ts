@@ -5,14 +5,14 @@
 // stayed clean and nothing was fetched. Bad input exits 2 naming the file or flag.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { findChromium, openPage } from '../util/chromium.js';
 import { writeReportRuns } from '../util/report_runs.js';
 import { alBin as al, runAl, type CliResult } from '../util/al_cli.js';
+import { tempDir } from '../util/temp_dir.js';
 
 const chromium = findChromium();
 
@@ -30,7 +30,7 @@ function runAsync(args: string[]): Promise<{ code: number; stdout: string; stder
   });
 }
 
-const base = mkdtempSync(join(tmpdir(), 'al-report-'));
+const base = tempDir('al-report-');
 const alRun = join(base, 'al'), bpRun = join(base, 'bp');
 const lastLine = (text: string): Record<string, unknown> => JSON.parse(text.trim().split('\n').pop()!) as Record<string, unknown>;
 

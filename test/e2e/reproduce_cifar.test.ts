@@ -3,15 +3,15 @@
 // runs shared between tables and reused, a run with other settings refused, the missing-data
 // message before anything trains, and --project without any data.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { CIFAR_EPOCHS } from '../../src/cli/commands/reproduce_tables.js';
 import { writeCifar10, writeCifar100 } from '../util/cifar_files.js';
 import { runAl, type CliResult } from '../util/al_cli.js';
+import { tempDir } from '../util/temp_dir.js';
 
-const base = mkdtempSync(join(tmpdir(), 'al-reproduce-'));
+const base = tempDir('al-reproduce-');
 // the AL runs' checkpoints are large (the CNN's first bridge alone is 42M weights)
 after(() => rmSync(base, { recursive: true, force: true }));
 

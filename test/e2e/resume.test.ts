@@ -3,13 +3,13 @@
 // what is wrong, and leaves the checkpoint as it was.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { runAl, type CliResult } from '../util/al_cli.js';
+import { tempDir } from '../util/temp_dir.js';
 
-const work = mkdtempSync(join(tmpdir(), 'al-e2e-resume-'));
+const work = tempDir('al-e2e-resume-');
 after(() => rmSync(work, { recursive: true, force: true })); // checkpoints of the MLP are 160 MB each
 
 const run = (args: string[]): CliResult => runAl(args, { timeoutMs: 120_000 });

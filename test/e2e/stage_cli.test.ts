@@ -3,18 +3,18 @@
 // the token never reaches the run directory; unreachable stages and bad flags give clear errors.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { alBin as al, runAl, type CliResult } from '../util/al_cli.js';
+import { tempDir } from '../util/temp_dir.js';
 
 const run = (args: string[], env: Record<string, string> = {}): CliResult => runAl(args, { timeoutMs: 120_000, env });
 
 const common = ['train', '--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '2', '--t-width', '32', '--limit', '256', '--epochs', '1', '--batch', '64'];
 
 test('--processes 2: the same checkpoint as worker threads, and the stage processes are gone after', () => {
-  const base = mkdtempSync(join(tmpdir(), 'al-stage-'));
+  const base = tempDir('al-stage-');
   const threads = run([...common, '--out', join(base, 'threads')]);
   assert.equal(threads.code, 0, threads.stderr);
   const procs = run([...common, '--processes', '2', '--out', join(base, 'procs')]);
@@ -24,7 +24,7 @@ test('--processes 2: the same checkpoint as worker threads, and the stage proces
 });
 
 test('--stages with listed stage processes; the token is not written to the run directory', async () => {
-  const base = mkdtempSync(join(tmpdir(), 'al-stage-'));
+  const base = tempDir('al-stage-');
   const token = 'secret-' + Math.random().toString(36).slice(2);
   const stage = spawn(process.execPath, [al, 'stage', '--listen', '127.0.0.1:0'], { env: { ...process.env, AL_TOKEN: token } });
   try {
@@ -53,7 +53,7 @@ test('--stages with listed stage processes; the token is not written to the run 
 });
 
 test('a stage that cannot be reached exits 1 naming HOST:PORT; bad stage flags exit 2 naming the flag', () => {
-  const unreachable = run([...common, '--stages', '127.0.0.1:9', '--token', 't', '--out', join(mkdtempSync(join(tmpdir(), 'al-stage-')), 'r')]);
+  const unreachable = run([...common, '--stages', '127.0.0.1:9', '--token', 't', '--out', join(tempDir('al-stage-'), 'r')]);
   assert.equal(unreachable.code, 1);
   assert.match(unreachable.stderr, /pipeline stage 1 \(AL layers 1, 2\): cannot reach a stage process at 127\.0\.0\.1:9 within 5 s/);
   const cases: [string[], RegExp][] = [
@@ -73,7 +73,7 @@ test('a stage that cannot be reached exits 1 naming HOST:PORT; bad stage flags e
 });
 
 test('a stage process killed mid-run: al train exits 1 naming the stage and its address, without hanging', async () => {
-  const base = mkdtempSync(join(tmpdir(), 'al-stage-'));
+  const base = tempDir('al-stage-');
   const token = 'kill-test';
   const stage = spawn(process.execPath, [al, 'stage', '--listen', '127.0.0.1:0'], { env: { ...process.env, AL_TOKEN: token } });
   const address = await new Promise<string>((resolveAddress) => {

@@ -10,15 +10,15 @@
 // processes end bit-identical to sequential AL.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { PREVIOUS_TENSORS_FILE, readCheckpointInfo, readCheckpointTensors } from '../../src/train/checkpoint_files.js';
 import { until } from '../util/poll.js';
 import { alBin as al, runAl, type CliResult } from '../util/al_cli.js';
+import { tempDir } from '../util/temp_dir.js';
 
-const work = mkdtempSync(join(tmpdir(), 'al-stage-resume-'));
+const work = tempDir('al-stage-resume-');
 const children: ChildProcess[] = [];
 after(() => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -5,9 +5,6 @@
 // and sequential AL on the MLP (two Adam optimizers per layer).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { setBackend } from '../../src/backend/backend.js';
 import { nativeBackend } from '../../src/backend/native_backend.js';
@@ -17,6 +14,7 @@ import { randomSplit } from '../../src/data/synthetic.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { runEpochs } from '../../src/train/loop.js';
 import { loadTrainingCheckpoint, saveTrainingCheckpoint } from '../../src/train/resume.js';
+import { tempDir } from '../util/temp_dir.js';
 
 before(() => {
   setBackend(nativeBackend);
@@ -59,7 +57,7 @@ async function straight(config: ModelConfig): Promise<string[]> {
 }
 
 async function resumed(config: ModelConfig, stopAfterBatches: number): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'al-native-resume-'));
+  const dir = tempDir('al-native-resume-');
   const first = build(config);
   let batches = 0;
   await runEpochs(first.model.learner, data, {

@@ -3,10 +3,10 @@
 // a test can load a page, read back what its script did, and see every console message,
 // uncaught exception and network request, with no WebSocket client (Node 20 has none built in).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { tempDir } from './temp_dir.js';
 
 /** The Chromium binary: $AL_CHROMIUM, Debian's (package chromium), or null when there is none. */
 export function findChromium(): string | null {
@@ -85,12 +85,16 @@ function describe(args: { type: string; value?: unknown; description?: string }[
 
 /** Starts Chromium, opens `url` and resolves once its load event has fired. */
 export async function openPage(binary: string, url: string, options: { width?: number; height?: number; timeoutMs?: number } = {}): Promise<PageSession> {
-  const profile = mkdtempSync(join(tmpdir(), 'al-chromium-'));
+  const profile = tempDir('al-chromium-');
+  // Chromium also makes $TMPDIR/org.chromium.Chromium.XXXXXX for its singleton socket and leaves it
+  // when killed: inside the profile it goes when the profile does.
+  const tmp = join(profile, 'tmp');
+  mkdirSync(tmp);
   const child: ChildProcess = spawn(binary, [
     '--headless', '--disable-gpu', '--no-sandbox', '--no-first-run', '--no-default-browser-check', '--disable-extensions',
     '--disable-background-networking', '--remote-debugging-pipe', `--user-data-dir=${profile}`,
     `--window-size=${options.width ?? 1400},${options.height ?? 1000}`, 'about:blank',
-  ], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], detached: true });
+  ], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, TMPDIR: tmp } });
   const pipe = new Pipe(child.stdio[3] as Writable, child.stdio[4] as Readable);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('exit', (code, signal) => pipe.failAll(new Error(`chromium exited (${code ?? signal})`)));

@@ -4,8 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   bestByWorkload,
@@ -15,6 +14,7 @@ import {
   runTorchBench,
   type TorchBenchResult,
 } from '../../../src/bench/torch_runner.js';
+import { tempDir } from '../../util/temp_dir.js';
 
 const FIXTURE = {
   torch: '1.13.0a0',
@@ -102,7 +102,7 @@ test('bestByWorkload: highest value per workload, fewer threads on a tie', () =>
 
 // ---- process paths, with shell scripts standing in for python ---------------
 
-const dir = mkdtempSync(join(tmpdir(), 'al-torch-runner-'));
+const dir = tempDir('al-torch-runner-');
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Writes an executable fake python; `bench` is the shell body run for the script call. */

@@ -2,15 +2,15 @@
 // non-object file replaced with a warning naming it, and an unwritable directory an error that
 // names the file and leaves nothing half-written.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AnalysisError } from '../../../src/analysis/errors.js';
 import { readAnalysis, saveAnalysis } from '../../../src/cli/analysis_file.js';
 import { temporaryPath } from '../../../src/train/run_dir.js';
+import { tempDir } from '../../util/temp_dir.js';
 
-const fresh = (): string => mkdtempSync(join(tmpdir(), 'al-analysis-file-'));
+const fresh = (): string => tempDir('al-analysis-file-');
 
 test('saveAnalysis: keys of the new analysis replace the old ones, the others stay', () => {
   const dir = fresh();

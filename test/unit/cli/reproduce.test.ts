@@ -1,13 +1,13 @@
 // How al reproduce treats what it finds in an experiment's run directory before training.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { clearUnfinishedRun } from '../../../src/cli/commands/reproduce.js';
+import { tempDir } from '../../util/temp_dir.js';
 
 test('clearUnfinishedRun: a run stopped before its first epoch ended is cleared; a checkpointed one and other files are kept', (t) => {
-  const base = mkdtempSync(join(tmpdir(), 'al-reproduce-'));
+  const base = tempDir('al-reproduce-');
   t.after(() => rmSync(base, { recursive: true, force: true }));
 
   const stopped = join(base, 'stopped');

@@ -2,8 +2,7 @@
 // (except --epochs, --threads, --data-dir, --json and where the stages run), and an unreadable run
 // directory or config.json is named.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseTrainConfig, type TrainConfig } from '../../../src/cli/commands/train.js';
@@ -11,10 +10,11 @@ import { UsageError } from '../../../src/cli/errors.js';
 import { readRunConfig, runIdentity } from '../../../src/cli/resume.js';
 import { CheckpointError, encodeSafetensors } from '../../../src/train/checkpoint.js';
 import { writeCheckpointPair } from '../../../src/train/checkpoint_files.js';
+import { tempDir } from '../../util/temp_dir.js';
 
 /** A run directory whose config.json is what `al train FLAGS` would write, with a checkpoint of epoch 1. */
 function runWith(flags: string[], checkpoint: { epoch: number; config?: object } | null = { epoch: 1 }): { dir: string; saved: TrainConfig } {
-  const dir = mkdtempSync(join(tmpdir(), 'al-resume-cli-'));
+  const dir = tempDir('al-resume-cli-');
   const saved = parseTrainConfig([...flags, '--out', dir]);
   assert.ok(saved !== 'help');
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...saved, parameters: 123, machine: { isa: 'avx2' } }, null, 2));
@@ -63,7 +63,7 @@ test('an unreadable run directory or config.json: a CheckpointError naming the f
   const bad = (dir: string, pattern: RegExp): void =>
     assert.throws(() => resume(['--resume', dir]), (e: unknown) => e instanceof CheckpointError && pattern.test(e.message));
   bad('/nonexistent/run', /^\/nonexistent\/run\/config.json: cannot read the run's configuration \(ENOENT\)/);
-  const dir = mkdtempSync(join(tmpdir(), 'al-resume-cli-'));
+  const dir = tempDir('al-resume-cli-');
   writeFileSync(join(dir, 'file'), 'x');
   bad(join(dir, 'file'), /file\/config.json: cannot read the run's configuration \(ENOTDIR\)/);
   writeFileSync(join(dir, 'config.json'), '{"model": "mlp",');

@@ -1,12 +1,12 @@
 // `al simulate` through its command function: the printed numbers, --json, --svg and the usage
 // errors that name the flag.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { simulateCommand } from '../../../src/cli/commands/simulate.js';
 import { UsageError } from '../../../src/cli/errors.js';
+import { tempDir } from '../../util/temp_dir.js';
 
 async function run(args: string[]): Promise<{ code: number; out: string }> {
   let out = '';
@@ -47,7 +47,7 @@ test('bp, naive and al report their per-update cost, fill and staleness', async 
 });
 
 test('--svg writes the Gantt chart atomically, one rect per interval', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'al-simulate-'));
+  const dir = tempDir('al-simulate-');
   const file = join(dir, 'al.svg');
   const r = await run(['--schedule', 'al', '--layers', '3', '--batches', '5', '--svg', file]);
   assert.equal(r.code, 0);
@@ -78,7 +78,7 @@ test('--help, and bad usage names the flag', async () => {
   await refused(['--schedule', 'al', '--layers', '3', '--stage', '2'], /'--stage'/);
   await refused(['--schedule', 'gpipe', '--layers', '100', '--micro-batches', '100', '--batches', '100'], /--batches: this schedule would have 2010000 intervals/);
   await refused(['--schedule', 'al', '--layers', '100', '--batches', '1000', '--svg', 'x.svg'], /--svg: 100000 intervals are too many to draw/);
-  const missing = join(mkdtempSync(join(tmpdir(), 'al-simulate-')), 'no', 'such', 'dir.svg');
+  const missing = join(tempDir('al-simulate-'), 'no', 'such', 'dir.svg');
   await refused(['--schedule', 'al', '--layers', '2', '--svg', missing], new RegExp(`--svg ${missing}: cannot write the chart \\(ENOENT\\)`));
   assert.equal(existsSync(missing), false);
 });

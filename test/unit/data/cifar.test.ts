@@ -4,7 +4,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { CifarAugmentation } from '../../../src/data/augment.js';
 import { CIFAR10, CIFAR100, checkCifarFiles, loadCifar, parseCifar, type CifarLayout } from '../../../src/data/cifar.js';
@@ -12,9 +11,9 @@ import { loadDataset } from '../../../src/data/datasets.js';
 import { DataError } from '../../../src/data/errors.js';
 import { Rng } from '../../../src/tensor/rng.js';
 import { PLANE, cifarFileBytes, cifarPixel, writeCifar10, writeCifar100 } from '../../util/cifar_files.js';
+import { tempDir } from '../../util/temp_dir.js';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'al-cifar-'));
-process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
+const root = tempDir('al-cifar-');
 let fixtures = 0;
 const fresh = (): string => path.join(root, `d${fixtures++}`);
 

@@ -3,15 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DataError } from '../../../src/data/errors.js';
 import { FASHION_MNIST, FASHION_MNIST_DEBIAN_DIR, loadFashionMnist } from '../../../src/data/fashion_mnist.js';
 import { idxBytes } from '../../util/idx_files.js';
+import { tempDir } from '../../util/temp_dir.js';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'al-fashion-'));
-process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
+const root = tempDir('al-fashion-');
 
 test('gzipped files in MNIST layout load with Fashion-MNIST\'s statistics', () => {
   const d = path.join(root, 'gz');

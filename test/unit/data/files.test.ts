@@ -4,7 +4,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DataError } from '../../../src/data/errors.js';
@@ -12,9 +11,9 @@ import { findFile, gunzipBytes, isGzip, requireDir } from '../../../src/data/fil
 import { readIdx } from '../../../src/data/idx.js';
 import { Rng } from '../../../src/tensor/rng.js';
 import { idxBytes } from '../../util/idx_files.js';
+import { tempDir } from '../../util/temp_dir.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-files-'));
-process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('al-files-');
 
 function throwsData(fn: () => unknown, file: string, ...fragments: string[]): void {
   assert.throws(fn, (err: unknown) => {

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { DataError } from '../../../src/data/errors.js';
 import { parseIdx, readIdx } from '../../../src/data/idx.js';
 import { Rng } from '../../../src/tensor/rng.js';
+import { tempDir } from '../../util/temp_dir.js';
 
 /** An IDX file image: magic 00 00 type ndims, big-endian dims, then `data`. */
 function idxBytes(dims: number[], data: ArrayLike<number>, type = 0x08, ndims = dims.length): Uint8Array {
@@ -18,8 +18,7 @@ function idxBytes(dims: number[], data: ArrayLike<number>, type = 0x08, ndims = 
   return out;
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al-'));
-process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('al-');
 
 function writeFile(name: string, bytes: Uint8Array): string {
   const file = path.join(dir, name);

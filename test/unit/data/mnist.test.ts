@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { DataError } from '../../../src/data/errors.js';
 import { readIdx } from '../../../src/data/idx.js';
 import { loadMnist, loadIdxDataset, MNIST } from '../../../src/data/mnist.js';
 import { idxBytes } from '../../util/idx_files.js';
+import { tempDir } from '../../util/temp_dir.js';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'al-'));
-process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
+const root = tempDir('al-');
 
 const PIXELS = 28 * 28;
 /** Pixel j of image i: a value that differs between images and positions. */

@@ -2,8 +2,7 @@
 // present and fed with the runs' numbers, every string from outside escaped, nothing fetched, and
 // bad files refused with a message naming the file and the key.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chartLibrary } from '../../../src/report/chart_library.js';
@@ -13,8 +12,9 @@ import { MAX_CHART_INTERVALS, pipelineView } from '../../../src/report/pipeline_
 import { buildReport } from '../../../src/report/report.js';
 import { loadRun, loadRuns, parseRunTrace } from '../../../src/report/run_files.js';
 import { HOSTILE, HOSTILE_LAYER, testAccuracy, writeReportRuns } from '../../util/report_runs.js';
+import { tempDir } from '../../util/temp_dir.js';
 
-const base = mkdtempSync(join(tmpdir(), 'al-report-unit-'));
+const base = tempDir('al-report-unit-');
 const dirs = writeReportRuns(base);
 const runs = loadRuns([dirs.bp, dirs.al, dirs.gpipe, dirs.naive]);
 const library = chartLibrary();
@@ -175,7 +175,7 @@ test('a run without trace or analysis: its sections say how to get them', () => 
 });
 
 test('bad run directories: the message names the directory, the file and the key', () => {
-  const bad = mkdtempSync(join(tmpdir(), 'al-report-bad-'));
+  const bad = tempDir('al-report-bad-');
   try {
     assert.throws(() => loadRun(join(bad, 'nope')), /nope: cannot read the run directory \(ENOENT\)/);
     assert.throws(() => loadRun(bad), new RegExp(`${bad}/config.json: cannot read the run's settings \\(ENOENT\\)`));

@@ -1,11 +1,11 @@
 // safetensors round trips, and every corruption a clean CheckpointError naming the file.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Rng } from '../../../src/tensor/rng.js';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, loadInto, readSafetensors, writeSafetensors } from '../../../src/train/checkpoint.js';
+import { tempDir } from '../../util/temp_dir.js';
 
 const arrays = [
   { name: 'layers.1.f.weight', shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 0, 1e-8, -Infinity]) },
@@ -14,7 +14,7 @@ const arrays = [
 ];
 
 test('round trip through a file; the layout is the safetensors one', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'al-ckpt-'));
+  const dir = tempDir('al-ckpt-');
   const file = join(dir, 'checkpoint.safetensors');
   writeSafetensors(file, arrays, { epoch: '3' });
   assert.deepEqual(readdirSync(dir), ['checkpoint.safetensors']); // no temporary file left behind
@@ -126,7 +126,7 @@ test('fuzz: random, truncated and mutated bytes give only CheckpointError', () =
   }
 });
 test('writeSafetensors replaces an existing file whole', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'al-ckpt-'));
+  const dir = tempDir('al-ckpt-');
   const file = join(dir, 'c.safetensors');
   writeFileSync(file, 'old');
   writeSafetensors(file, arrays);

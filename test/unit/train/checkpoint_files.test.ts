@@ -2,8 +2,7 @@
 // save that fails or stops at any step leaves the last good pair readable; every field of a
 // corrupt checkpoint.json is named.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Rng } from '../../../src/tensor/rng.js';
@@ -13,6 +12,7 @@ import {
   restorePreviousTensors, writeCheckpointPair, type CheckpointContents,
 } from '../../../src/train/checkpoint_files.js';
 import { temporaryPath } from '../../../src/train/run_dir.js';
+import { tempDir } from '../../util/temp_dir.js';
 
 const tensors = (value: number): Uint8Array => encodeSafetensors([{ name: 'w', shape: [2], data: Float32Array.from([value, -value]) }]);
 const contents = (epoch: number): CheckpointContents => ({
@@ -20,7 +20,7 @@ const contents = (epoch: number): CheckpointContents => ({
   optimizers: [{ type: 'Adam', step: 3 * epoch, lr: 0.001, buffers: ['m', 'v'], parameters: ['w'] }],
   config: { model: 'mlp' },
 });
-const fresh = (): string => mkdtempSync(join(tmpdir(), 'al-pair-'));
+const fresh = (): string => tempDir('al-pair-');
 /** The value of w in the tensors checkpoint.json commits, and whether they came from the previous file. */
 function committed(dir: string): { epoch: number; w: number; previous: boolean } {
   const info = readCheckpointInfo(dir);

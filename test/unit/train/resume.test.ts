@@ -3,8 +3,7 @@
 // that ran through; a checkpoint of another model, shape, optimizer or configuration is refused
 // with the file and the tensor or setting named.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { setBackend } from '../../../src/backend/backend.js';
@@ -20,6 +19,7 @@ import { decodeSafetensors } from '../../../src/train/checkpoint.js';
 import { INFO_FILE, TENSORS_FILE } from '../../../src/train/checkpoint_files.js';
 import { runEpochs } from '../../../src/train/loop.js';
 import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingState } from '../../../src/train/resume.js';
+import { tempDir } from '../../util/temp_dir.js';
 
 before(() => setBackend(referenceBackend));
 
@@ -67,7 +67,7 @@ async function straight(setup: Setup): Promise<string[]> {
 
 /** Trains until `stopAfterSteps` steps (saving after every finished epoch), then resumes in new objects. */
 async function interrupted(setup: Setup, stopAfterSteps: number): Promise<{ final: string[]; savedEpoch: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'al-resume-'));
+  const dir = tempDir('al-resume-');
   const first = build(setup);
   let steps = 0;
   const step = first.learner.step.bind(first.learner);
@@ -102,7 +102,7 @@ for (const optimizer of ['adam', 'sgd', 'plain-sgd'] as const) {
 }
 
 async function savedRun(setup: Setup): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'al-resume-'));
+  const dir = tempDir('al-resume-');
   const s = build(setup);
   await runEpochs(s.learner, data, { epochs: 1, batchSize: 8, rng: s.rng });
   saveTrainingCheckpoint(dir, s.state, { epoch: 1, rngs: { data: s.rng }, config: { model: 'tiny', hidden: setup.hidden ?? 5 } });

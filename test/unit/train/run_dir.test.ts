@@ -1,13 +1,13 @@
 // The run directory's file handling: atomic writes that leave nothing behind on failure, the
 // metrics trim a resume relies on, and the check that keeps a fresh run out of an old one.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RunDir, temporaryPath, writeFileAtomic } from '../../../src/train/run_dir.js';
+import { tempDir } from '../../util/temp_dir.js';
 
-const fresh = (): string => mkdtempSync(join(tmpdir(), 'al-run-'));
+const fresh = (): string => tempDir('al-run-');
 
 test('writeFileAtomic replaces a file whole and leaves no temporary file', () => {
   const dir = fresh();
