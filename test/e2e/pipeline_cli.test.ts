@@ -103,7 +103,7 @@ test('a pipelined AL run stopped after epoch 1 and resumed ends with the same ch
 
 test('al reproduce runs a table once, reuses finished runs, and refuses an unknown table', (t) => {
   const out = tempDir('al-rep-');
-  t.after(() => rmSync(out, { recursive: true, force: true })); // four runs' checkpoints, over 400 MB
+  t.after(() => rmSync(out, { recursive: true, force: true })); // four runs' checkpoints: 1.5 GB
   const args = ['reproduce', 'layers', '--epochs', '1', '--limit', '64', '--out', out, '--json'];
   const first = run(args);
   assert.equal(first.code, 0, first.stderr);
