@@ -80,19 +80,26 @@ function finishedEpochs(dir: string): number {
   }
 }
 
-/** Runs `al ARGS` in a child process; Ctrl-C is passed on. Resolves to its stdout when `capture`. */
+/** Signals passed on to the running `al` child, so that none outlives this process. */
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Runs `al ARGS` in a child process. Ctrl-C (the child stops after its batch) and SIGTERM or
+ * SIGHUP (e.g. a job being cancelled) are passed on, and this process ends once the child has.
+ * Resolves to its stdout when `capture`.
+ */
 function runAl(args: string[], capture = false): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [alBin, ...args], { stdio: ['ignore', capture ? 'pipe' : 'ignore', 'inherit'] });
     let stdout = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    const forward = (): void => {
-      child.kill('SIGINT');
+    const forward = (signal: NodeJS.Signals): void => {
+      child.kill(signal);
     };
-    process.once('SIGINT', forward);
+    for (const s of FORWARDED) process.once(s, forward);
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      process.removeListener('SIGINT', forward);
+      for (const s of FORWARDED) process.removeListener(s, forward);
       if (code === 0) resolve(stdout);
       else reject(new Error(`al ${args.join(' ')}: exited with ${signal ?? `code ${code}`}`));
     });
