@@ -161,6 +161,12 @@ export interface CifarOptions {
   augment?: boolean;
 }
 
+/** The label byte of a record a run trains on, and its class count: CIFAR-100's fine labels unless coarse ones are asked for. */
+export function cifarLabels(name: CifarName, label: CifarLabel | undefined): { index: number; classes: number } {
+  const index = name === 'cifar100' && label !== 'coarse' ? 1 : 0;
+  return { index, classes: CIFAR_LAYOUTS[name].labels[index]!.classes };
+}
+
 /** Loads CIFAR-10 or CIFAR-100 from their binary files as NHWC float images. */
 export function loadCifar(name: CifarName, options: CifarOptions): Dataset {
   const layout = CIFAR_LAYOUTS[name];
@@ -180,8 +186,7 @@ export function loadCifar(name: CifarName, options: CifarOptions): Dataset {
   if (name === 'cifar10' && options.label !== undefined) {
     throw new RangeError('loadCifar: label: CIFAR-10 has one label set; fine and coarse are CIFAR-100\'s');
   }
-  const labelIndex = name === 'cifar100' && options.label !== 'coarse' ? 1 : 0;
-  const classes = layout.labels[labelIndex]!.classes;
+  const { index: labelIndex, classes } = cifarLabels(name, options.label);
 
   const dir = resolveCifarDir(options.dataDir, layout);
   // Both splits are read and checked before any conversion, so a bad test file fails fast.

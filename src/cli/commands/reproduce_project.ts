@@ -5,7 +5,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { cpuShare, epochSeconds, PROJECTION_TIMING, timeSteps, type StepTiming } from '../../bench/epoch_time.js';
 import { CifarAugmentation } from '../../data/augment.js';
-import { CIFAR_CHANNELS, CIFAR_SIDE } from '../../data/cifar.js';
+import { CIFAR_CHANNELS, CIFAR_SIDE, cifarLabels } from '../../data/cifar.js';
 import { Rng } from '../../tensor/rng.js';
 import { buildTrainable } from '../learners.js';
 import { formatDuration } from '../progress.js';
@@ -41,7 +41,9 @@ export async function project(list: Experiment[], trainSamples: number, steps: n
   for (const e of list) {
     const config = experimentConfig(e);
     const backend = await useNativeBackend(config.threads);
-    const classes = config.dataset === 'cifar100' && config.label !== 'coarse' ? 100 : config.dataset === 'cifar100' ? 20 : 10;
+    const dataset = config.dataset;
+    if (dataset !== 'cifar10' && dataset !== 'cifar100') throw new RangeError(`project: ${e.name} is not a CIFAR run (dataset ${String(dataset)})`);
+    const { classes } = cifarLabels(dataset, config.label);
     const model = buildTrainable(config, shape, classes, new Rng(config.seed));
     const augment = config.augment ? new CifarAugmentation(shape) : undefined;
     const timing: StepTiming = timeSteps(model.learner, shape, classes, augment, {

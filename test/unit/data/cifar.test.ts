@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CifarAugmentation } from '../../../src/data/augment.js';
-import { CIFAR10, CIFAR100, checkCifarFiles, loadCifar, parseCifar, type CifarLayout } from '../../../src/data/cifar.js';
+import { CIFAR10, CIFAR100, checkCifarFiles, cifarLabels, loadCifar, parseCifar, type CifarLayout } from '../../../src/data/cifar.js';
 import { loadDataset } from '../../../src/data/datasets.js';
 import { DataError } from '../../../src/data/errors.js';
 import { Rng } from '../../../src/tensor/rng.js';
@@ -292,4 +292,11 @@ test('checkCifarFiles: every file present and a whole number of records, checked
   fs.writeFileSync(train, new Uint8Array(3074 * 2 + 1));
   throwsData(() => checkCifarFiles(parent, CIFAR100), train, 'size 6149 bytes is not a whole number of 3074-byte records', 'not a CIFAR-100 binary file');
   throwsData(() => checkCifarFiles(path.join(root, 'nowhere'), CIFAR100), path.join(root, 'nowhere'), 'folder not found', 'kriz/cifar.html');
+});
+
+test('cifarLabels: CIFAR-10 its one label, CIFAR-100 fine (second byte, 100 classes) unless coarse (first byte, 20)', () => {
+  assert.deepEqual(cifarLabels('cifar10', undefined), { index: 0, classes: 10 });
+  assert.deepEqual(cifarLabels('cifar100', undefined), { index: 1, classes: 100 });
+  assert.deepEqual(cifarLabels('cifar100', 'fine'), { index: 1, classes: 100 });
+  assert.deepEqual(cifarLabels('cifar100', 'coarse'), { index: 0, classes: 20 });
 });
