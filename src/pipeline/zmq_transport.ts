@@ -86,10 +86,12 @@ export class SendQueue {
       }
     }
     this.waiting++;
-    this.last = this.last.then(() => {
+    // a send that throws at once (a closed socket) rejects this link: caught like any failure, so
+    // `last` never rejects and the messages behind still go
+    this.last = caught(this.last.then(() => {
       this.waiting--;
-      return caught(this.sendFrames(out));
-    });
+      return this.sendFrames(out);
+    }));
   }
 }
 

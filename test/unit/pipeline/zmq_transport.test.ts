@@ -101,3 +101,23 @@ test('SendQueue gives a failed send, synchronous or not, to onError and goes on'
   assert.deepEqual(errors, ['EHOSTUNREACH now', 'own: EHOSTUNREACH later']);
   assert.deepEqual(sent, [3]);
 });
+
+test('SendQueue: a queued send that throws at once goes to onError, and the messages behind it still go', async () => {
+  const socket = fakeSocket();
+  const errors: string[] = [];
+  let closed = false;
+  const queue = new SendQueue((f) => {
+    if (closed && f[0]![0] === 2) throw new Error('Socket is closed');
+    return socket.send(f);
+  }, (e) => errors.push(e.message));
+  socket.pending = true;
+  queue.push(message(1));
+  socket.pending = false;
+  queue.push(message(2)); // EBUSY: queued
+  queue.push(message(3)); // behind it
+  closed = true;
+  socket.release();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(errors, ['Socket is closed']);
+  assert.deepEqual(socket.sent, [1, 3]);
+});
