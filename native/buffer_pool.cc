@@ -3,8 +3,10 @@
 #include <v8.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -132,7 +134,8 @@ Napi::Value PooledArrayBuffer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "pooledArrayBuffer: expected (bytes: number)");
   const double requested = info[0].As<Napi::Number>().DoubleValue();
-  if (!(requested >= 1) || requested != static_cast<double>(static_cast<int64_t>(requested)) || requested > static_cast<double>(v8::TypedArray::kMaxLength)) {
+  // the bound first: casting a double beyond int64's range is undefined
+  if (!(requested >= 1) || requested > static_cast<double>(v8::TypedArray::kMaxLength) || requested != std::floor(requested)) {
     throw Napi::RangeError::New(env, "pooledArrayBuffer: expected a positive whole number of bytes within ArrayBuffer's limit, got " + std::to_string(requested));
   }
   const auto bytes = static_cast<size_t>(requested);

@@ -64,8 +64,9 @@ constexpr const char* kBackwardWeights = "conv2dBackwardWeights";
 //     (16x16x64->64 90/167 vs 84/139); NHWC on 8x8 (95/184 vs 93/146) and at stride 2.
 // Activations kept blocked across kernels instead (no reorders at all) were measured inside BP
 // steps, layouts alternating by step, thread CPU time: about 6 % of a Vanilla CNN step and no
-// gain on ResNet-20, too little for a layout carried through every tensor op (README, "Measured
-// here").
+// gain on ResNet-20 (README, "Measured here"). That was before the buffer pool, while fresh
+// activations' page faults hid part of the kernels' difference; with those gone, a layout
+// carried through every tensor op is the remaining lever and is worth measuring again.
 bool ChooseBlocked(const ConvShape& s, ConvPass pass) {
   if (s.kh * s.kw == 1 || s.c < 64 || s.o < 16) return false;
   switch (pass) {

@@ -104,7 +104,7 @@ test('emptyFloat32 takes large buffers from the pool and small ones from plain m
 });
 
 test('bad sizes are refused with the expected form in the message', () => {
-  for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 60]) {
+  for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 60, 1e30, Number.POSITIVE_INFINITY]) {
     assert.throws(() => addon.pooledArrayBuffer(bad), /^RangeError: pooledArrayBuffer: expected a positive whole number of bytes/);
   }
   assert.throws(() => (addon.pooledArrayBuffer as (x: unknown) => ArrayBuffer)('8'), /^TypeError: pooledArrayBuffer: expected \(bytes: number\)/);
