@@ -18,7 +18,8 @@
         "native/tsne_affinities.cc",
         "native/tsne_gradient.cc",
         "native/signals.cc",
-        "native/buffer_pool.cc"
+        "native/buffer_pool.cc",
+        "native/layout.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -10,6 +10,7 @@
 #include "conv.h"
 #include "eltwise.h"
 #include "image.h"
+#include "layout.h"
 #include "matmul.h"
 #include "own_kernels.h"
 #include "pool.h"
@@ -92,6 +93,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "conv2dBackwardData", Conv2dBackwardData);
   Export(env, exports, "conv2dBackwardWeights", Conv2dBackwardWeights);
   Export(env, exports, "setConvLayout", SetConvLayoutJs);
+  Export(env, exports, "reorderImages", ReorderImages);
+  Export(env, exports, "channelBlock", ChannelBlockJs);
 
   Export(env, exports, "maxPool2dWorkspaceBytes", MaxPool2dWorkspaceBytes);
   Export(env, exports, "maxPool2dForward", MaxPool2dForward);

@@ -1,5 +1,7 @@
 #include "conv.h"
 
+#include <string>
+
 
 #include "common.h"
 #include "napi_args.h"
@@ -10,6 +12,14 @@ ConvShape ReadConvShape(const Napi::Object& attrs, const char* kernel) {
   ConvShape s;
   static_cast<Window&>(s) = ReadWindow(attrs, kernel);
   s.o = AttrDim(attrs, kernel, "o");
+  s.x_blocked = AttrFlag(attrs, kernel, "xBlocked");
+  s.y_blocked = AttrFlag(attrs, kernel, "yBlocked");
+  if (s.x_blocked && s.c % ChannelBlock() != 0) {
+    Fail(attrs.Env(), kernel, "xBlocked needs c to be a multiple of " + std::to_string(ChannelBlock()) + ", got c = " + std::to_string(s.c));
+  }
+  if (s.y_blocked && s.o % ChannelBlock() != 0) {
+    Fail(attrs.Env(), kernel, "yBlocked needs o to be a multiple of " + std::to_string(ChannelBlock()) + ", got o = " + std::to_string(s.o));
+  }
   return s;
 }
 
@@ -50,10 +60,13 @@ constexpr const char* kForward = "conv2dForward";
 constexpr const char* kBackwardData = "conv2dBackwardData";
 constexpr const char* kBackwardWeights = "conv2dBackwardWeights";
 
-// Whether the primitive runs on oneDNN's blocked activation layout (nChw8c on AVX2), with
-// reorders from and to the user's NHWC buffers at the kernel's edges, or directly on NHWC.
-// Measured with oneDNN 2.6 (jit:avx2) at batch 128 through this binding, best of 4 runs of
-// 6 interleaved rounds, GFLOP/s at 1 / 2 threads, NHWC vs blocked:
+// Whether the primitive runs on oneDNN's blocked activation layout (nChw8c on AVX2). Training
+// hands convolutions blocked activations wherever the channels fill whole blocks
+// (src/tensor/layout.ts), and then the primitive runs on them as they are. For NHWC operands
+// (a first layer's RGB input, or tensors from elsewhere) the choice below applies, with reorders
+// from and to the user's buffers at the kernel's edges. Measured with oneDNN 2.6 (jit:avx2) at
+// batch 128 through this binding, best of 4 runs of 6 interleaved rounds, GFLOP/s at 1 / 2
+// threads, NHWC vs blocked with reorders:
 //   - 1x1 and thin layers (c or o < 16, e.g. the RGB input layer): NHWC by 1.5-2.5x; the
 //     reorders cost as much as the convolution (16x16x64->128 1x1 forward 89/163 vs 60/105).
 //   - backward weights: NHWC as fast or faster everywhere; blocked would reorder two inputs.
@@ -62,11 +75,8 @@ constexpr const char* kBackwardWeights = "conv2dBackwardWeights";
 //     76/112, 16x16x64->128 stride 2 73/128 vs 72/99).
 //   - c >= 64, 3x3, backward data: blocked only at stride 1 on images of 16x16 and more
 //     (16x16x64->64 90/167 vs 84/139); NHWC on 8x8 (95/184 vs 93/146) and at stride 2.
-// Activations kept blocked across kernels instead (no reorders at all) were measured inside BP
-// steps, layouts alternating by step, thread CPU time: about 6 % of a Vanilla CNN step and no
-// gain on ResNet-20 (README, "Measured here"). That was before the buffer pool, while fresh
-// activations' page faults hid part of the kernels' difference; with those gone, a layout
-// carried through every tensor op is the remaining lever and is worth measuring again.
+// Without the reorders the blocked kernels win: inside a Vanilla CNN BP step at 2 threads,
+// backward weights took 132 ms on blocked activations against 200-219 ms on NHWC (README).
 bool ChooseBlocked(const ConvShape& s, ConvPass pass) {
   if (s.kh * s.kw == 1 || s.c < 64 || s.o < 16) return false;
   switch (pass) {
@@ -87,7 +97,8 @@ bool UseBlocked(const ConvShape& s, ConvPass pass) {
   switch (LayoutSetting()) {
     case ConvLayout::kNhwc: return false;
     case ConvLayout::kBlocked: return true;
-    default: return ChooseBlocked(s, pass);
+    // activations that arrive or leave blocked: the primitive runs on that layout, no reorder
+    default: return s.x_blocked || s.y_blocked || ChooseBlocked(s, pass);
   }
 }
 
@@ -108,8 +119,8 @@ void* Staging(const Reorder& r, Scratch slot, const Bound& prim_side, void* user
 std::unique_ptr<ConvEntry> MakeConvEntry(const ConvShape& s, ConvPass pass, bool with_bias) {
   const bool blocked = UseBlocked(s, pass);
   const ConvPds pds = MakeConvPds(s, pass, blocked ? tag::any : tag::nhwc, with_bias);
-  const dnnl::memory::desc user_src = PlainDesc({s.n, s.c, s.h, s.w}, tag::nhwc);
-  const dnnl::memory::desc user_dst = PlainDesc({s.n, s.o, s.out_h, s.out_w}, tag::nhwc);
+  const dnnl::memory::desc user_src = ImageDesc(s.n, s.c, s.h, s.w, s.x_blocked);
+  const dnnl::memory::desc user_dst = ImageDesc(s.n, s.o, s.out_h, s.out_w, s.y_blocked);
   const dnnl::memory::desc user_weights = PlainDesc({s.o, s.c, s.kh, s.kw}, tag::oihw);
   const dnnl::memory::desc user_bias = PlainDesc({s.o}, tag::x);
 
@@ -153,7 +164,7 @@ std::unique_ptr<ConvEntry> MakeConvEntry(const ConvShape& s, ConvPass pass, bool
 
 ConvEntry* Entry(const char* kernel, const ConvShape& s, ConvPass pass, bool with_bias) {
   CacheKey key(kernel);
-  key.Add(UseBlocked(s, pass));
+  key.Add(UseBlocked(s, pass)).Add(s.x_blocked).Add(s.y_blocked);
   key.Add(s.n).Add(s.h).Add(s.w).Add(s.c).Add(s.o).Add(s.kh).Add(s.kw).Add(s.stride_h).Add(s.stride_w);
   key.Add(s.pad_h).Add(s.pad_w).Add(s.out_h).Add(s.out_w).Add(with_bias).Add(GetNumThreads());
   return Cached<ConvEntry>(key, [&] { return MakeConvEntry(s, pass, with_bias); });

@@ -27,9 +27,12 @@ void SetConvLayout(ConvLayout layout);
 // setConvLayout('auto' | 'nhwc' | 'blocked')
 Napi::Value SetConvLayoutJs(const Napi::CallbackInfo& info);
 
-// A convolution is a window with o output channels.
+// A convolution is a window with o output channels. x (src, diff_src) and y (dst, diff_dst)
+// are NHWC unless flagged blocked (attributes xBlocked, yBlocked; see ImageDesc).
 struct ConvShape : Window {
   int64_t o;
+  bool x_blocked = false;
+  bool y_blocked = false;
   double flops() const { return 2.0 * n * out_h * out_w * o * c * kh * kw; }
 };
 

@@ -169,6 +169,18 @@ inline bool AttrBool(const Napi::Object& attrs, const char* kernel, const char* 
   return out;
 }
 
+// Whether an optional attribute is given (not undefined).
+inline bool AttrPresent(const Napi::Object& attrs, const char* key) {
+  napi_valuetype type;
+  NAPI_THROW_IF_FAILED(attrs.Env(), napi_typeof(attrs.Env(), AttrValue(attrs, key), &type), false);
+  return type != napi_undefined;
+}
+
+// An optional boolean attribute: false when absent.
+inline bool AttrFlag(const Napi::Object& attrs, const char* kernel, const char* key) {
+  return AttrPresent(attrs, key) && AttrBool(attrs, kernel, key);
+}
+
 // A shape attribute: an integer >= `min` (1 for sizes, 0 for paddings).
 inline int64_t AttrDim(const Napi::Object& attrs, const char* kernel, const char* key, int64_t min = 1) {
   napi_value v = AttrValue(attrs, key);

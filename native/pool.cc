@@ -1,5 +1,7 @@
 #include "pool.h"
 
+#include <string>
+
 #include "common.h"
 #include "napi_args.h"
 #include "window.h"
@@ -17,7 +19,23 @@ constexpr const char* kAvgBackward = "globalAvgPoolBackward";
 // that covers the whole image. Pooling keeps the channels: dst is n x out_h x out_w x c.
 size_t DstElems(const Window& s) { return s.n * s.out_h * s.out_w * s.c; }
 
-Window ReadGlobal(const Napi::Object& attrs, const char* kernel) {
+// A pooling window over images that are NHWC, or blocked (attribute `blocked`, see ImageDesc):
+// x and y then both are. A global average's y, [n, c] of 1x1 images, has the same bytes either way.
+struct PoolShape : Window {
+  bool blocked = false;
+};
+
+PoolShape WithLayout(const Window& w, const Napi::Object& attrs, const char* kernel) {
+  PoolShape s;
+  static_cast<Window&>(s) = w;
+  s.blocked = AttrFlag(attrs, kernel, "blocked");
+  if (s.blocked && s.c % ChannelBlock() != 0) {
+    Fail(attrs.Env(), kernel, "blocked needs c to be a multiple of " + std::to_string(ChannelBlock()) + ", got c = " + std::to_string(s.c));
+  }
+  return s;
+}
+
+PoolShape ReadGlobal(const Napi::Object& attrs, const char* kernel) {
   Window s;
   s.n = AttrDim(attrs, kernel, "n");
   s.h = AttrDim(attrs, kernel, "h");
@@ -28,28 +46,32 @@ Window ReadGlobal(const Napi::Object& attrs, const char* kernel) {
   s.stride_h = s.stride_w = 1;
   s.pad_h = s.pad_w = 0;
   s.out_h = s.out_w = 1;
-  return s;
+  return WithLayout(s, attrs, kernel);
 }
 
-CacheKey WindowKey(const char* kernel, const Window& s) {
+PoolShape ReadPoolWindow(const Napi::Object& attrs, const char* kernel) {
+  return WithLayout(ReadWindow(attrs, kernel), attrs, kernel);
+}
+
+CacheKey WindowKey(const char* kernel, const PoolShape& s) {
   CacheKey key(kernel);
   key.Add(s.n).Add(s.h).Add(s.w).Add(s.c).Add(s.kh).Add(s.kw).Add(s.stride_h).Add(s.stride_w);
-  key.Add(s.pad_h).Add(s.pad_w).Add(s.out_h).Add(s.out_w).Add(GetNumThreads());
+  key.Add(s.pad_h).Add(s.pad_w).Add(s.out_h).Add(s.out_w).Add(s.blocked).Add(GetNumThreads());
   return key;
 }
 
-dnnl::pooling_forward::primitive_desc ForwardPd(const Window& s, dnnl::algorithm alg) {
-  const auto src = PlainDesc({s.n, s.c, s.h, s.w}, tag::nhwc);
-  const auto dst = PlainDesc({s.n, s.c, s.out_h, s.out_w}, tag::nhwc);
+dnnl::pooling_forward::primitive_desc ForwardPd(const PoolShape& s, dnnl::algorithm alg) {
+  const auto src = ImageDesc(s.n, s.c, s.h, s.w, s.blocked);
+  const auto dst = ImageDesc(s.n, s.c, s.out_h, s.out_w, s.blocked);
   dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_training, alg, src, dst, {s.stride_h, s.stride_w},
                                 {s.kh, s.kw}, {s.pad_h, s.pad_w}, {s.pad_bottom(), s.pad_right()});
   return dnnl::pooling_forward::primitive_desc(d, UserScratchpadAttr(), Engine());
 }
 
-dnnl::pooling_backward::primitive_desc BackwardPd(const Window& s, dnnl::algorithm alg,
+dnnl::pooling_backward::primitive_desc BackwardPd(const PoolShape& s, dnnl::algorithm alg,
                                                   const dnnl::pooling_forward::primitive_desc& hint) {
-  const auto src = PlainDesc({s.n, s.c, s.h, s.w}, tag::nhwc);
-  const auto dst = PlainDesc({s.n, s.c, s.out_h, s.out_w}, tag::nhwc);
+  const auto src = ImageDesc(s.n, s.c, s.h, s.w, s.blocked);
+  const auto dst = ImageDesc(s.n, s.c, s.out_h, s.out_w, s.blocked);
   dnnl::pooling_backward::desc d(alg, src, dst, {s.stride_h, s.stride_w}, {s.kh, s.kw}, {s.pad_h, s.pad_w},
                                  {s.pad_bottom(), s.pad_right()});
   return dnnl::pooling_backward::primitive_desc(d, UserScratchpadAttr(), Engine(), hint);
@@ -61,7 +83,7 @@ struct PoolEntry : CacheEntry {
   Bound src, dst, workspace;
 };
 
-std::unique_ptr<PoolEntry> MakePool(const Window& s, dnnl::algorithm alg, bool backward) {
+std::unique_ptr<PoolEntry> MakePool(const PoolShape& s, dnnl::algorithm alg, bool backward) {
   auto e = std::make_unique<PoolEntry>();
   const auto fwd = ForwardPd(s, alg);
   if (backward) {
@@ -79,7 +101,7 @@ std::unique_ptr<PoolEntry> MakePool(const Window& s, dnnl::algorithm alg, bool b
   return e;
 }
 
-PoolEntry* Entry(const char* kernel, const Window& s, dnnl::algorithm alg, bool backward) {
+PoolEntry* Entry(const char* kernel, const PoolShape& s, dnnl::algorithm alg, bool backward) {
   return Cached<PoolEntry>(WindowKey(kernel, s), [&] { return MakePool(s, alg, backward); });
 }
 
@@ -87,7 +109,7 @@ PoolEntry* Entry(const char* kernel, const Window& s, dnnl::algorithm alg, bool 
 
 Napi::Value MaxPool2dWorkspaceBytes(const Napi::CallbackInfo& info) {
   return Guarded(info, kWorkspaceBytes, [&]() -> Napi::Value {
-    const Window s = ReadWindow(ArgObject(info, 0, kWorkspaceBytes, "attrs"), kWorkspaceBytes);
+    const PoolShape s = ReadPoolWindow(ArgObject(info, 0, kWorkspaceBytes, "attrs"), kWorkspaceBytes);
     PoolEntry* e = Entry(kMaxForward, s, dnnl::algorithm::pooling_max, false);
     return Napi::Number::New(info.Env(), static_cast<double>(e->workspace.bytes()));
   });
@@ -98,7 +120,7 @@ Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
     F32View x = ArgF32(info, 0, kMaxForward, "x");
     F32View y = ArgF32(info, 1, kMaxForward, "y");
     BytesView ws = ArgBytes(info, 2, kMaxForward, "workspace");
-    const Window s = ReadWindow(ArgObject(info, 3, kMaxForward, "attrs"), kMaxForward);
+    const PoolShape s = ReadPoolWindow(ArgObject(info, 3, kMaxForward, "attrs"), kMaxForward);
     Napi::Env env = info.Env();
     RequireLength(env, kMaxForward, "x", x.length, s.src_elems());
     RequireLength(env, kMaxForward, "y", y.length, DstElems(s));
@@ -116,7 +138,7 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
     F32View dy = ArgF32(info, 0, kMaxBackward, "dy");
     BytesView ws = ArgBytes(info, 1, kMaxBackward, "workspace");
     F32View dx = ArgF32(info, 2, kMaxBackward, "dx");
-    const Window s = ReadWindow(ArgObject(info, 3, kMaxBackward, "attrs"), kMaxBackward);
+    const PoolShape s = ReadPoolWindow(ArgObject(info, 3, kMaxBackward, "attrs"), kMaxBackward);
     Napi::Env env = info.Env();
     RequireLength(env, kMaxBackward, "dy", dy.length, DstElems(s));
     RequireLength(env, kMaxBackward, "dx", dx.length, s.src_elems());
@@ -133,7 +155,7 @@ Napi::Value GlobalAvgPoolForward(const Napi::CallbackInfo& info) {
   return Guarded(info, kAvgForward, [&]() -> Napi::Value {
     F32View x = ArgF32(info, 0, kAvgForward, "x");
     F32View y = ArgF32(info, 1, kAvgForward, "y");
-    const Window s = ReadGlobal(ArgObject(info, 2, kAvgForward, "attrs"), kAvgForward);
+    const PoolShape s = ReadGlobal(ArgObject(info, 2, kAvgForward, "attrs"), kAvgForward);
     Napi::Env env = info.Env();
     RequireLength(env, kAvgForward, "x", x.length, s.src_elems());
     RequireLength(env, kAvgForward, "y", y.length, DstElems(s));
@@ -147,7 +169,7 @@ Napi::Value GlobalAvgPoolBackward(const Napi::CallbackInfo& info) {
   return Guarded(info, kAvgBackward, [&]() -> Napi::Value {
     F32View dy = ArgF32(info, 0, kAvgBackward, "dy");
     F32View dx = ArgF32(info, 1, kAvgBackward, "dx");
-    const Window s = ReadGlobal(ArgObject(info, 2, kAvgBackward, "attrs"), kAvgBackward);
+    const PoolShape s = ReadGlobal(ArgObject(info, 2, kAvgBackward, "attrs"), kAvgBackward);
     Napi::Env env = info.Env();
     RequireLength(env, kAvgBackward, "dy", dy.length, DstElems(s));
     RequireLength(env, kAvgBackward, "dx", dx.length, s.src_elems());

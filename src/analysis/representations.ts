@@ -24,7 +24,7 @@ import { ClassDistanceAccumulator, meanPairwiseDistance, type ClassDistances } f
 export interface Probe {
   /** one name per representation, in the order run() returns them */
   names: string[];
-  /** the batch [b, ...shape] → one tensor [b, ...] per name (evaluation mode, no graph) */
+  /** the batch [b, ...shape] → one NHWC tensor [b, ...] per name (evaluation mode, no graph) */
   run(x: Tensor): Tensor[];
   /** evaluation mode on (false) and back (true) */
   setTraining(mode: boolean): void;
@@ -68,7 +68,7 @@ export function alProbe(net: AssociatedNet, layers: readonly number[]): Probe {
       let s = x;
       for (let k = 1; k <= last; k++) {
         s = net.layers[k - 1]!.encode(s);
-        if (layers.includes(k)) out.set(k, [s, net.layers[k - 1]!.bridge(s)]);
+        if (layers.includes(k)) out.set(k, [s.toLayout('nhwc'), net.layers[k - 1]!.bridge(s)]);
       }
       return layers.flatMap((k) => out.get(k)!);
     }),
@@ -92,7 +92,7 @@ export function sequentialProbe(model: Sequential, modules: readonly number[]): 
       let y = x;
       for (let k = 1; k <= last; k++) {
         y = model.layers[k - 1]!.forward(y);
-        if (modules.includes(k)) out.set(k, y);
+        if (modules.includes(k)) out.set(k, y.toLayout('nhwc'));
       }
       return modules.map((k) => out.get(k)!);
     }),

@@ -8,7 +8,10 @@
 // Layouts, fixed for both backends:
 //   - matrices are row-major;
 //   - images are channels-last, x: [n, h, w, c] (NHWC), because oneDNN's CPU convolutions run
-//     on it without reorders and batch norm becomes a plain [rows, c] problem;
+//     on it without reorders and batch norm becomes a plain [rows, c] problem; the image kernels
+//     also take them in a blocked layout (flags in their attributes: `channelBlock` channels
+//     together, [n, c / block, h, w, block], oneDNN's nChw8c or nChw16c), which its convolutions
+//     run faster on, so that a run of kernels can carry it (src/tensor/layout.ts);
 //   - convolution weights are [outChannels, inChannels, kh, kw] (OIHW, PyTorch's order);
 //   - labels are Int32Array.
 
@@ -46,6 +49,15 @@ export interface Window2dAttrs {
 export interface Conv2dAttrs extends Window2dAttrs {
   /** output channels */
   o: number;
+  /** x and dx are in the blocked layout (c a multiple of the backend's channelBlock) */
+  xBlocked?: boolean;
+  /** y and dy are in the blocked layout (o a multiple of channelBlock) */
+  yBlocked?: boolean;
+}
+
+/** Max pooling's x, y, dy and dx all in the blocked layout when `blocked`. */
+export interface PoolAttrs extends Window2dAttrs {
+  blocked?: boolean;
 }
 
 /** Images [n, h, w, c]; global average pooling reduces h and w. */
@@ -54,6 +66,13 @@ export interface ImageAttrs {
   h: number;
   w: number;
   c: number;
+  /** images (x, dx of global average pooling) in the blocked layout; [n, c] results are the same bytes either way */
+  blocked?: boolean;
+}
+
+/** reorderImages: to the blocked layout from NHWC, or back. */
+export interface ReorderAttrs extends ImageAttrs {
+  toBlocked: boolean;
 }
 
 /** Batch norm over x viewed as [rows, c] (rows = n*h*w for NHWC images, n for [n, c]). */
@@ -61,6 +80,8 @@ export interface BatchNormAttrs {
   rows: number;
   c: number;
   eps: number;
+  /** x, y, dy, dx are this many blocked images of rows / images pixels (absent: [rows, c]) */
+  images?: number;
 }
 
 /** The CIFAR training augmentation of a batch: see Backend.augmentImages. */
@@ -106,6 +127,12 @@ export interface Backend {
    */
   pooledBuffer(bytes: number): ArrayBuffer | null;
 
+  // ***** layout *****
+  /** Channels per block of the blocked image layout (8 with AVX2, 16 with AVX-512; reference: 8). */
+  readonly channelBlock: number;
+  /** y = x in the other layout; c must be a multiple of channelBlock. */
+  reorderImages(x: F32, y: F32, attrs: ReorderAttrs): void;
+
   // ***** dense *****
   matmul(a: F32, b: F32, bias: F32 | null, out: F32, attrs: MatMulAttrs): void;
   /** out[cols] = sum over rows of x[rows, cols] (bias gradients). */
@@ -120,9 +147,9 @@ export interface Backend {
 
   // ***** pooling *****
   /** Bytes of the opaque buffer maxPool2dForward fills for its backward pass. */
-  maxPool2dWorkspaceBytes(attrs: Window2dAttrs): number;
-  maxPool2dForward(x: F32, y: F32, workspace: Uint8Array, attrs: Window2dAttrs): void;
-  maxPool2dBackward(dy: F32, workspace: Uint8Array, dx: F32, attrs: Window2dAttrs): void;
+  maxPool2dWorkspaceBytes(attrs: PoolAttrs): number;
+  maxPool2dForward(x: F32, y: F32, workspace: Uint8Array, attrs: PoolAttrs): void;
+  maxPool2dBackward(dy: F32, workspace: Uint8Array, dx: F32, attrs: PoolAttrs): void;
   /** y[n, c] = mean over h, w of x[n, h, w, c] */
   globalAvgPoolForward(x: F32, y: F32, attrs: ImageAttrs): void;
   globalAvgPoolBackward(dy: F32, dx: F32, attrs: ImageAttrs): void;

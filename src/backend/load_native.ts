@@ -40,7 +40,8 @@ export interface BufferPoolStats {
 }
 
 /** What al_native.node exports: every Backend method under its own name, the analysis kernels, and diagnostics. */
-export interface NativeAddon extends Omit<Backend, 'name' | 'pooledBuffer'>, AnalysisKernels {
+export interface NativeAddon extends Omit<Backend, 'name' | 'pooledBuffer' | 'channelBlock'>, AnalysisKernels {
+  channelBlock(): number;
   info(): NativeInfo;
   clearCache(): void;
 

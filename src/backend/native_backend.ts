@@ -5,7 +5,7 @@
 // Shapes with a zero dimension never reach oneDNN, which rejects some of them: they go to the
 // reference backend, for which they cost nothing.
 import type {
-  Activation, AdamAttrs, AugmentAttrs, Backend, BatchNormAttrs, Conv2dAttrs, F32, ImageAttrs, MatMulAttrs, SgdAttrs, Window2dAttrs,
+  Activation, AdamAttrs, AugmentAttrs, Backend, BatchNormAttrs, Conv2dAttrs, F32, ImageAttrs, MatMulAttrs, PoolAttrs, ReorderAttrs, SgdAttrs, Window2dAttrs,
 } from './kernel_names.js';
 import { loadNative, type ConvLayout, type ConvPass, type DirectConvLayout, type NativeInfo } from './load_native.js';
 import { checkAugment } from './reference/image.js';
@@ -81,6 +81,16 @@ export const nativeBackend: Backend = {
   // only the sizes glibc would map afresh (the 4 MB threshold addon.cc sets): see buffer_pool.cc
   pooledBuffer: (bytes: number) => (bytes >= POOLED_MIN_BYTES ? addon.pooledArrayBuffer(bytes) : null),
 
+  channelBlock: addon.channelBlock(),
+  reorderImages(x: F32, y: F32, attrs: ReorderAttrs): void {
+    const k = 'reorderImages';
+    if (imageDegenerate(k, attrs)) return;
+    const { n, h, w, c } = attrs;
+    len(k, 'x', x, n * h * w * c, 'n*h*w*c');
+    len(k, 'y', y, n * h * w * c, 'n*h*w*c');
+    addon.reorderImages(x, y, attrs);
+  },
+
   matmul(a: F32, b: F32, bias: F32 | null, out: F32, attrs: MatMulAttrs): void {
     const k = 'matmul';
     const { m, n } = attrs;
@@ -127,12 +137,12 @@ export const nativeBackend: Backend = {
     addon.conv2dBackwardWeights(x, dy, dWeight, dBias, attrs);
   },
 
-  maxPool2dWorkspaceBytes(attrs: Window2dAttrs): number {
+  maxPool2dWorkspaceBytes(attrs: PoolAttrs): number {
     const k = 'maxPool2dWorkspaceBytes';
     if (windowDegenerate(k, attrs)) return reference.maxPool2dWorkspaceBytes(attrs);
     return addon.maxPool2dWorkspaceBytes(attrs);
   },
-  maxPool2dForward(x: F32, y: F32, workspace: Uint8Array, attrs: Window2dAttrs): void {
+  maxPool2dForward(x: F32, y: F32, workspace: Uint8Array, attrs: PoolAttrs): void {
     const k = 'maxPool2dForward';
     const zero = windowDegenerate(k, attrs);
     const { n, h, w, c, outH, outW } = attrs;
@@ -142,7 +152,7 @@ export const nativeBackend: Backend = {
     // The workspace size is oneDNN's; the addon checks it (asking oneDNN here would cost a call).
     addon.maxPool2dForward(x, y, workspace, attrs);
   },
-  maxPool2dBackward(dy: F32, workspace: Uint8Array, dx: F32, attrs: Window2dAttrs): void {
+  maxPool2dBackward(dy: F32, workspace: Uint8Array, dx: F32, attrs: PoolAttrs): void {
     const k = 'maxPool2dBackward';
     const zero = windowDegenerate(k, attrs);
     const { n, h, w, c, outH, outW } = attrs;

@@ -1,8 +1,8 @@
 // GFLOP/s of matmul and convolution called through our binding (JS-allocated buffers, one call
 // per iteration, as training uses them) against oneDNN called directly in a C++ loop on buffers
-// in its preferred layouts. Convolutions are also timed directly on NHWC activations, the layout
-// our tensors keep: direct NHWC / direct is what the layout costs (oneDNN's NHWC kernels against
-// its blocked ones), ours / direct NHWC what the binding and its JS-allocated buffers cost.
+// in its preferred layouts. Our convolutions take and give blocked activations, as in training
+// (src/tensor/layout.ts), so both sides run the same kernel. They are also timed directly on NHWC
+// activations, the layout tensors kept before: direct NHWC / direct is what that layout costs.
 import type { Backend, Conv2dAttrs, MatMulAttrs } from '../backend/kernel_names.js';
 import { median, secondsPerCall, type TimingOptions } from './timing.js';
 
@@ -52,9 +52,11 @@ function convWorkload(name: string, pass: ConvPass, attrs: Conv2dAttrs): KernelW
     flops: 2 * n * outH * outW * o * c * kh * kw,
     prepare: (b) => {
       const x = random(n * h * w * c), wt = random(o * c * kh * kw), y = random(n * outH * outW * o);
-      if (pass === 'forward') return () => b.conv2dForward(x, wt, null, y, attrs);
-      if (pass === 'backwardData') return () => b.conv2dBackwardData(y, wt, x, attrs);
-      return () => b.conv2dBackwardWeights(x, y, wt, null, attrs);
+      // the layouts a training step hands these kernels (random data: the order does not matter)
+      const a: Conv2dAttrs = { ...attrs, xBlocked: c % b.channelBlock === 0, yBlocked: o % b.channelBlock === 0 };
+      if (pass === 'forward') return () => b.conv2dForward(x, wt, null, y, a);
+      if (pass === 'backwardData') return () => b.conv2dBackwardData(y, wt, x, a);
+      return () => b.conv2dBackwardWeights(x, y, wt, null, a);
     },
     direct: (bench, iterations, threads) => bench.benchConvDirect(pass, attrs, iterations, threads),
     directNhwc: (bench, iterations, threads) => bench.benchConvDirect(pass, attrs, iterations, threads, 'nhwc'),

@@ -40,7 +40,8 @@ export function runALStage(runtime: StageRuntime): void {
     if (downstream) {
       const next: BatchMessage = {
         type: 'batch', index: batch.index, epoch: batch.epoch, epochs: batch.epochs,
-        s: toWire(out.s.data, out.s.shape), t: toWire(out.t.data, out.t.shape),
+        // s leaves in NHWC, the layout of the wire (a blocked s is reordered: an exact copy)
+        s: toWire(out.s.toLayout('nhwc').data, out.s.shape), t: toWire(out.t.data, out.t.shape),
       };
       credits--;
       downstream.post(next, transferables(next.s, next.t));

@@ -65,7 +65,7 @@ export function measureModulePhases(model: ModelName, inputShape: readonly [numb
     for (let r = 0; r <= repeats; r++) {
       const input = i === 0 ? x : new Tensor(x.data, x.shape, true);
       let start = performance.now();
-      out = module.forward(input);
+      out = module.forward(input).toLayout('nhwc');
       const f = performance.now() - start;
       const seed = new Float32Array(out.size).fill(1 / out.size);
       start = performance.now();

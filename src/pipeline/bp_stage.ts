@@ -55,7 +55,8 @@ export class BpStage {
    */
   forward(index: number, micro: number, x: Tensor, labels: Int32Array | null, share: number): ForwardResult {
     const input = this.first ? x : new Tensor(x.data, x.shape, true);
-    const output = this.module.forward(input);
+    // NHWC at the stage's edge: the output and its gradient cross to another stage as plain data
+    const output = this.module.forward(input).toLayout('nhwc');
     const entry: InFlight = { input, output, version: this.version };
     this.inFlight.set(`${index}/${micro}`, entry);
     if (!this.last) return { output: output.detach() };

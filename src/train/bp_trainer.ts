@@ -5,7 +5,7 @@ import type { Split } from '../data/mnist.js';
 import type { Layer } from '../nn/layer.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { softmaxCrossEntropy } from '../tensor/ops/loss.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { releaseGraph, type Tensor } from '../tensor/tensor.js';
 import { countCorrect, evaluateAccuracy } from './evaluate.js';
 import type { Learner, StepResult } from './loop.js';
 
@@ -21,6 +21,8 @@ export function bpStep(model: Layer, optimizer: Optimizer, x: Tensor, labels: In
     loss.backward();
     optimizer.step();
   }
+  // nothing of the graph is used after this point: its buffers serve the next step
+  releaseGraph(loss);
   return { loss: value, correct: countCorrect(predictions, labels) };
 }
 

@@ -1,15 +1,16 @@
 // Pointwise activations. Backward is computed from the output y, so the input need not be kept.
+// Elementwise, so the output keeps the input's layout.
 import { backend } from '../../backend/backend.js';
 import type { Activation } from '../../backend/kernel_names.js';
 import { Tensor, fromOp, gradBuffer } from '../tensor.js';
 
 export function activation(kind: Activation, x: Tensor, alpha = kind === 'elu' ? 1 : 0): Tensor {
   const b = backend();
-  const y = Tensor.empty(x.shape);
-  b.activationForward(kind, x.data, y.data, alpha);
+  const y = Tensor.empty(x.shape, x.layout);
+  b.activationForward(kind, x.storage, y.storage, alpha);
   return fromOp(kind, y, [x], (dy) => {
     const dx = gradBuffer(x.size);
-    b.activationBackward(kind, y.data, dy, dx, alpha);
+    b.activationBackward(kind, y.storage, dy, dx, alpha);
     return [dx];
   });
 }

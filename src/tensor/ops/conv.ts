@@ -1,7 +1,10 @@
-// 2-D convolution over NHWC images with OIHW weights.
+// 2-D convolution over NHWC images with OIHW weights. The input may be in either layout; the
+// output is in the one convOutputLayout picks (./../layout.ts), so that a following convolution
+// finds its input blocked.
 import { backend } from '../../backend/backend.js';
 import type { Conv2dAttrs } from '../../backend/kernel_names.js';
 import { ShapeError, shapeString } from '../errors.js';
+import { convOutputLayout } from '../layout.js';
 import { Tensor, fromOp, gradBuffer } from '../tensor.js';
 import { addInto } from './grad_util.js';
 
@@ -34,10 +37,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
   if (outH < 1 || outW < 1) {
     throw new ShapeError(`conv2d: kernel ${kh}x${kw} with padding ${padding} does not fit input ${shapeString(x.shape)}`);
   }
-  const attrs: Conv2dAttrs = { n, h, w, c, o, kh, kw, strideH: stride, strideW: stride, padH: padding, padW: padding, outH, outW };
+  const layout = convOutputLayout(o);
+  const attrs: Conv2dAttrs = {
+    n, h, w, c, o, kh, kw, strideH: stride, strideW: stride, padH: padding, padW: padding, outH, outW,
+    xBlocked: x.layout === 'blocked', yBlocked: layout === 'blocked',
+  };
   const b = backend();
-  const y = Tensor.empty([n, outH, outW, o]);
-  b.conv2dForward(x.data, weight.data, bias?.data ?? null, y.data, attrs);
+  const y = Tensor.empty([n, outH, outW, o], layout);
+  b.conv2dForward(x.storage, weight.data, bias?.data ?? null, y.storage, attrs);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return fromOp('conv2d', y, inputs, (dy) => {
     let dx: Float32Array | null = null;
@@ -48,7 +55,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
     if (weight.requiresGrad || bias?.requiresGrad) {
       const dw = gradBuffer(weight.size);
       const db = bias ? new Float32Array(o) : null;
-      b.conv2dBackwardWeights(x.data, dy, dw, db, attrs);
+      b.conv2dBackwardWeights(x.storage, dy, dw, db, attrs);
       if (weight.requiresGrad) addInto(weight, dw);
       if (bias?.requiresGrad && db) addInto(bias, db);
     }

@@ -1,5 +1,6 @@
 // Batch normalisation over the last axis: x is viewed as [rows, c] (rows = n for [n, c],
-// n*h*w for NHWC images), which is why one op serves BatchNorm1d and BatchNorm2d.
+// n*h*w for NHWC images), which is why one op serves BatchNorm1d and BatchNorm2d. Blocked images
+// stay blocked (the kernels are told how many images the rows make).
 //   training: y = gamma (x - mean_B) / sqrt(var_B + eps) + beta, with batch statistics, and
 //             running = (1 - momentum) running + momentum stat (variance unbiased, as PyTorch);
 //   eval:     the running statistics instead (no gradient through them).
@@ -22,11 +23,11 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNo
     throw new ShapeError(`batchNorm: expected x [..., ${gamma.size}] with channels last, got ${shapeString(x.shape)}`);
   }
   const rows = x.size / c;
-  const attrs: BatchNormAttrs = { rows, c, eps: state.eps };
+  const attrs: BatchNormAttrs = x.layout === 'blocked' ? { rows, c, eps: state.eps, images: x.shape[0]! } : { rows, c, eps: state.eps };
   const b = backend();
-  const y = Tensor.empty(x.shape);
+  const y = Tensor.empty(x.shape, x.layout);
   if (!training) {
-    b.batchNormForwardInference(x.data, gamma.data, beta.data, state.runningMean, state.runningVar, y.data, attrs);
+    b.batchNormForwardInference(x.storage, gamma.data, beta.data, state.runningMean, state.runningVar, y.storage, attrs);
     return fromOp('batchNorm', y, [x, gamma, beta], () => {
       throw new Error('batchNorm: backward through eval mode is not supported (call model.train() before training)');
     });
@@ -34,7 +35,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNo
   if (rows < 2) throw new ShapeError(`batchNorm: training needs more than one value per channel, got x ${shapeString(x.shape)}`);
   const mean = new Float32Array(c);
   const variance = new Float32Array(c);
-  b.batchNormForwardTraining(x.data, gamma.data, beta.data, y.data, mean, variance, attrs);
+  b.batchNormForwardTraining(x.storage, gamma.data, beta.data, y.storage, mean, variance, attrs);
   const m = state.momentum;
   b.axpby(m, mean, 1 - m, state.runningMean);
   b.axpby((m * rows) / (rows - 1), variance, 1 - m, state.runningVar);
@@ -42,7 +43,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNo
     const dx = gradBuffer(x.size);
     const dGamma = new Float32Array(c);
     const dBeta = new Float32Array(c);
-    b.batchNormBackward(x.data, dy, gamma.data, mean, variance, dx, dGamma, dBeta, attrs);
+    b.batchNormBackward(x.storage, dy, gamma.data, mean, variance, dx, dGamma, dBeta, attrs);
     if (gamma.requiresGrad) addInto(gamma, dGamma);
     if (beta.requiresGrad) addInto(beta, dBeta);
     return [x.requiresGrad ? dx : null, null, null];
