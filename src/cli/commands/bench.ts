@@ -20,8 +20,8 @@ export const benchUsage = `Usage: al bench [--quick] [--json] [--threads 1,2] [-
 
 Measures, in one run on this machine:
   - matmul and convolution GFLOP/s through our binding, and oneDNN called directly on the same shapes
-    (convolutions also on NHWC activations, the layout our tensors keep: direct NHWC / direct is
-    oneDNN's NHWC kernel against its blocked one, ours / NHWC the binding's own cost);
+    (ours on blocked activations, as training hands them over; convolutions also directly on NHWC
+    activations: direct NHWC / direct is what that layout would cost);
   - BP training samples/s (batch 128, forward + backward + Adam) for MLP (28x28x1),
     Vanilla CNN and ResNet-20 (32x32x3), and sequential AL samples/s for the MLP and the
     Vanilla CNN cut the authors' way (28x28x1);
