@@ -1,7 +1,7 @@
 // `al train --method al --pipeline` end to end: the same losses as sequential AL in the metrics,
 // a trace with every stage's busy intervals, and clear errors for flags that do not combine.
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { interruptAfterFirstEpoch } from '../util/interrupt.js';
@@ -69,9 +69,11 @@ test('pipeline flags that do not combine exit 2 naming the flag', () => {
   const micro = run(['train', '--method', 'al', '--pipeline', '--micro-batches', '4']);
   assert.equal(micro.code, 2);
   assert.match(micro.stderr, /--micro-batches: only applies to --method gpipe/);
-  const many = run(['train', '--method', 'gpipe', '--model', 'mlp', '--workers', '9']);
+  const manyOut = join(tempDir('al-pipeline-flags-'), 'run');
+  const many = run(['train', '--method', 'gpipe', '--model', 'mlp', '--workers', '9', '--out', manyOut]);
   assert.equal(many.code, 2);
   assert.match(many.stderr, /--workers: at most one stage per top-level module \(7 in mlp\), got 9/);
+  assert.ok(!existsSync(manyOut), 'a refused run left its directory behind');
   const workers = run(['train', '--method', 'al', '--pipeline', '--workers', '3']);
   assert.equal(workers.code, 2);
   assert.match(workers.stderr, /--workers: at most one stage per AL layer \(2 layers\), got 3/);

@@ -239,8 +239,6 @@ async function startPipeline(config: TrainConfig, model: Trainable, data: Datase
     }
   }
   const { model: network, optimizer, settings, milestones } = model.bp!;
-  const modules = network.layers.length;
-  if ((config.workers ?? 1) > modules) throw new UsageError(`--workers: at most one stage per top-level module (${modules} in ${config.model}), got ${config.workers}`);
   const shape = data.train.shape;
   const phases = measureModulePhases(config.model, shape, data.train.classes, config.batch, settings);
   const stages = linearStages(phases.map((p) => p.forward + p.backward + p.update), config.workers ?? 1);
@@ -251,6 +249,13 @@ async function startPipeline(config: TrainConfig, model: Trainable, data: Datase
     network, optimizer, settings, milestones, stages, microBatches: config.microBatches ?? 1, threads: config.threads, trace: config.trace,
   });
   return { engine, stages, lr: () => optimizer.lr };
+}
+
+/** A BP pipeline cuts at top-level modules; checked before the run directory exists, so a bad --workers leaves nothing behind. */
+function checkBpStages(config: TrainConfig, model: Trainable): void {
+  if (!config.pipeline || model.al || !model.bp) return;
+  const modules = model.bp.model.layers.length;
+  if ((config.workers ?? 1) > modules) throw new UsageError(`--workers: at most one stage per top-level module (${modules} in ${config.model}), got ${config.workers}`);
 }
 
 /** A pipelined method: start the workers, run the epochs, stop the workers, write the trace. */
@@ -287,6 +292,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const data = loadData(config);
   const rng = new Rng(config.seed);
   const model = buildTrainable(config, data.train.shape, data.train.classes, rng);
+  checkBpStages(config, model);
   const { run, startEpoch } = openRun(config, model, { data: rng });
   run.writeConfig({ ...config, resume: undefined, stages: undefined, stageToken: undefined, parameters: model.parameters, machine: machineInfo(backend) });
   const log = (line: string): void => {
