@@ -23,7 +23,9 @@ export function secondsPerCall(fn: () => void, options: TimingOptions): number {
   return times[Math.floor(times.length / 2)]!;
 }
 
+/** The middle value; the mean of the two middle ones for an even count. */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

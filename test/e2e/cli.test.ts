@@ -32,6 +32,9 @@ test('unknown command, unknown flag and bad value exit 2 naming them', () => {
   const value = run(['train', '--batch', '0']);
   assert.equal(value.code, 2);
   assert.match(value.stderr, /--batch: expected an integer from 1/);
+  const rounds = run(['bench', '--rounds', '0', '--only', 'training']);
+  assert.equal(rounds.code, 2);
+  assert.match(rounds.stderr, /--rounds: expected an integer from 1 to 20, got '0'/);
 });
 
 test('a missing or corrupt data file exits 2 naming the file', () => {

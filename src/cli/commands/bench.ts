@@ -3,7 +3,7 @@
 // figure comes with a ratio against a baseline run on the same machine at the same time.
 import { availableParallelism } from 'node:os';
 import { KERNEL_WORKLOADS, runKernel, type DirectBench, type KernelResult } from '../../bench/kernels.js';
-import { FULL, QUICK } from '../../bench/timing.js';
+import { FULL, QUICK, median } from '../../bench/timing.js';
 import { TRAINING_WORKLOADS, trainingSamplesPerSec } from '../../bench/training.js';
 import { bestByWorkload, runTorchBench } from '../../bench/torch_runner.js';
 import { PIPELINE_WORKLOADS, PROJECTION_WORKLOADS, pipelineBench, projectionBench, type PipelineBenchResult } from '../../bench/pipeline.js';
@@ -16,7 +16,7 @@ import { machineInfo, useNativeBackend } from '../runtime.js';
 
 const PARTS = ['kernels', 'training', 'pipeline', 'processes', 'transport'] as const;
 
-export const benchUsage = `Usage: al bench [--quick] [--json] [--threads 1,2] [--only ${PARTS.join('|')}] [--no-torch]
+export const benchUsage = `Usage: al bench [--quick] [--json] [--threads 1,2] [--rounds N] [--only ${PARTS.join('|')}] [--no-torch]
 
 Measures, in one run on this machine:
   - matmul and convolution GFLOP/s through our binding, and oneDNN called directly on the same shapes
@@ -26,7 +26,9 @@ Measures, in one run on this machine:
     Vanilla CNN and ResNet-20 (32x32x3), and sequential AL samples/s for the MLP and the
     Vanilla CNN cut the authors' way (28x28x1);
   - the same workloads in PyTorch when /usr/bin/python3 can import torch, with ours/PyTorch ratios
-    against PyTorch at its best thread setting;
+    against PyTorch at its best thread setting; training alternates PyTorch and ours for --rounds
+    rounds and gives the median of the rounds' ratios (this shared machine drifts by tens of
+    percent over minutes, which one PyTorch-then-ours pass measures as much as the engines);
   - pipelines (MLP and Vanilla CNN cut into 4 AL layers, 28x28x1, batch 128): sequential AL on 1
     thread and on every core, pipelined AL on one worker per core (1 thread each), GPipe on the
     same workers with 4 micro-batches; and samples/s projected from costs measured here for 1 to
@@ -41,6 +43,7 @@ Measures, in one run on this machine:
 
   --quick         shorter timings (noisier)
   --threads LIST  thread counts to measure (default 1 and ${Math.min(2, availableParallelism())})
+  --rounds N      training: PyTorch-then-ours rounds (default 3; 1 with --quick)
   --only PART     ${PARTS.slice(0, -1).join(', ')} or ${PARTS[PARTS.length - 1]}
   --no-torch      skip PyTorch
   --json          print one JSON object with every figure as the last stdout line
@@ -49,7 +52,15 @@ Measures, in one run on this machine:
 const flags: FlagSpec = {
   quick: { type: 'boolean' }, json: { type: 'boolean' }, threads: { type: 'string' },
   only: { type: 'string' }, 'no-torch': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  rounds: { type: 'string' },
 };
+
+function parseRounds(value: string | undefined, quick: boolean): number {
+  if (value === undefined) return quick ? 1 : 3;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 20) throw new UsageError(`--rounds: expected an integer from 1 to 20, got '${value}'`);
+  return n;
+}
 
 function parseThreads(value: string | undefined): number[] {
   if (value === undefined) return [...new Set([1, Math.min(2, availableParallelism())])];
@@ -62,6 +73,18 @@ function parseThreads(value: string | undefined): number[] {
 
 const fmt = (x: number | undefined, digits = 1): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
 
+interface TrainingFigure {
+  workload: string;
+  threads: number;
+  /** medians over the rounds */
+  samplesPerSec: number;
+  torchSamplesPerSec: number | undefined;
+  /** median of the rounds' ours / PyTorch best */
+  ratio: number | undefined;
+  params: number;
+  rounds: { ours: number; torch: number | undefined; torchThreads: number | undefined }[];
+}
+
 export async function benchCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, flags);
   if (values['help']) {
@@ -72,6 +95,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const only = str(values, 'only');
   if (only !== undefined && !(PARTS as readonly string[]).includes(only)) throw new UsageError(`--only: expected ${PARTS.slice(0, -1).join(', ')} or ${PARTS[PARTS.length - 1]}, got '${only}'`);
   const timing = values['quick'] ? QUICK : FULL;
+  const rounds = parseRounds(str(values, 'rounds'), timing === QUICK);
   const json = values['json'] === true;
   const out = (line: string): void => {
     if (!json) process.stdout.write(line + '\n');
@@ -82,14 +106,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const machine = machineInfo(backend);
   out(`machine: ${machine['cpu']}, ${machine['cores']} cores, oneDNN ISA ${machine['isa']}, node ${machine['node']}`);
 
-  const workloads = [
-    ...(only === undefined || only === 'kernels' ? KERNEL_WORKLOADS.map((w) => w.name) : []),
-    ...(only === undefined || only === 'training' ? TRAINING_WORKLOADS.map((w) => w.name) : []),
-  ];
-  // PyTorch runs first, alone, so the two never compete for the cores.
-  const torch = values['no-torch'] || workloads.length === 0 ? { unavailable: 'skipped' } : await runTorchBench({ workloads, threads, quick: timing === QUICK });
+  // PyTorch runs alone, before ours, so the two never compete for the cores.
+  const runTorch = async (workloads: string[]) =>
+    values['no-torch'] || workloads.length === 0 ? { unavailable: 'skipped' } : await runTorchBench({ workloads, threads, quick: timing === QUICK });
+  const torch = await runTorch(only === undefined || only === 'kernels' ? KERNEL_WORKLOADS.map((w) => w.name) : []);
   const torchBest = 'unavailable' in torch ? new Map() : bestByWorkload(torch);
-  out('unavailable' in torch ? `PyTorch: ${torch.unavailable}` : `PyTorch ${torch.torch} (${torch.isa}), best thread setting per workload`);
+  if (!('unavailable' in torch)) out(`PyTorch ${torch.torch} (${torch.isa}), best thread setting per workload`);
 
   const kernels: KernelResult[] = [];
   if (only === undefined || only === 'kernels') {
@@ -105,19 +127,34 @@ export async function benchCommand(argv: string[]): Promise<number> {
     }
   }
 
-  const training: { workload: string; threads: number; samplesPerSec: number; params: number }[] = [];
+  const training: TrainingFigure[] = [];
   if (only === undefined || only === 'training') {
-    out('\ntraining (batch 128)       threads   ours samples/s   PyTorch best (threads)   ours/PyTorch best   params (ours / PyTorch)');
-    for (const w of TRAINING_WORKLOADS) {
-      for (const t of threads) {
+    // rounds[r][i]: round r's figures for row i (workload x threads)
+    const rows = TRAINING_WORKLOADS.flatMap((w) => threads.map((t) => ({ w, t })));
+    const perRound: { ours: number; torch: number | undefined; torchThreads: number | undefined; params: number; torchParams: number | undefined }[][] = [];
+    for (let r = 0; r < rounds; r++) {
+      const pt = await runTorch(TRAINING_WORKLOADS.map((w) => w.name));
+      if (r === 0) out('unavailable' in pt ? `PyTorch: ${pt.unavailable}` : `PyTorch ${pt.torch} (${pt.isa}), best thread setting per workload`);
+      const best = 'unavailable' in pt ? new Map() : bestByWorkload(pt);
+      perRound.push(rows.map(({ w, t }) => {
         backend.setNumThreads(t);
-        const r = trainingSamplesPerSec(w, 128, timing);
-        training.push({ workload: w.name, threads: t, ...r });
-        const pt = torchBest.get(w.name);
-        const params = `${r.params.toLocaleString('en-US')} / ${pt?.params?.toLocaleString('en-US') ?? '-'}`;
-        out(`${w.name.padEnd(27)}${String(t).padStart(7)}${fmt(r.samplesPerSec).padStart(17)}${(pt ? `${fmt(pt.value)} (${pt.threads})` : '-').padStart(25)}${fmt(pt ? r.samplesPerSec / pt.value : undefined, 2).padStart(20)}   ${params}`);
-      }
+        const ours = trainingSamplesPerSec(w, 128, timing);
+        const b = best.get(w.name);
+        return { ours: ours.samplesPerSec, torch: b?.value, torchThreads: b?.threads, params: ours.params, torchParams: b?.params };
+      }));
     }
+    out(`\ntraining (batch 128, ${rounds} round${rounds === 1 ? '' : 's'}: medians)   threads   ours samples/s   PyTorch best (threads)   ours/PyTorch best   rounds' ratios   params (ours / PyTorch)`);
+    rows.forEach(({ w, t }, i) => {
+      const figures = perRound.map((round) => round[i]!);
+      const ratios = figures.flatMap((f) => (f.torch === undefined ? [] : [f.ours / f.torch]));
+      const torchValues = figures.flatMap((f) => (f.torch === undefined ? [] : [f.torch]));
+      const ours = median(figures.map((f) => f.ours));
+      const pt = torchValues.length > 0 ? median(torchValues) : undefined;
+      const first = figures[0]!;
+      training.push({ workload: w.name, threads: t, samplesPerSec: ours, params: first.params, torchSamplesPerSec: pt, ratio: ratios.length > 0 ? median(ratios) : undefined, rounds: figures });
+      const params = `${first.params.toLocaleString('en-US')} / ${first.torchParams?.toLocaleString('en-US') ?? '-'}`;
+      out(`${w.name.padEnd(47)}${String(t).padStart(7)}${fmt(ours).padStart(17)}${(pt !== undefined ? `${fmt(pt)} (${first.torchThreads})` : '-').padStart(25)}${fmt(ratios.length > 0 ? median(ratios) : undefined, 2).padStart(20)}${(ratios.length > 1 ? ratios.map((x) => fmt(x, 2)).join(' ') : '').padStart(17)}   ${params}`);
+    });
   }
   const pipelines: PipelineBenchResult[] = [];
   const projections: { workload: string; rows: ProjectionRow[] }[] = [];
