@@ -105,6 +105,11 @@ export interface Backend {
    * keeps for reuse; null where it keeps none for that size (the caller then allocates plainly).
    */
   pooledBuffer(bytes: number): ArrayBuffer | null;
+  /**
+   * Hands memory the allocator holds free back to the system; true when some was. For the end of
+   * a phase that allocated and freed a lot (an epoch, with its evaluation and checkpoint).
+   */
+  releaseFreeMemory(): boolean;
 
   // ***** dense *****
   matmul(a: F32, b: F32, bias: F32 | null, out: F32, attrs: MatMulAttrs): void;

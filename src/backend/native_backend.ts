@@ -80,6 +80,7 @@ export const nativeBackend: Backend = {
   cpuIsa: () => addon.cpuIsa(),
   // only the sizes glibc would map afresh (the 4 MB threshold addon.cc sets): see buffer_pool.cc
   pooledBuffer: (bytes: number) => (bytes >= POOLED_MIN_BYTES ? addon.pooledArrayBuffer(bytes) : null),
+  releaseFreeMemory: () => addon.releaseFreeMemory(),
 
   matmul(a: F32, b: F32, bias: F32 | null, out: F32, attrs: MatMulAttrs): void {
     const k = 'matmul';
