@@ -126,6 +126,11 @@ export interface Backend {
    * keeps for reuse; null where it keeps none for that size (the caller then allocates plainly).
    */
   pooledBuffer(bytes: number): ArrayBuffer | null;
+  /**
+   * Hands memory the allocator holds free back to the system; true when some was. For the end of
+   * a phase that allocated and freed a lot (an epoch, with its evaluation and checkpoint).
+   */
+  releaseFreeMemory(): boolean;
 
   // ***** layout *****
   /** Channels per block of the blocked image layout (8 with AVX2, 16 with AVX-512; reference: 8). */

@@ -80,6 +80,7 @@ export const nativeBackend: Backend = {
   cpuIsa: () => addon.cpuIsa(),
   // only the sizes glibc would map afresh (the 4 MB threshold addon.cc sets): see buffer_pool.cc
   pooledBuffer: (bytes: number) => (bytes >= POOLED_MIN_BYTES ? addon.pooledArrayBuffer(bytes) : null),
+  releaseFreeMemory: () => addon.releaseFreeMemory(),
 
   channelBlock: addon.channelBlock(),
   reorderImages(x: F32, y: F32, attrs: ReorderAttrs): void {

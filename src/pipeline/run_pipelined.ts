@@ -10,7 +10,7 @@
 import { BatchIterator } from '../data/batches.js';
 import type { Dataset, Split } from '../data/mnist.js';
 import { TrainingError } from '../train/errors.js';
-import { LayerLossSums, firstEpoch, yieldToEventLoop, type EpochMetrics, type LoopOptions } from '../train/loop.js';
+import { LayerLossSums, firstEpoch, releaseEpochMemory, yieldToEventLoop, type EpochMetrics, type LoopOptions } from '../train/loop.js';
 import type { PipelineEngine } from './stage_group.js';
 
 export interface PipelinedEpochMetrics extends EpochMetrics {
@@ -95,6 +95,7 @@ export async function runPipelinedEpochs(pipeline: PipelineEngine, data: Dataset
     };
     history.push(metrics);
     options.onEpoch?.(metrics);
+    releaseEpochMemory();
     if (stopped || options.shouldStop?.()) break;
   }
   pipeline.onBatchDone = null;

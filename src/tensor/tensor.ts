@@ -53,9 +53,27 @@ export function emptyFloat32(n: number): Float32Array {
 // first step, backward allocates almost nothing, which spares the allocator, the page faults of
 // fresh memory and V8's external-memory garbage collections (measured: ~20 % of a ResNet-20
 // step on 2 cores before this).
-const freeBuffers = new Map<number, Float32Array[]>();
+//
+// A length whose buffers come back more often than they are asked for must not pile up. Bias and
+// batch-norm gradients and the loss seed were made with `new Float32Array` and given back by
+// every optimizer step, so these lists grew by 7 buffers (33-37 KB) a step in each stage of the
+// pipelined MLP, for good: 7 -> 18 MB a stage over 10 epochs of 5,000 samples, about 80 MB a
+// stage over 20 epochs of 15,000, in small blocks scattered through the stage threads' heaps.
+// Those now come from gradBuffer too (the lists stay at 13 and 11 buffers), and as a bound for any
+// such imbalance to come, every TRIM_MS the buffers of each length that were not asked for since
+// the last trim (the fewest its list held in that time) go to the garbage collector.
+interface FreeList {
+  buffers: Float32Array[];
+  /** the fewest buffers this list held since the last trim: those were not needed */
+  low: number;
+}
+const freeLists = new Map<number, FreeList>();
 let freeBytes = 0;
 const FREE_CAP_BYTES = 1 << 30;
+// several steps of any model here (an MLP step takes 0.1 s, a ResNet-20 step 0.5 s, a VGG step
+// a few seconds), so that buffers a step does use are never dropped between two steps
+const TRIM_MS = 10_000;
+let lastTrim = performance.now();
 
 /**
  * A buffer of n floats with unspecified contents, for a gradient or an activation a kernel writes
@@ -63,22 +81,25 @@ const FREE_CAP_BYTES = 1 << 30;
  * releaseGraph) when it has one of that length.
  */
 export function gradBuffer(n: number): Float32Array {
-  const list = freeBuffers.get(n);
-  const reused = list?.pop();
+  const list = freeLists.get(n);
+  const reused = list?.buffers.pop();
   if (reused) {
     freeBytes -= n * 4;
+    list!.low = Math.min(list!.low, list!.buffers.length);
     return reused;
   }
   return emptyFloat32(n);
 }
 
-function recycle(buffer: Float32Array): void {
+/** Gives back a buffer from gradBuffer that nothing holds any more, for the next gradBuffer(length). */
+export function freeGradBuffer(buffer: Float32Array): void {
   const bytes = buffer.length * 4;
   // only whole, live buffers: a view into a larger one, or a transferred one, is left alone
   if (bytes === 0 || buffer.byteOffset !== 0 || buffer.buffer.byteLength !== bytes || freeBytes + bytes > FREE_CAP_BYTES) return;
-  let list = freeBuffers.get(buffer.length);
-  if (!list) freeBuffers.set(buffer.length, (list = []));
-  list.push(buffer);
+  if (performance.now() - lastTrim >= TRIM_MS) trimGradBuffers();
+  let list = freeLists.get(buffer.length);
+  if (!list) freeLists.set(buffer.length, (list = { buffers: [], low: 0 }));
+  list.buffers.push(buffer);
   freeBytes += bytes;
 }
 
@@ -96,13 +117,32 @@ export function releaseGraph(root: Tensor): void {
     t.node = null;
     if (seen.has(t.storage.buffer)) continue;
     seen.add(t.storage.buffer);
-    recycle(t.storage);
+    freeGradBuffer(t.storage);
   }
+}
+
+/** Drops the free buffers not asked for since the last trim (runs every TRIM_MS by itself). */
+export function trimGradBuffers(): void {
+  for (const [n, list] of freeLists) {
+    // the oldest go: gradBuffer takes the newest
+    list.buffers.splice(0, list.low);
+    freeBytes -= list.low * n * 4;
+    if (list.buffers.length === 0) freeLists.delete(n);
+    else list.low = list.buffers.length;
+  }
+  lastTrim = performance.now();
+}
+
+/** The calling thread's free gradient buffers, for tests and memory reports. */
+export function gradBufferStats(): { buffers: number; bytes: number } {
+  let buffers = 0;
+  for (const list of freeLists.values()) buffers += list.buffers.length;
+  return { buffers, bytes: freeBytes };
 }
 
 /** Drops t's gradient and keeps its buffer for the next backward pass (optimizers' zeroGrad). */
 export function releaseGrad(t: Tensor): void {
-  if (t.grad !== null) recycle(t.grad);
+  if (t.grad !== null) freeGradBuffer(t.grad);
   t.grad = null;
 }
 
@@ -194,7 +234,11 @@ export class Tensor {
     if (seed === undefined && this.size !== 1) {
       throw new ShapeError(`backward: expected a scalar or an explicit seed gradient, got shape ${shapeString(this.shape)}`);
     }
-    accumulate(this, seed ? seed.slice() : new Float32Array([1]));
+    // from gradBuffer: the seed ends up in the free list like every other gradient
+    const first = gradBuffer(seed ? seed.length : 1);
+    if (seed) first.set(seed);
+    else first[0] = 1;
+    accumulate(this, first);
     for (const t of topologicalOrder(this).reverse()) {
       const node = t.node;
       const dy = t.grad;
@@ -219,9 +263,9 @@ export class Tensor {
           g.set(dy);
         }
         if (g === dy) dyOwned = true;
-        if (accumulate(input, g)) recycle(g);
+        if (accumulate(input, g)) freeGradBuffer(g);
       }
-      if (!dyOwned) recycle(dy);
+      if (!dyOwned) freeGradBuffer(dy);
     }
   }
 

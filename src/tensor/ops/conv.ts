@@ -5,7 +5,7 @@ import { backend } from '../../backend/backend.js';
 import type { Conv2dAttrs } from '../../backend/kernel_names.js';
 import { ShapeError, shapeString } from '../errors.js';
 import { convOutputLayout } from '../layout.js';
-import { Tensor, fromOp, gradBuffer } from '../tensor.js';
+import { Tensor, freeGradBuffer, fromOp, gradBuffer } from '../tensor.js';
 import { addInto } from './grad_util.js';
 
 export interface ConvOptions {
@@ -54,10 +54,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
     }
     if (weight.requiresGrad || bias?.requiresGrad) {
       const dw = gradBuffer(weight.size);
-      const db = bias ? new Float32Array(o) : null;
+      const db = bias ? gradBuffer(o) : null;
       b.conv2dBackwardWeights(x.storage, dy, dw, db, attrs);
       if (weight.requiresGrad) addInto(weight, dw);
-      if (bias?.requiresGrad && db) addInto(bias, db);
+      else freeGradBuffer(dw);
+      if (db) {
+        if (bias!.requiresGrad) addInto(bias!, db);
+        else freeGradBuffer(db);
+      }
     }
     return [dx, null, null];
   });

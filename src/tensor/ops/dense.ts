@@ -37,7 +37,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
       weight.grad = dw;
     }
     if (bias?.requiresGrad) {
-      const db = new Float32Array(n);
+      const db = gradBuffer(n);
       b.sumRows(dy, db, m, n);
       addInto(bias, db);
     }

@@ -1,10 +1,14 @@
 // Accumulation of parameter gradients written by an op's backward closure directly (instead of
 // being returned to the autograd loop), for kernels that produce them separately from dx.
 import { backend } from '../../backend/backend.js';
-import type { Tensor } from '../tensor.js';
+import { freeGradBuffer, type Tensor } from '../tensor.js';
 
-/** t.grad += g; takes ownership of g when t has no gradient yet. */
+/** t.grad += g for a g from gradBuffer: t takes g over when it has no gradient yet, else g is given back. */
 export function addInto(t: Tensor, g: Float32Array): void {
-  if (t.grad === null) t.grad = g;
-  else backend().add(t.grad, g, t.grad);
+  if (t.grad === null) {
+    t.grad = g;
+    return;
+  }
+  backend().add(t.grad, g, t.grad);
+  freeGradBuffer(g);
 }

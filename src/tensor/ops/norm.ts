@@ -7,7 +7,7 @@
 import { backend } from '../../backend/backend.js';
 import type { BatchNormAttrs } from '../../backend/kernel_names.js';
 import { ShapeError, shapeString } from '../errors.js';
-import { Tensor, fromOp, gradBuffer } from '../tensor.js';
+import { Tensor, freeGradBuffer, fromOp, gradBuffer } from '../tensor.js';
 import { addInto } from './grad_util.js';
 
 export interface BatchNormState {
@@ -41,11 +41,15 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNo
   b.axpby((m * rows) / (rows - 1), variance, 1 - m, state.runningVar);
   return fromOp('batchNorm', y, [x, gamma, beta], (dy) => {
     const dx = gradBuffer(x.size);
-    const dGamma = new Float32Array(c);
-    const dBeta = new Float32Array(c);
+    const dGamma = gradBuffer(c);
+    const dBeta = gradBuffer(c);
     b.batchNormBackward(x.storage, dy, gamma.data, mean, variance, dx, dGamma, dBeta, attrs);
     if (gamma.requiresGrad) addInto(gamma, dGamma);
+    else freeGradBuffer(dGamma);
     if (beta.requiresGrad) addInto(beta, dBeta);
-    return [x.requiresGrad ? dx : null, null, null];
+    else freeGradBuffer(dBeta);
+    if (x.requiresGrad) return [dx, null, null];
+    freeGradBuffer(dx);
+    return [null, null, null];
   });
 }
