@@ -3,7 +3,7 @@
 // 'error' report that names the stage (after which the stage does nothing more: the coordinator
 // stops the run). Only the endpoints differ between a thread and a process (transport.ts).
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { setBackend } from '../backend/backend.js';
+import { backend, hasBackend, setBackend } from '../backend/backend.js';
 import type { StageReport, StageWorkerData } from './stage_group.js';
 import { portEndpoint, type StageLinks } from './transport.js';
 
@@ -78,6 +78,10 @@ export class StageRuntime {
           break;
         case 'collect':
           if (!this.failed) this.report({ type: 'state', stage: this.stageIndex, request: m.request!, state: handlers.state() });
+          // a collect is an epoch's end: a stage process gives its allocator's free heap memory
+          // back too (src/train/loop.ts, releaseEpochMemory; in a worker thread this repeats the
+          // coordinator's call for the same process, a few ms an epoch)
+          if (hasBackend()) backend().releaseFreeMemory();
           break;
         case 'stop':
           this.stopped = true;
