@@ -1,6 +1,7 @@
 #include "batch_norm.h"
 
 #include "common.h"
+#include "layout.h"
 #include "napi_args.h"
 
 namespace al {
@@ -29,10 +30,12 @@ BnShape ReadShape(const Napi::CallbackInfo& info, size_t index, const char* kern
   if (!(eps >= 0)) Fail(info.Env(), kernel, "expected eps >= 0, got " + std::to_string(eps));
   s.eps = static_cast<float>(eps);
   s.images = AttrPresent(attrs, "images") ? AttrDim(attrs, kernel, "images", 0) : 0;
-  if (s.images > 0 && (s.rows % s.images != 0 || s.c % ChannelBlock() != 0)) {
-    Fail(info.Env(), kernel, "blocked images need rows to be a multiple of images and c of " + std::to_string(ChannelBlock()) +
-                                 ", got rows = " + std::to_string(s.rows) + ", images = " + std::to_string(s.images) +
-                                 ", c = " + std::to_string(s.c));
+  if (s.images > 0) {
+    if (s.rows % s.images != 0) {
+      Fail(info.Env(), kernel, "blocked images need rows to be a multiple of images, got rows = " + std::to_string(s.rows) +
+                                   ", images = " + std::to_string(s.images));
+    }
+    RequireWholeBlocks(info.Env(), kernel, "blocked images need", "c", s.c);
   }
   return s;
 }

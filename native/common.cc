@@ -165,17 +165,6 @@ void Reorder::Run(const void* src, void* dst) {
   Execute(prim, {{DNNL_ARG_FROM, from.At(src)}, {DNNL_ARG_TO, to.At(dst)}});
 }
 
-int64_t ChannelBlock() {
-  // the ISA values are bit masks: every AVX-512 core ISA holds avx512_core's bits
-  static const int64_t block =
-      (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core ? 16 : 8;
-  return block;
-}
-
-dnnl::memory::desc ImageDesc(int64_t n, int64_t c, int64_t h, int64_t w, bool blocked) {
-  return dnnl::memory::desc({n, c, h, w}, dt::f32, blocked ? (ChannelBlock() == 16 ? tag::nChw16c : tag::nChw8c) : tag::nhwc);
-}
-
 dnnl::memory::desc PlainDesc(const dims& shape, tag format) { return dnnl::memory::desc(shape, dt::f32, format); }
 
 void RethrowAsNapi(const Napi::Env& env, const char* kernel) {

@@ -37,14 +37,6 @@ void SetNumThreads(int n);
 int GetNumThreads();
 std::string CpuIsaName();
 
-// Channels per block of oneDNN's blocked image layout on this CPU: nChw8c with AVX2, nChw16c
-// with AVX-512, the layouts its convolutions choose for themselves. Tensors whose layout is
-// 'blocked' (src/tensor/layout.ts) carry it from one kernel to the next, so that convolutions
-// run on it without reorders at their edges.
-int64_t ChannelBlock();
-// An image [n, c, h, w] stored NHWC, or blocked (then c must be a multiple of ChannelBlock()).
-dnnl::memory::desc ImageDesc(int64_t n, int64_t c, int64_t h, int64_t w, bool blocked);
-
 // Primitives are created for one shape, one set of attributes and one thread count (oneDNN
 // picks its blocking for the number of threads it will run on), so all three go into the key.
 struct CacheKey {

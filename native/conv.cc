@@ -1,9 +1,7 @@
 #include "conv.h"
 
-#include <string>
-
-
 #include "common.h"
+#include "layout.h"
 #include "napi_args.h"
 
 namespace al {
@@ -14,12 +12,8 @@ ConvShape ReadConvShape(const Napi::Object& attrs, const char* kernel) {
   s.o = AttrDim(attrs, kernel, "o");
   s.x_blocked = AttrFlag(attrs, kernel, "xBlocked");
   s.y_blocked = AttrFlag(attrs, kernel, "yBlocked");
-  if (s.x_blocked && s.c % ChannelBlock() != 0) {
-    Fail(attrs.Env(), kernel, "xBlocked needs c to be a multiple of " + std::to_string(ChannelBlock()) + ", got c = " + std::to_string(s.c));
-  }
-  if (s.y_blocked && s.o % ChannelBlock() != 0) {
-    Fail(attrs.Env(), kernel, "yBlocked needs o to be a multiple of " + std::to_string(ChannelBlock()) + ", got o = " + std::to_string(s.o));
-  }
+  if (s.x_blocked) RequireWholeBlocks(attrs.Env(), kernel, "xBlocked needs", "c", s.c);
+  if (s.y_blocked) RequireWholeBlocks(attrs.Env(), kernel, "yBlocked needs", "o", s.o);
   return s;
 }
 

@@ -17,6 +17,23 @@ struct ReorderEntry : CacheEntry {
 
 }  // namespace
 
+int64_t ChannelBlock() {
+  // the ISA values are bit masks: every AVX-512 core ISA holds avx512_core's bits
+  static const int64_t block =
+      (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core ? 16 : 8;
+  return block;
+}
+
+dnnl::memory::desc ImageDesc(int64_t n, int64_t c, int64_t h, int64_t w, bool blocked) {
+  return dnnl::memory::desc({n, c, h, w}, dt::f32, blocked ? (ChannelBlock() == 16 ? tag::nChw16c : tag::nChw8c) : tag::nhwc);
+}
+
+void RequireWholeBlocks(const Napi::Env& env, const char* kernel, const char* needs, const char* name, int64_t channels) {
+  if (channels % ChannelBlock() == 0) return;
+  Fail(env, kernel, std::string(needs) + " " + name + " to be a multiple of " + std::to_string(ChannelBlock()) + ", got " + name +
+                        " = " + std::to_string(channels));
+}
+
 Napi::Value ReorderImages(const Napi::CallbackInfo& info) {
   return Guarded(info, kReorder, [&]() -> Napi::Value {
     F32View x = ArgF32(info, 0, kReorder, "x");
@@ -26,9 +43,7 @@ Napi::Value ReorderImages(const Napi::CallbackInfo& info) {
     const int64_t w = AttrDim(attrs, kReorder, "w"), c = AttrDim(attrs, kReorder, "c");
     const bool to_blocked = AttrBool(attrs, kReorder, "toBlocked");
     Napi::Env env = info.Env();
-    if (c % ChannelBlock() != 0) {
-      Fail(env, kReorder, "the blocked layout needs c to be a multiple of " + std::to_string(ChannelBlock()) + ", got c = " + std::to_string(c));
-    }
+    RequireWholeBlocks(env, kReorder, "the blocked layout needs", "c", c);
     const size_t elems = static_cast<size_t>(n * h * w * c);
     RequireLength(env, kReorder, "x", x.length, elems);
     RequireLength(env, kReorder, "y", y.length, elems);

@@ -1,8 +1,7 @@
 #include "pool.h"
 
-#include <string>
-
 #include "common.h"
+#include "layout.h"
 #include "napi_args.h"
 #include "window.h"
 
@@ -29,9 +28,7 @@ PoolShape WithLayout(const Window& w, const Napi::Object& attrs, const char* ker
   PoolShape s;
   static_cast<Window&>(s) = w;
   s.blocked = AttrFlag(attrs, kernel, "blocked");
-  if (s.blocked && s.c % ChannelBlock() != 0) {
-    Fail(attrs.Env(), kernel, "blocked needs c to be a multiple of " + std::to_string(ChannelBlock()) + ", got c = " + std::to_string(s.c));
-  }
+  if (s.blocked) RequireWholeBlocks(attrs.Env(), kernel, "blocked needs", "c", s.c);
   return s;
 }
 
