@@ -89,27 +89,72 @@ export function blockedConvBackwardWeights(kernel: ConvBackwardWeights): ConvBac
   };
 }
 
-/** Wraps a kernel whose first `inputs` buffers are images [n, h, w, c] and whose next one is the image result [n, oh, ow, c]. */
-export function blockedPool<A extends PoolAttrs | ImageAttrs>(
-  kernel: string, outSize: (a: A) => [number, number],
-  run: (input: F32, output: F32, a: A) => void,
-  backward: boolean,
-): (input: F32, output: F32, a: A) => void {
-  return (input, output, a) => {
-    if (!a.blocked) return run(input, output, a);
-    const [oh, ow] = outSize(a);
-    // forward: x [n, h, w, c] -> y [n, oh, ow, c]; backward: dy [n, oh, ow, c] -> dx [n, h, w, c]
-    const [ih, iw, rh, rw] = backward ? [oh, ow, a.h, a.w] : [a.h, a.w, oh, ow];
-    const pin = toPlain(kernel, input, a.n, ih, iw, a.c);
-    intoBlocked(kernel, output, a.n, rh, rw, a.c, (pout) => run(pin, pout, a));
+type MaxPoolForward = (x: F32, y: F32, workspace: Uint8Array, attrs: PoolAttrs) => void;
+type MaxPoolBackward = (dy: F32, workspace: Uint8Array, dx: F32, attrs: PoolAttrs) => void;
+type GlobalAvgPool = (input: F32, output: F32, attrs: ImageAttrs) => void;
+
+export function blockedMaxPoolForward(kernel: MaxPoolForward): MaxPoolForward {
+  return (x, y, workspace, a) => {
+    if (!a.blocked) return kernel(x, y, workspace, a);
+    const k = 'maxPool2dForward';
+    const px = toPlain(k, x, a.n, a.h, a.w, a.c);
+    intoBlocked(k, y, a.n, a.outH, a.outW, a.c, (py) => kernel(px, py, workspace, a));
   };
 }
 
-/** A batch norm buffer of blocked images as its NHWC equivalent: images x (rows / images) pixels. */
-export function bnPlain(kernel: string, buffer: F32, a: BatchNormAttrs): F32 {
-  return toPlain(kernel, buffer, a.images!, a.rows / a.images!, 1, a.c);
+export function blockedMaxPoolBackward(kernel: MaxPoolBackward): MaxPoolBackward {
+  return (dy, workspace, dx, a) => {
+    if (!a.blocked) return kernel(dy, workspace, dx, a);
+    const k = 'maxPool2dBackward';
+    const pdy = toPlain(k, dy, a.n, a.outH, a.outW, a.c);
+    intoBlocked(k, dx, a.n, a.h, a.w, a.c, (pdx) => kernel(pdy, workspace, pdx, a));
+  };
 }
 
-export function bnIntoBlocked(kernel: string, out: F32, a: BatchNormAttrs, compute: (plain: F32) => void): void {
+// The average's y / dy, [n, c], are the same bytes in either layout: only x / dx are reordered.
+export function blockedGlobalAvgPoolForward(kernel: GlobalAvgPool): GlobalAvgPool {
+  return (x, y, a) => kernel(a.blocked ? toPlain('globalAvgPoolForward', x, a.n, a.h, a.w, a.c) : x, y, a);
+}
+
+export function blockedGlobalAvgPoolBackward(kernel: GlobalAvgPool): GlobalAvgPool {
+  return (dy, dx, a) => {
+    if (!a.blocked) return kernel(dy, dx, a);
+    intoBlocked('globalAvgPoolBackward', dx, a.n, a.h, a.w, a.c, (pdx) => kernel(dy, pdx, a));
+  };
+}
+
+// Batch norm's blocked images are `images` images of rows / images pixels (a column each).
+type BnForwardTraining = (x: F32, gamma: F32, beta: F32, y: F32, mean: F32, variance: F32, attrs: BatchNormAttrs) => void;
+type BnForwardInference = (x: F32, gamma: F32, beta: F32, mean: F32, variance: F32, y: F32, attrs: BatchNormAttrs) => void;
+type BnBackward = (x: F32, dy: F32, gamma: F32, mean: F32, variance: F32, dx: F32, dGamma: F32, dBeta: F32, attrs: BatchNormAttrs) => void;
+
+const bnPlain = (kernel: string, buffer: F32, a: BatchNormAttrs): F32 => toPlain(kernel, buffer, a.images!, a.rows / a.images!, 1, a.c);
+const bnIntoBlocked = (kernel: string, out: F32, a: BatchNormAttrs, compute: (plain: F32) => void): void =>
   intoBlocked(kernel, out, a.images!, a.rows / a.images!, 1, a.c, compute);
+
+export function blockedBatchNormForwardTraining(kernel: BnForwardTraining): BnForwardTraining {
+  return (x, gamma, beta, y, mean, variance, a) => {
+    if (!a.images) return kernel(x, gamma, beta, y, mean, variance, a);
+    const k = 'batchNormForwardTraining';
+    const px = bnPlain(k, x, a);
+    bnIntoBlocked(k, y, a, (py) => kernel(px, gamma, beta, py, mean, variance, a));
+  };
+}
+
+export function blockedBatchNormForwardInference(kernel: BnForwardInference): BnForwardInference {
+  return (x, gamma, beta, mean, variance, y, a) => {
+    if (!a.images) return kernel(x, gamma, beta, mean, variance, y, a);
+    const k = 'batchNormForwardInference';
+    const px = bnPlain(k, x, a);
+    bnIntoBlocked(k, y, a, (py) => kernel(px, gamma, beta, mean, variance, py, a));
+  };
+}
+
+export function blockedBatchNormBackward(kernel: BnBackward): BnBackward {
+  return (x, dy, gamma, mean, variance, dx, dGamma, dBeta, a) => {
+    if (!a.images) return kernel(x, dy, gamma, mean, variance, dx, dGamma, dBeta, a);
+    const k = 'batchNormBackward';
+    const px = bnPlain(k, x, a), pdy = bnPlain(k, dy, a);
+    bnIntoBlocked(k, dx, a, (pdx) => kernel(px, pdy, gamma, mean, variance, pdx, dGamma, dBeta, a));
+  };
 }
