@@ -2,7 +2,7 @@
 // reports to the coordinator, the init / collect / stop protocol, and errors turned into an
 // 'error' report that names the stage (after which the stage does nothing more: the coordinator
 // stops the run). Only the endpoints differ between a thread and a process (transport.ts).
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { backend, hasBackend, setBackend } from '../backend/backend.js';
 import type { StageReport, StageWorkerData } from './stage_group.js';
 import { portEndpoint, type StageLinks } from './transport.js';
@@ -79,9 +79,9 @@ export class StageRuntime {
         case 'collect':
           if (!this.failed) this.report({ type: 'state', stage: this.stageIndex, request: m.request!, state: handlers.state() });
           // a collect is an epoch's end: a stage process gives its allocator's free heap memory
-          // back too (src/train/loop.ts, releaseEpochMemory; in a worker thread this repeats the
-          // coordinator's call for the same process, a few ms an epoch)
-          if (hasBackend()) backend().releaseFreeMemory();
+          // back (src/train/loop.ts, releaseEpochMemory). A stage on a worker thread leaves it to
+          // the coordinator, whose call covers every heap of the process they share.
+          if (isMainThread && hasBackend()) backend().releaseFreeMemory();
           break;
         case 'stop':
           this.stopped = true;
