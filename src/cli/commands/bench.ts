@@ -150,10 +150,13 @@ export async function benchCommand(argv: string[]): Promise<number> {
       const torchValues = figures.flatMap((f) => (f.torch === undefined ? [] : [f.torch]));
       const ours = median(figures.map((f) => f.ours));
       const pt = torchValues.length > 0 ? median(torchValues) : undefined;
+      const ratio = ratios.length > 0 ? median(ratios) : undefined;
+      // PyTorch's best thread count of every round (one figure when the rounds agree)
+      const torchThreads = [...new Set(figures.flatMap((f) => (f.torchThreads === undefined ? [] : [f.torchThreads])))].join('/');
       const first = figures[0]!;
-      training.push({ workload: w.name, threads: t, samplesPerSec: ours, params: first.params, torchSamplesPerSec: pt, ratio: ratios.length > 0 ? median(ratios) : undefined, rounds: figures });
+      training.push({ workload: w.name, threads: t, samplesPerSec: ours, params: first.params, torchSamplesPerSec: pt, ratio, rounds: figures });
       const params = `${first.params.toLocaleString('en-US')} / ${first.torchParams?.toLocaleString('en-US') ?? '-'}`;
-      out(`${w.name.padEnd(47)}${String(t).padStart(7)}${fmt(ours).padStart(17)}${(pt !== undefined ? `${fmt(pt)} (${first.torchThreads})` : '-').padStart(25)}${fmt(ratios.length > 0 ? median(ratios) : undefined, 2).padStart(20)}${(ratios.length > 1 ? ratios.map((x) => fmt(x, 2)).join(' ') : '').padStart(17)}   ${params}`);
+      out(`${w.name.padEnd(47)}${String(t).padStart(7)}${fmt(ours).padStart(17)}${(pt !== undefined ? `${fmt(pt)} (${torchThreads})` : '-').padStart(25)}${fmt(ratio, 2).padStart(20)}${(ratios.length > 1 ? ratios.map((x) => fmt(x, 2)).join(' ') : '').padStart(17)}   ${params}`);
     });
   }
   const pipelines: PipelineBenchResult[] = [];
