@@ -26,10 +26,6 @@ export function setBlockedImages(m: BlockedImagesMode): void {
   mode = m;
 }
 
-export function blockedImagesMode(): BlockedImagesMode {
-  return mode;
-}
-
 /** The layout a convolution writes its output of `channels` channels in. */
 export function convOutputLayout(channels: number): ImageLayout {
   if (mode === 'off') return 'nhwc';
