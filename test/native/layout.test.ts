@@ -134,5 +134,9 @@ test('blocked operands whose channels do not fill whole blocks are refused, nami
   assert.throws(() => N.conv2dForward(x, wt, null, y, a), new RegExp(`conv2dForward: xBlocked needs c to be a multiple of ${B}, got c = 3`));
   assert.throws(() => N.conv2dForward(x, wt, null, y, { ...conv(1, 4, 4, 3, 12, 3, 1, 1), yBlocked: true }), /yBlocked needs o to be a multiple/);
   assert.throws(() => N.batchNormForwardTraining(new Float32Array(24), new Float32Array(12), new Float32Array(12), new Float32Array(24), new Float32Array(12), new Float32Array(12), { rows: 2, c: 12, eps: 1e-5, images: 1 }), /blocked images need/);
+  const bn = (rows: number, images: number): void =>
+    N.batchNormForwardTraining(new Float32Array(rows * 16), new Float32Array(16), new Float32Array(16), new Float32Array(rows * 16), new Float32Array(16), new Float32Array(16), { rows, c: 16, eps: 1e-5, images });
+  assert.throws(() => bn(5, 2), /batchNormForwardTraining: blocked images need rows to be a multiple of images, got rows = 5, images = 2/);
+  assert.doesNotThrow(() => bn(6, 2));
   assert.throws(() => N.reorderImages(new Float32Array(12), new Float32Array(12), { n: 1, h: 1, w: 1, c: 12, toBlocked: true }), /reorderImages: the blocked layout needs c to be a multiple/);
 });
