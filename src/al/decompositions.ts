@@ -30,6 +30,13 @@ export interface ALNetSpec {
   rng: Rng;
   /** number of AL layers (default: the authors' cut) */
   layers?: number;
+  /**
+   * How many of the backbone's units each AL layer holds, first layer first (default: the
+   * authors' cut, or as even as possible for `layers`). Where the cut falls sets the size of each
+   * bridge's input, so it sets how evenly pipeline stages are loaded. Not for the MLP, whose AL
+   * layers are one dense unit each.
+   */
+  cut?: readonly number[];
   /** width n of every t_i (default: the authors' for the model and number of classes) */
   tWidth?: number;
   lr: number;
@@ -137,16 +144,28 @@ function grouping(d: Decomposition, layers: number): number[] {
   return Array.from({ length: layers }, (_, i) => Math.floor((total * (i + 1)) / layers) - Math.floor((total * i) / layers));
 }
 
+/** The units per AL layer `cut` asks for, checked against the backbone (and `layers`, when given). */
+export function checkCut(model: ModelName, cut: readonly number[], layers: number | undefined): number[] {
+  if (model === 'mlp') throw new ALConfigError('--al-cut: the MLP\'s AL layers are one dense unit each; give their number with --al-layers');
+  const units = maxALLayers(model);
+  if (cut.length === 0 || cut.some((n) => !Number.isInteger(n) || n < 1) || cut.reduce((a, n) => a + n, 0) !== units) {
+    throw new ALConfigError(`--al-cut: expected unit counts >= 1 that add up to ${model}'s ${units} units, got ${cut.join(',')}`);
+  }
+  if (layers !== undefined && layers !== cut.length) throw new ALConfigError(`--al-cut: cuts ${model} into ${cut.length} AL layers, but --al-layers is ${layers}`);
+  return [...cut];
+}
+
 export function buildAssociatedNet(spec: ALNetSpec): AssociatedNet {
   const max = maxALLayers(spec.model);
-  const layers = spec.layers ?? defaultALLayers(spec.model);
+  const cut = spec.cut !== undefined ? checkCut(spec.model, spec.cut, spec.layers) : undefined;
+  const layers = cut?.length ?? spec.layers ?? defaultALLayers(spec.model);
   if (!Number.isInteger(layers) || layers < 1 || layers > max) {
     throw new ALConfigError(`--al-layers: expected 1 to ${max} for ${spec.model}, got ${layers}`);
   }
   const tWidth = spec.tWidth ?? defaultTWidth(spec.model, spec.inputShape, spec.classes);
   if (!Number.isInteger(tWidth) || tWidth < 1) throw new ALConfigError(`--t-width: expected an integer >= 1, got ${tWidth}`);
   const d = decomposition(spec.model, tWidth, layers);
-  const groups = grouping(d, layers);
+  const groups = cut ?? grouping(d, layers);
   const options = {
     lr: spec.lr,
     targetLr: spec.targetLr ?? 2 * spec.lr,

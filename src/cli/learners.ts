@@ -27,6 +27,8 @@ export interface ModelConfig {
   weightDecay: number;
   schedule: 'paper' | 'constant';
   alLayers: number | undefined;
+  /** AL: units of the backbone per AL layer (undefined: the authors' cut, or even for alLayers) */
+  alCut?: number[] | undefined;
   tWidth: number | undefined;
 }
 
@@ -58,7 +60,7 @@ export function buildTrainable(config: ModelConfig, shape: [number, number, numb
   const milestones = config.schedule === 'paper' ? paperSchedule : [];
   if (config.method === 'al') {
     const blueprint: ALNetBlueprint = {
-      model: config.model, inputShape: shape, classes, layers: config.alLayers, tWidth: config.tWidth,
+      model: config.model, inputShape: shape, classes, layers: config.alLayers, ...(config.alCut ? { cut: config.alCut } : {}), tWidth: config.tWidth,
       lr: config.lr, targetLr: config.targetLr, weightDecay: config.weightDecay, milestones,
     };
     const net: AssociatedNet = buildAssociatedNet({ ...blueprint, rng });

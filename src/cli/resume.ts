@@ -56,6 +56,7 @@ export function readRunConfig(runDir: string): TrainConfig {
 const camelCase = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 function sameValue(given: string | boolean, saved: unknown): boolean {
+  if (Array.isArray(saved)) return typeof given === 'string' && given.split(',').map((v) => v.trim()).join(',') === saved.join(',');
   if (typeof saved === 'number') return typeof given === 'string' && given.trim() !== '' && Number(given) === saved;
   if (typeof given === 'boolean') return saved === given;
   return given === saved;

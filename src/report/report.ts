@@ -139,7 +139,7 @@ function pipelineSection(views: readonly PipelineView[]): string {
 
 const SETTINGS: [string, string][] = [
   ['model', 'model'], ['dataset', 'dataset'], ['label', 'labels'], ['method', 'method'], ['pipeline', 'pipelined'], ['workers', 'stages'],
-  ['microBatches', 'micro-batches'], ['alLayers', 'AL layers'], ['tWidth', 't width'], ['epochs', 'epochs'], ['batch', 'batch'],
+  ['microBatches', 'micro-batches'], ['alLayers', 'AL layers'], ['alCut', 'units per AL layer'], ['tWidth', 't width'], ['epochs', 'epochs'], ['batch', 'batch'],
   ['optimizer', 'optimizer'], ['lr', 'learning rate'], ['targetLr', 'target learning rate'], ['weightDecay', 'weight decay'], ['schedule', 'lr schedule'],
   ['seed', 'seed'], ['limit', 'training samples (limit)'], ['augment', 'augmentation'], ['parameters', 'parameters'],
 ];

@@ -116,7 +116,7 @@ test('al reproduce runs a table once, reuses finished runs, and refuses an unkno
   assert.equal(again.stdout.match(/reusing/g)?.length, 4);
   const bad = run(['reproduce', 'tables']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /TABLE: expected one of mnist, cifar10, cifar100, layers, distance-ratio, pipeline, got 'tables'/);
+  assert.match(bad.stderr, /TABLE: expected one of mnist, cifar10, cifar100, layers, distance-ratio, pipeline, time-to-accuracy, got 'tables'/);
 });
 
 test('Ctrl-C stops every stage of a pipelined run cleanly; the checkpoint keeps the last finished epoch', { timeout: 120_000 }, async () => {

@@ -92,6 +92,15 @@ test('pipelined AL (ResNet units with batch norm, 4 layers on 2 stages) ends bit
   assertBitIdentical(seq, pipe);
 });
 
+test('pipelined AL on a Vanilla CNN cut 3,1,2,2 (--al-cut): the stages build that cut and end bit-identical to sequential AL', async () => {
+  const cnn: ALNetBlueprint = { model: 'cnn', inputShape: [8, 8, 1], classes: 10, cut: [3, 1, 2, 2], tWidth: 8, lr: 1e-3 };
+  const data = dataset([8, 8, 1]);
+  const seq = await sequential(cnn, data, 5, 1);
+  assert.equal(seq.layers[0]!.namedParameters().find(([n]) => n === 'b.1.weight')![1].shape[1], 8 * 8 * 32, 'layer 1 holds three stride-1 units');
+  const pipe = await pipelined(cnn, data, 5, 1, [[0], [1, 2, 3]]);
+  assertBitIdentical(seq, pipe);
+});
+
 test('a stage that throws stops the run with its stage index and layers, without hanging', async () => {
   const data = dataset([8, 8, 1]);
   const rng = new Rng(1);

@@ -29,7 +29,8 @@ Measures, in one run on this machine:
     against PyTorch at its best thread setting; training alternates PyTorch and ours for --rounds
     rounds and gives the median of the rounds' ratios (this shared machine drifts by tens of
     percent over minutes, which one PyTorch-then-ours pass measures as much as the engines);
-  - pipelines (MLP and Vanilla CNN cut into 4 AL layers, 28x28x1, batch 128): sequential AL on 1
+  - pipelines (MLP and Vanilla CNN cut into 4 AL layers, the CNN also with its units cut 3,1,2,2
+    for balanced stages; 28x28x1, batch 128): sequential AL on 1
     thread and on every core, pipelined AL on one worker per core (1 thread each), GPipe on the
     same workers with 4 micro-batches; and samples/s projected from costs measured here for 1 to
     16 devices (BP, GPipe, pipelined AL) on the Vanilla CNN and ResNet-32;
@@ -168,7 +169,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       const r = await pipelineBench(w, { batch: 128, batches, cores, microBatches: 4 });
       pipelines.push(r);
       const base = r.runs[0]!.samplesPerSec, seq = r.runs[1]!.samplesPerSec, pipe = r.runs[2]!.samplesPerSec, gp = r.runs[3]!.samplesPerSec;
-      out(`\npipeline ${w.name} (batch ${r.batch}, ${r.batches} batches, stages by AL layer: ${r.stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')})`);
+      out(`\npipeline ${w.name} (${w.cut ? `units per AL layer ${w.cut.join(',')}, ` : ''}batch ${r.batch}, ${r.batches} batches, stages by AL layer: ${r.stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')})`);
       out('method                     workers x threads   samples/s   vs AL 1 thread   stages busy');
       for (const run of r.runs) {
         out(`${run.method.padEnd(27)}${`${run.workers} x ${run.threads}`.padStart(17)}${fmt(run.samplesPerSec).padStart(12)}${fmt(run.samplesPerSec / base, 2).padStart(17)}   ${run.utilisation?.map((u) => `${Math.round(100 * u)}%`).join('/') ?? ''}`);

@@ -17,14 +17,14 @@ import { optionalInt, parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { readRunConfig } from '../resume.js';
 import { CIFAR_TRAIN, project, projectionText } from './reproduce_project.js';
-import { CIFAR_EPOCHS, TABLES, experimentConfig, experiments, trainArgs, type Experiment, type Table } from './reproduce_tables.js';
-import { accuracyRows, accuracyText, distanceRows, distanceText, runsText, type RunDistances, type RunResult } from './reproduce_text.js';
+import { CIFAR_EPOCHS, DEFAULT_TARGET, TABLES, experimentConfig, experiments, trainArgs, type Experiment, type Table } from './reproduce_tables.js';
+import { accuracyRows, accuracyText, distanceRows, distanceText, firstReaching, runsText, timeToAccuracyText, type RunDistances, type RunResult } from './reproduce_text.js';
 import type { TrainConfig } from './train.js';
 
 export { TABLES } from './reproduce_tables.js';
 
 const e = CIFAR_EPOCHS;
-export const reproduceUsage = `Usage: al reproduce TABLE [--epochs N] [--data-dir DIR] [--out DIR] [--only NAME,...] [--project] [--json]
+export const reproduceUsage = `Usage: al reproduce TABLE [--epochs N] [--data-dir DIR] [--out DIR] [--only NAME,...] [--project] [--target PCT] [--json]
 
 Runs the experiments of one of the lecture's tables and prints ours beside the published figures
 (200 epochs each) in the paper's layout. Every experiment is an al train run in
@@ -47,6 +47,9 @@ Tables:
   pipeline        Vanilla CNN cut into 4 AL layers, 1 epoch each: sequential BP, GPipe (2
                   workers, 4 micro-batches), sequential AL and pipelined AL (2 workers):
                   samples/s and time
+  time-to-accuracy  MLP on MNIST, 10 epochs each: sequential BP on 2 threads and pipelined AL
+                  on 2 workers (1 thread each); the training time each took to first reach
+                  --target test accuracy (about 25 min on 2 cores)
 
   --epochs N         epochs of every run (overrides the table's defaults)
   --data-dir DIR     dataset directory, passed to al train and al analyze. The CIFAR tables need
@@ -60,13 +63,15 @@ Tables:
                      and print samples/s and the projected time per epoch and for the budget
   --project-steps N  time exactly N steps of each run (after one untimed step) instead
   --limit N          train on the first N samples only (a quick check of the whole table)
+  --target PCT       time-to-accuracy: the test accuracy to reach, in percent (default ${100 * DEFAULT_TARGET},
+                     the published BP figure of the MNIST MLP)
   --json             print one JSON object with the table as the last line of stdout
   -h, --help         this text
 `;
 
 const flags: FlagSpec = {
   epochs: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' }, limit: { type: 'string' },
-  only: { type: 'string' }, project: { type: 'boolean' }, 'project-steps': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  only: { type: 'string' }, project: { type: 'boolean' }, target: { type: 'string' }, 'project-steps': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 };
 
 const alBin = fileURLToPath(new URL('../../../../bin/al.js', import.meta.url));
@@ -106,14 +111,25 @@ function runAl(args: string[], capture = false): Promise<string> {
   });
 }
 
-function readResult(e: Experiment, dir: string): RunResult {
+function readResult(e: Experiment, dir: string, target: number | undefined): RunResult {
   const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | null>);
   const last = lines[lines.length - 1]!;
+  const epochs = lines.map((l) => ({ epoch: l['epoch'] as number, testAccuracy: l['testAccuracy'] as number, seconds: l['seconds'] as number }));
   return {
     name: e.name, epochs: last['epoch'] as number, testAccuracy: last['testAccuracy'] as number,
     trainAccuracy: last['trainAccuracy'] ?? null, samplesPerSec: last['samplesPerSec'] as number,
-    seconds: lines.reduce((s, l) => s + (l['seconds'] as number), 0), runDir: dir,
+    seconds: epochs.reduce((s, l) => s + l.seconds, 0), runDir: dir,
+    ...(target !== undefined ? { reached: firstReaching(epochs, target) } : {}),
   };
+}
+
+/** --target: a percentage in (0, 100], for the time-to-accuracy table only. */
+function parseTarget(table: Table, raw: unknown): number | undefined {
+  if (raw === undefined) return table === 'time-to-accuracy' ? DEFAULT_TARGET : undefined;
+  if (table !== 'time-to-accuracy') throw new UsageError('--target: only applies to the time-to-accuracy table');
+  const value = Number(raw);
+  if (String(raw).trim() === '' || !Number.isFinite(value) || value <= 0 || value > 100) throw new UsageError(`--target: expected a test accuracy in percent, above 0 and at most 100, got '${String(raw)}'`);
+  return value / 100;
 }
 
 /** Settings a run found in the experiment's directory must share with it to be reused or resumed. */
@@ -230,6 +246,7 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
     if (!json) process.stdout.write(line + '\n');
   };
   const list = selected(table, experiments(table, epochs), str(values, 'only'));
+  const target = parseTarget(table, values['target']);
 
   if (values['project-steps'] !== undefined && !values['project']) throw new UsageError('--project-steps: only applies with --project');
   if (values['project']) {
@@ -250,7 +267,7 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   for (const [i, e] of list.entries()) {
     const dir = join(out, e.dir);
     await train(e, dir, `[${i + 1}/${list.length}]`, { dataDir, limit, log });
-    results.push(readResult(e, dir));
+    results.push(readResult(e, dir, target));
     if (table === 'distance-ratio') {
       log(`[${i + 1}/${list.length}] ${e.name}: al analyze ${dir} --distance-ratio`);
       distances.push(await analyzeRun(e, dir, dataDir));
@@ -263,6 +280,10 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
     const rows = accuracyRows(table, list, results);
     report['accuracy'] = rows;
     for (const line of [...accuracyText(table, rows), '']) log(line);
+  }
+  if (target !== undefined) {
+    report['target'] = target;
+    for (const line of [...timeToAccuracyText(results, target), '']) log(line);
   }
   if (table === 'distance-ratio') {
     const rows = distanceRows(list, distances);

@@ -2,10 +2,11 @@
 // --method al --pipeline (one worker thread per AL layer or balanced group of layers), and the
 // pipelined BP baselines --method gpipe and --method naive-pipeline on the same engine.
 import { availableParallelism } from 'node:os';
-import { defaultALLayers, maxALLayers } from '../../al/decompositions.js';
+import { ALConfigError } from '../../al/associated_net.js';
+import { checkCut, defaultALLayers, maxALLayers } from '../../al/decompositions.js';
 import { CIFAR_LAYOUTS, cifarHint } from '../../data/cifar.js';
 import { DATASET_NAMES, hasAugmentation, loadDataset, type Dataset } from '../../data/index.js';
-import { MODEL_NAMES } from '../../models/index.js';
+import { MODEL_NAMES, type ModelName } from '../../models/index.js';
 import { Rng } from '../../tensor/rng.js';
 import { runEpochs, type EpochMetrics, type LoopOptions } from '../../train/loop.js';
 import { saveTrainingCheckpoint } from '../../train/resume.js';
@@ -65,6 +66,10 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
   --weight-decay X     L2 weight decay (default 0)
   --schedule NAME      paper (x0.1 at 40/60/80 %, x0.5 at 90 % of the epochs; default) or constant
   --al-layers K        AL: number of AL layers to cut the backbone into (default: the authors' cut)
+  --al-cut N,N,...     AL: how many of the backbone's units each AL layer holds, first layer
+                       first, e.g. 3,1,2,2 for the Vanilla CNN's 8 conv units (default: the
+                       authors' cut, or as even as possible for --al-layers); where the cuts
+                       fall sets each bridge's input size, and so the balance of pipeline stages
   --t-width N          AL: width of every t_i (default: the authors' for the backbone)
   --target-lr X        AL: learning rate of g and h (default 2 x --lr)
   --seed S             seed for weights and data order (default 1)
@@ -89,7 +94,7 @@ const flags: FlagSpec = {
   'micro-batches': { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
   lr: { type: 'string' }, optimizer: { type: 'string' }, 'weight-decay': { type: 'string' },
   schedule: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
-  limit: { type: 'string' }, 'al-layers': { type: 'string' }, 't-width': { type: 'string' },
+  limit: { type: 'string' }, 'al-layers': { type: 'string' }, 'al-cut': { type: 'string' }, 't-width': { type: 'string' },
   'target-lr': { type: 'string' }, out: { type: 'string' }, label: { type: 'string' },
   augment: { type: 'boolean' }, 'no-augment': { type: 'boolean' },
   resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' },
@@ -147,7 +152,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   }
   if (values['micro-batches'] !== undefined && method !== 'gpipe') throw new UsageError('--micro-batches: only applies to --method gpipe');
   if (method !== 'al') {
-    for (const flag of ['al-layers', 't-width', 'target-lr']) if (values[flag] !== undefined) throw new UsageError(`--${flag}: only applies to --method al`);
+    for (const flag of ['al-layers', 'al-cut', 't-width', 'target-lr']) if (values[flag] !== undefined) throw new UsageError(`--${flag}: only applies to --method al`);
   }
   const dataset = choice(values, 'dataset', DATASETS, 'mnist');
   const dataDir = str(values, 'data-dir');
@@ -166,8 +171,9 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   if (alLayers !== undefined && (alLayers > maxALLayers(model))) {
     throw new UsageError(`--al-layers: expected 1 to ${maxALLayers(model)} for ${model}, got ${alLayers}`);
   }
+  const alCut = parseCut(values['al-cut'], model, alLayers);
   const lr = num(values, 'lr', method === 'al' ? AL_DEFAULT_LR : optimizer === 'adam' ? 1e-3 : 0.05);
-  const layers = method === 'al' ? alLayers ?? defaultALLayers(model) : undefined;
+  const layers = method === 'al' ? alCut?.length ?? alLayers ?? defaultALLayers(model) : undefined;
   const workers = optionalInt(values, 'workers');
   if (workers !== undefined && layers !== undefined && workers > layers) {
     throw new UsageError(`--workers: at most one stage per AL layer (${layers} layers), got ${workers}`);
@@ -190,6 +196,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     weightDecay: num(values, 'weight-decay', 0, 0, true),
     schedule: choice(values, 'schedule', ['paper', 'constant'] as const, 'paper'),
     alLayers: layers,
+    alCut,
     tWidth: optionalInt(values, 't-width'),
     seed: int(values, 'seed', 1, 0),
     threads: int(values, 'threads', pipeline ? 1 : availableParallelism(), 1, 256),
@@ -201,6 +208,21 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     out: str(values, 'out') ?? defaultRunPath(model, dataset, method),
     json: values['json'] === true,
   };
+}
+
+/** --al-cut: comma-separated unit counts, checked against the backbone as buildAssociatedNet checks them. */
+function parseCut(raw: unknown, model: ModelName, layers: number | undefined): number[] | undefined {
+  if (raw === undefined) return undefined;
+  const text = String(raw);
+  const cut = text.split(',').map((part) => (/^\s*\d+\s*$/.test(part) ? Number(part) : Number.NaN));
+  if (cut.some((n) => !Number.isSafeInteger(n))) throw new UsageError(`--al-cut: expected comma-separated unit counts such as 3,1,2,2, got '${text}'`);
+  try {
+    checkCut(model, cut, layers);
+  } catch (error) {
+    if (error instanceof ALConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+  return cut;
 }
 
 /** The run's dataset; the logic is src/data's loadDataset, this only passes the settings on. */

@@ -43,3 +43,31 @@ test('bad --al-layers and t width name the flag and the range', () => {
   assert.throws(() => buildAssociatedNet({ ...spec, model: 'cnn', rng: new Rng(1), layers: 9 }), (e: unknown) => e instanceof ALConfigError && /--al-layers: expected 1 to 8 for cnn, got 9/.test(e.message));
   assert.throws(() => buildAssociatedNet({ ...spec, model: 'mlp', rng: new Rng(1), tWidth: 0 }), /--t-width: expected an integer >= 1, got 0/);
 });
+
+test('--al-cut: each layer holds the units asked for, and its bridge reads that layer\'s s (the size the cut sets)', () => {
+  const cnn = buildAssociatedNet({ ...spec, model: 'cnn', rng: new Rng(1), cut: [3, 1, 2, 2], tWidth: 8 });
+  assert.deepEqual(cnn.layers.map((l) => count(l.parts.f, Conv2d)), [3, 1, 2, 2]);
+  const bridgeInputs = cnn.layers.map((l) => l.namedParameters().find(([n]) => n === 'b.1.weight')![1].shape[1]);
+  // 28x28x32 after three stride-1 units, 14x14x32 after the stride-2 one, 14x14x64, 7x7x64
+  assert.deepEqual(bridgeInputs, [28 * 28 * 32, 14 * 14 * 32, 14 * 14 * 64, 7 * 7 * 64]);
+  const same = buildAssociatedNet({ ...spec, model: 'cnn', rng: new Rng(1), cut: [2, 2, 2, 2], layers: 4, tWidth: 8 });
+  const authors = buildAssociatedNet({ ...spec, model: 'cnn', rng: new Rng(1), tWidth: 8 });
+  assert.deepEqual(same.namedParameters().map(([n, t]) => [n, [...t.data.slice(0, 4)]]), authors.namedParameters().map(([n, t]) => [n, [...t.data.slice(0, 4)]]), 'the authors\' cut given explicitly builds the same net');
+});
+
+test('bad --al-cut names the flag, the backbone\'s unit count and what was given', () => {
+  const bad = (cut: number[], layers?: number, model: 'cnn' | 'mlp' = 'cnn'): string => {
+    try {
+      buildAssociatedNet({ ...spec, model, rng: new Rng(1), cut, ...(layers ? { layers } : {}) });
+    } catch (e) {
+      assert.ok(e instanceof ALConfigError);
+      return e.message;
+    }
+    assert.fail(`cut ${cut.join(',')} was accepted`);
+  };
+  assert.match(bad([3, 1, 2]), /--al-cut: expected unit counts >= 1 that add up to cnn's 8 units, got 3,1,2/);
+  assert.match(bad([4, 0, 4]), /got 4,0,4/);
+  assert.match(bad([]), /add up to cnn's 8 units/);
+  assert.match(bad([4, 4], 3), /--al-cut: cuts cnn into 2 AL layers, but --al-layers is 3/);
+  assert.match(bad([1, 1], undefined, 'mlp'), /--al-cut: the MLP's AL layers are one dense unit each/);
+});

@@ -32,6 +32,19 @@ test('train defaults and refusals', () => {
   assert.throws(() => parseTrainConfig(['--dataset', 'svhn']), /--dataset: expected one of mnist, fashion-mnist, cifar10, cifar100, got 'svhn'/);
 });
 
+test('train --al-cut: the unit counts per AL layer, which also give the number of layers; bad ones name the flag', () => {
+  const config = parseTrainConfig(['--method', 'al', '--model', 'cnn', '--al-cut', '3, 1,2,2', '--pipeline', '--workers', '2']);
+  assert.ok(config !== 'help');
+  assert.deepEqual([config.alCut, config.alLayers, config.workers], [[3, 1, 2, 2], 4, 2]);
+  const usage = (argv: string[], pattern: RegExp): void =>
+    assert.throws(() => parseTrainConfig(['--method', 'al', '--model', 'cnn', ...argv]), (e: unknown) => e instanceof UsageError && pattern.test(e.message));
+  usage(['--al-cut', '3,1,2'], /^--al-cut: expected unit counts >= 1 that add up to cnn's 8 units, got 3,1,2$/);
+  usage(['--al-cut', '3,x,2,3'], /^--al-cut: expected comma-separated unit counts such as 3,1,2,2, got '3,x,2,3'$/);
+  usage(['--al-cut', '4,4', '--al-layers', '4'], /^--al-cut: cuts cnn into 2 AL layers, but --al-layers is 4$/);
+  usage(['--al-cut', '4,4', '--pipeline', '--workers', '3'], /^--workers: at most one stage per AL layer \(2 layers\), got 3$/);
+  assert.throws(() => parseTrainConfig(['--al-cut', '4,4']), /--al-cut: only applies to --method al/);
+});
+
 test('train: dataset flags (--label, --augment, --no-augment) resolve per dataset', () => {
   const config = (argv: string[]) => {
     const c = parseTrainConfig(argv);

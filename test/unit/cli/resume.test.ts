@@ -36,6 +36,8 @@ test('--resume alone: the saved settings, the run directory as --out', () => {
   const plain = (o: object): unknown => JSON.parse(JSON.stringify(o)); // as config.json holds it
   assert.deepEqual(plain(config), plain({ ...saved, out: dir, resume: dir, json: false }));
   assert.equal((config as unknown as Record<string, unknown>)['machine'], undefined);
+  const cut = runWith(['--model', 'cnn', '--method', 'al', '--al-cut', '3,1,2,2', '--epochs', '4']);
+  assert.deepEqual(resume(['--resume', cut.dir, '--al-cut', '3,1,2,2']).alCut, [3, 1, 2, 2], 'the saved cut, and the same cut given again is no conflict');
 });
 
 test('--epochs, --threads, --data-dir and --json may change; equal values of other flags are fine', () => {
@@ -55,6 +57,7 @@ test('a flag that conflicts with the saved run exits 2 naming the flag, the sett
   conflict(['--method', 'al'], /^--method al: conflicts with the run's method "bp"/);
   conflict(['--t-width', '64'], /^--t-width 64: conflicts with the run's tWidth \(unset\)/);
   conflict(['--seed', '2'], /^--seed 2: conflicts with the run's seed 1/);
+  conflict(['--al-cut', '4,4'], /^--al-cut 4,4: conflicts with the run's alCut \(unset\)/);
   conflict(['--pipeline'], /^--pipeline: conflicts with the run's pipeline false/);
   conflict(['--out', '/elsewhere'], new RegExp(`^--out: a resumed run writes to its own directory \\(${dir}\\)`));
 });
