@@ -22,6 +22,7 @@ import { runPipelinedEpochs } from '../pipeline/run_pipelined.js';
 import type { PipelineEngine } from '../pipeline/stage_group.js';
 import { Rng } from '../tensor/rng.js';
 import { runEpochs, type BatchProgress } from '../train/loop.js';
+import { median } from './timing.js';
 
 export interface PipelineWorkload {
   name: string;
@@ -30,6 +31,8 @@ export interface PipelineWorkload {
   alLayers: number;
   /** units per AL layer (default: the authors' cut) */
   cut?: number[];
+  /** width of every t_i (default: the authors') */
+  tWidth?: number;
 }
 
 export const PIPELINE_WORKLOADS: PipelineWorkload[] = [
@@ -57,12 +60,27 @@ export interface PipelineRun {
   utilisation?: number[];
 }
 
+/** One method over the rounds: the median rate, each round's, and the median utilisation. */
+export interface PipelineMethod extends PipelineRun {
+  rounds: number[];
+}
+
+/** Pipelined AL against each baseline: the median of the rounds' ratios, and each round's. */
+export interface PipelineRatios {
+  vsOneThread: { median: number; rounds: number[] };
+  vsAllThreads: { median: number; rounds: number[] };
+  vsGpipe: { median: number; rounds: number[] };
+}
+
 export interface PipelineBenchResult {
   workload: string;
   batch: number;
   batches: number;
+  rounds: number;
   stages: number[][];
-  runs: PipelineRun[];
+  /** al on 1 thread, al on every core, pipelined al, gpipe */
+  runs: PipelineMethod[];
+  ratios: PipelineRatios;
   /** AL on the same number of devices as workers, from per-layer costs measured on 1 thread */
   projectedAl: number;
 }
@@ -83,7 +101,7 @@ class SteadyRate {
 }
 
 function blueprintOf(w: PipelineWorkload): ALNetBlueprint {
-  return { model: w.model, inputShape: w.inputShape, classes: 10, layers: w.alLayers, ...(w.cut ? { cut: w.cut } : {}), lr: settings.lr };
+  return { model: w.model, inputShape: w.inputShape, classes: 10, layers: w.alLayers, ...(w.cut ? { cut: w.cut } : {}), ...(w.tWidth ? { tWidth: w.tWidth } : {}), lr: settings.lr };
 }
 
 async function sequentialAl(w: PipelineWorkload, data: Dataset, batch: number, threads: number): Promise<PipelineRun> {
@@ -127,20 +145,41 @@ async function gpipe(w: PipelineWorkload, data: Dataset, batch: number, workers:
   return { method: `gpipe-m${microBatches}`, workers, threads: 1, ...(await pipelined(engine, data, batch, rng)) };
 }
 
-/** Every method on one workload; `cores` is the machine's core count (and the worker count). */
-export async function pipelineBench(w: PipelineWorkload, options: { batch: number; batches: number; cores: number; microBatches: number }): Promise<PipelineBenchResult> {
-  const { batch, batches, cores, microBatches } = options;
+/**
+ * Every method on one workload, `rounds` times in turn (a shared machine drifts over minutes, and
+ * the two-worker runs need both cores at once, so they feel it most); `cores` is the machine's
+ * core count (and the worker count). Ratios are taken within each round, then their median.
+ */
+export async function pipelineBench(w: PipelineWorkload, options: { batch: number; batches: number; cores: number; microBatches: number; rounds: number }): Promise<PipelineBenchResult> {
+  const { batch, batches, cores, microBatches, rounds } = options;
   const data: Dataset = { train: randomSplit(batch * batches, w.inputShape, 10, 1), test: randomSplit(16, w.inputShape, 10, 2) };
   backend().setNumThreads(1);
   const costs = measureLayerCosts(blueprintOf(w), batch);
   const stages = linearStages(costs, cores);
-  const runs: PipelineRun[] = [];
-  runs.push(await sequentialAl(w, data, batch, 1));
-  runs.push(await sequentialAl(w, data, batch, cores));
-  runs.push(await pipelinedAl(w, data, batch, stages));
-  runs.push(await gpipe(w, data, batch, cores, microBatches));
+  const perRound: PipelineRun[][] = [];
+  for (let r = 0; r < rounds; r++) {
+    perRound.push([
+      await sequentialAl(w, data, batch, 1),
+      await sequentialAl(w, data, batch, cores),
+      await pipelinedAl(w, data, batch, stages),
+      await gpipe(w, data, batch, cores, microBatches),
+    ]);
+  }
   backend().setNumThreads(cores);
-  return { workload: w.name, batch, batches, stages, runs, projectedAl: projectAl(costs, { devices: cores, batchSize: batch }).samplesPerSec };
+  const runs = perRound[0]!.map((first, i): PipelineMethod => {
+    const figures = perRound.map((round) => round[i]!);
+    const utilisation = first.utilisation?.map((_, k) => median(figures.map((f) => f.utilisation![k]!)));
+    return { ...first, samplesPerSec: median(figures.map((f) => f.samplesPerSec)), rounds: figures.map((f) => f.samplesPerSec), ...(utilisation ? { utilisation } : {}) };
+  });
+  const ratio = (of: number, to: number): { median: number; rounds: number[] } => {
+    const values = perRound.map((round) => round[of]!.samplesPerSec / round[to]!.samplesPerSec);
+    return { median: median(values), rounds: values };
+  };
+  return {
+    workload: w.name, batch, batches, rounds, stages, runs,
+    ratios: { vsOneThread: ratio(2, 0), vsAllThreads: ratio(2, 1), vsGpipe: ratio(2, 3) },
+    projectedAl: projectAl(costs, { devices: cores, batchSize: batch }).samplesPerSec,
+  };
 }
 
 /** Projected samples/s of BP, GPipe and pipelined AL on 1..16 devices from costs measured on 1 thread. */

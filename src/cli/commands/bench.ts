@@ -44,7 +44,8 @@ Measures, in one run on this machine:
 
   --quick         shorter timings (noisier)
   --threads LIST  thread counts to measure (default 1 and ${Math.min(2, availableParallelism())})
-  --rounds N      training: PyTorch-then-ours rounds (default 3; 1 with --quick)
+  --rounds N      training: PyTorch-then-ours rounds; pipelines: rounds of all four methods
+                  in turn (default 3; 1 with --quick)
   --only PART     ${PARTS.slice(0, -1).join(', ')} or ${PARTS[PARTS.length - 1]}
   --no-torch      skip PyTorch
   --json          print one JSON object with every figure as the last stdout line
@@ -166,15 +167,19 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const cores = availableParallelism();
     const batches = timing === QUICK ? 12 : 40;
     for (const w of PIPELINE_WORKLOADS) {
-      const r = await pipelineBench(w, { batch: 128, batches, cores, microBatches: 4 });
+      const r = await pipelineBench(w, { batch: 128, batches, cores, microBatches: 4, rounds });
       pipelines.push(r);
-      const base = r.runs[0]!.samplesPerSec, seq = r.runs[1]!.samplesPerSec, pipe = r.runs[2]!.samplesPerSec, gp = r.runs[3]!.samplesPerSec;
-      out(`\npipeline ${w.name} (${w.cut ? `units per AL layer ${w.cut.join(',')}, ` : ''}batch ${r.batch}, ${r.batches} batches, stages by AL layer: ${r.stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')})`);
-      out('method                     workers x threads   samples/s   vs AL 1 thread   stages busy');
+      const base = r.runs[0]!.samplesPerSec, pipe = r.runs[2]!.samplesPerSec;
+      const many = r.rounds > 1;
+      out(`\npipeline ${w.name} (${w.cut ? `units per AL layer ${w.cut.join(',')}, ` : ''}batch ${r.batch}, ${r.batches} batches, ${r.rounds} round${many ? 's: medians' : ''}, stages by AL layer: ${r.stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')})`);
+      out(`method                     workers x threads   samples/s   vs AL 1 thread   stages busy${many ? "   rounds' samples/s" : ''}`);
       for (const run of r.runs) {
-        out(`${run.method.padEnd(27)}${`${run.workers} x ${run.threads}`.padStart(17)}${fmt(run.samplesPerSec).padStart(12)}${fmt(run.samplesPerSec / base, 2).padStart(17)}   ${run.utilisation?.map((u) => `${Math.round(100 * u)}%`).join('/') ?? ''}`);
+        const busy = run.utilisation?.map((u) => `${Math.round(100 * u)}%`).join('/') ?? '';
+        out(`${run.method.padEnd(27)}${`${run.workers} x ${run.threads}`.padStart(17)}${fmt(run.samplesPerSec).padStart(12)}${fmt(run.samplesPerSec / base, 2).padStart(17)}   ${busy.padEnd(11)}${many ? `   ${run.rounds.map((x) => fmt(x)).join(' ')}` : ''}`);
       }
-      out(`pipelined AL: ${fmt(pipe / base, 2)}x AL on 1 thread (efficiency ${fmt((100 * pipe) / base / cores, 0)}%), ${fmt(pipe / seq, 2)}x AL on ${cores} threads, ${fmt(pipe / gp, 2)}x GPipe; projected ${fmt(r.projectedAl)} samples/s (measured/projected ${fmt(pipe / r.projectedAl, 2)})`);
+      const { vsOneThread, vsAllThreads, vsGpipe } = r.ratios;
+      const each = (x: { rounds: number[] }): string => (many ? ` (${x.rounds.map((v) => fmt(v, 2)).join(', ')})` : '');
+      out(`pipelined AL: ${fmt(vsOneThread.median, 2)}x AL on 1 thread${each(vsOneThread)} (efficiency ${fmt((100 * vsOneThread.median) / cores, 0)}%), ${fmt(vsAllThreads.median, 2)}x AL on ${cores} threads${each(vsAllThreads)}, ${fmt(vsGpipe.median, 2)}x GPipe${each(vsGpipe)}; projected ${fmt(r.projectedAl)} samples/s (measured/projected ${fmt(pipe / r.projectedAl, 2)})`);
     }
     for (const w of PROJECTION_WORKLOADS) {
       const rows = projectionBench(w, { batch: 128, devices: [1, 2, 4, 8, 16], microBatches: 4 });
