@@ -47,9 +47,9 @@ Tables:
   pipeline        Vanilla CNN cut into 4 AL layers, 1 epoch each: sequential BP, GPipe (2
                   workers, 4 micro-batches), sequential AL and pipelined AL (2 workers):
                   samples/s and time
-  time-to-accuracy  MLP on MNIST, 10 epochs each: sequential BP on 2 threads and pipelined AL
-                  on 2 workers (1 thread each); the training time each took to first reach
-                  --target test accuracy (about 25 min on 2 cores)
+  time-to-accuracy  MLP on MNIST, 10 epochs each, two cores each: sequential BP on 2 threads
+                  and pipelined AL on 2 workers of 1 thread; the training time each took to
+                  first reach --target test accuracy (about 25 min on 2 cores)
 
   --epochs N         epochs of every run (overrides the table's defaults)
   --data-dir DIR     dataset directory, passed to al train and al analyze. The CIFAR tables need

@@ -88,7 +88,8 @@ test('firstReaching: the first epoch at or above the target and the training tim
 test('time-to-accuracy: BP and pipelined AL on the MNIST MLP; the table ranks runs by time to the target, the slowest as 1', () => {
   const list = experiments('time-to-accuracy', undefined);
   assert.deepEqual(list.map((e) => [e.name, e.method, e.epochs]), [['mlp-bp', 'bp', 10], ['mlp-al-pipeline', 'al', 10]]);
-  assert.equal(experimentConfig(list[1]!).pipeline, true);
+  const bp = experimentConfig(list[0]!), al = experimentConfig(list[1]!);
+  assert.deepEqual([bp.threads, al.pipeline, al.workers, al.threads], [2, true, 2, 1], 'two cores each: BP by threads, AL by stages');
   const run = (name: string, reached: RunResult['reached'], testAccuracy: number): RunResult => ({ ...result(name, testAccuracy), epochs: 10, reached });
   const text = timeToAccuracyText([run('slow', { epoch: 8, seconds: 400 }, 0.9851), run('never', null, 0.98), run('fast', { epoch: 5, seconds: 300 }, 0.986)], 0.985);
   assert.match(text[0]!, /Time to 98\.50% test accuracy/);
