@@ -68,7 +68,7 @@ export function buildTrainable(config: ModelConfig, shape: [number, number, numb
     const effective = count(net.effectiveParameters()), affiliated = count(net.affiliatedParameters());
     return {
       learner,
-      summary: [`${net.depth} AL layers: ${fmt(effective)} effective parameters (every f and h, the last b), ${fmt(affiliated)} affiliated (the other b, every g)`],
+      summary: [`${net.depth} AL layers${config.alCut ? ` (units per layer ${config.alCut.join(',')})` : ''}: ${fmt(effective)} effective parameters (every f and h, the last b), ${fmt(affiliated)} affiliated (the other b, every g)`],
       parameters: effective + affiliated,
       tensors: () => tensorsOf(net.namedParameters(), net.namedBuffers()),
       namedParameters: () => net.namedParameters(),
