@@ -150,20 +150,29 @@ async function gpipe(w: PipelineWorkload, data: Dataset, batch: number, workers:
  * the two-worker runs need both cores at once, so they feel it most); `cores` is the machine's
  * core count (and the worker count). Ratios are taken within each round, then their median.
  */
-export async function pipelineBench(w: PipelineWorkload, options: { batch: number; batches: number; cores: number; microBatches: number; rounds: number }): Promise<PipelineBenchResult> {
-  const { batch, batches, cores, microBatches, rounds } = options;
+export async function pipelineBench(
+  w: PipelineWorkload,
+  options: { batch: number; batches: number; cores: number; microBatches: number; rounds: number; onRun?: (run: PipelineRun, round: number) => void },
+): Promise<PipelineBenchResult> {
+  const { batch, batches, cores, microBatches, rounds, onRun } = options;
   const data: Dataset = { train: randomSplit(batch * batches, w.inputShape, 10, 1), test: randomSplit(16, w.inputShape, 10, 2) };
   backend().setNumThreads(1);
   const costs = measureLayerCosts(blueprintOf(w), batch);
   const stages = linearStages(costs, cores);
   const perRound: PipelineRun[][] = [];
   for (let r = 0; r < rounds; r++) {
-    perRound.push([
-      await sequentialAl(w, data, batch, 1),
-      await sequentialAl(w, data, batch, cores),
-      await pipelinedAl(w, data, batch, stages),
-      await gpipe(w, data, batch, cores, microBatches),
-    ]);
+    const round: PipelineRun[] = [];
+    const methods = [
+      () => sequentialAl(w, data, batch, 1),
+      () => sequentialAl(w, data, batch, cores),
+      () => pipelinedAl(w, data, batch, stages),
+      () => gpipe(w, data, batch, cores, microBatches),
+    ];
+    for (const method of methods) {
+      round.push(await method());
+      onRun?.(round[round.length - 1]!, r);
+    }
+    perRound.push(round);
   }
   backend().setNumThreads(cores);
   const runs = perRound[0]!.map((first, i): PipelineMethod => {

@@ -16,7 +16,9 @@ before(() => {
 const small: PipelineWorkload = { name: 'small-mlp', model: 'mlp', inputShape: [8, 8, 1], alLayers: 4, tWidth: 16 };
 
 test('pipeline bench: four methods a round, medians over the rounds, ratios within each round', async () => {
-  const r = await pipelineBench(small, { batch: 16, batches: 8, cores: 2, microBatches: 2, rounds: 3 });
+  const seen: string[] = [];
+  const r = await pipelineBench(small, { batch: 16, batches: 8, cores: 2, microBatches: 2, rounds: 3, onRun: (run, round) => seen.push(`${round}:${run.method}:${run.threads}`) });
+  assert.deepEqual(seen, [0, 1, 2].flatMap((k) => [`${k}:al:1`, `${k}:al:2`, `${k}:al-pipeline:1`, `${k}:gpipe-m2:1`]), 'every method once a round, in turn');
   assert.equal(r.rounds, 3);
   assert.deepEqual(r.runs.map((m) => [m.method, m.workers, m.threads]), [['al', 1, 1], ['al', 1, 2], ['al-pipeline', 2, 1], ['gpipe-m2', 2, 1]]);
   assert.equal(r.stages.flat().length, 4);

@@ -13,6 +13,7 @@ import type { ProjectionRow } from '../../pipeline/projection.js';
 import { parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { machineInfo, useNativeBackend } from '../runtime.js';
+import { ProgressBar } from '../progress.js';
 
 const PARTS = ['kernels', 'training', 'pipeline', 'processes', 'transport'] as const;
 
@@ -99,7 +100,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const timing = values['quick'] ? QUICK : FULL;
   const rounds = parseRounds(str(values, 'rounds'), timing === QUICK);
   const json = values['json'] === true;
+  // a bar on stderr (terminals only, --json or not) through the long parts: minutes each
+  const bar = new ProgressBar();
   const out = (line: string): void => {
+    bar.clear();
     if (!json) process.stdout.write(line + '\n');
   };
 
@@ -134,13 +138,16 @@ export async function benchCommand(argv: string[]): Promise<number> {
     // rounds[r][i]: round r's figures for row i (workload x threads)
     const rows = TRAINING_WORKLOADS.flatMap((w) => threads.map((t) => ({ w, t })));
     const perRound: { ours: number; torch: number | undefined; torchThreads: number | undefined; params: number; torchParams: number | undefined }[][] = [];
+    const progress = stepProgress(bar, 'training', rounds * (1 + rows.length));
     for (let r = 0; r < rounds; r++) {
       const pt = await runTorch(TRAINING_WORKLOADS.map((w) => w.name));
+      progress.step(`round ${r + 1}: PyTorch`);
       if (r === 0) out('unavailable' in pt ? `PyTorch: ${pt.unavailable}` : `PyTorch ${pt.torch} (${pt.isa}), best thread setting per workload`);
       const best = 'unavailable' in pt ? new Map() : bestByWorkload(pt);
       perRound.push(rows.map(({ w, t }) => {
         backend.setNumThreads(t);
         const ours = trainingSamplesPerSec(w, 128, timing);
+        progress.step(`round ${r + 1}: ${w.name}, ${t} thread${t === 1 ? '' : 's'}`);
         const b = best.get(w.name);
         return { ours: ours.samplesPerSec, torch: b?.value, torchThreads: b?.threads, params: ours.params, torchParams: b?.params };
       }));
@@ -166,8 +173,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (only === undefined || only === 'pipeline') {
     const cores = availableParallelism();
     const batches = timing === QUICK ? 12 : 40;
+    const progress = stepProgress(bar, 'pipelines', PIPELINE_WORKLOADS.length * rounds * 4);
     for (const w of PIPELINE_WORKLOADS) {
-      const r = await pipelineBench(w, { batch: 128, batches, cores, microBatches: 4, rounds });
+      const r = await pipelineBench(w, { batch: 128, batches, cores, microBatches: 4, rounds, onRun: (run, round) => progress.step(`${w.name} round ${round + 1}: ${run.method}, ${run.workers} x ${run.threads}`) });
       pipelines.push(r);
       const base = r.runs[0]!.samplesPerSec, pipe = r.runs[2]!.samplesPerSec;
       const many = r.rounds > 1;
@@ -202,6 +210,21 @@ export async function benchCommand(argv: string[]): Promise<number> {
     out('');
     transportRows(transport).forEach(out);
   }
+  bar.clear();
   if (json) process.stdout.write(JSON.stringify({ machine, threads, kernels, training, torch, pipelines, projections, processes, transport }) + '\n');
   return 0;
+}
+
+/** Counts a part's steps on `bar`, with the ETA from the pace so far. */
+function stepProgress(bar: ProgressBar, label: string, total: number): { step(finished: string): void } {
+  const start = performance.now();
+  let done = 0;
+  bar.update(label, 0, total, '', Number.NaN);
+  return {
+    step(finished) {
+      done++;
+      const seconds = (performance.now() - start) / 1000;
+      bar.update(label, done, total, finished, (seconds / done) * (total - done));
+    },
+  };
 }
