@@ -5,7 +5,7 @@ import { backend } from '../../backend/backend.js';
 import type { Conv2dAttrs } from '../../backend/kernel_names.js';
 import { ShapeError, shapeString } from '../errors.js';
 import { convOutputLayout } from '../layout.js';
-import { Tensor, freeGradBuffer, fromOp, gradBuffer } from '../tensor.js';
+import { Tensor, fromOp, gradBuffer } from '../tensor.js';
 import { addInto } from './grad_util.js';
 
 export interface ConvOptions {
@@ -56,12 +56,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
       const dw = gradBuffer(weight.size);
       const db = bias ? gradBuffer(o) : null;
       b.conv2dBackwardWeights(x.storage, dy, dw, db, attrs);
-      if (weight.requiresGrad) addInto(weight, dw);
-      else freeGradBuffer(dw);
-      if (db) {
-        if (bias!.requiresGrad) addInto(bias!, db);
-        else freeGradBuffer(db);
-      }
+      addInto(weight, dw);
+      if (bias && db) addInto(bias, db);
     }
     return [dx, null, null];
   });

@@ -44,10 +44,8 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, state: BatchNo
     const dGamma = gradBuffer(c);
     const dBeta = gradBuffer(c);
     b.batchNormBackward(x.storage, dy, gamma.data, mean, variance, dx, dGamma, dBeta, attrs);
-    if (gamma.requiresGrad) addInto(gamma, dGamma);
-    else freeGradBuffer(dGamma);
-    if (beta.requiresGrad) addInto(beta, dBeta);
-    else freeGradBuffer(dBeta);
+    addInto(gamma, dGamma);
+    addInto(beta, dBeta);
     if (x.requiresGrad) return [dx, null, null];
     freeGradBuffer(dx);
     return [null, null, null];
