@@ -13,7 +13,7 @@ import type { ProjectionRow } from '../../pipeline/projection.js';
 import { parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { machineInfo, useNativeBackend } from '../runtime.js';
-import { ProgressBar } from '../progress.js';
+import { ProgressBar, stepProgress } from '../progress.js';
 
 const PARTS = ['kernels', 'training', 'pipeline', 'processes', 'transport'] as const;
 
@@ -213,18 +213,4 @@ export async function benchCommand(argv: string[]): Promise<number> {
   bar.clear();
   if (json) process.stdout.write(JSON.stringify({ machine, threads, kernels, training, torch, pipelines, projections, processes, transport }) + '\n');
   return 0;
-}
-
-/** Counts a part's steps on `bar`, with the ETA from the pace so far. */
-function stepProgress(bar: ProgressBar, label: string, total: number): { step(finished: string): void } {
-  const start = performance.now();
-  let done = 0;
-  bar.update(label, 0, total, '', Number.NaN);
-  return {
-    step(finished) {
-      done++;
-      const seconds = (performance.now() - start) / 1000;
-      bar.update(label, done, total, finished, (seconds / done) * (total - done));
-    },
-  };
 }
