@@ -28,6 +28,10 @@
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
+        # A worker thread terminated in the middle of a kernel call (a pipeline stopping after
+        # another stage failed) cannot take a JS exception: without this, node-addon-api throws
+        # again from its catch block and std::terminate aborts the whole process.
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED"
       ],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],

@@ -82,6 +82,35 @@ test('worker_threads: each thread keeps its own thread count and its own primiti
   }
 });
 
+test('worker_threads: a worker terminated in the middle of kernel calls, good and bad, stops without taking the process down', async () => {
+  // A pipeline whose stage fails terminates the other stages wherever they are. A kernel call then
+  // cannot throw into JS; node-addon-api used to throw again from its own catch block, and
+  // std::terminate aborted this process (binding.gyp's NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS).
+  const moduleUrl = new URL('../../src/backend/load_native.js', import.meta.url).href;
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    import(workerData.moduleUrl).then(({ loadNative }) => {
+      const addon = loadNative();
+      const a = new Float32Array(64 * 64).fill(1);
+      const out = new Float32Array(64 * 64);
+      const attrs = { m: 64, k: 64, n: 64, transA: false, transB: false, accumulate: false };
+      parentPort.postMessage('running');
+      for (;;) {
+        addon.matmul(a, a, null, out, attrs);
+        try { addon.matmul(a, a, null, out, { ...attrs, m: 65 }); } catch {}
+      }
+    });`;
+  for (let round = 0; round < 60; round++) {
+    const worker = new Worker(code, { eval: true, workerData: { moduleUrl } });
+    await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await new Promise((resolve) => setTimeout(resolve, round % 7));
+    assert.equal(await worker.terminate(), 1, `round ${round}: the worker was terminated`);
+  }
+});
+
 test('direct benchmarks return seconds per iteration and leave the thread count alone', () => {
   const before = N.getNumThreads();
   const mm = nativeBench.benchMatmulDirect({ m: 16, k: 16, n: 16, transA: false, transB: false, accumulate: false }, 5, 1);
