@@ -119,6 +119,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "globalAvgPoolForward", GlobalAvgPoolForward);
   Export(env, exports, "globalAvgPoolBackward", GlobalAvgPoolBackward);
 
+  Export(env, exports, "batchNormWorkspaceBytes", BatchNormWorkspaceBytes);
   Export(env, exports, "batchNormForwardTraining", BatchNormForwardTraining);
   Export(env, exports, "batchNormForwardInference", BatchNormForwardInference);
   Export(env, exports, "batchNormBackward", BatchNormBackward);

@@ -10,15 +10,20 @@ namespace {
 constexpr const char* kTraining = "batchNormForwardTraining";
 constexpr const char* kInference = "batchNormForwardInference";
 constexpr const char* kBackward = "batchNormBackward";
+constexpr const char* kWorkspaceBytes = "batchNormWorkspaceBytes";
 
 enum class BnPass { kTraining, kInference, kBackward };
 
 // x viewed as [rows, c]; when `images` > 0 it is instead `images` images of rows / images pixels
 // in the blocked layout (attribute `images`, see ImageDesc).
+// With `relu`, y = max(0, normalised): oneDNN's fuse_norm_relu, whose training forward fills a
+// workspace (the sign of each y) that the backward pass masks dy with, in place of two more passes
+// over the activation by a separate ReLU.
 struct BnShape {
   int64_t rows, c;
   float eps;
   int64_t images = 0;
+  bool relu = false;
 };
 
 BnShape ReadShape(const Napi::CallbackInfo& info, size_t index, const char* kernel) {
@@ -30,6 +35,7 @@ BnShape ReadShape(const Napi::CallbackInfo& info, size_t index, const char* kern
   if (!(eps >= 0)) Fail(info.Env(), kernel, "expected eps >= 0, got " + std::to_string(eps));
   s.eps = static_cast<float>(eps);
   s.images = AttrPresent(attrs, "images") ? AttrDim(attrs, kernel, "images", 0) : 0;
+  s.relu = AttrFlag(attrs, kernel, "relu");
   if (s.images > 0) {
     if (s.rows % s.images != 0) {
       Fail(info.Env(), kernel, "blocked images need rows to be a multiple of images, got rows = " + std::to_string(s.rows) +
@@ -45,6 +51,7 @@ struct BnEntry : CacheEntry {
   Prim prim;
   Bound x, y, dy, dx;
   Bound gamma, beta, mean, variance, d_gamma, d_beta;
+  Bound workspace;  // with relu, training forward and backward only
 };
 
 std::unique_ptr<BnEntry> MakeBn(const BnShape& s, BnPass pass) {
@@ -56,7 +63,7 @@ std::unique_ptr<BnEntry> MakeBn(const BnShape& s, BnPass pass) {
   const auto data = s.images > 0 ? ImageDesc(s.images, s.c, s.rows / s.images, 1, true) : PlainDesc({s.rows, s.c, 1, 1}, tag::nhwc);
   const auto vec = PlainDesc({s.c}, tag::x);
   const auto attr = UserScratchpadAttr();
-  const flags affine = flags::use_scale | flags::use_shift;
+  const flags affine = flags::use_scale | flags::use_shift | (s.relu ? flags::fuse_norm_relu : flags::none);
 
   auto e = std::make_unique<BnEntry>();
   e->x = Bound(data);
@@ -74,6 +81,7 @@ std::unique_ptr<BnEntry> MakeBn(const BnShape& s, BnPass pass) {
   }
   dnnl::batch_normalization_forward::desc fd(dnnl::prop_kind::forward_training, data, s.eps, affine);
   dnnl::batch_normalization_forward::primitive_desc fpd(fd, attr, Engine());
+  if (s.relu) e->workspace = Bound(fpd.workspace_desc());
   if (pass == BnPass::kTraining) {
     e->prim = Prim(dnnl::batch_normalization_forward(fpd), fpd.scratchpad_desc());
     e->y = Bound(data);
@@ -93,7 +101,7 @@ std::unique_ptr<BnEntry> MakeBn(const BnShape& s, BnPass pass) {
 
 BnEntry* Entry(const char* kernel, const BnShape& s, BnPass pass) {
   CacheKey key(kernel);
-  key.Add(s.rows).Add(s.c).AddFloat(s.eps).Add(s.images).Add(GetNumThreads());
+  key.Add(s.rows).Add(s.c).AddFloat(s.eps).Add(s.images).Add(s.relu ? 1 : 0).Add(GetNumThreads());
   return Cached<BnEntry>(key, [&] { return MakeBn(s, pass); });
 }
 
@@ -105,7 +113,29 @@ void RequireData(const Napi::Env& env, const char* kernel, const char* name, con
   RequireLength(env, kernel, name, v.length, s.rows * s.c);
 }
 
+// The workspace of a relu-fused pass: argument `index`, a Uint8Array of the size
+// batchNormWorkspaceBytes gives; absent (null or not passed) without relu.
+uint8_t* ArgWorkspace(const Napi::CallbackInfo& info, size_t index, const char* kernel, const BnShape& s, BnEntry* e) {
+  const bool given = info.Length() > index && !info[index].IsNull() && !info[index].IsUndefined();
+  if (!s.relu) {
+    if (given) Fail(info.Env(), kernel, "a workspace is only used with relu");
+    return nullptr;
+  }
+  if (!given) Fail(info.Env(), kernel, "relu needs the workspace (batchNormWorkspaceBytes bytes)");
+  BytesView ws = ArgBytes(info, index, kernel, "workspace");
+  RequireLength(info.Env(), kernel, "workspace", ws.length, e->workspace.bytes());
+  return ws.data;
+}
+
 }  // namespace
+
+Napi::Value BatchNormWorkspaceBytes(const Napi::CallbackInfo& info) {
+  return Guarded(info, kWorkspaceBytes, [&]() -> Napi::Value {
+    const BnShape s = ReadShape(info, 0, kWorkspaceBytes);
+    const double bytes = s.relu ? static_cast<double>(Entry(kTraining, s, BnPass::kTraining)->workspace.bytes()) : 0;
+    return Napi::Number::New(info.Env(), bytes);
+  });
+}
 
 Napi::Value BatchNormForwardTraining(const Napi::CallbackInfo& info) {
   return Guarded(info, kTraining, [&]() -> Napi::Value {
@@ -124,12 +154,14 @@ Napi::Value BatchNormForwardTraining(const Napi::CallbackInfo& info) {
     RequireVector(env, kTraining, "mean", mean, s);
     RequireVector(env, kTraining, "variance", variance, s);
     BnEntry* e = Entry(kTraining, s, BnPass::kTraining);
+    uint8_t* ws = ArgWorkspace(info, 7, kTraining, s, e);
     Execute(e->prim, {{DNNL_ARG_SRC, e->x.At(x.data)},
                       {DNNL_ARG_SCALE, e->gamma.At(gamma.data)},
                       {DNNL_ARG_SHIFT, e->beta.At(beta.data)},
                       {DNNL_ARG_DST, e->y.At(y.data)},
                       {DNNL_ARG_MEAN, e->mean.At(mean.data)},
-                      {DNNL_ARG_VARIANCE, e->variance.At(variance.data)}});
+                      {DNNL_ARG_VARIANCE, e->variance.At(variance.data)},
+                      {DNNL_ARG_WORKSPACE, ws != nullptr ? e->workspace.At(ws) : nullptr}});
     return env.Undefined();
   });
 }
@@ -182,6 +214,7 @@ Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
     RequireVector(env, kBackward, "dGamma", d_gamma, s);
     RequireVector(env, kBackward, "dBeta", d_beta, s);
     BnEntry* e = Entry(kBackward, s, BnPass::kBackward);
+    uint8_t* ws = ArgWorkspace(info, 9, kBackward, s, e);
     // oneDNN 2.6 lists the shift as an input of the backward pass although no gradient depends
     // on it; the contract does not pass beta, so any c floats will do.
     void* unused_shift = ScratchBuffer(Scratch::kWeights, s.c * sizeof(float));
@@ -191,6 +224,7 @@ Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
                       {DNNL_ARG_SCALE, e->gamma.At(gamma.data)},
                       {DNNL_ARG_MEAN, e->mean.At(mean.data)},
                       {DNNL_ARG_VARIANCE, e->variance.At(variance.data)},
+                      {DNNL_ARG_WORKSPACE, ws != nullptr ? e->workspace.At(ws) : nullptr},
                       {DNNL_ARG_DIFF_SRC, e->dx.At(dx.data)},
                       {DNNL_ARG_DIFF_SCALE, e->d_gamma.At(d_gamma.data)},
                       {DNNL_ARG_DIFF_SHIFT, e->d_beta.At(d_beta.data)}});

@@ -6,11 +6,15 @@
 
 namespace al {
 
-// batchNormForwardTraining(x, gamma, beta, y, mean, variance, {rows, c, eps})
+// attrs: {rows, c, eps, images?, relu?}; with relu, y = max(0, normalised) and the training
+// passes take a workspace (Uint8Array) last.
+// batchNormWorkspaceBytes(attrs): the workspace's size (0 without relu)
+Napi::Value BatchNormWorkspaceBytes(const Napi::CallbackInfo& info);
+// batchNormForwardTraining(x, gamma, beta, y, mean, variance, attrs, workspace?)
 Napi::Value BatchNormForwardTraining(const Napi::CallbackInfo& info);
-// batchNormForwardInference(x, gamma, beta, mean, variance, y, {rows, c, eps})
+// batchNormForwardInference(x, gamma, beta, mean, variance, y, attrs)
 Napi::Value BatchNormForwardInference(const Napi::CallbackInfo& info);
-// batchNormBackward(x, dy, gamma, mean, variance, dx, dGamma, dBeta, {rows, c, eps})
+// batchNormBackward(x, dy, gamma, mean, variance, dx, dGamma, dBeta, attrs, workspace?)
 Napi::Value BatchNormBackward(const Napi::CallbackInfo& info);
 
 }  // namespace al

@@ -82,6 +82,12 @@ export interface BatchNormAttrs {
   eps: number;
   /** x, y, dy, dx are this many blocked images of rows / images pixels (absent: [rows, c]) */
   images?: number;
+  /**
+   * y = max(0, normalised): a ReLU fused in (saves two passes over y each way). The training
+   * forward then fills a workspace of batchNormWorkspaceBytes bytes that the backward reads;
+   * dy is the gradient of the ReLU's output.
+   */
+  relu?: boolean;
 }
 
 /** The CIFAR training augmentation of a batch: see Backend.augmentImages. */
@@ -160,13 +166,15 @@ export interface Backend {
   globalAvgPoolBackward(dy: F32, dx: F32, attrs: ImageAttrs): void;
 
   // ***** normalisation *****
+  /** Bytes of the opaque buffer a relu-fused training forward fills for its backward (0 without relu). */
+  batchNormWorkspaceBytes(attrs: BatchNormAttrs): number;
   /** Uses batch statistics; writes the biased mean and variance it used into mean and variance. */
-  batchNormForwardTraining(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, variance: F32, attrs: BatchNormAttrs): void;
+  batchNormForwardTraining(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, variance: F32, attrs: BatchNormAttrs, workspace?: Uint8Array): void;
   batchNormForwardInference(x: F32, gamma: F32, beta: F32, mean: F32, variance: F32, y: F32, attrs: BatchNormAttrs): void;
   /** mean and variance are the ones the training forward pass wrote. */
   batchNormBackward(
     x: F32, dy: F32, gamma: F32, mean: F32, variance: F32,
-    dx: F32, dGamma: F32, dBeta: F32, attrs: BatchNormAttrs,
+    dx: F32, dGamma: F32, dBeta: F32, attrs: BatchNormAttrs, workspace?: Uint8Array,
   ): void;
 
   // ***** elementwise *****

@@ -181,7 +181,12 @@ export const nativeBackend: Backend = {
     addon.globalAvgPoolBackward(dy, dx, attrs);
   },
 
-  batchNormForwardTraining(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, variance: F32, attrs: BatchNormAttrs): void {
+  batchNormWorkspaceBytes(attrs: BatchNormAttrs): number {
+    const k = 'batchNormWorkspaceBytes';
+    if (bnDegenerate(k, attrs)) return reference.batchNormWorkspaceBytes(attrs);
+    return addon.batchNormWorkspaceBytes(attrs);
+  },
+  batchNormForwardTraining(x: F32, gamma: F32, beta: F32, y: F32, mean: F32, variance: F32, attrs: BatchNormAttrs, workspace?: Uint8Array): void {
     const k = 'batchNormForwardTraining';
     const zero = bnDegenerate(k, attrs);
     const { rows, c } = attrs;
@@ -191,8 +196,8 @@ export const nativeBackend: Backend = {
     len(k, 'y', y, rows * c, 'rows*c');
     len(k, 'mean', mean, c, 'c');
     len(k, 'variance', variance, c, 'c');
-    if (zero) return reference.batchNormForwardTraining(x, gamma, beta, y, mean, variance, attrs);
-    addon.batchNormForwardTraining(x, gamma, beta, y, mean, variance, attrs);
+    if (zero) return reference.batchNormForwardTraining(x, gamma, beta, y, mean, variance, attrs, workspace);
+    addon.batchNormForwardTraining(x, gamma, beta, y, mean, variance, attrs, workspace);
   },
   batchNormForwardInference(x: F32, gamma: F32, beta: F32, mean: F32, variance: F32, y: F32, attrs: BatchNormAttrs): void {
     const k = 'batchNormForwardInference';
@@ -209,7 +214,7 @@ export const nativeBackend: Backend = {
   },
   batchNormBackward(
     x: F32, dy: F32, gamma: F32, mean: F32, variance: F32,
-    dx: F32, dGamma: F32, dBeta: F32, attrs: BatchNormAttrs,
+    dx: F32, dGamma: F32, dBeta: F32, attrs: BatchNormAttrs, workspace?: Uint8Array,
   ): void {
     const k = 'batchNormBackward';
     const zero = bnDegenerate(k, attrs);
@@ -222,8 +227,8 @@ export const nativeBackend: Backend = {
     len(k, 'dx', dx, rows * c, 'rows*c');
     len(k, 'dGamma', dGamma, c, 'c');
     len(k, 'dBeta', dBeta, c, 'c');
-    if (zero) return reference.batchNormBackward(x, dy, gamma, mean, variance, dx, dGamma, dBeta, attrs);
-    addon.batchNormBackward(x, dy, gamma, mean, variance, dx, dGamma, dBeta, attrs);
+    if (zero) return reference.batchNormBackward(x, dy, gamma, mean, variance, dx, dGamma, dBeta, attrs, workspace);
+    addon.batchNormBackward(x, dy, gamma, mean, variance, dx, dGamma, dBeta, attrs, workspace);
   },
 
   activationForward(kind: Activation, x: F32, y: F32, alpha: number): void {

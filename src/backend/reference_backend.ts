@@ -8,7 +8,7 @@ import { matmul, sumRows } from './reference/dense.js';
 import { augmentImages } from './reference/image.js';
 import { activationBackward, activationForward, add, axpby } from './reference/elementwise.js';
 import { argmaxRows, meanSquaredError, softmaxCrossEntropy } from './reference/loss.js';
-import { batchNormBackward, batchNormForwardInference, batchNormForwardTraining } from './reference/norm.js';
+import { batchNormBackward, batchNormForwardInference, batchNormForwardTraining, batchNormWorkspaceBytes } from './reference/norm.js';
 import { adamStep, sgdStep } from './reference/optim.js';
 import {
   REFERENCE_CHANNEL_BLOCK, blockedBatchNormBackward, blockedBatchNormForwardInference, blockedBatchNormForwardTraining,
@@ -52,6 +52,7 @@ export const referenceBackend: Backend = {
   globalAvgPoolForward: blockedGlobalAvgPoolForward(globalAvgPoolForward),
   globalAvgPoolBackward: blockedGlobalAvgPoolBackward(globalAvgPoolBackward),
 
+  batchNormWorkspaceBytes,
   batchNormForwardTraining: blockedBatchNormForwardTraining(batchNormForwardTraining),
   batchNormForwardInference: blockedBatchNormForwardInference(batchNormForwardInference),
   batchNormBackward: blockedBatchNormBackward(batchNormBackward),

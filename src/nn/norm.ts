@@ -41,6 +41,11 @@ export class BatchNorm extends Layer {
     return batchNorm(x, this.gamma, this.beta, this.state, this.training);
   }
 
+  /** relu(this.forward(x)) as one kernel each way (Sequential and BasicBlock use it for BN then ReLU). */
+  forwardRelu(x: Tensor): Tensor {
+    return batchNorm(x, this.gamma, this.beta, this.state, this.training, true);
+  }
+
   override ownParameters(): [string, Tensor][] {
     return [['weight', this.gamma], ['bias', this.beta]];
   }

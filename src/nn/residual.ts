@@ -32,7 +32,8 @@ export class BasicBlock extends Layer {
   }
 
   forward(x: Tensor): Tensor {
-    const h = activation(this.act, this.bn1.forward(this.conv1.forward(x)));
+    const z = this.conv1.forward(x);
+    const h = this.act === 'relu' ? this.bn1.forwardRelu(z) : activation(this.act, this.bn1.forward(z));
     const main = this.bn2.forward(this.conv2.forward(h));
     const skip = this.shortcut ? this.shortcut[1].forward(this.shortcut[0].forward(x)) : x;
     return activation(this.act, add(main, skip));

@@ -1,8 +1,10 @@
 // Native batch norm over [rows, c] against the reference backend: training forward (y, batch
-// mean, biased variance), inference forward, backward (dx, dGamma, dBeta).
+// mean, biased variance), inference forward, backward (dx, dGamma, dBeta); the ReLU fused in,
+// against the native batch norm followed by the native ReLU, plain and on blocked images.
 // Tolerance: |native - reference| <= 1e-5 |reference| + 1e-6 rows for the statistics and the
 // sums behind dGamma/dBeta/dx (inputs ~N(0, 1) with a per-channel offset), 1e-5 + 1e-5 |ref| for y.
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
 
 import type { BatchNormAttrs } from '../../src/backend/kernel_names.js';
 import { nativeBackend as N } from '../../src/backend/native_backend.js';
@@ -69,5 +71,66 @@ test('batchNorm backward matches the reference: dx, dGamma, dBeta', () => {
     assertClose(n.dGamma, r.dGamma, `dGamma ${what}`, { absPerTerm: 1e-6, terms: a.rows });
     // dx subtracts two row averages from dy: the error of those sums divided by rows, times gamma/std
     assertClose(n.dx, r.dx, `dx ${what}`, { rel: 1e-4, absPerTerm: 1e-5 });
+  }
+});
+
+test('batchNorm with relu fused equals batch norm then ReLU: training and inference forward, backward from the workspace, plain and blocked', () => {
+  const block = N.channelBlock;
+  const shapes: BatchNormAttrs[] = [...SHAPES, { rows: 4 * 6 * 6, c: 2 * block, eps: 1e-5, images: 4 }];
+  for (const a of shapes) {
+    const what = JSON.stringify(a);
+    const size = a.rows * a.c;
+    const fusedAttrs = { ...a, relu: true };
+    const { x, gamma, beta, dy } = inputs(a);
+    const stats = () => ({ mean: new Float32Array(a.c), variance: new Float32Array(a.c) });
+
+    // separate: batch norm, then ReLU forward; ReLU backward from its output, then batch norm backward
+    const s = stats();
+    const bn = new Float32Array(size);
+    const y = new Float32Array(size);
+    N.batchNormForwardTraining(x, gamma, beta, bn, s.mean, s.variance, a);
+    N.activationForward('relu', bn, y, 0);
+    const dBn = new Float32Array(size);
+    N.activationBackward('relu', y, dy, dBn, 0);
+    const grads = () => ({ dx: new Float32Array(size), dGamma: new Float32Array(a.c), dBeta: new Float32Array(a.c) });
+    const g = grads();
+    N.batchNormBackward(x, dBn, gamma, s.mean, s.variance, g.dx, g.dGamma, g.dBeta, a);
+
+    const f = stats();
+    const yFused = new Float32Array(size);
+    const workspace = new Uint8Array(N.batchNormWorkspaceBytes(fusedAttrs));
+    N.batchNormForwardTraining(x, gamma, beta, yFused, f.mean, f.variance, fusedAttrs, workspace);
+    assert.ok(y.some((v) => v === 0) && y.some((v) => v > 0), `the relu cuts some outputs and keeps others ${what}`);
+    assert.deepEqual(yFused, y, `y ${what}`);
+    assert.deepEqual(f.mean, s.mean, `mean ${what}`);
+    const gf = grads();
+    N.batchNormBackward(x, dy, gamma, f.mean, f.variance, gf.dx, gf.dGamma, gf.dBeta, fusedAttrs, workspace);
+    assertClose(gf.dBeta, g.dBeta, `dBeta ${what}`, { absPerTerm: 1e-6, terms: a.rows });
+    assertClose(gf.dGamma, g.dGamma, `dGamma ${what}`, { absPerTerm: 1e-6, terms: a.rows });
+    assertClose(gf.dx, g.dx, `dx ${what}`, { rel: 1e-4, absPerTerm: 1e-5 });
+
+    const yInference = new Float32Array(size);
+    const yInferenceFused = new Float32Array(size);
+    N.batchNormForwardInference(x, gamma, beta, s.mean, s.variance, yInference, a);
+    N.activationForward('relu', yInference, yInference, 0);
+    N.batchNormForwardInference(x, gamma, beta, s.mean, s.variance, yInferenceFused, fusedAttrs);
+    assertClose(yInferenceFused, yInference, `inference ${what}`, { rel: 1e-6, absPerTerm: 1e-6 });
+  }
+});
+
+test('batchNorm with relu: both backends ask for the workspace with relu, refuse it without, and check its size', () => {
+  const a: BatchNormAttrs = { rows: 64, c: 8, eps: 1e-5 };
+  const { x, gamma, beta, dy } = inputs(a);
+  for (const B of [N, R]) {
+    const y = new Float32Array(a.rows * a.c), mean = new Float32Array(a.c), variance = new Float32Array(a.c);
+    const dx = new Float32Array(a.rows * a.c), dGamma = new Float32Array(a.c), dBeta = new Float32Array(a.c);
+    const relu = { ...a, relu: true };
+    const bytes = B.batchNormWorkspaceBytes(relu);
+    assert.ok(bytes > 0, `${B.name}: ${bytes} bytes`);
+    assert.equal(B.batchNormWorkspaceBytes(a), 0, B.name);
+    assert.throws(() => B.batchNormForwardTraining(x, gamma, beta, y, mean, variance, relu), /^Error: batchNormForwardTraining: relu needs the workspace \(batchNormWorkspaceBytes bytes\)$/, B.name);
+    assert.throws(() => B.batchNormBackward(x, dy, gamma, mean, variance, dx, dGamma, dBeta, relu), /^Error: batchNormBackward: relu needs the workspace/, B.name);
+    assert.throws(() => B.batchNormForwardTraining(x, gamma, beta, y, mean, variance, a, new Uint8Array(bytes)), /^Error: batchNormForwardTraining: a workspace is only used with relu$/, B.name);
+    assert.throws(() => B.batchNormForwardTraining(x, gamma, beta, y, mean, variance, relu, new Uint8Array(bytes - 1)), /batchNormForwardTraining: workspace holds/, B.name);
   }
 });

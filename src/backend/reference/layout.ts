@@ -124,20 +124,21 @@ export function blockedGlobalAvgPoolBackward(kernel: GlobalAvgPool): GlobalAvgPo
 }
 
 // Batch norm's blocked images are `images` images of rows / images pixels (a column each).
-type BnForwardTraining = (x: F32, gamma: F32, beta: F32, y: F32, mean: F32, variance: F32, attrs: BatchNormAttrs) => void;
+type BnForwardTraining = (x: F32, gamma: F32, beta: F32, y: F32, mean: F32, variance: F32, attrs: BatchNormAttrs, workspace?: Uint8Array) => void;
 type BnForwardInference = (x: F32, gamma: F32, beta: F32, mean: F32, variance: F32, y: F32, attrs: BatchNormAttrs) => void;
-type BnBackward = (x: F32, dy: F32, gamma: F32, mean: F32, variance: F32, dx: F32, dGamma: F32, dBeta: F32, attrs: BatchNormAttrs) => void;
+type BnBackward = (x: F32, dy: F32, gamma: F32, mean: F32, variance: F32, dx: F32, dGamma: F32, dBeta: F32, attrs: BatchNormAttrs, workspace?: Uint8Array) => void;
 
 const bnPlain = (kernel: string, buffer: F32, a: BatchNormAttrs): F32 => toPlain(kernel, buffer, a.images!, a.rows / a.images!, 1, a.c);
 const bnIntoBlocked = (kernel: string, out: F32, a: BatchNormAttrs, compute: (plain: F32) => void): void =>
   intoBlocked(kernel, out, a.images!, a.rows / a.images!, 1, a.c, compute);
 
 export function blockedBatchNormForwardTraining(kernel: BnForwardTraining): BnForwardTraining {
-  return (x, gamma, beta, y, mean, variance, a) => {
-    if (!a.images) return kernel(x, gamma, beta, y, mean, variance, a);
+  // a relu workspace stays in the plain order both passes compute in
+  return (x, gamma, beta, y, mean, variance, a, workspace) => {
+    if (!a.images) return kernel(x, gamma, beta, y, mean, variance, a, workspace);
     const k = 'batchNormForwardTraining';
     const px = bnPlain(k, x, a);
-    bnIntoBlocked(k, y, a, (py) => kernel(px, gamma, beta, py, mean, variance, a));
+    bnIntoBlocked(k, y, a, (py) => kernel(px, gamma, beta, py, mean, variance, a, workspace));
   };
 }
 
@@ -151,10 +152,10 @@ export function blockedBatchNormForwardInference(kernel: BnForwardInference): Bn
 }
 
 export function blockedBatchNormBackward(kernel: BnBackward): BnBackward {
-  return (x, dy, gamma, mean, variance, dx, dGamma, dBeta, a) => {
-    if (!a.images) return kernel(x, dy, gamma, mean, variance, dx, dGamma, dBeta, a);
+  return (x, dy, gamma, mean, variance, dx, dGamma, dBeta, a, workspace) => {
+    if (!a.images) return kernel(x, dy, gamma, mean, variance, dx, dGamma, dBeta, a, workspace);
     const k = 'batchNormBackward';
     const px = bnPlain(k, x, a), pdy = bnPlain(k, dy, a);
-    bnIntoBlocked(k, dx, a, (pdx) => kernel(px, pdy, gamma, mean, variance, pdx, dGamma, dBeta, a));
+    bnIntoBlocked(k, dx, a, (pdx) => kernel(px, pdy, gamma, mean, variance, pdx, dGamma, dBeta, a, workspace));
   };
 }

@@ -5,6 +5,9 @@ import { setBackend } from '../../../src/backend/backend.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
 import { Activation, BasicBlock, BatchNorm, Conv2d, Flatten, Linear, Sequential } from '../../../src/nn/index.js';
 import { Rng } from '../../../src/tensor/rng.js';
+import { activation } from '../../../src/tensor/ops/activation.js';
+import { add } from '../../../src/tensor/ops/elementwise.js';
+import { meanSquaredError } from '../../../src/tensor/ops/loss.js';
 import { Tensor, noGrad } from '../../../src/tensor/tensor.js';
 import { gradError, randomTensor } from '../../util/gradcheck.js';
 
@@ -57,6 +60,34 @@ test('a residual block is differentiable end to end', () => {
   const x = randomTensor([2, 4, 4, 2], rng);
   const params = block.parameters();
   assert.ok(gradError(([x]) => block.forward(x!), [x, ...params]) < 1e-2);
+});
+
+test('BatchNorm then ReLU runs fused in Sequential and BasicBlock: the same outputs and gradients as layer by layer', () => {
+  const rng = new Rng(9);
+  const x = randomTensor([2, 4, 4, 8], rng);
+  const target = randomTensor([2, 2, 2, 16], rng, false);
+  // + 0: a masked gradient may be -0 one way and 0 the other
+  const gradsOf = (params: Tensor[], forward: () => Tensor) => {
+    for (const p of params) p.grad = null;
+    const y = forward();
+    meanSquaredError(y, target).backward();
+    return { y: Array.from(y.data), grads: params.map((p) => Array.from(p.grad ?? [], (v) => v + 0)) };
+  };
+  const block = new BasicBlock(8, 16, 2, rng);
+  const seq = new Sequential(new Conv2d(8, 16, 3, rng, { stride: 2, padding: 1 }), new BatchNorm(16), new Activation('relu'));
+  for (const [model, byHand] of [
+    [seq, () => seq.layers.reduce((y, layer) => layer.forward(y), x)],
+    [block, () => {
+      const h = activation('relu', block.bn1.forward(block.conv1.forward(x)));
+      const skip = block.shortcut![1].forward(block.shortcut![0].forward(x));
+      return activation('relu', add(block.bn2.forward(block.conv2.forward(h)), skip));
+    }],
+  ] as const) {
+    const params = [x, ...model.parameters()];
+    const fused = gradsOf(params, () => model.forward(x));
+    assert.ok(fused.y.some((v) => v === 0) && fused.y.some((v) => v > 0));
+    assert.deepEqual(fused, gradsOf(params, byHand));
+  }
 });
 
 test('printing shows the structure', () => {

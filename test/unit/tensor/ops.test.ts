@@ -78,6 +78,24 @@ test('batchNorm in training mode: x, gamma and beta; running statistics move by 
   assert.ok(Math.abs(state.runningMean[0]! - 0.1 * mean) < 1e-6);
 });
 
+test('batchNorm with relu fused: finite differences, and the same output and gradients as batchNorm then relu', () => {
+  const rng = new Rng(16);
+  const x = randomTensor([3, 2, 2, 8], rng), gamma = randomTensor([8], rng), beta = randomTensor([8], rng);
+  const fresh = () => ({ runningMean: new Float32Array(8), runningVar: new Float32Array(8).fill(1), momentum: 0.1, eps: 1e-5 });
+  assert.ok(gradError(([x, g, b]) => batchNorm(x!, g!, b!, fresh(), true, true), [x, gamma, beta]) < TOL);
+  const run = (fused: boolean, training: boolean) => {
+    for (const t of [x, gamma, beta]) t.grad = null;
+    const y = fused ? batchNorm(x, gamma, beta, fresh(), training, true) : activation('relu', batchNorm(x, gamma, beta, fresh(), training));
+    if (training) meanSquaredError(y, randomTensor([3, 2, 2, 8], new Rng(3), false)).backward();
+    // + 0: a masked gradient may be -0 one way and 0 the other
+    return { y: Array.from(y.data), grads: [x, gamma, beta].map((t) => Array.from(t.grad ?? [], (v) => v + 0)) };
+  };
+  const fused = run(true, true);
+  assert.ok(fused.y.some((v) => v === 0) && fused.y.some((v) => v > 0), 'the relu cuts some outputs and keeps others');
+  assert.deepEqual(fused, run(false, true));
+  assert.deepEqual(run(true, false).y, run(false, false).y, 'eval mode');
+});
+
 test('add and flatten pass gradients through; softmaxCrossEntropy', () => {
   const rng = new Rng(7);
   const a = randomTensor([2, 3, 2, 1], rng), b = randomTensor([2, 3, 2, 1], rng);
