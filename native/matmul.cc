@@ -55,7 +55,12 @@ std::unique_ptr<MatmulEntry> MakeMatmul(int64_t m, int64_t k, int64_t n, bool tr
 // 128x784x1024, 128x1024x5120, 128x5120x1024, 64x512x1024; B at +16 bytes is fast, at +0, +32,
 // +64 slow; n = 1000 or 1280 is fast either way). A B that is not 32-byte aligned makes the
 // kernel pack it first, so such a B is copied to a scratch buffer 16 bytes past an aligned
-// address. The copy moves 8*k*n bytes, about a tenth of the product's time at m = 128.
+// address. The copy moves 8*k*n bytes, about a tenth of the product's time at m = 128 (a third
+// at 128x1500x16384, where even the packing kernel suffers from B's 64 KB row stride). Running
+// the product as columns 4.. of B (16 bytes in, so packed) plus the first 4 columns avoids the
+// copy, but the first columns then take another kernel only when B happens to be aligned, so the
+// result depends on where B lies: a run resumed from a checkpoint was no longer byte-identical
+// to the same run made in one go. The copy keeps every such product on one kernel.
 bool NocopyKernelIsAvx() {
   static const bool avx = [] {
     switch (dnnl_get_effective_cpu_isa()) {
