@@ -1,7 +1,5 @@
 #include "matmul.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -20,13 +18,14 @@ struct MatmulEntry : CacheEntry {
 };
 
 // Transposition is expressed through strides on the user's own buffers, so it never costs a
-// copy: a stored [k, m] is the [m, k] matrix with strides (1, m).
-std::unique_ptr<MatmulEntry> MakeMatmul(int64_t m, int64_t k, int64_t n, bool trans_a, bool trans_b,
-                                        bool accumulate, bool has_bias) {
+// copy: a stored [k, m] is the [m, k] matrix with strides (1, m). `ldb` and `ldo` are the row
+// strides of a non-transposed B and of out: n, except for a block of columns (below).
+std::unique_ptr<MatmulEntry> MakeMatmul(int64_t m, int64_t k, int64_t n, int64_t ldb, int64_t ldo, bool trans_a,
+                                        bool trans_b, bool accumulate, bool has_bias) {
   using md = dnnl::memory::desc;
   md a_md({m, k}, dt::f32, trans_a ? dims{1, m} : dims{k, 1});
-  md b_md({k, n}, dt::f32, trans_b ? dims{1, k} : dims{n, 1});
-  md out_md({m, n}, dt::f32, dims{n, 1});
+  md b_md({k, n}, dt::f32, trans_b ? dims{1, k} : dims{ldb, 1});
+  md out_md({m, n}, dt::f32, dims{ldo, 1});
   md bias_md({1, n}, dt::f32, dims{n, 1});
 
   dnnl::primitive_attr attr = UserScratchpadAttr();
@@ -48,6 +47,21 @@ std::unique_ptr<MatmulEntry> MakeMatmul(int64_t m, int64_t k, int64_t n, bool tr
   return e;
 }
 
+MatmulEntry* CachedMatmul(int64_t m, int64_t k, int64_t n, int64_t ldb, int64_t ldo, bool trans_a, bool trans_b,
+                          bool accumulate, bool has_bias) {
+  CacheKey key(kMatmul);
+  key.Add(m).Add(k).Add(n).Add(ldb).Add(ldo).Add(trans_a).Add(trans_b).Add(accumulate).Add(has_bias).Add(GetNumThreads());
+  return Cached<MatmulEntry>(
+      key, [&] { return MakeMatmul(m, k, n, ldb, ldo, trans_a, trans_b, accumulate, has_bias); });
+}
+
+void Run(MatmulEntry* e, const float* a, const float* b, const float* bias, float* out) {
+  Execute(e->prim, {{DNNL_ARG_SRC, e->a.At(a)},
+                    {DNNL_ARG_WEIGHTS, e->b.At(b)},
+                    {DNNL_ARG_BIAS, bias != nullptr ? e->bias.At(bias) : nullptr},
+                    {DNNL_ARG_DST, e->out.At(out)}});
+}
+
 // oneDNN 2.6 without AVX-512 sends products with a small side (1/m + 1/n >= 0.0038, its own
 // threshold) to the "nocopy" sgemm kernel, which reads B in place whenever B is 32-byte
 // aligned. When B's row stride is a multiple of 2 KB, those in-place reads keep landing in the
@@ -55,12 +69,20 @@ std::unique_ptr<MatmulEntry> MakeMatmul(int64_t m, int64_t k, int64_t n, bool tr
 // 128x784x1024, 128x1024x5120, 128x5120x1024, 64x512x1024; B at +16 bytes is fast, at +0, +32,
 // +64 slow; n = 1000 or 1280 is fast either way). A B that is not 32-byte aligned makes the
 // kernel pack it first, so such a B is copied to a scratch buffer 16 bytes past an aligned
-// address. The copy moves 8*k*n bytes, about a tenth of the product's time at m = 128 (a third
-// at 128x1500x16384, where even the packing kernel suffers from B's 64 KB row stride). Running
-// the product as columns 4.. of B (16 bytes in, so packed) plus the first 4 columns avoids the
-// copy, but the first columns then take another kernel only when B happens to be aligned, so the
-// result depends on where B lies: a run resumed from a checkpoint was no longer byte-identical
-// to the same run made in one go. The copy keeps every such product on one kernel.
+// address. The copy moves 8*k*n bytes, about a tenth of the product's time at m = 128.
+//
+// Wide B (n >= 1024, so n a multiple of 512): even packed, B's rows a multiple of 2 KB apart
+// thrash the caches (128x1500x16384, the backward pass of ResNet-20's AL bridges: 77 ms packed
+// plus the copy, against 45 ms for n = 16000). So B goes through a small scratch buffer 512
+// columns at a time, rows padded to 516 floats, 16 bytes past alignment, and each block of
+// columns is its own product. Against the copy, alternating in one process (session 7), old /
+// new time: 128x1500x16384 1.37 at 2 threads, 1.59 at 1; 128x1500x8192 1.20 and 1.29;
+// 128x1500x4096, 128x1024x5120 and 128x1280x25088 0.93-1.08 at 2 threads, 1.07-1.09 at 1.
+//
+// Which path a product takes depends on its shape only, never on where B happens to lie: the
+// paths' kernels round differently, and a run resumed from a checkpoint must end byte-identical
+// to the same run made in one go. (Running the columns 4.. of an aligned B in place, 16 bytes
+// in, plus the first 4 on their own, broke exactly that.)
 bool NocopyKernelIsAvx() {
   static const bool avx = [] {
     switch (dnnl_get_effective_cpu_isa()) {
@@ -73,29 +95,35 @@ bool NocopyKernelIsAvx() {
   return avx;
 }
 
-bool AvoidAlignedB(const float* b, int64_t m, int64_t n, bool trans_b) {
+// The products whose B rows are a multiple of 2 KB apart and that go to the nocopy kernel.
+bool StrideAliases(int64_t m, int64_t n, bool trans_b) {
   if (trans_b || m < 32 || !NocopyKernelIsAvx()) return false;
   if (1.0 / static_cast<double>(m) + 1.0 / static_cast<double>(n) < 0.0038) return false;
-  return (n * sizeof(float)) % 2048 == 0 && reinterpret_cast<uintptr_t>(b) % 32 == 0;
+  return (n * sizeof(float)) % 2048 == 0;
 }
 
-const float* UnalignedCopy(const float* b, size_t count) {
-  constexpr size_t kShift = 16;
-  char* base = static_cast<char*>(ScratchBuffer(Scratch::kSrc, count * sizeof(float) + kShift));
-  float* dst = reinterpret_cast<float*>(base + kShift);
+constexpr int64_t kPanel = 512;
+constexpr int64_t kPanelStride = kPanel + 4;
+constexpr size_t kShift = 16;
+
+bool UsePanels(int64_t m, int64_t n, bool trans_b) { return StrideAliases(m, n, trans_b) && n >= 2 * kPanel; }
+
+// Copies rows [0, k) of the `count` floats at each `b + r * ldb` to `dst + r * ld_dst`, on the
+// product's threads.
+void CopyRows(const float* b, int64_t ldb, float* dst, int64_t ld_dst, int64_t k, int64_t count) {
   const int threads = GetNumThreads();
-  if (threads <= 1 || count < (size_t(1) << 16)) {
-    std::memcpy(dst, b, count * sizeof(float));
-    return dst;
+  const size_t bytes = static_cast<size_t>(count) * sizeof(float);
+  if (threads <= 1 || k * count < (int64_t{1} << 16)) {
+    for (int64_t r = 0; r < k; r++) std::memcpy(dst + r * ld_dst, b + r * ldb, bytes);
+    return;
   }
-#pragma omp parallel num_threads(threads)
-  {
-    const size_t chunk = (count + omp_get_num_threads() - 1) / omp_get_num_threads();
-    const size_t from = std::min(count, chunk * omp_get_thread_num());
-    const size_t to = std::min(count, from + chunk);
-    std::memcpy(dst + from, b + from, (to - from) * sizeof(float));
-  }
-  return dst;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t r = 0; r < k; r++) std::memcpy(dst + r * ld_dst, b + r * ldb, bytes);
+}
+
+float* ShiftedScratch(size_t floats) {
+  char* base = static_cast<char*>(ScratchBuffer(Scratch::kSrc, floats * sizeof(float) + kShift));
+  return reinterpret_cast<float*>(base + kShift);
 }
 
 }  // namespace
@@ -121,15 +149,26 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
     RequireLength(env, kMatmul, "out", out.length, m * n);
     if (has_bias) RequireLength(env, kMatmul, "bias", bias.length, n);
 
-    CacheKey key(kMatmul);
-    key.Add(m).Add(k).Add(n).Add(trans_a).Add(trans_b).Add(accumulate).Add(has_bias).Add(GetNumThreads());
-    auto* e = Cached<MatmulEntry>(key, [&] { return MakeMatmul(m, k, n, trans_a, trans_b, accumulate, has_bias); });
-
-    const float* b_data = AvoidAlignedB(b.data, m, n, trans_b) ? UnalignedCopy(b.data, k * n) : b.data;
-    Execute(e->prim, {{DNNL_ARG_SRC, e->a.At(a.data)},
-                      {DNNL_ARG_WEIGHTS, e->b.At(b_data)},
-                      {DNNL_ARG_BIAS, has_bias ? e->bias.At(bias.data) : nullptr},
-                      {DNNL_ARG_DST, e->out.At(out.data)}});
+    const float* bias_data = has_bias ? bias.data : nullptr;
+    if (UsePanels(m, n, trans_b)) {
+      MatmulEntry* e = CachedMatmul(m, k, kPanel, kPanelStride, n, trans_a, false, accumulate, has_bias);
+      float* panel = ShiftedScratch(static_cast<size_t>(k * kPanelStride));
+      for (int64_t j = 0; j < n; j += kPanel) {
+        CopyRows(b.data + j, n, panel, kPanelStride, k, kPanel);
+        Run(e, a.data, panel, has_bias ? bias_data + j : nullptr, out.data + j);
+      }
+    } else if (StrideAliases(m, n, trans_b)) {
+      // every B of this shape takes the packing kernel, an aligned one through a shifted copy
+      const float* b_data = b.data;
+      if (reinterpret_cast<uintptr_t>(b_data) % 32 == 0) {
+        float* copy = ShiftedScratch(static_cast<size_t>(k * n));
+        CopyRows(b_data, n, copy, n, k, n);
+        b_data = copy;
+      }
+      Run(CachedMatmul(m, k, n, n, n, trans_a, false, accumulate, has_bias), a.data, b_data, bias_data, out.data);
+    } else {
+      Run(CachedMatmul(m, k, n, n, n, trans_a, trans_b, accumulate, has_bias), a.data, b.data, bias_data, out.data);
+    }
     return env.Undefined();
   });
 }
