@@ -71,18 +71,19 @@ void Run(MatmulEntry* e, const float* a, const float* b, const float* bias, floa
 // kernel pack it first, so such a B is copied to a scratch buffer 16 bytes past an aligned
 // address. The copy moves 8*k*n bytes, about a tenth of the product's time at m = 128.
 //
-// Wide B (n >= 1024, so n a multiple of 512): even packed, B's rows a multiple of 2 KB apart
-// thrash the caches (128x1500x16384, the backward pass of ResNet-20's AL bridges: 77 ms packed
-// plus the copy, against 45 ms for n = 16000). So B goes through a small scratch buffer 512
-// columns at a time, rows padded to 516 floats, 16 bytes past alignment, and each block of
-// columns is its own product. Against the copy, alternating in one process (session 7), old /
-// new time: 128x1500x16384 1.37 at 2 threads, 1.59 at 1; 128x1500x8192 1.20 and 1.29;
-// 128x1500x4096, 128x1024x5120 and 128x1280x25088 0.93-1.08 at 2 threads, 1.07-1.09 at 1.
+// Wide B (n >= 1024 on one thread, n >= 8192 on more; n is a multiple of 512): even packed, B's
+// rows a multiple of 2 KB apart thrash the caches (128x1500x16384, the backward pass of ResNet-20's
+// AL bridges: 77 ms packed plus the copy, against 45 ms for n = 16000). So B goes through a small
+// scratch buffer 512 columns at a time, rows padded to 516 floats, 16 bytes past alignment, and
+// each block of columns is its own product. Against the copy, alternating in one process (session
+// 7), old / new time: 128x1500x16384 1.37 at 2 threads, 1.59 at 1; 128x1500x8192 1.20 and 1.29;
+// 128x1500x4096, 128x1024x5120, 128x1024x2048 and 128x1280x25088 0.92-1.08 at 2 threads, 1.07-1.12
+// at 1.
 //
-// Which path a product takes depends on its shape only, never on where B happens to lie: the
-// paths' kernels round differently, and a run resumed from a checkpoint must end byte-identical
-// to the same run made in one go. (Running the columns 4.. of an aligned B in place, 16 bytes
-// in, plus the first 4 on their own, broke exactly that.)
+// Which path a product takes depends on its shape and thread count only, never on where B lies: the
+// paths' kernels round differently, and a run resumed from a checkpoint must end byte-identical to
+// the same run made in one go. (Running the columns 4.. of an aligned B in place, 16 bytes in, plus
+// the first 4 on their own, broke exactly that.)
 bool NocopyKernelIsAvx() {
   static const bool avx = [] {
     switch (dnnl_get_effective_cpu_isa()) {
@@ -106,7 +107,13 @@ constexpr int64_t kPanel = 512;
 constexpr int64_t kPanelStride = kPanel + 4;
 constexpr size_t kShift = 16;
 
-bool UsePanels(int64_t m, int64_t n, bool trans_b) { return StrideAliases(m, n, trans_b) && n >= 2 * kPanel; }
+// On one thread (a pipeline stage) panels pay from 1,024 columns on; on more, oneDNN spreads the
+// whole product better than the panels' one-at-a-time, and they pay only from 8,192 columns
+// (1.20-1.37x), costing 0-8 % below. Per thread count is deterministic enough: a run's thread
+// count is fixed, and other kernels already round differently across thread counts.
+bool UsePanels(int64_t m, int64_t n, bool trans_b) {
+  return StrideAliases(m, n, trans_b) && n >= (GetNumThreads() == 1 ? 2 : 16) * kPanel;
+}
 
 // Copies rows [0, k) of the `count` floats at each `b + r * ldb` to `dst + r * ld_dst`, on the
 // product's threads.

@@ -72,33 +72,41 @@ test('matmul with a zero dimension follows the reference (k = 0 gives bias, or k
 });
 
 test('matmul is right, and bit-identical, wherever b lies (b rows a multiple of 2 KB apart: the binding copies or splits into panels)', () => {
-  // m >= 32 and n*4 a multiple of 2048: a 32-byte aligned b is copied 16 bytes off (n = 512), a
-  // wide b goes through a scratch buffer 512 columns at a time wherever it lies (n = 1536). Either
-  // way every placement must give the same bits: a run resumed from a checkpoint must end
-  // byte-identical to one made in one go, whatever addresses its weights got.
-  // k = 700: long enough that the kernels block the sum over k, where in-place and packed reads
-  // of b part ways (at k = 24 they agree bit for bit)
+  // m >= 32 and n*4 a multiple of 2048: a 32-byte aligned b is copied 16 bytes off (n = 512, and
+  // n = 1536 on 2 threads); on one thread a b of 1,024 columns or more goes through a scratch
+  // buffer 512 columns at a time wherever it lies (n = 1536). Either way every placement must give
+  // the same bits: a run resumed from a checkpoint must end byte-identical to one made in one go,
+  // whatever addresses its weights got. k = 700: long enough that the kernels block the sum over k.
   const m = 40, k = 700;
-  for (const n of [512, 1536]) {
-    const attrs: MatMulAttrs = { m, k, n, transA: false, transB: false, accumulate: true };
-    const b = rnd.normal(k * n);
-    const a = rnd.normal(m * k);
-    const bias = rnd.normal(n);
-    const start = rnd.normal(m * n);
-    const outR = start.slice();
-    R.matmul(a, b, bias, outR, attrs);
-    let first: Float32Array | null = null;
-    for (let offset = 0; offset < 8; offset++) {
-      const placed = new Float32Array(k * n + 8);
-      placed.set(b, offset);
-      const outN = start.slice();
-      N.matmul(a, placed.subarray(offset, offset + k * n), bias, outN, attrs);
-      if (first === null) {
-        assertClose(outN, outR, `n = ${n}`, { terms: k });
-        first = outN;
-      } else {
-        assert.deepEqual(outN, first, `n = ${n}: b at +${offset * 4} bytes gives other bits than at +0`);
+  const before = N.getNumThreads();
+  try {
+    for (const n of [512, 1536]) {
+      const attrs: MatMulAttrs = { m, k, n, transA: false, transB: false, accumulate: true };
+      const b = rnd.normal(k * n);
+      const a = rnd.normal(m * k);
+      const bias = rnd.normal(n);
+      const start = rnd.normal(m * n);
+      const outR = start.slice();
+      R.matmul(a, b, bias, outR, attrs);
+      for (const threads of [1, 2]) {
+        N.setNumThreads(threads);
+        let first: Float32Array | null = null;
+        for (let offset = 0; offset < 8; offset++) {
+          const placed = new Float32Array(k * n + 8);
+          placed.set(b, offset);
+          const outN = start.slice();
+          N.matmul(a, placed.subarray(offset, offset + k * n), bias, outN, attrs);
+          const what = `n = ${n}, ${threads} thread(s)`;
+          if (first === null) {
+            assertClose(outN, outR, what, { terms: k });
+            first = outN;
+          } else {
+            assert.deepEqual(outN, first, `${what}: b at +${offset * 4} bytes gives other bits than at +0`);
+          }
+        }
       }
     }
+  } finally {
+    N.setNumThreads(before);
   }
 });
