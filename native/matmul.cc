@@ -1,6 +1,5 @@
 #include "matmul.h"
 
-#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
