@@ -63,7 +63,7 @@ function sameValue(given: string | boolean, saved: unknown): boolean {
 }
 
 /** The configuration of a resumed run: the saved one, with the free flags applied. */
-export function resumeConfig(values: Parsed['values'], runDir: string): TrainConfig {
+export function resumeConfig(values: Parsed['values'], runDir: string, checkSettings: (config: TrainConfig, file: string) => void): TrainConfig {
   const file = join(runDir, 'config.json');
   const saved = readRunConfig(runDir);
   for (const [flag, value] of Object.entries(values)) {
@@ -94,6 +94,7 @@ export function resumeConfig(values: Parsed['values'], runDir: string): TrainCon
     out: runDir,
     resume: runDir,
   };
+  checkSettings(config, file);
   // checkpoint.json is small: checking it now fails fast, before the data and the model are built.
   checkResumable(config, readCheckpointInfo(runDir));
   return config;

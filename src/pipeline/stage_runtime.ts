@@ -4,6 +4,7 @@
 // stops the run). Only the endpoints differ between a thread and a process (transport.ts).
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { backend, hasBackend, setBackend } from '../backend/backend.js';
+import { checkThreadCount } from '../backend/kernel_names.js';
 import type { StageReport, StageWorkerData } from './stage_group.js';
 import { portEndpoint, type StageLinks } from './transport.js';
 
@@ -71,7 +72,7 @@ export class StageRuntime {
           this.stageIndex = m.init!.stage;
           import('../backend/native_backend.js').then(({ nativeBackend }) => {
             setBackend(nativeBackend);
-            nativeBackend.setNumThreads(m.init!.threads);
+            nativeBackend.setNumThreads(checkThreadCount(m.init!.threads, 'stage init', 'threads'));
             handlers.init(m.init!);
             this.report({ type: 'ready', stage: this.stageIndex });
           }).catch((e: unknown) => this.fail(e));

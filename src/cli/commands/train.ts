@@ -3,6 +3,7 @@
 // pipelined BP baselines --method gpipe and --method naive-pipeline on the same engine.
 import { availableParallelism } from 'node:os';
 import { ALConfigError } from '../../al/associated_net.js';
+import { CheckpointError } from '../../train/checkpoint.js';
 import { checkCut, defaultALLayers, maxALLayers } from '../../al/decompositions.js';
 import { CIFAR_LAYOUTS, cifarHint } from '../../data/cifar.js';
 import { DATASET_NAMES, hasAugmentation, loadDataset, type Dataset } from '../../data/index.js';
@@ -132,6 +133,9 @@ export interface TrainConfig extends ModelConfig {
   resume?: string | undefined;
 }
 
+/** --t-width's bound, far above the authors' widths (at most 3000); whether a width fits in memory is checked as the net is built. */
+export const MAX_T_WIDTH = 65536;
+
 /** Default learning rates: Adam 1e-3 for BP; AL_DEFAULT_LR for AL (see the README's AL section). */
 export const AL_DEFAULT_LR = 1e-3;
 
@@ -139,7 +143,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   const { values } = parseFlags(argv, flags);
   if (values['help']) return 'help';
   const resume = str(values, 'resume');
-  if (resume !== undefined) return resumeConfig(values, resume);
+  if (resume !== undefined) return resumeConfig(values, resume, checkSavedSettings);
   const method = choice(values, 'method', METHODS, 'bp');
   for (const flag of ['resume']) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag}: not available in this version yet`);
@@ -197,7 +201,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     schedule: choice(values, 'schedule', ['paper', 'constant'] as const, 'paper'),
     alLayers: layers,
     alCut,
-    tWidth: optionalInt(values, 't-width'),
+    tWidth: optionalInt(values, 't-width', 1, MAX_T_WIDTH),
     seed: int(values, 'seed', 1, 0),
     threads: int(values, 'threads', pipeline ? 1 : availableParallelism(), 1, 256),
     pipeline,
@@ -208,6 +212,54 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     out: str(values, 'out') ?? defaultRunPath(model, dataset, method),
     json: values['json'] === true,
   };
+}
+
+/** The flag of each setting config.json holds that a fresh run takes from a flag, and the setting's type. */
+const SAVED_FLAGS: [key: string, flag: string, type: 'number' | 'string' | 'boolean' | 'numbers'][] = [
+  ['model', 'model', 'string'], ['dataset', 'dataset', 'string'], ['dataDir', 'data-dir', 'string'], ['label', 'label', 'string'],
+  ['augment', 'augment', 'boolean'], ['method', 'method', 'string'], ['pipeline', 'pipeline', 'boolean'], ['workers', 'workers', 'number'],
+  ['processes', 'processes', 'number'], ['microBatches', 'micro-batches', 'number'], ['epochs', 'epochs', 'number'], ['batch', 'batch', 'number'],
+  ['lr', 'lr', 'number'], ['optimizer', 'optimizer', 'string'], ['weightDecay', 'weight-decay', 'number'], ['schedule', 'schedule', 'string'],
+  ['alLayers', 'al-layers', 'number'], ['alCut', 'al-cut', 'numbers'], ['tWidth', 't-width', 'number'], ['targetLr', 'target-lr', 'number'],
+  ['seed', 'seed', 'number'], ['threads', 'threads', 'number'], ['limit', 'limit', 'number'],
+];
+
+/**
+ * The settings of a resumed run (read from `file`, with the flags given beside --resume applied)
+ * get every check their flags get in a fresh run: a damaged or hand-edited config.json is refused
+ * with exit 2 naming the file and the setting, never left to fail (or crash) the run later.
+ */
+function checkSavedSettings(config: TrainConfig, file: string): void {
+  const saved = config as unknown as Record<string, unknown>;
+  const bad = (key: string, what: string): never => {
+    throw new CheckpointError(`${file}: setting '${key}': ${what}`);
+  };
+  const argv: string[] = [];
+  for (const [key, flag, type] of SAVED_FLAGS) {
+    const value = saved[key];
+    if (value === undefined || value === null) continue;
+    if (type === 'numbers') {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'number')) bad(key, `expected a list of numbers, got ${JSON.stringify(value)}`);
+      argv.push(`--${flag}`, (value as number[]).join(','));
+    } else if (typeof value !== type || (type === 'number' && !Number.isFinite(value))) {
+      bad(key, `expected a ${type}, got ${JSON.stringify(value)}`);
+    } else if (type === 'boolean') {
+      // augment is on by default where the dataset has one, and cannot be asked for where it has none
+      if (key === 'augment') argv.push(value ? '--augment' : hasAugmentation(saved['dataset'] as never) ? '--no-augment' : '');
+      else if (value) argv.push(`--${flag}`);
+    } else {
+      argv.push(`--${flag}`, String(value));
+    }
+  }
+  try {
+    parseTrainConfig(argv.filter((a) => a !== ''));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    // "--batch: expected ..." becomes "<file>: setting 'batch' (--batch): expected ..."
+    const named = /^--([a-z-]+)(.*)$/s.exec(error.message);
+    const entry = named ? SAVED_FLAGS.find(([, flag]) => flag === named[1]) : undefined;
+    throw new CheckpointError(entry ? `${file}: setting '${entry[0]}' (--${entry[1]})${named![2]}` : `${file}: ${error.message}`);
+  }
 }
 
 /** --al-cut: comma-separated unit counts, checked against the backbone as buildAssociatedNet checks them. */
