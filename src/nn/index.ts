@@ -4,7 +4,7 @@ export type { LinearOptions } from './linear.js';
 export { Conv2d } from './conv.js';
 export type { Conv2dOptions } from './conv.js';
 export { BatchNorm, BatchNorm1d, BatchNorm2d } from './norm.js';
-export { Activation, ReLU, ELU, Sigmoid } from './activation.js';
+export { Activation, ReLU, ELU, Sigmoid, Tanh } from './activation.js';
 export { MaxPool2d, GlobalAvgPool, Flatten } from './pool.js';
 export { Sequential } from './container.js';
 export { BasicBlock } from './residual.js';
