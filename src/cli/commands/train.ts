@@ -11,6 +11,8 @@ import { MODEL_NAMES, type ModelName } from '../../models/index.js';
 import { Rng } from '../../tensor/rng.js';
 import { runEpochs, type EpochMetrics, type LoopOptions } from '../../train/loop.js';
 import { saveTrainingCheckpoint } from '../../train/resume.js';
+import { STEPS_FILE, StepLog } from '../../train/step_log.js';
+import { paperSchedule, scheduledLr } from '../../optim/schedule.js';
 import { backend } from '../../backend/backend.js';
 import { ALPipeline } from '../../pipeline/al_pipeline.js';
 import { linearStages, measureLayerCosts, measureModulePhases, planStages } from '../../pipeline/balance.js';
@@ -90,11 +92,15 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
   --out RUN_DIR        run directory (default runs/<model>-<dataset>-<method>-<time>); must not
                        hold a run already
   --resume RUN_DIR     continue a run from its last finished epoch, with its saved settings;
-                       only --epochs (to train further), --threads, --data-dir, --trace, --json
-                       and where the stages run (--stages with --token, or --processes, for
+                       only --epochs (to train further), --threads, --data-dir, --trace, --json,
+                       --log-every (a run that logged steps goes on) and where the stages run (--stages with --token, or --processes, for
                        the same number of stages) may be given beside it (others must equal
                        the saved values). Stage addresses and the token are not saved: give
                        them again, or the stages run on worker threads (same result)
+  --log-every N        also write steps.jsonl: a line every N steps (batches) with the step,
+                       epoch, samples, seconds since training began in this process, lr, and
+                       over the N steps: mean train loss (and accuracy where measured),
+                       samples/s, each AL layer's losses
   --json               print one JSON object as the last line of stdout
   -h, --help           this text
 `;
@@ -108,7 +114,7 @@ const flags: FlagSpec = {
   limit: { type: 'string' }, 'al-layers': { type: 'string' }, 'al-cut': { type: 'string' }, 't-width': { type: 'string' },
   'target-lr': { type: 'string' }, out: { type: 'string' }, label: { type: 'string' },
   augment: { type: 'boolean' }, 'no-augment': { type: 'boolean' },
-  resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' },
+  resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' }, 'log-every': { type: 'string' },
   stages: { type: 'string' }, processes: { type: 'string' }, token: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -139,6 +145,8 @@ export interface TrainConfig extends ModelConfig {
   stageToken?: string | undefined;
   out: string;
   json: boolean;
+  /** write steps.jsonl, a line every logEvery steps */
+  logEvery?: number | undefined;
   /** the run directory being continued (--resume) */
   resume?: string | undefined;
 }
@@ -221,6 +229,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     limit: optionalInt(values, 'limit'),
     out: str(values, 'out') ?? defaultRunPath(model, dataset, method),
     json: values['json'] === true,
+    logEvery: optionalInt(values, 'log-every'),
   };
 }
 
@@ -353,6 +362,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', onSigint);
   const bar = new ProgressBar();
+  const milestones = config.schedule === 'paper' ? paperSchedule : [];
+  const steps = config.logEvery === undefined ? undefined : new StepLog(run.file(STEPS_FILE), {
+    every: config.logEvery, samplesPerEpoch: data.train.n, lrAt: (epoch) => scheduledLr(config.lr, epoch, config.epochs, milestones),
+  });
   const begin = performance.now();
   const loop: LoopOptions = {
     epochs: config.epochs,
@@ -360,6 +373,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     batchSize: config.batch,
     rng,
     onBatch: (p) => {
+      steps?.add(p);
       const rate = p.samples / Math.max(p.seconds, 1e-9);
       const eta = (p.batches - p.batch) * (p.seconds / p.batch);
       const accuracy = Number.isNaN(p.accuracy) ? '' : ` acc ${(100 * p.accuracy).toFixed(2)}%`;
