@@ -93,10 +93,11 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
                        hold a run already
   --resume RUN_DIR     continue a run from its last finished epoch, with its saved settings;
                        only --epochs (to train further), --threads, --data-dir, --trace, --json,
-                       --log-every (a run that logged steps goes on) and where the stages run (--stages with --token, or --processes, for
-                       the same number of stages) may be given beside it (others must equal
-                       the saved values). Stage addresses and the token are not saved: give
-                       them again, or the stages run on worker threads (same result)
+                       --log-every (a run that logged steps goes on logging) and where the
+                       stages run (--stages with --token, or --processes, for the same number
+                       of stages) may be given beside it (others must equal the saved values).
+                       Stage addresses and the token are not saved: give them again, or the
+                       stages run on worker threads (same result)
   --log-every N        also write steps.jsonl: a line every N steps (batches) with the step,
                        epoch, samples, seconds since training began in this process, lr, and
                        over the N steps: mean train loss (and accuracy where measured),
