@@ -130,7 +130,8 @@ export function defaultALLayers(model: ModelName): number {
 
 /** The authors' t widths: MLP 1024 (MNIST) / 3000 (CIFAR); CNN 256 / 500 (100 classes); VGG, ResNet 300 / 500. */
 export function defaultTWidth(model: ModelName, inputShape: readonly number[], classes: number): number {
-  const mnistLike = inputShape[2] === 1;
+  // tabular samples ([1, 1, features]) take the smaller width too: they are no colour images
+  const mnistLike = inputShape[2] === 1 || (inputShape[0] === 1 && inputShape[1] === 1);
   if (model === 'mlp') return mnistLike ? 1024 : 3000;
   if (model === 'cnn') return classes > 10 ? 500 : 256;
   return classes > 10 ? 500 : 300;

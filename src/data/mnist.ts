@@ -15,9 +15,11 @@ export interface Split {
   images: Float32Array;
   labels: Int32Array;
   n: number;
-  /** Shape of one sample: [height, width, channels]. */
+  /** Shape of one sample: [height, width, channels]; [1, 1, features] for tabular data. */
   shape: [number, number, number];
   classes: number;
+  /** The samples are feature vectors, not images: only a network that flattens its input (the MLP) takes them. */
+  tabular?: boolean;
 }
 
 export interface Dataset {

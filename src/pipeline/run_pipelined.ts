@@ -59,6 +59,7 @@ export async function runPipelinedEpochs(pipeline: PipelineEngine, data: Dataset
       options.onBatch?.({
         epoch, batch: batchesOut, batches: batches.batchesPerEpoch, samples: seen, loss: lossSum / seen,
         accuracy: measuredAccuracy ? correct / seen : Number.NaN, seconds: (performance.now() - start) / 1000, layers: layerSums.means(),
+        last: { size, loss, correct: done.correct ?? Number.NaN, layers: done.layers },
       });
     };
     let stopped = false;

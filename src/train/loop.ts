@@ -45,6 +45,16 @@ export interface BatchProgress {
   accuracy: number;
   seconds: number;
   layers?: { associatedLoss: number; autoencoderLoss: number }[];
+  /** the batch just trained alone (the other fields are running means over the epoch) */
+  last: BatchResult;
+}
+
+/** One batch's own results; correct is NaN where a method does not measure it. */
+export interface BatchResult {
+  size: number;
+  loss: number;
+  correct: number;
+  layers?: { associatedLoss: number; autoencoderLoss: number }[] | undefined;
 }
 
 export interface LoopOptions {
@@ -121,6 +131,7 @@ export async function runEpochs(learner: Learner, data: Dataset, options: LoopOp
       options.onBatch?.({
         epoch, batch: index, batches: batches.batchesPerEpoch, samples: seen,
         loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - start) / 1000, layers: layerSums.means(),
+        last: { size: batch.size, loss: step.loss, correct: step.correct, layers: step.layers },
       });
       await yieldToEventLoop();
       if (options.shouldStop?.()) break;

