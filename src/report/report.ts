@@ -65,9 +65,19 @@ function layersSection(runs: readonly ReportRun[], charts: readonly ChartSpec[])
     return htmlTable(['AL layer', `associated, epoch ${table.firstEpoch}`, `associated, epoch ${table.lastEpoch}`, `autoencoder, epoch ${table.firstEpoch}`, `autoencoder, epoch ${table.lastEpoch}`],
       rows, { numeric: [1, 2, 3, 4], caption: `${runLabel(run)}${ratio}` });
   });
+  const codes = runs.filter((r) => r.analysis?.layerCodes).map((r) => {
+    const c = r.analysis!.layerCodes!;
+    const rows = c.rows.map((x) => [`${x.layer}`, scientific(x.associated), scientific(x.spread), x.normalised === null ? '—' : scientific(x.normalised), percent(x.nearestCodeAccuracy)]);
+    return htmlTable(['AL layer', 'associated (test)', 'code spread', 'normalised', 'nearest-code accuracy'], rows,
+      { numeric: [1, 2, 3, 4], caption: `${runLabel(r)}${c.samples === undefined ? '' : ` (${c.samples} test samples)`}` });
+  });
   return section('layers', 'Per-layer losses', [
     '<p>Each AL layer\'s associated loss ‖b<sub>i</sub>(s<sub>i</sub>) − t<sub>i</sub>‖² and autoencoder loss ‖h<sub>i</sub>(t<sub>i</sub>) − t<sub>i−1</sub>‖², the mean over each epoch\'s batches.</p>',
     grid(mine), ...tables,
+    ...(codes.length === 0
+      ? [none('No run has class-code measures: al analyze RUN_DIR --layer-codes adds them (AL runs).')]
+      : ['<p>The raw loss scales with how far apart the class codes t<sub>i</sub>(c) lie, which changes with depth. Code spread: mean over pairs of distinct classes of mean((t<sub>i</sub>(c) − t<sub>i</sub>(c′))²); normalised = associated / code spread (0 = on its class code, about 1 = as far from it as codes are from each other); nearest-code accuracy: how often b<sub>i</sub>(s<sub>i</sub>) is nearest to its own class\'s code.</p>',
+        '<div class="tables">', ...codes, '</div>']),
   ]);
 }
 
