@@ -7,13 +7,13 @@ import type { LayerLosses } from '../al/al_layer.js';
 import { AnalysisError } from './errors.js';
 
 /**
- * The lecture's table of the associated loss on MNIST after 200 epochs. Its
+ * The authors' slide of the associated loss on MNIST after 200 epochs (Kao & Chen's talk on AL). Its
  * columns are networks with 1, 2 and 3 AL layers, its rows the layers of each: `columns[j][i]` is
  * layer i + 1 of the network with j + 1 layers. Cells stand as the slide's extracted text reads
  * them, left to right; `null` is a cell whose digits the text lost (`lostExponent` keeps the
  * power of ten when it survived). Layer 1 is about 1.2e-5, layer 2 3.8e-7, layer 3 6.7e-10.
  */
-export const LECTURE_ASSOCIATED_LOSS: { dataset: 'mnist'; epochs: number; columns: (number | null)[][]; lostExponent: (number | null)[][] } = {
+export const SLIDES_ASSOCIATED_LOSS: { dataset: 'mnist'; epochs: number; columns: (number | null)[][]; lostExponent: (number | null)[][] } = {
   dataset: 'mnist',
   epochs: 200,
   columns: [[1.2488e-5], [1.2219e-5, 3.8033e-7], [null, null, 6.7192e-10]],

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { exitAccuracies } from '../../analysis/exit_accuracy.js';
 import { AnalysisError } from '../../analysis/errors.js';
 import { layerCodeRows } from '../../analysis/layer_codes.js';
-import { LECTURE_ASSOCIATED_LOSS, layerLossTable, parseMetrics, type MetricsRecord } from '../../analysis/layer_losses.js';
+import { SLIDES_ASSOCIATED_LOSS, layerLossTable, parseMetrics, type MetricsRecord } from '../../analysis/layer_losses.js';
 import { alProbe, measureDistances, sampleSplit, sequentialProbe, targetInterDistance, withInput } from '../../analysis/representations.js';
 import { chartWindow, epochBatches, lastEpoch, parseTrace, projectTimeline, simulatedSchedule, traceStats } from '../../analysis/trace_stats.js';
 import type { Dataset } from '../../data/mnist.js';
@@ -37,7 +37,7 @@ one an earlier invocation wrote (its other analyses are kept).
 
   --layer-losses     AL: each layer's associated and autoencoder loss in the first and last
                      epoch (metrics.jsonl), how much the associated loss falls with depth,
-                     and the lecture's table (MNIST, 200 epochs; columns: networks of 1, 2, 3
+                     and the authors' slide (MNIST, 200 epochs; columns: networks of 1, 2, 3
                      AL layers) to read it against
   --layer-codes      AL: measures that compare across layers, on the test set. Class code
                      t_k(c) = g_k(...g_1(one-hot c)); code spread S_k = mean over pairs of
@@ -260,7 +260,7 @@ export async function analyzeCommand(argv: string[], write: (text: string) => vo
   if (selection.layerLosses) {
     const file = join(runDir, 'metrics.jsonl');
     const t = layerLossTable(metricsOf(runDir, 'the per-layer losses come from it'), file);
-    add('layerLosses', { json: { ...t, lecture: LECTURE_ASSOCIATED_LOSS }, text: layerLossText(t) });
+    add('layerLosses', { json: { ...t, slides: SLIDES_ASSOCIATED_LOSS }, text: layerLossText(t) });
   }
   if (selection.layerCodes || selection.distanceRatio || selection.exitAccuracy || selection.tsne) {
     const threads = values['threads'] === undefined ? undefined : int(values, 'threads', 1, 1, 256);

@@ -2,7 +2,7 @@
 // accuracies and fractions in per cent.
 import type { NamedDistances } from '../../analysis/representations.js';
 import type { LayerCodeRow } from '../../analysis/layer_codes.js';
-import { LECTURE_ASSOCIATED_LOSS, type LayerLossTable } from '../../analysis/layer_losses.js';
+import { SLIDES_ASSOCIATED_LOSS, type LayerLossTable } from '../../analysis/layer_losses.js';
 import type { LayerLosses } from '../../al/al_layer.js';
 import type { TimelineProjection, TraceStats } from '../../analysis/trace_stats.js';
 
@@ -34,29 +34,29 @@ export function layerLossText(t: LayerLossTable): string[] {
     const orders = t.depthOrders === null ? '' : ` (${t.depthOrders >= 0 ? '' : '−'}${Math.abs(t.depthOrders).toFixed(1)} orders of magnitude)`;
     out.push(`  associated loss, layer 1 / layer ${t.rows.length} at epoch ${t.lastEpoch}: ${t.depthRatio.toPrecision(3)}×${orders}`);
   }
-  out.push(...lectureText(t.rows.length));
+  out.push(...slidesText(t.rows.length));
   return out;
 }
 
-/** A cell of the lecture's table: its value, '?' (digits lost, '?e-7' when the power survived) or '—' (no such layer). */
-function lectureCell(network: number, layer: number): string {
-  const value = LECTURE_ASSOCIATED_LOSS.columns[network]![layer];
+/** A cell of the slide's table: its value, '?' (digits lost, '?e-7' when the power survived) or '—' (no such layer). */
+function slideCell(network: number, layer: number): string {
+  const value = SLIDES_ASSOCIATED_LOSS.columns[network]![layer];
   if (value === undefined) return '—';
   if (value !== null) return exp(value);
-  const power = LECTURE_ASSOCIATED_LOSS.lostExponent[network]![layer];
+  const power = SLIDES_ASSOCIATED_LOSS.lostExponent[network]![layer];
   return power === null || power === undefined ? '?' : `?e${power}`;
 }
 
-/** The lecture's table, one column per network of 1, 2 and 3 AL layers, for a run of `layers` layers to be read against. */
-export function lectureText(layers: number): string[] {
-  const { columns, epochs } = LECTURE_ASSOCIATED_LOSS;
+/** The slide's table, one column per network of 1, 2 and 3 AL layers, for a run of `layers` layers to be read against. */
+export function slidesText(layers: number): string[] {
+  const { columns, epochs } = SLIDES_ASSOCIATED_LOSS;
   const header = ['AL layer', ...columns.map((_, j) => `${j + 1}-layer network`)];
-  const rows = columns.map((_, i) => [`${i + 1}`, ...columns.map((__, j) => lectureCell(j, i))]);
-  return [`  The lecture's associated loss per layer, MNIST after ${epochs} epochs: one column per network (1, 2, 3 AL layers); '?' = digits lost`,
+  const rows = columns.map((_, i) => [`${i + 1}`, ...columns.map((__, j) => slideCell(j, i))]);
+  return [`  The authors' slide: associated loss per layer, MNIST after ${epochs} epochs: one column per network (1, 2, 3 AL layers); '?' = digits lost`,
     ...table(header, rows).map((line) => '  ' + line),
     layers <= columns.length
       ? `  this run has ${layers} AL layer${layers === 1 ? '' : 's'}: compare with the ${layers}-layer column; the raw loss scales with the spread of the class codes (see the normalised loss)`
-      : `  this run has ${layers} AL layers, more than any network of the lecture's table`];
+      : `  this run has ${layers} AL layers, more than any network of the slide's table`];
 }
 
 /** Per-layer code measures (layer_codes.ts), beside the raw training loss of the last epoch normalised by the same spread. */
