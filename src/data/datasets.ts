@@ -3,7 +3,7 @@
 
 import { loadCifar, type CifarLabel } from './cifar.js';
 import { loadFashionMnist } from './fashion_mnist.js';
-import { loadMnist, type Dataset } from './mnist.js';
+import { loadMnist, type Dataset, type Normalization } from './mnist.js';
 import { loadCsvDataset, loadNpyDataset } from './tabular.js';
 
 export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'npy', 'csv'] as const;
@@ -18,6 +18,8 @@ export interface DatasetOptions {
   label?: CifarLabel | undefined;
   /** CIFAR: the authors' training augmentation (default true). */
   augment?: boolean | undefined;
+  /** MNIST, Fashion-MNIST: 'standard' (default), 'unit' or 'mean-image' (mnist.ts); CIFAR's is always the authors'. */
+  normalize?: Normalization | undefined;
 }
 
 /** The datasets read from files the user provides, with no default location. */
@@ -32,14 +34,16 @@ export function hasAugmentation(name: DatasetName): boolean {
 
 /** Loads a dataset by name; options that do not apply to it are a RangeError naming the option. */
 export function loadDataset(name: DatasetName, options: DatasetOptions = {}): Dataset {
-  const { dataDir, limit, label, augment } = options;
+  const { dataDir, limit, label, augment, normalize } = options;
+  if ((name === 'npy' || name === 'csv') && normalize !== undefined) throw new RangeError(`loadDataset: normalize: ${name} data is used as the files hold it`);
+  if (hasAugmentation(name) && normalize !== undefined) throw new RangeError(`loadDataset: normalize: ${name} is always prepared as the authors' code does (mean image, then per-image standardisation)`);
   if (name !== 'cifar100' && label !== undefined) throw new RangeError(`loadDataset: label: only cifar100 has fine and coarse labels, not ${name}`);
   if (!hasAugmentation(name) && augment) throw new RangeError(`loadDataset: augment: ${name} has no training augmentation (the CIFAR datasets do)`);
   switch (name) {
     case 'mnist':
-      return loadMnist({ dataDir, limit });
+      return loadMnist({ dataDir, limit, ...(normalize ? { normalize } : {}) });
     case 'fashion-mnist':
-      return loadFashionMnist({ dataDir, limit });
+      return loadFashionMnist({ dataDir, limit, ...(normalize ? { normalize } : {}) });
     case 'cifar10':
     case 'cifar100':
       if (dataDir === undefined) {

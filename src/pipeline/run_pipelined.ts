@@ -31,7 +31,7 @@ export interface PipelinedLoopOptions extends Omit<LoopOptions, 'onEpoch'> {
 }
 
 export async function runPipelinedEpochs(pipeline: PipelineEngine, data: Dataset, options: PipelinedLoopOptions): Promise<PipelinedEpochMetrics[]> {
-  const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: true, dropLast: false });
+  const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: options.shuffle ?? true, dropLast: false });
   const history: PipelinedEpochMetrics[] = [];
   const shape = data.train.shape;
   const first = firstEpoch('runPipelinedEpochs', options);

@@ -63,6 +63,8 @@ export interface LoopOptions {
   /** 0-based epoch to start with: the finished epochs of a resumed run (default 0) */
   startEpoch?: number;
   batchSize: number;
+  /** a new sample order every epoch (default true); false keeps the stored order, as the authors' code does */
+  shuffle?: boolean;
   rng: Rng;
   onBatch?: (p: BatchProgress) => void;
   onEpoch?: (m: EpochMetrics) => void;
@@ -101,7 +103,7 @@ export class LayerLossSums {
  * able to ask for a stop between batches.
  */
 export async function runEpochs(learner: Learner, data: Dataset, options: LoopOptions): Promise<EpochMetrics[]> {
-  const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: true, dropLast: false });
+  const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: options.shuffle ?? true, dropLast: false });
   const history: EpochMetrics[] = [];
   const shape = data.train.shape;
   const first = firstEpoch('runEpochs', options);

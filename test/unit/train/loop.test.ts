@@ -96,3 +96,26 @@ test('a dataset augmentation transforms every training batch, drawing from the r
   await runEpochs(l, { ...augmented, augment: { description: 'd', apply: (x, _n, rng) => { again.push(rng.int(1000)); return x; } } }, { epochs: 1, batchSize: 4, rng: new Rng(1) });
   assert.deepEqual(again, calls.filter((_, k) => k % 2 === 1));
 });
+
+test('shuffle false: every epoch in the stored order, the Rng untouched; by default a new order each epoch', async () => {
+  const labelled: Dataset = { train: { ...split(10), labels: Int32Array.from({ length: 10 }, (_, i) => i) }, test: split(3) };
+  const seen = async (shuffle: boolean | undefined, rng: Rng): Promise<number[][]> => {
+    const epochs: number[][] = [[], []];
+    let epoch = 0;
+    const l: Learner = {
+      method: 'fake', setEpoch: (e) => { epoch = e; return 0.1; },
+      step: (_x, labels) => { epochs[epoch]!.push(...labels); return { loss: 1, correct: 0 }; },
+      testAccuracy: () => 0,
+    };
+    await runEpochs(l, labelled, { epochs: 2, batchSize: 4, rng, ...(shuffle === undefined ? {} : { shuffle }) });
+    return epochs;
+  };
+  const rng = new Rng(7), untouched = new Rng(7);
+  const stored = Array.from({ length: 10 }, (_, i) => i);
+  assert.deepEqual(await seen(false, rng), [stored, stored]);
+  assert.equal(rng.next(), untouched.next(), 'no draw from the Rng');
+  const shuffled = await seen(undefined, new Rng(7));
+  assert.notDeepEqual(shuffled[0], stored);
+  assert.notDeepEqual(shuffled[0], shuffled[1]);
+  assert.deepEqual([...shuffled[0]!].sort((a, b) => a - b), stored);
+});
