@@ -1,5 +1,5 @@
 // The five backbones cut into AL layers the way the authors' code does it
-// (shared/reference/published-results.md), with `layers` to cut them into another number:
+// (docs/reproduction.md), with `layers` to cut them into another number:
 //   mlp       f_i = dense(width) + ELU, any number of layers (default 2, width = t width)
 //   cnn       8 conv units (32, 32, 32, 32/2, 64, 64, 64, 64/2; 3×3, ELU), default 4 layers of 2
 //   vgg       conv-BN-ELU units 128 | 256 pool | 256 | 512 pool | 512 pool | 512 pool, then dense

@@ -132,7 +132,7 @@ function pipelineBlock(v: PipelineView): string {
 function pipelineSection(views: readonly PipelineView[]): string {
   if (views.length === 0) return section('pipeline', 'Pipeline timelines', [none('No run has a trace: al train … --pipeline --trace writes trace.json.')]);
   return section('pipeline', 'Pipeline timelines', [
-    '<p>Left: the busy intervals each worker thread recorded (trace.json). Right: the lecture\'s schedule of the same method on as many stages and batches, every step one time unit.</p>',
+    '<p>Left: the busy intervals each worker thread recorded (trace.json). Right: the unit-time schedule of the authors\' slides for the same method on as many stages and batches, every step one time unit.</p>',
     ...views.map(pipelineBlock),
   ]);
 }

@@ -37,7 +37,7 @@ test('a pipelined AL run: every table, and the measured and simulated Gantt char
   assert.equal(r.code, 0, r.stderr);
   for (const heading of [/Per-layer losses \(epoch 1;/, /^  AL layer  associated  autoencoder$/m, /associated loss, layer 1 \/ layer 3 at epoch 1: /, /Class distances on 2000 test samples \(seed 1\)/,
     /Test accuracy by exit layer/, /Measured timeline \(trace\.json\): 4 batches/, /Simulated AL schedule .* 3 layers on 3 stages, 4 batches: 6 units/,
-    /Projected samples\/s of pipelined AL/, /measured \(metrics\.jsonl, last epoch\) vs projected for 3 devices: [+-]\d/]) {
+    /Projected samples\/s of pipelined AL/, /measured \(metrics\.jsonl, last epoch\) vs projected for 3 devices: [+-]\d+\.\d% \((within|outside) ±15% of the projection\)$/m]) {
     assert.match(r.stdout, heading);
   }
   for (const row of ['x (input)', 's1', 'b1(s1)', 't1 (targets)', 's3', 'b3(s3)', 't3 (targets)']) assert.match(r.stdout, new RegExp(`^  ${row.replace(/[()]/g, '\\$&')} `, 'm'));

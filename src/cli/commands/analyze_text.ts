@@ -31,7 +31,7 @@ export function layerLossText(t: LayerLossTable): string[] {
   if (t.depthRatio !== null) {
     const orders = t.depthOrders === null ? '' : ` (${t.depthOrders >= 0 ? '' : '−'}${Math.abs(t.depthOrders).toFixed(1)} orders of magnitude)`;
     out.push(`  associated loss, layer 1 / layer ${t.rows.length} at epoch ${t.lastEpoch}: ${t.depthRatio.toPrecision(3)}×${orders}`,
-      '  (the lecture, MNIST after 200 epochs: about 1 at layer 1, 1e-5 to 1e-7 at layer 2, 1e-10 at layer 3)');
+      '  (the authors\' slides, MNIST after 200 epochs, networks of 1, 2, 3 AL layers: about 1.2e-5 at layer 1, 3.8e-7 at layer 2, 6.7e-10 at layer 3)');
   }
   return out;
 }
@@ -75,7 +75,7 @@ export function projectionText(p: TimelineProjection, source: string): string[] 
   if (!p.rows.some((r) => r.devices === m.stages)) out.push(`  this run: ${m.stages} stages, measured ${rate(m.samplesPerSec)} samples/s, projected ${rate(m.projected)}`);
   const off = `${m.deviation >= 0 ? '+' : ''}${(100 * m.deviation).toFixed(1)}%`;
   out.push(`  measured (metrics.jsonl, last epoch) vs projected for ${m.stages} device${m.stages === 1 ? '' : 's'}: ${off}` +
-    (m.stages === 2 ? ` (the issue's bar: within ±15%: ${Math.abs(m.deviation) <= 0.15 ? 'met' : 'not met'})` : ' (the issue\'s bar, within 15% of the 2-device projection, is for a 2-worker run)'));
+    ` (${Math.abs(m.deviation) <= 0.15 ? 'within' : 'outside'} ±15% of the projection)`);
   out.push('  the measured figure includes the pipeline fill and each epoch\'s drain, which the projection leaves out');
   return out;
 }

@@ -1,4 +1,4 @@
-// `al train`: see shared/cli-contract.md. Trains with --method bp, --method al (sequential),
+// `al train`: see docs/cli.md. Trains with --method bp, --method al (sequential),
 // --method al --pipeline (one worker thread per AL layer or balanced group of layers), and the
 // pipelined BP baselines --method gpipe and --method naive-pipeline on the same engine.
 import { availableParallelism } from 'node:os';
@@ -132,7 +132,7 @@ export interface TrainConfig extends ModelConfig {
   resume?: string | undefined;
 }
 
-/** Default learning rates: Adam 1e-3 for BP; AL_DEFAULT_LR for AL (see the README's AL section). */
+/** Default learning rates: Adam 1e-3 for BP; AL_DEFAULT_LR for AL (see docs/reproduction.md, "Settings"). */
 export const AL_DEFAULT_LR = 1e-3;
 
 export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
