@@ -1,4 +1,4 @@
-// `al`: dispatch to the subcommands of shared/cli-contract.md. Exit codes: 0 success, 1 a run
+// `al`: dispatch to the subcommands of docs/cli.md. Exit codes: 0 success, 1 a run
 // that failed, 2 bad usage or bad input (always with a message naming the flag, file or shape).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,7 +29,7 @@ Commands:
   eval       test accuracy of a run's checkpoint, from any AL exit layer
   simulate   time-unit schedules of bp, naive, gpipe and al, with an SVG Gantt chart
   analyze    per-layer losses, class distances, exit accuracy, pipeline timelines and t-SNE of a run
-  reproduce  run the experiments of a lecture's table, ours beside the published figures
+  reproduce  run the experiments of a published table, ours beside the published figures
   report     one self-contained HTML page with the plots and tables of one or more runs
   bench      throughput of the compute core, BP and AL training, with PyTorch beside it when present
   stage      one stage of a pipelined AL run in its own process, waiting for a coordinator

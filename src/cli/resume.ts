@@ -20,7 +20,7 @@ import { UsageError } from './errors.js';
 import { stagePlacement } from './stage_placement.js';
 import type { Trainable } from './learners.js';
 
-/** Flags a resumed run may change: they do not change what is computed (--threads: see the README). */
+/** Flags a resumed run may change: they do not change what is computed (--threads: see docs/cli.md). */
 const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'trace', 'help', 'stages', 'token', 'processes', 'log-every']);
 
 /** Settings that may differ between a checkpoint and the run resuming it. */

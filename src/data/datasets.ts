@@ -1,4 +1,4 @@
-// Every dataset by its CLI name (shared/cli-contract.md), behind one loader, so commands pass
+// Every dataset by its CLI name (docs/cli.md), behind one loader, so commands pass
 // their flags through without knowing each dataset's options.
 
 import { loadCifar, type CifarLabel } from './cifar.js';

@@ -1,4 +1,4 @@
-// The lecture's MLP: 5 hidden layers 1024 × 1024 × 5120 × 1024 × 1024 (the 5120-wide layer is
+// The paper's MLP: 5 hidden layers 1024 × 1024 × 5120 × 1024 × 1024 (the 5120-wide layer is
 // the authors' "addition layer for bridge"), then a linear classifier. The authors' variant
 // widens it to n, n, 5n, n, n with n = 3000 on colour images, as their CIFAR code does.
 import { Flatten, Sequential } from '../nn/index.js';

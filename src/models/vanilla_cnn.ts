@@ -1,4 +1,4 @@
-// The lecture's Vanilla CNN, as the authors' code builds it: four 3×3 convolutions with 32
+// The paper's Vanilla CNN, as the authors' code builds it: four 3×3 convolutions with 32
 // kernels (the fourth with stride 2), four with 64 (the fourth with stride 2), all padded to keep
 // the size, then fully connected 1280 × 256 × 256 × 256 × 256 and the classifier.
 // 28×28 inputs end the convolutions at 7×7×64, 32×32 inputs at 8×8×64. The authors' variant

@@ -160,7 +160,7 @@ function pipelineSection(views: readonly PipelineView[], runs: readonly ReportRu
   if (views.length === 0) return section('pipeline', 'Pipeline timelines', [none('No run has a trace: al train … --pipeline --trace writes trace.json.')]);
   const stale = staleGradientTable(runs);
   return section('pipeline', 'Pipeline timelines', [
-    '<p>Left: the busy intervals each worker thread recorded (trace.json). Right: the lecture\'s schedule of the same method on as many stages and batches, every step one time unit.</p>',
+    '<p>Left: the busy intervals each worker thread recorded (trace.json). Right: the unit-time schedule of the authors\' slides for the same method on as many stages and batches, every step one time unit.</p>',
     ...(stale ? [stale] : []),
     ...views.map(pipelineBlock),
   ]);

@@ -1,4 +1,4 @@
-// The run directory of shared/cli-contract.md: config.json, metrics.jsonl and checkpoints.
+// The run directory of docs/cli.md: config.json, metrics.jsonl and checkpoints.
 // Whole files are written atomically (temporary file in the same folder, flushed to disk, then
 // renamed over the old one), so an interrupted run never leaves a half-written file where a good
 // one was.

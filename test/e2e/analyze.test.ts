@@ -39,7 +39,7 @@ test('a pipelined AL run: every table, and the measured and simulated Gantt char
     /Test accuracy by exit layer/, /The authors' slide: associated loss per layer, MNIST after 200 epochs: one column per network/,
     /^    1 +1\.249e-5 +1\.222e-5 +\?$/m, /^    3 +— +— +6\.719e-10$/m, /this run has 3 AL layers: compare with the 3-layer column/,
     /Class codes per layer on 10000 test samples/, /normalised \(test\) +nearest-code accuracy$/m, /Measured timeline \(trace\.json\): 4 batches/, /Simulated AL schedule .* 3 layers on 3 stages, 4 batches: 6 units/,
-    /Projected samples\/s of pipelined AL/, /measured \(metrics\.jsonl, last epoch\) vs projected for 3 devices: [+-]\d/]) {
+    /Projected samples\/s of pipelined AL/, /measured \(metrics\.jsonl, last epoch\) vs projected for 3 devices: [+-]\d+\.\d% \((within|outside) ±15% of the projection\)$/m]) {
     assert.match(r.stdout, heading);
   }
   for (const row of ['x (input)', 's1', 'b1(s1)', 't1 (targets)', 's3', 'b3(s3)', 't3 (targets)']) assert.match(r.stdout, new RegExp(`^  ${row.replace(/[()]/g, '\\$&')} `, 'm'));

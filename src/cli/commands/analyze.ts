@@ -1,4 +1,4 @@
-// `al analyze RUN_DIR`: the lecture's analyses of a trained run, from its run directory:
+// `al analyze RUN_DIR`: the paper's analyses of a trained run, from its run directory:
 // per-layer losses (metrics.jsonl), class distances of each layer's representation and accuracy
 // per exit layer (config.json + checkpoint.safetensors + the test set), and for pipelined runs the
 // measured timeline beside the simulated schedule and the throughput projection (trace.json);
@@ -70,7 +70,7 @@ one an earlier invocation wrote (its other analyses are kept).
   --iterations N     --tsne: gradient steps (default ${DEFAULT_ITERATIONS})
   --svg-dir DIR      --timeline, --tsne: where the SVG charts go (default RUN_DIR)
   --data-dir DIR     read the dataset from DIR instead of the run's
-  --threads T        compute threads (t-SNE: default 1, see README)
+  --threads T        compute threads (t-SNE: default 1, see docs/cli.md)
   --json             print one JSON object with every table as the last line of stdout
   -h, --help         this text
 `;
@@ -225,7 +225,7 @@ function timeline(values: Parsed['values'], config: TrainConfig, runDir: string)
     json: { stages: stats.stages, batches: stats.batches, spanMs: stats.spanMs, bubble: stats.bubble, inEpochs: stats.inEpochs, lastEpochUtilisation: last.utilisation ?? null, simulated, projection, projectionEpoch: final?.epoch ?? null, svg: files },
     text: [
       ...stageText(stats, last.utilisation),
-      `Simulated AL schedule (the lecture's unit steps), ${sim.layers} layers on ${sim.stages} stages, ${sim.batches} batches: ${sim.totalUnits} units, bubble ${(100 * simUse.bubble).toFixed(1)}%, ` +
+      `Simulated AL schedule (unit steps, as in the authors' slides), ${sim.layers} layers on ${sim.stages} stages, ${sim.batches} batches: ${sim.totalUnits} units, bubble ${(100 * simUse.bubble).toFixed(1)}%, ` +
         `busy ${simUse.perStage.map((u) => `${Math.round(100 * u)}%`).join('/')}`,
       ...projectionText(projection, final ? `epoch ${final.epoch}` : 'the whole trace'),
       `Gantt charts: ${files.measured} (measured${shown}), ${files.simulated} (simulated)`,

@@ -115,7 +115,7 @@ export function projectionText(p: TimelineProjection, source: string): string[] 
   if (!p.rows.some((r) => r.devices === m.stages)) out.push(`  this run: ${m.stages} stages, measured ${rate(m.samplesPerSec)} samples/s, projected ${rate(m.projected)}`);
   const off = `${m.deviation >= 0 ? '+' : ''}${(100 * m.deviation).toFixed(1)}%`;
   out.push(`  measured (metrics.jsonl, last epoch) vs projected for ${m.stages} device${m.stages === 1 ? '' : 's'}: ${off}` +
-    (m.stages === 2 ? ` (the issue's bar: within ±15%: ${Math.abs(m.deviation) <= 0.15 ? 'met' : 'not met'})` : ' (the issue\'s bar, within 15% of the 2-device projection, is for a 2-worker run)'));
+    ` (${Math.abs(m.deviation) <= 0.15 ? 'within' : 'outside'} ±15% of the projection)`);
   out.push('  the measured figure includes the pipeline fill and each epoch\'s drain, which the projection leaves out');
   return out;
 }

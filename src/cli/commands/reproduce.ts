@@ -1,4 +1,4 @@
-// `al reproduce TABLE`: runs the experiments behind one of the lecture's tables and prints ours
+// `al reproduce TABLE`: runs the experiments behind one of the paper's tables and prints ours
 // beside the published figures, in the same layout. Each experiment is an `al train` run in its
 // own process (a crash stays one run's problem) with a fixed run directory under --out; a run
 // already finished there is reused, and a stopped one is resumed, so a long table can be built
@@ -26,7 +26,7 @@ export { TABLES } from './reproduce_tables.js';
 const e = CIFAR_EPOCHS;
 export const reproduceUsage = `Usage: al reproduce TABLE [--epochs N] [--data-dir DIR] [--out DIR] [--only NAME,...] [--project] [--target PCT] [--json]
 
-Runs the experiments of one of the lecture's tables and prints ours beside the published figures
+Runs the experiments of one of the paper's tables and prints ours beside the published figures
 (200 epochs each) in the paper's layout. Every experiment is an al train run in
 DIR/<dataset or table>/<run> (default DIR: runs/reproduce); a run already finished there is
 reused, a stopped one resumed, and one with other settings refused.

@@ -1,4 +1,4 @@
-// `al train`: see shared/cli-contract.md. Trains with --method bp, --method al (sequential),
+// `al train`: see docs/cli.md. Trains with --method bp, --method al (sequential),
 // --method al --pipeline (one worker thread per AL layer or balanced group of layers), and the
 // pipelined BP baselines --method gpipe and --method naive-pipeline on the same engine.
 import { availableParallelism } from 'node:os';

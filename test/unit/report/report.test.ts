@@ -133,7 +133,7 @@ test('pipeline: measured and simulated Gantt charts inline, utilisation beside t
   const pairs = [...html.matchAll(/<div class="gantt" data-gantt="(measured|simulated)">(.*?)<\/svg>\s*<\/div>/gs)].map((m) => ({ kind: m[1], svg: m[2]! }));
   assert.deepEqual(pairs.map((p) => p.kind), ['measured', 'simulated', 'measured', 'simulated', 'measured', 'simulated']);
   const rects = (svg: string): number => svg.split('<rect class="interval"').length - 1;
-  // AL: the last epoch's 4 batches on 3 stages, measured and simulated (the lecture's 6 units)
+  // AL: the last epoch's 4 batches on 3 stages, measured and simulated (the slides' 6 units)
   assert.equal(rects(pairs[0]!.svg), 12);
   assert.equal(rects(pairs[1]!.svg), 12);
   assert.match(pairs[0]!.svg, /measured: al, AL on 3 worker threads, epoch 3, batches 9–12 of 12/);
