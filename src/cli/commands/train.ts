@@ -23,7 +23,7 @@ import { BpPipeline } from '../../pipeline/bp_pipeline.js';
 import type { BpPipelineMethod } from '../../pipeline/bp_stage.js';
 import { runPipelinedEpochs } from '../../pipeline/run_pipelined.js';
 import { startLocalStages, type LocalStages } from '../../pipeline/local_stages.js';
-import { RunDir, defaultRunPath, writeFileAtomic } from '../../train/run_dir.js';
+import { RunDir, defaultRunPath, writeError, writeFileAtomic } from '../../train/run_dir.js';
 import { buildTrainable, type ModelConfig, type Trainable } from '../learners.js';
 import { openRun, resumeConfig, runIdentity } from '../resume.js';
 import { stagePlacement } from '../stage_placement.js';
@@ -294,7 +294,7 @@ function checkSavedSettings(config: TrainConfig, file: string): void {
     if (value === undefined || value === null) continue;
     if (type === 'numbers') {
       if (!Array.isArray(value) || !value.every((v) => typeof v === 'number')) bad(key, `expected a list of numbers, got ${JSON.stringify(value)}`);
-      argv.push(`--${flag}`, (value as number[]).join(','));
+      argv.push(`--${flag}=${(value as number[]).join(',')}`);
     } else if (typeof value !== type || (type === 'number' && !Number.isFinite(value))) {
       bad(key, `expected a ${type}, got ${JSON.stringify(value)}`);
     } else if (type === 'boolean') {
@@ -302,7 +302,7 @@ function checkSavedSettings(config: TrainConfig, file: string): void {
       if (key === 'augment') argv.push(value ? '--augment' : hasAugmentation(saved['dataset'] as never) ? '--no-augment' : '');
       else if (value) argv.push(`--${flag}`);
     } else {
-      argv.push(`--${flag}`, String(value));
+      argv.push(`--${flag}=${String(value)}`); // '=': a value may start with '-'
     }
   }
   try {
@@ -346,7 +346,9 @@ function checkTabular(config: TrainConfig, data: Dataset): void {
 
 /** Where a run stopped by Ctrl-C can go on from: only finished epochs are saved. */
 function stopNote(savedEpochs: number, runDir: string): string {
-  return savedEpochs === 0 ? 'no epoch finished, nothing to resume' : `the checkpoint holds epoch ${savedEpochs}; al train --resume ${runDir} continues`;
+  return savedEpochs === 0
+    ? `no epoch finished; al train --resume ${runDir} starts it again from epoch 1`
+    : `the checkpoint holds epoch ${savedEpochs}; al train --resume ${runDir} continues`;
 }
 
 function layerLine(layers: EpochMetrics['layers']): string {
@@ -418,6 +420,9 @@ async function trainPipelined(config: TrainConfig, model: Trainable, data: Datas
   }
 }
 
+/** Exit code of a run stopped by Ctrl-C: the shell's for a process ended by SIGINT (128 + 2). */
+export const STOPPED_EXIT_CODE = 130;
+
 export async function trainCommand(argv: string[]): Promise<number> {
   const config = parseTrainConfig(argv);
   if (config === 'help') {
@@ -434,16 +439,28 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const rng = new Rng(config.seed);
   const model = buildTrainable(config, data.train.shape, data.train.classes, rng);
   checkBpStages(config, model);
-  const { run, startEpoch } = openRun(config, model, { data: rng });
-  run.writeConfig({ ...config, resume: undefined, stages: undefined, stageToken: undefined, parameters: model.parameters, machine: machineInfo(backend) });
-  const log = (line: string): void => {
-    if (!config.json) process.stdout.write(line + '\n');
-  };
-  log(`${config.model} on ${config.dataset} (${data.train.n} training samples), method ${config.method}: ${model.summary.join('; ')}; ${backend.getNumThreads()} threads, ${backend.cpuIsa()}`);
-  log(`run directory: ${run.path}${startEpoch > 0 ? ` (resumed after epoch ${startEpoch})` : ''}`);
-  if (config.preset) log(`preset ${config.preset}: lr ${config.lr}, batch ${config.batch}, ${config.epochs} epochs, ${config.schedule} schedule, weight decay ${config.weightDecay} on ${config.decayOn ?? 'all'}${config.method === 'al' ? ' (of f)' : ''}, ${config.shuffle === false ? 'no shuffling' : 'shuffled'}${config.normalize ? `, ${config.normalize} data` : ''}, the authors' network`);
-  if (data.augment) log(`augmentation: ${data.augment.description}`);
+  const { run, startEpoch, lock } = openRun(config, model, { data: rng });
+  try {
+    run.writeConfig({ ...config, resume: undefined, stages: undefined, stageToken: undefined, parameters: model.parameters, machine: machineInfo(backend) });
+    const log = (line: string): void => {
+      if (!config.json) process.stdout.write(line + '\n');
+    };
+    log(`${config.model} on ${config.dataset} (${data.train.n} training samples), method ${config.method}: ${model.summary.join('; ')}; ${backend.getNumThreads()} threads, ${backend.cpuIsa()}`);
+    log(`run directory: ${run.path}${startEpoch > 0 ? ` (resumed after epoch ${startEpoch})` : config.resume !== undefined ? ' (no epoch had finished: starting again from epoch 1)' : ''}`);
+    if (config.preset) log(`preset ${config.preset}: lr ${config.lr}, batch ${config.batch}, ${config.epochs} epochs, ${config.schedule} schedule, weight decay ${config.weightDecay} on ${config.decayOn ?? 'all'}${config.method === 'al' ? ' (of f)' : ''}, ${config.shuffle === false ? 'no shuffling' : 'shuffled'}${config.normalize ? `, ${config.normalize} data` : ''}, the authors' network`);
+    if (data.augment) log(`augmentation: ${data.augment.description}`);
+    return await trainEpochs(config, model, data, { run, startEpoch, rng, log });
+  } catch (error) {
+    // a full disk or a folder made read-only mid-run: named, in words, as a bad --out is
+    throw writeError(error, run.path);
+  } finally {
+    lock.release();
+  }
+}
 
+/** The epochs of a run whose directory is open: progress, metrics, checkpoints, and the summary. */
+async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset, at: { run: RunDir; startEpoch: number; rng: Rng; log: (line: string) => void }): Promise<number> {
+  const { run, startEpoch, rng, log } = at;
   let stopRequested = false;
   const onSigint = (): void => {
     stopRequested = true;
@@ -489,6 +506,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     process.removeListener('SIGINT', onSigint);
     bar.clear();
   }
+  // a Ctrl-C after the last batch stopped nothing: the run is complete
+  const stopped = stopRequested && startEpoch + history.length < config.epochs;
   const last = history[history.length - 1];
   const seconds = (performance.now() - begin) / 1000;
   const summary = {
@@ -497,9 +516,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     samplesPerSec: last?.samplesPerSec ?? 0,
     seconds,
     runDir: run.path,
+    stopped,
   };
   if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
-  else if (stopRequested) log(`stopped early by Ctrl-C after ${formatDuration(seconds)}: ${stopNote(startEpoch + history.length, run.path)}`);
+  else if (stopped) log(`stopped early by Ctrl-C after ${formatDuration(seconds)}: ${stopNote(startEpoch + history.length, run.path)}`);
   else log(`done in ${formatDuration(seconds)}: test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%`);
-  return 0;
+  return stopped ? STOPPED_EXIT_CODE : 0;
 }
