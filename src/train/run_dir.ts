@@ -3,7 +3,7 @@
 // renamed over the old one), so an interrupted run never leaves a half-written file where a good
 // one was.
 import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /** A run directory that cannot be used or written: exit 2, naming the path and the cause in words. */
 export class RunDirError extends Error {
@@ -67,6 +67,8 @@ export function writeFileDurable(path: string, data: string | Uint8Array): void 
     }
   } catch (error) {
     rmSync(path, { force: true }); // ours: openSync created or truncated it
+    // a failed write or flush does not say which file it was
+    (error as NodeJS.ErrnoException).path ??= path;
     throw error;
   }
 }
@@ -83,6 +85,18 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   }
 }
 
+/** mkdir -p. Node's recursive mkdir reports ENOENT for any folder it could not create (a read-only file system, say): made one by one, the real cause shows. */
+function makeDir(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const missing: string[] = [];
+    for (let p = resolve(path); !existsSync(p) && dirname(p) !== p; p = dirname(p)) missing.unshift(p);
+    for (const p of missing) mkdirSync(p);
+  }
+}
+
 /** Files that only a run writes: a folder holding any of them is not a fresh run's. */
 const RUN_FILES = ['config.json', 'checkpoint.json', 'checkpoint.safetensors', 'checkpoint.prev.safetensors', 'metrics.jsonl'];
 
@@ -90,7 +104,7 @@ export class RunDir {
   constructor(readonly path: string) {
     const st = guardWrite(path, () => statSync(path, { throwIfNoEntry: false }));
     if (st !== undefined && !st.isDirectory()) throw new RunDirError(path, `expected a folder for the run, found ${st.isFile() ? 'a file' : 'something else'} there`);
-    guardWrite(path, () => mkdirSync(path, { recursive: true }));
+    guardWrite(path, () => makeDir(path));
   }
 
   writeConfig(config: object): void {

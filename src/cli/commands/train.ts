@@ -440,6 +440,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const model = buildTrainable(config, data.train.shape, data.train.classes, rng);
   checkBpStages(config, model);
   const { run, startEpoch, lock } = openRun(config, model, { data: rng });
+  // Ctrl-C stops the run after the current batch. Listened for before config.json is written, so
+  // that from then on (a run directory in use) a Ctrl-C never ends the process half-way.
+  const stop = { requested: false };
+  const onSigint = (): void => {
+    stop.requested = true;
+  };
+  process.once('SIGINT', onSigint);
   try {
     run.writeConfig({ ...config, resume: undefined, stages: undefined, stageToken: undefined, parameters: model.parameters, machine: machineInfo(backend) });
     const log = (line: string): void => {
@@ -449,23 +456,19 @@ export async function trainCommand(argv: string[]): Promise<number> {
     log(`run directory: ${run.path}${startEpoch > 0 ? ` (resumed after epoch ${startEpoch})` : config.resume !== undefined ? ' (no epoch had finished: starting again from epoch 1)' : ''}`);
     if (config.preset) log(`preset ${config.preset}: lr ${config.lr}, batch ${config.batch}, ${config.epochs} epochs, ${config.schedule} schedule, weight decay ${config.weightDecay} on ${config.decayOn ?? 'all'}${config.method === 'al' ? ' (of f)' : ''}, ${config.shuffle === false ? 'no shuffling' : 'shuffled'}${config.normalize ? `, ${config.normalize} data` : ''}, the authors' network`);
     if (data.augment) log(`augmentation: ${data.augment.description}`);
-    return await trainEpochs(config, model, data, { run, startEpoch, rng, log });
+    return await trainEpochs(config, model, data, { run, startEpoch, rng, log, stop });
   } catch (error) {
     // a full disk or a folder made read-only mid-run: named, in words, as a bad --out is
     throw writeError(error, run.path);
   } finally {
+    process.removeListener('SIGINT', onSigint);
     lock.release();
   }
 }
 
 /** The epochs of a run whose directory is open: progress, metrics, checkpoints, and the summary. */
-async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset, at: { run: RunDir; startEpoch: number; rng: Rng; log: (line: string) => void }): Promise<number> {
-  const { run, startEpoch, rng, log } = at;
-  let stopRequested = false;
-  const onSigint = (): void => {
-    stopRequested = true;
-  };
-  process.once('SIGINT', onSigint);
+async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset, at: { run: RunDir; startEpoch: number; rng: Rng; log: (line: string) => void; stop: { requested: boolean } }): Promise<number> {
+  const { run, startEpoch, rng, log, stop } = at;
   const bar = new ProgressBar();
   const milestones = config.schedule === 'paper' ? paperSchedule : [];
   const steps = config.logEvery === undefined ? undefined : new StepLog(run.file(STEPS_FILE), {
@@ -497,17 +500,16 @@ async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset,
       const stale = m.staleness !== undefined ? `  staleness ${m.staleness.toFixed(2)} updates` : '';
       log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}${train}  test ${(100 * m.testAccuracy).toFixed(2)}%  ${Math.round(m.samplesPerSec)} samples/s  ${formatDuration(m.seconds)}${stages}${stale}${layerLine(m.layers)}`);
     },
-    shouldStop: () => stopRequested,
+    shouldStop: () => stop.requested,
   };
   let history: EpochMetrics[];
   try {
     history = config.pipeline ? await trainPipelined(config, model, data, run, loop, log) : await runEpochs(model.learner, data, loop);
   } finally {
-    process.removeListener('SIGINT', onSigint);
     bar.clear();
   }
   // a Ctrl-C after the last batch stopped nothing: the run is complete
-  const stopped = stopRequested && startEpoch + history.length < config.epochs;
+  const stopped = stop.requested && startEpoch + history.length < config.epochs;
   const last = history[history.length - 1];
   const seconds = (performance.now() - begin) / 1000;
   const summary = {
