@@ -45,13 +45,13 @@ export function lockRunDir(dir: string): RunLock {
   const file = join(dir, LOCK_FILE);
   const mine = `${file}.tmp-${process.pid}`;
   // written whole before it is linked in: a reader never sees a half-written lock
-  const writeMine = (): void => writeFileDurable(mine, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }) + '\n');
-  writeMine();
+  writeFileDurable(mine, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }) + '\n');
   try {
+    // link() is the exclusive step: it fails when a lock is there, whoever put it there first
     for (let attempt = 0; ; attempt++) {
       try {
         linkSync(mine, file);
-        break;
+        return held(file);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
@@ -59,17 +59,33 @@ export function lockRunDir(dir: string): RunLock {
       if (holder !== undefined && holder !== process.pid && processAlive(holder)) {
         throw new RunDirError(dir, `in use by process ${holder} (${file}); wait for it to end or stop it first`);
       }
-      // a dead holder's lock: replaced in one step, then checked, since another process may have
-      // replaced it at the same moment (the last rename wins, and only its writer goes on)
       if (attempt > 3) throw new RunDirError(dir, `cannot take the lock ${file}: other processes keep taking it`);
-      renameSync(mine, file);
-      if (holderOf(file) === process.pid) return held(file);
-      writeMine();
+      removeStaleLock(file, holder);
     }
   } finally {
     rmSync(mine, { force: true });
   }
-  return held(file);
+}
+
+/**
+ * Moves a dead holder's lock aside (one process's rename succeeds) and deletes it. Should another
+ * process have taken the lock in between, the lock moved aside is theirs: it is put back.
+ */
+function removeStaleLock(file: string, stale: number | undefined): void {
+  const aside = `${file}.aside.tmp-${process.pid}`;
+  try {
+    renameSync(file, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // someone else removed it
+    throw error;
+  }
+  try {
+    if (holderOf(aside) !== stale) linkSync(aside, file);
+  } catch {
+    // a third lock appeared meanwhile: the next attempt finds it
+  } finally {
+    rmSync(aside, { force: true });
+  }
 }
 
 function held(file: string): RunLock {

@@ -27,8 +27,8 @@ test('setNumThreads / getNumThreads round-trip on the calling thread', () => {
       N.matmul(new Float32Array(6).fill(1), new Float32Array(12).fill(1), null, out, MM);
       assert.deepEqual(out, new Float32Array(8).fill(3));
     }
-    assert.throws(() => N.setNumThreads(0), /^RangeError: setNumThreads: expected an integer >= 1 for n, got 0$/);
-    assert.throws(() => N.setNumThreads(1.5), /setNumThreads: expected an integer >= 1 for n, got 1.5/);
+    assert.throws(() => N.setNumThreads(0), /^RangeError: setNumThreads: expected an integer from 1 to 1024 for n, got 0$/);
+    assert.throws(() => N.setNumThreads(1.5), /setNumThreads: expected an integer from 1 to 1024 for n, got 1.5/);
   } finally {
     N.setNumThreads(before);
   }

@@ -67,3 +67,20 @@ test('removeStaleTemporaries removes temporary files of dead processes only', ()
   assert.deepEqual(removeStaleTemporaries(dir).sort(), [`checkpoint.safetensors.tmp-${dead}`, `config.json.tmp-${dead}`, `metrics.jsonl.tmp-${dead}`]);
   assert.deepEqual(readdirSync(dir).sort(), [`checkpoint.safetensors.tmp-${process.pid}`, 'checkpoint.safetensors', 'notes.tmp-x'].sort());
 });
+
+test('processes racing for a dead holder\'s lock: exactly one gets it', async () => {
+  const dir = tempDir('al-lock-');
+  writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid() }));
+  // every racer starts at the same moment, whenever its node started
+  const start = Date.now() + 1500;
+  const script = `const { lockRunDir } = await import(${JSON.stringify(lockModule)});
+    while (Date.now() < ${start});
+    try { lockRunDir(${JSON.stringify(dir)}); console.log('held'); setTimeout(() => {}, 1500); } catch (e) { console.log(e.name); }`;
+  const racers = Array.from({ length: 6 }, () => spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const outcomes = await Promise.all(racers.map((child) => new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', () => resolve(out.trim()));
+  })));
+  assert.deepEqual(outcomes.sort(), ['RunDirError', 'RunDirError', 'RunDirError', 'RunDirError', 'RunDirError', 'held']);
+});
