@@ -7,8 +7,7 @@
 //   resnet20/32  the stem and 3n basic blocks (ELU), default 4 layers: stem | stage 1 | 2 | 3
 // variant 'authors' builds the units as their code does where ours differ: VGG without batch
 // norm, their ResNet block (BasicBlock form 'authors') and TensorFlow's batch-norm settings.
-// and for every layer: b_i = flatten → dense(5n, sigmoid) → dense(n, sigmoid),
-// g_i = dense(n, sigmoid), h_i = dense(width of t_{i-1}, sigmoid), t_0 = one-hot label.
+// Every layer's b_i, g_i and h_i come from codes.ts (t_0 = one-hot label).
 import { totalmem } from 'node:os';
 import type { Activation as ActivationKind } from '../backend/kernel_names.js';
 import type { ModelName } from '../models/index.js';
@@ -18,6 +17,7 @@ import type { Milestone } from '../optim/schedule.js';
 import { windowOutput } from '../tensor/ops/conv.js';
 import type { Rng } from '../tensor/rng.js';
 import { ALLayer } from './al_layer.js';
+import { buildCodeMaps, defaultTargetLr, type Bridge } from './codes.js';
 import { ALConfigError, AssociatedNet } from './associated_net.js';
 
 /** The shape of s_i: [h, w, c] for images, [features] after the dense units. */
@@ -49,8 +49,10 @@ export interface ALNetSpec {
   /** which parameters of f and b weight decay reaches (default 'all'; otherwise f's kernels only, as the authors' code) */
   decayOn?: DecayScope;
   milestones?: readonly Milestone[];
-  /** 'authors': the units as the authors' code builds them (see the header); default ours */
+  /** 'authors': the units and code maps as the authors' code builds them (see the header and codes.ts); default ours */
   variant?: 'authors';
+  /** the bridges b_i (codes.ts): 'wide' (default, the authors') or 'lean' */
+  bridge?: Bridge;
 }
 
 const F_ACT: ActivationKind = 'elu';
@@ -173,23 +175,24 @@ const TRAINING_BYTES_PER_PARAMETER = 16;
 const MAX_TENSOR_ELEMENTS = 2 ** 32;
 
 /**
- * Refuses a t width whose net cannot be allocated, before anything is: the bridges' dense layers
- * grow with its square (b_i alone holds a 5n x n matrix), so a mistyped width would otherwise end
+ * Refuses a t width whose net cannot be allocated, before anything is: the code maps grow with its
+ * square (a wide b_i alone holds a 5n x n matrix), so a mistyped width would otherwise end
  * in an allocation failure (or an out-of-memory kill) far from the flag that caused it. Counts
  * only the parameters that follow from the width, so the real net is at least this large.
  */
-function checkWidth(model: ModelName, inputShape: readonly number[], classes: number, layers: number, tWidth: number): void {
+function checkWidth(model: ModelName, inputShape: readonly number[], classes: number, layers: number, tWidth: number, bridge: Bridge): void {
   const n = tWidth;
+  const wide = bridge === 'wide' ? 5 * n * n : 0;
   const inputs = inputShape.reduce((p, d) => p * d, 1);
   let parameters = 0;
   let tPrev = classes;
   for (let i = 0; i < layers; i++) {
-    // b_i's second dense layer, g_i and h_i; the MLP's f_i and b_i's first layer also scale with n
-    parameters += 5 * n * n + 2 * n * tPrev;
-    if (model === 'mlp') parameters += (i === 0 ? inputs : n) * n + 5 * n * n;
+    // a wide b_i's second dense layer, g_i and h_i; the MLP's f_i and b_i's first layer also scale with n
+    parameters += wide + 2 * n * tPrev;
+    if (model === 'mlp') parameters += (i === 0 ? inputs : n) * n + (wide || n * n);
     tPrev = n;
   }
-  const largest = model === 'mlp' ? Math.max(5 * n * n, inputs * n) : 5 * n * n;
+  const largest = Math.max(wide, n * (layers > 1 ? n : classes), model === 'mlp' ? inputs * n : 0);
   const gb = (bytes: number): string => `${(bytes / 2 ** 30).toLocaleString('en-US', { maximumSignificantDigits: 3 })} GB`;
   const bytes = parameters * TRAINING_BYTES_PER_PARAMETER;
   if (bytes > totalmem()) {
@@ -210,12 +213,11 @@ export function buildAssociatedNet(spec: ALNetSpec): AssociatedNet {
   }
   const tWidth = spec.tWidth ?? defaultTWidth(spec.model, spec.inputShape, spec.classes);
   if (!Number.isInteger(tWidth) || tWidth < 1) throw new ALConfigError(`--t-width: expected an integer >= 1, got ${tWidth}`);
-  checkWidth(spec.model, spec.inputShape, spec.classes, layers, tWidth);
+  checkWidth(spec.model, spec.inputShape, spec.classes, layers, tWidth, spec.bridge ?? 'wide');
   const d = decomposition(spec.model, tWidth, layers, spec.variant);
   const groups = cut ?? grouping(d, layers);
   const options = {
     lr: spec.lr,
-    targetLr: spec.targetLr ?? 2 * spec.lr,
     weightDecay: spec.weightDecay ?? 0,
     decayOn: spec.decayOn ?? 'all',
     milestones: spec.milestones ?? [],
@@ -232,16 +234,10 @@ export function buildAssociatedNet(spec: ALNetSpec): AssociatedNet {
       shape = built.shape;
     }
     next += count;
-    const sSize = shape.reduce((p, v) => p * v, 1);
-    const b = new Sequential(
-      ...(shape.length > 1 ? [new Flatten()] : []),
-      new Linear(sSize, 5 * tWidth, rng), new Activation('sigmoid'),
-      new Linear(5 * tWidth, tWidth, rng), new Activation('sigmoid'),
-    );
-    const g = new Sequential(new Linear(tPrev, tWidth, rng), new Activation('sigmoid'));
-    const h = new Sequential(new Linear(tWidth, tPrev, rng), new Activation('sigmoid'));
+    const { b, g, h } = buildCodeMaps({ sShape: shape, tPrev, tWidth, first: i === 0, bridge: spec.bridge ?? 'wide', authors: spec.variant === 'authors', rng });
     tPrev = tWidth;
-    return new ALLayer(i + 1, { f: f.length === 1 ? f[0]! : new Sequential(...f), b, g, h }, options);
+    const targetLr = spec.targetLr ?? defaultTargetLr(spec.lr, spec.variant === 'authors', i + 1);
+    return new ALLayer(i + 1, { f: f.length === 1 ? f[0]! : new Sequential(...f), b, g, h }, { ...options, targetLr });
   });
   return new AssociatedNet(alLayers, spec.classes);
 }

@@ -3,6 +3,7 @@
 // train and eval.
 import { ALLearner } from '../al/al_learner.js';
 import type { AssociatedNet } from '../al/associated_net.js';
+import type { Bridge } from '../al/codes.js';
 import { buildAssociatedNet } from '../al/decompositions.js';
 import type { Split } from '../data/mnist.js';
 import { buildModel, type ModelName } from '../models/index.js';
@@ -35,6 +36,8 @@ export interface ModelConfig {
   /** AL: units of the backbone per AL layer (undefined: the authors' cut, or even for alLayers) */
   alCut?: number[] | undefined;
   tWidth: number | undefined;
+  /** AL: the bridges b_i, 'wide' or 'lean' (undefined: wide) */
+  bridge?: Bridge | undefined;
 }
 
 /** A model with its learner; as a TrainingState it can be checkpointed and resumed. */
@@ -68,6 +71,7 @@ export function buildTrainable(config: ModelConfig, shape: [number, number, numb
       model: config.model, inputShape: shape, classes, layers: config.alLayers, ...(config.alCut ? { cut: config.alCut } : {}), tWidth: config.tWidth,
       lr: config.lr, targetLr: config.targetLr, weightDecay: config.weightDecay, milestones,
       ...(config.decayOn ? { decayOn: config.decayOn } : {}), ...(config.variant ? { variant: config.variant } : {}),
+      ...(config.bridge ? { bridge: config.bridge } : {}),
     };
     const net: AssociatedNet = buildAssociatedNet({ ...blueprint, rng });
     const learner = new ALLearner(net);

@@ -11,4 +11,5 @@ export { Sequential } from './container.js';
 export { BasicBlock } from './residual.js';
 export type { BasicBlockOptions } from './residual.js';
 export { DECAY_SCOPES, decayedParameters, type DecayScope } from './kernels.js';
-export { heNormal, glorotUniform, constant } from './init.js';
+export { heNormal, glorotUniform, nearIdentity, constant } from './init.js';
+export type { Initializer } from './init.js';

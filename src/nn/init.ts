@@ -25,4 +25,17 @@ export function constant(shape: Shape, value: number): Tensor {
   return t;
 }
 
-export type Initializer = 'he' | 'glorot';
+export type Initializer = 'he' | 'glorot' | 'near-identity';
+
+/**
+ * The identity on the leading diagonal plus He-normal noise scaled by `noise`: a layer that starts
+ * by passing its input on (slightly perturbed so units differ). AL's square code maps g and h start
+ * this way so that class codes keep their spread through depth instead of contracting.
+ */
+export function nearIdentity(shape: Shape, fanIn: number, rng: Rng, noise = 0.05): Tensor {
+  const t = heNormal(shape, fanIn, rng);
+  const [rows, cols] = [shape[0]!, shape[1]!];
+  for (let i = 0; i < t.size; i++) t.data[i]! *= noise;
+  for (let i = 0; i < Math.min(rows, cols); i++) t.data[i * cols + i]! += 1;
+  return t;
+}

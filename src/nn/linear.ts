@@ -1,7 +1,7 @@
 import { linear } from '../tensor/ops/dense.js';
 import type { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { constant, glorotUniform, heNormal, type Initializer } from './init.js';
+import { constant, glorotUniform, heNormal, nearIdentity, type Initializer } from './init.js';
 import { Layer } from './layer.js';
 
 export interface LinearOptions {
@@ -11,7 +11,8 @@ export interface LinearOptions {
 
 /**
  * y = x W^T + b. Shape: x [batch, inFeatures] -> [batch, outFeatures].
- * Weight [outFeatures, inFeatures] He-normal by default (Glorot-uniform with init: 'glorot'), bias 0.
+ * Weight [outFeatures, inFeatures] He-normal by default (init 'glorot': Glorot-uniform; 'near-identity':
+ * the identity plus small He-normal noise), bias 0.
  * Example: new Linear(784, 1024, rng).forward(x)
  */
 export class Linear extends Layer {
@@ -29,9 +30,10 @@ export class Linear extends Layer {
 
   resetParameters(rng: Rng): void {
     const shape = [this.outFeatures, this.inFeatures];
-    const w = this.options.init === 'glorot'
-      ? glorotUniform(shape, this.inFeatures, this.outFeatures, rng)
-      : heNormal(shape, this.inFeatures, rng);
+    const init = this.options.init ?? 'he';
+    const w = init === 'glorot' ? glorotUniform(shape, this.inFeatures, this.outFeatures, rng)
+      : init === 'near-identity' ? nearIdentity(shape, this.inFeatures, rng)
+        : heNormal(shape, this.inFeatures, rng);
     this.weight.data.set(w.data);
     this.bias?.data.fill(0);
   }

@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { ALConfigError } from '../../al/associated_net.js';
 import { CheckpointError } from '../../train/checkpoint.js';
+import { BRIDGES } from '../../al/codes.js';
 import { checkCut, defaultALLayers, defaultTWidth, maxALLayers } from '../../al/decompositions.js';
 import { CIFAR_LAYOUTS, cifarHint } from '../../data/cifar.js';
 import { DATASET_NAMES, hasAugmentation, loadDataset, type Dataset } from '../../data/index.js';
@@ -12,6 +13,7 @@ import type { Normalization } from '../../data/mnist.js';
 import { PRESET_NAMES, authorsSettings, type PresetName } from '../../train/presets.js';
 import { MODEL_NAMES, type ModelName } from '../../models/index.js';
 import { Rng } from '../../tensor/rng.js';
+import { trainMacsPerSample } from '../../train/macs.js';
 import { runEpochs, type EpochMetrics, type LoopOptions } from '../../train/loop.js';
 import { saveTrainingCheckpoint } from '../../train/resume.js';
 import { STEPS_FILE, StepLog } from '../../train/step_log.js';
@@ -100,7 +102,10 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
                        authors' cut, or as even as possible for --al-layers); where the cuts
                        fall sets each bridge's input size, and so the balance of pipeline stages
   --t-width N          AL: width of every t_i (default: the authors' for the backbone)
-  --target-lr X        AL: learning rate of g and h (default 2 x --lr)
+  --bridge KIND        AL: the bridges b_i: wide (default; the authors': dense 5n, then n) or
+                       lean (one dense map to t_i, after a max pool to about 4x4 for feature maps)
+  --target-lr X        AL: learning rate of every g and h (default: 2 x --lr in layer 1 and
+                       --lr / 2 deeper; the authors': 2 x --lr everywhere)
   --seed S             seed for weights and data order (default 1)
   --threads T          compute threads (default: all ${availableParallelism()} cores; with
                        --pipeline, per stage, default 1)
@@ -128,7 +133,7 @@ const flags: FlagSpec = {
   'micro-batches': { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
   lr: { type: 'string' }, optimizer: { type: 'string' }, 'weight-decay': { type: 'string' },
   schedule: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
-  limit: { type: 'string' }, 'al-layers': { type: 'string' }, 'al-cut': { type: 'string' }, 't-width': { type: 'string' },
+  limit: { type: 'string' }, 'al-layers': { type: 'string' }, 'al-cut': { type: 'string' }, 't-width': { type: 'string' }, bridge: { type: 'string' },
   'target-lr': { type: 'string' }, out: { type: 'string' }, label: { type: 'string' },
   augment: { type: 'boolean' }, 'no-augment': { type: 'boolean' },
   resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' }, 'log-every': { type: 'string' },
@@ -197,7 +202,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   }
   if (values['micro-batches'] !== undefined && method !== 'gpipe') throw new UsageError('--micro-batches: only applies to --method gpipe');
   if (method !== 'al') {
-    for (const flag of ['al-layers', 'al-cut', 't-width', 'target-lr']) if (values[flag] !== undefined) throw new UsageError(`--${flag}: only applies to --method al`);
+    for (const flag of ['al-layers', 'al-cut', 't-width', 'target-lr', 'bridge']) if (values[flag] !== undefined) throw new UsageError(`--${flag}: only applies to --method al`);
   }
   const dataset = choice(values, 'dataset', DATASETS, 'mnist');
   const dataDir = str(values, 'data-dir');
@@ -249,12 +254,14 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     } : {}),
     optimizer,
     lr,
-    targetLr: method === 'al' ? num(values, 'target-lr', 2 * lr) : undefined,
+    // ours: per layer (codes.ts), recorded as unset; the preset's: 2·lr everywhere
+    targetLr: method === 'al' && (values['target-lr'] !== undefined || preset !== undefined) ? num(values, 'target-lr', 2 * lr) : undefined,
     weightDecay: num(values, 'weight-decay', preset?.weightDecay ?? 0, 0, true),
     schedule: choice(values, 'schedule', ['paper', 'constant'] as const, preset?.schedule ?? 'paper'),
     alLayers: layers,
     alCut,
     tWidth: optionalInt(values, 't-width', 1, MAX_T_WIDTH),
+    bridge: method === 'al' ? choice(values, 'bridge', BRIDGES, 'wide') : undefined,
     seed: int(values, 'seed', 1, 0),
     threads: int(values, 'threads', pipeline ? 1 : availableParallelism(), 1, 256),
     pipeline,
@@ -343,6 +350,15 @@ function checkTabular(config: TrainConfig, data: Dataset): void {
   const source = config.dataset === 'csv' ? `${CSV_FILES.train} holds ${features} feature columns` : `${NPY_FILES.trainX} is shaped (n, ${features})`;
   throw new UsageError(`--model ${config.model}: a convolutional network needs images, x shaped (n, h, w) or (n, h, w, c); ${source}, tabular data: use --model mlp`);
 }
+
+/** trainMacsPerSample of the run's network, counted on a throwaway copy (a step changes weights). */
+function countTrainMacs(config: TrainConfig, data: Dataset): number {
+  const copy = buildTrainable(config, data.train.shape, data.train.classes, new Rng(0));
+  copy.learner.setEpoch(0, 1);
+  return trainMacsPerSample(copy.learner, data.train.shape, data.train.classes);
+}
+
+const formatMacs = (macs: number): string => (macs >= 1e9 ? `${(macs / 1e9).toFixed(2)} G` : `${(macs / 1e6).toFixed(1)} M`);
 
 /** Where a run stopped by Ctrl-C can go on from: only finished epochs are saved. */
 function stopNote(savedEpochs: number, runDir: string): string {
@@ -439,6 +455,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const rng = new Rng(config.seed);
   const model = buildTrainable(config, data.train.shape, data.train.classes, rng);
   checkBpStages(config, model);
+  const macs = countTrainMacs(config, data);
   const { run, startEpoch, lock } = openRun(config, model, { data: rng });
   // Ctrl-C stops the run after the current batch. Listened for before config.json is written, so
   // that from then on (a run directory in use) a Ctrl-C never ends the process half-way.
@@ -448,15 +465,16 @@ export async function trainCommand(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', onSigint);
   try {
-    run.writeConfig({ ...config, resume: undefined, stages: undefined, stageToken: undefined, parameters: model.parameters, machine: machineInfo(backend) });
+    run.writeConfig({ ...config, resume: undefined, stages: undefined, stageToken: undefined, parameters: model.parameters, trainMacsPerSample: macs, machine: machineInfo(backend) });
     const log = (line: string): void => {
       if (!config.json) process.stdout.write(line + '\n');
     };
     log(`${config.model} on ${config.dataset} (${data.train.n} training samples), method ${config.method}: ${model.summary.join('; ')}; ${backend.getNumThreads()} threads, ${backend.cpuIsa()}`);
+    log(`training arithmetic: ${formatMacs(macs)} multiply-adds a sample (matrix products and convolutions, forward and backward)`);
     log(`run directory: ${run.path}${startEpoch > 0 ? ` (resumed after epoch ${startEpoch})` : config.resume !== undefined ? ' (no epoch had finished: starting again from epoch 1)' : ''}`);
     if (config.preset) log(`preset ${config.preset}: lr ${config.lr}, batch ${config.batch}, ${config.epochs} epochs, ${config.schedule} schedule, weight decay ${config.weightDecay} on ${config.decayOn ?? 'all'}${config.method === 'al' ? ' (of f)' : ''}, ${config.shuffle === false ? 'no shuffling' : 'shuffled'}${config.normalize ? `, ${config.normalize} data` : ''}, the authors' network`);
     if (data.augment) log(`augmentation: ${data.augment.description}`);
-    return await trainEpochs(config, model, data, { run, startEpoch, rng, log, stop });
+    return await trainEpochs(config, model, data, { run, startEpoch, rng, log, stop, macs });
   } catch (error) {
     // a full disk or a folder made read-only mid-run: named, in words, as a bad --out is
     throw writeError(error, run.path);
@@ -467,7 +485,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
 }
 
 /** The epochs of a run whose directory is open: progress, metrics, checkpoints, and the summary. */
-async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset, at: { run: RunDir; startEpoch: number; rng: Rng; log: (line: string) => void; stop: { requested: boolean } }): Promise<number> {
+async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset, at: { run: RunDir; startEpoch: number; rng: Rng; log: (line: string) => void; stop: { requested: boolean }; macs: number }): Promise<number> {
   const { run, startEpoch, rng, log, stop } = at;
   const bar = new ProgressBar();
   const milestones = config.schedule === 'paper' ? paperSchedule : [];
@@ -517,6 +535,7 @@ async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset,
     trainLoss: last?.trainLoss ?? Number.NaN,
     samplesPerSec: last?.samplesPerSec ?? 0,
     seconds,
+    trainMacsPerSample: at.macs,
     runDir: run.path,
     stopped,
   };
