@@ -182,17 +182,18 @@ const MAX_TENSOR_ELEMENTS = 2 ** 32;
  */
 function checkWidth(model: ModelName, inputShape: readonly number[], classes: number, layers: number, tWidth: number, bridge: Bridge): void {
   const n = tWidth;
-  const wide = bridge === 'wide' ? 5 * n * n : 0;
+  // the parameters of a wide bridge's second dense layer (a lean bridge has none)
+  const wideSecond = bridge === 'wide' ? 5 * n * n : 0;
   const inputs = inputShape.reduce((p, d) => p * d, 1);
   let parameters = 0;
   let tPrev = classes;
   for (let i = 0; i < layers; i++) {
     // a wide b_i's second dense layer, g_i and h_i; the MLP's f_i and b_i's first layer also scale with n
-    parameters += wide + 2 * n * tPrev;
-    if (model === 'mlp') parameters += (i === 0 ? inputs : n) * n + (wide || n * n);
+    parameters += wideSecond + 2 * n * tPrev;
+    if (model === 'mlp') parameters += (i === 0 ? inputs : n) * n + (bridge === 'wide' ? 5 * n * n : n * n);
     tPrev = n;
   }
-  const largest = Math.max(wide, n * (layers > 1 ? n : classes), model === 'mlp' ? inputs * n : 0);
+  const largest = Math.max(wideSecond, n * (layers > 1 ? n : classes), model === 'mlp' ? inputs * n : 0);
   const gb = (bytes: number): string => `${(bytes / 2 ** 30).toLocaleString('en-US', { maximumSignificantDigits: 3 })} GB`;
   const bytes = parameters * TRAINING_BYTES_PER_PARAMETER;
   if (bytes > totalmem()) {
@@ -213,7 +214,9 @@ export function buildAssociatedNet(spec: ALNetSpec): AssociatedNet {
   }
   const tWidth = spec.tWidth ?? defaultTWidth(spec.model, spec.inputShape, spec.classes);
   if (!Number.isInteger(tWidth) || tWidth < 1) throw new ALConfigError(`--t-width: expected an integer >= 1, got ${tWidth}`);
-  checkWidth(spec.model, spec.inputShape, spec.classes, layers, tWidth, spec.bridge ?? 'wide');
+  const bridge = spec.bridge ?? 'wide';
+  const authors = spec.variant === 'authors';
+  checkWidth(spec.model, spec.inputShape, spec.classes, layers, tWidth, bridge);
   const d = decomposition(spec.model, tWidth, layers, spec.variant);
   const groups = cut ?? grouping(d, layers);
   const options = {
@@ -234,9 +237,9 @@ export function buildAssociatedNet(spec: ALNetSpec): AssociatedNet {
       shape = built.shape;
     }
     next += count;
-    const { b, g, h } = buildCodeMaps({ sShape: shape, tPrev, tWidth, first: i === 0, bridge: spec.bridge ?? 'wide', authors: spec.variant === 'authors', rng });
+    const { b, g, h } = buildCodeMaps({ sShape: shape, tPrev, tWidth, first: i === 0, bridge, authors, rng });
     tPrev = tWidth;
-    const targetLr = spec.targetLr ?? defaultTargetLr(spec.lr, spec.variant === 'authors', i + 1);
+    const targetLr = spec.targetLr ?? defaultTargetLr(spec.lr, authors, i + 1);
     return new ALLayer(i + 1, { f: f.length === 1 ? f[0]! : new Sequential(...f), b, g, h }, { ...options, targetLr });
   });
   return new AssociatedNet(alLayers, spec.classes);

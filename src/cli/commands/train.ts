@@ -486,7 +486,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
 
 /** The epochs of a run whose directory is open: progress, metrics, checkpoints, and the summary. */
 async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset, at: { run: RunDir; startEpoch: number; rng: Rng; log: (line: string) => void; stop: { requested: boolean }; macs: number }): Promise<number> {
-  const { run, startEpoch, rng, log, stop } = at;
+  const { run, startEpoch, rng, log, stop, macs } = at;
   const bar = new ProgressBar();
   const milestones = config.schedule === 'paper' ? paperSchedule : [];
   const steps = config.logEvery === undefined ? undefined : new StepLog(run.file(STEPS_FILE), {
@@ -535,7 +535,7 @@ async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset,
     trainLoss: last?.trainLoss ?? Number.NaN,
     samplesPerSec: last?.samplesPerSec ?? 0,
     seconds,
-    trainMacsPerSample: at.macs,
+    trainMacsPerSample: macs,
     runDir: run.path,
     stopped,
   };
