@@ -1,6 +1,7 @@
 // `al simulate`: the lecture's time-unit schedules (src/pipeline/simulator.ts) as text, JSON and
 // an SVG Gantt chart. Pure arithmetic: no backend, no data.
-import { ganttSvg, utilisation } from '../../pipeline/gantt_svg.js';
+import { ganttSvg } from '../../pipeline/gantt_svg.js';
+import { utilisation } from '../../pipeline/utilisation.js';
 import { MAX_INTERVALS, SCHEDULES, scheduleSize, simulate, type Schedule, type SimulateOptions } from '../../pipeline/simulator.js';
 import { writeFileAtomic } from '../../train/run_dir.js';
 import { choice, int, parseFlags, str, type FlagSpec } from '../args.js';

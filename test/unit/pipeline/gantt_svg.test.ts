@@ -2,7 +2,8 @@
 // per interval, measured traces in ms from any clock origin.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ganttSvg, utilisation, type GanttInterval } from '../../../src/pipeline/gantt_svg.js';
+import { ganttSvg } from '../../../src/pipeline/gantt_svg.js';
+import { utilisation, type GanttInterval } from '../../../src/pipeline/utilisation.js';
 import { simulate } from '../../../src/pipeline/simulator.js';
 
 /**
