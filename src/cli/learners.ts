@@ -6,7 +6,7 @@ import type { AssociatedNet } from '../al/associated_net.js';
 import { buildAssociatedNet } from '../al/decompositions.js';
 import type { Split } from '../data/mnist.js';
 import { buildModel, type ModelName } from '../models/index.js';
-import type { ALNetBlueprint } from '../pipeline/messages.js';
+import type { ALNetBlueprint } from '../pipeline/runtime/messages.js';
 import type { Sequential } from '../nn/container.js';
 import { countParameters } from '../nn/layer.js';
 import { createOptimizer, type OptimizerSettings } from '../optim/factory.js';

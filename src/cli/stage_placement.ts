@@ -3,7 +3,7 @@
 // bit-identical), so a fresh run and a resumed one check these flags alike, and a resumed run
 // may move its stages. Stage addresses and the token belong to one invocation: neither is written
 // to the run directory, and a resumed run on listed stages is given them again.
-import { parseAddress } from '../pipeline/zmq_transport.js';
+import { parseAddress } from '../pipeline/runtime/zmq_transport.js';
 import { optionalInt, str, type Parsed } from './args.js';
 import { UsageError } from './errors.js';
 

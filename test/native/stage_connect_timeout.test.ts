@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Dealer } from 'zeromq';
-import { WIRE_VERSION, decode, encode } from '../../src/pipeline/frames.js';
-import { startLocalStages } from '../../src/pipeline/local_stages.js';
+import { WIRE_VERSION, decode, encode } from '../../src/pipeline/runtime/frames.js';
+import { startLocalStages } from '../../src/pipeline/runtime/local_stages.js';
 
 test("a downstream neighbour that cannot be reached fails the stage's init within the coordinator's timeout, naming it", async () => {
   const stages = await startLocalStages(1);

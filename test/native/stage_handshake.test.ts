@@ -8,10 +8,10 @@ import { Dealer, Router } from 'zeromq';
 import { buildAssociatedNet, type ALNetSpec } from '../../src/al/decompositions.js';
 import { setBackend } from '../../src/backend/backend.js';
 import { nativeBackend } from '../../src/backend/native_backend.js';
-import { ALPipeline } from '../../src/pipeline/al_pipeline.js';
-import { WIRE_VERSION, decode, encode } from '../../src/pipeline/frames.js';
-import { startLocalStages } from '../../src/pipeline/local_stages.js';
-import type { ALNetBlueprint } from '../../src/pipeline/messages.js';
+import { ALPipeline } from '../../src/pipeline/al/al_pipeline.js';
+import { WIRE_VERSION, decode, encode } from '../../src/pipeline/runtime/frames.js';
+import { startLocalStages } from '../../src/pipeline/runtime/local_stages.js';
+import type { ALNetBlueprint } from '../../src/pipeline/runtime/messages.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { until } from '../util/poll.js';
 

@@ -4,16 +4,16 @@
 //   gpipe: the last stage waits for all M micro-batches, then runs their backward in reverse
 //          order; each stage updates once it has back-propagated all M (the flush).
 //   naive: one batch at a time per message, each stage updates as soon as its backward is done.
-import { buildModel } from '../models/index.js';
-import { createOptimizer } from '../optim/factory.js';
-import { scheduledLr } from '../optim/schedule.js';
-import { Rng } from '../tensor/rng.js';
-import { Tensor } from '../tensor/tensor.js';
+import { buildModel } from '../../models/index.js';
+import { createOptimizer } from '../../optim/factory.js';
+import { scheduledLr } from '../../optim/schedule.js';
+import { Rng } from '../../tensor/rng.js';
+import { Tensor } from '../../tensor/tensor.js';
 import { BpStage } from './bp_stage.js';
 import type { BackwardMessage, BpDone, BpStageInit, BpStageState, ForwardMessage } from './bp_messages.js';
-import { toWire, traceInterval, transferables, type TraceInterval } from './messages.js';
-import { loadNamedTensors, moduleTensors } from './state.js';
-import { postDownstream, postUpstream, report, runStage } from './stage_runtime.js';
+import { toWire, traceInterval, transferables, type TraceInterval } from '../runtime/messages.js';
+import { loadNamedTensors, moduleTensors } from '../runtime/state.js';
+import { postDownstream, postUpstream, report, runStage } from '../runtime/stage_runtime.js';
 
 let init: BpStageInit;
 let stage: BpStage;

@@ -1,11 +1,11 @@
 // Messages of the pipelined BP methods (GPipe and naive): activations travel downstream, and,
 // unlike AL, gradients travel back upstream. Tensor data moves as transferred buffers.
-import type { ModelName } from '../models/index.js';
-import type { OptimizerSettings } from '../optim/factory.js';
-import type { OptimizerState } from '../optim/optimizer.js';
-import type { Milestone } from '../optim/schedule.js';
+import type { ModelName } from '../../models/index.js';
+import type { OptimizerSettings } from '../../optim/factory.js';
+import type { OptimizerState } from '../../optim/optimizer.js';
+import type { Milestone } from '../../optim/schedule.js';
 import type { BpPipelineMethod } from './bp_stage.js';
-import type { TraceInterval, WireTensor } from './messages.js';
+import type { TraceInterval, WireTensor } from '../runtime/messages.js';
 
 export interface BpStageInit {
   stage: number;

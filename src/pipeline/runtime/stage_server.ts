@@ -8,7 +8,7 @@
 // message from the run's own coordinator or neighbour fails the run with a clean error report).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'zeromq';
-import { runALStage } from './al_stage_loop.js';
+import { runALStage } from '../al/al_stage_loop.js';
 import { DownstreamLostError } from './errors.js';
 import { WIRE_VERSION, WireVersionError, decode, encode } from './frames.js';
 import { StageRuntime } from './stage_runtime.js';

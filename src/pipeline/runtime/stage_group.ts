@@ -7,7 +7,7 @@
 // PipelineError naming the stage (and its address), which
 // rejects whatever the coordinator is waiting for. Nothing waits forever on a dead stage.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { TrainingError } from '../train/errors.js';
+import { TrainingError } from '../../train/errors.js';
 import type { TraceInterval } from './messages.js';
 import type { LinkCallbacks, StageLink } from './transport.js';
 import { DownstreamLostError } from './errors.js';

@@ -2,9 +2,9 @@
 // raw float32 bits, never JSON), and any truncated or random input is a FrameError, nothing else.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FrameError, decode, encode } from '../../../src/pipeline/frames.js';
-import type { BatchMessage } from '../../../src/pipeline/messages.js';
-import { Rng } from '../../../src/tensor/rng.js';
+import { FrameError, decode, encode } from '../../../../src/pipeline/runtime/frames.js';
+import type { BatchMessage } from '../../../../src/pipeline/runtime/messages.js';
+import { Rng } from '../../../../src/tensor/rng.js';
 
 const batch: BatchMessage = {
   type: 'batch', index: 41, epoch: 2, epochs: 5,

@@ -4,13 +4,13 @@
 // m−1. At a drain point (end of an epoch, a stop) it waits until every stage has finished every
 // batch fed so far, which leaves all layers consistent (each has seen exactly the same batches),
 // and collects their state back into its own copy of the net for evaluation and checkpoints.
-import type { LayerLosses } from '../al/al_layer.js';
-import type { AssociatedNet } from '../al/associated_net.js';
+import type { LayerLosses } from '../../al/al_layer.js';
+import type { AssociatedNet } from '../../al/associated_net.js';
 import { layerState, loadLayerState } from './al_stage.js';
-import { transferables, type ALNetBlueprint, type BatchMessage, type LayerState, type StageFault, type TraceInterval } from './messages.js';
-import { StageGroup, checkStages, type BatchDone, type PipelineEngine } from './stage_group.js';
+import { transferables, type ALNetBlueprint, type BatchMessage, type LayerState, type StageFault, type TraceInterval } from '../runtime/messages.js';
+import { StageGroup, checkStages, type BatchDone, type PipelineEngine } from '../runtime/stage_group.js';
 
-export { PipelineError } from './stage_group.js';
+export { PipelineError } from '../runtime/stage_group.js';
 
 export interface ALPipelineOptions {
   blueprint: ALNetBlueprint;
@@ -34,7 +34,7 @@ type ALReport =
   | { type: 'credit' }
   | { type: 'done'; stage: number; index: number; losses: LayerLosses[]; interval: TraceInterval; wireMs?: number };
 
-const workerUrl = new URL('./stage_worker.js', import.meta.url);
+const workerUrl = new URL('./al_worker.js', import.meta.url);
 
 export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
   private readonly pendingLosses = new Map<number, { count: number; losses: LayerLosses[][] }>();

@@ -2,8 +2,8 @@
 // stages. Between threads, tensor data travels as a transferred ArrayBuffer (moved, never copied);
 // between processes as raw float32 frames (frames.ts). The rest is small plain data. Nothing here
 // depends on the transport, so worker threads and stage processes speak the same messages.
-import type { OptimizerState } from '../optim/optimizer.js';
-import type { ALNetSpec } from '../al/decompositions.js';
+import type { OptimizerState } from '../../optim/optimizer.js';
+import type { ALNetSpec } from '../../al/decompositions.js';
 
 /** One busy interval of a stage, in ms since the coordinator's clock origin. */
 export interface TraceInterval {

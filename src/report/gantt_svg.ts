@@ -3,8 +3,8 @@
 // each stage's utilisation. Generic over the interval source: simulated schedules (time units
 // from 0) and traces measured from real runs ({stage, batch, kind, start, end} in ms, from any
 // clock origin: the chart starts at the earliest interval).
-import type { IntervalKind } from './simulator.js';
-import { utilisation, type GanttInterval } from './utilisation.js';
+import type { IntervalKind } from '../pipeline/plan/simulator.js';
+import { utilisation, type GanttInterval } from '../pipeline/plan/utilisation.js';
 
 export interface GanttOptions {
   title: string;

@@ -1,5 +1,5 @@
 // A stage of pipelined AL on any transport: an ALStage wired to the endpoints of a StageRuntime.
-// A worker thread (stage_worker.ts) and a stage process (stage_server.ts) both run this.
+// A worker thread (al_worker.ts) and a stage process (runtime/stage_server.ts) both run this.
 //
 //   coordinator ──▶ stage 0 ──▶ stage 1 ──▶ ... (batches: (s, t))
 //
@@ -7,10 +7,10 @@
 // slot, and gives its upstream a credit back whenever it takes a batch out of its own queue, so
 // every queue holds at most its capacity and memory stays flat however long the run. Credits are
 // the only messages that travel upstream, and they carry no data: AL needs no backward messages.
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
 import { ALStage, buildStageLayers, loadLayerState } from './al_stage.js';
-import { toWire, traceInterval, transferables, type BatchMessage, type StageInit } from './messages.js';
-import type { StageRuntime } from './stage_runtime.js';
+import { toWire, traceInterval, transferables, type BatchMessage, type StageInit } from '../runtime/messages.js';
+import type { StageRuntime } from '../runtime/stage_runtime.js';
 
 export class InjectedFault extends Error {
   override name = 'InjectedFault';

@@ -3,7 +3,7 @@
 // 'error' report that names the stage (after which the stage does nothing more: the coordinator
 // stops the run). Only the endpoints differ between a thread and a process (transport.ts).
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { backend, hasBackend, setBackend } from '../backend/backend.js';
+import { backend, hasBackend, setBackend } from '../../backend/backend.js';
 import type { StageReport, StageWorkerData } from './stage_group.js';
 import { portEndpoint, type StageLinks } from './transport.js';
 
@@ -69,7 +69,7 @@ export class StageRuntime {
       switch (m.type) {
         case 'init':
           this.stageIndex = m.init!.stage;
-          import('../backend/native_backend.js').then(({ nativeBackend }) => {
+          import('../../backend/native_backend.js').then(({ nativeBackend }) => {
             setBackend(nativeBackend);
             nativeBackend.setNumThreads(m.init!.threads);
             handlers.init(m.init!);

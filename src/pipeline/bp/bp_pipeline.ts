@@ -6,16 +6,16 @@
 //          the fill and drain of every mini-batch (GPipe's bubbles).
 //   naive: a new batch enters as soon as fewer than K are in flight (K stages), with no flush, so
 //          stages stay busy but each backward meets weights that changed since its forward.
-import type { Sequential } from '../nn/container.js';
-import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
-import type { OptimizerSettings } from '../optim/factory.js';
-import type { Milestone } from '../optim/schedule.js';
-import type { ModelName } from '../models/index.js';
+import type { Sequential } from '../../nn/container.js';
+import type { Optimizer, OptimizerState } from '../../optim/optimizer.js';
+import type { OptimizerSettings } from '../../optim/factory.js';
+import type { Milestone } from '../../optim/schedule.js';
+import type { ModelName } from '../../models/index.js';
 import type { BpDone, BpStageInit, BpStageState, ForwardMessage } from './bp_messages.js';
 import type { BpPipelineMethod } from './bp_stage.js';
-import { transferables } from './messages.js';
-import { StageGroup, checkStages, type BatchDone, type PipelineEngine } from './stage_group.js';
-import { loadNamedTensors, moduleTensors } from './state.js';
+import { transferables } from '../runtime/messages.js';
+import { StageGroup, checkStages, type BatchDone, type PipelineEngine } from '../runtime/stage_group.js';
+import { loadNamedTensors, moduleTensors } from '../runtime/state.js';
 
 export interface BpPipelineOptions {
   method: BpPipelineMethod;
@@ -35,7 +35,7 @@ export interface BpPipelineOptions {
   trace?: boolean;
 }
 
-const workerUrl = new URL('./bp_stage_worker.js', import.meta.url);
+const workerUrl = new URL('./bp_worker.js', import.meta.url);
 
 /** Splits a whole-network optimizer state into per-stage slices (parameters in order). */
 function sliceState(state: OptimizerState, counts: number[]): OptimizerState[] {
