@@ -38,7 +38,8 @@ Napi::Value GetNumThreadsJs(const Napi::CallbackInfo& info) {
 
 Napi::Value CpuIsaJs(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), CpuIsaName()); }
 
-// Versions and runtime, for `al info` and benchmark reports.
+// oneDNN's version and threading runtime, the ISA it runs and the thread count, for diagnostics
+// (nativeInfo() in src/backend/native_backend.ts).
 Napi::Value InfoJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const dnnl_version_t* v = dnnl_version();
@@ -55,18 +56,9 @@ Napi::Value InfoJs(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// glibc gives a heap's memory back to the system only from the heap's top: blocks freed below one
-// still in use stay resident for good, however long they go unused. Activations under the mmap
-// threshold set in Init (512 KB to 2.6 MB in the MLP) come from each stage thread's heap and die
-// in the garbage collector's order, and the copies of an epoch's end (collected state, evaluation
-// batches) come and go on the coordinator's, so free blocks piled up epoch after epoch: after 10
-// pipelined MLP epochs on 5,000 samples, 109 MB of the heaps' 306 MB were free. malloc_trim hands
-// the whole free pages inside every heap back (madvise), 7-12 ms and 72-86 MB at each epoch's end
-// of that run on 15,000 samples. With it after every checkpoint (and the gradient free lists
-// fixed, src/tensor/tensor.ts), `al train --model mlp --method al --pipeline --epochs 20
-// --limit 15000` kept its RSS within 4.8 % and 2.4 % of epoch 1's (two runs; before: +12.0 %,
-// +20.5 %), and its lowest RSS between epoch ends stayed at 1520-1570 MB instead of climbing
-// from 1580 to 1730.
+// glibc returns a heap's memory to the system only from the heap's top, so blocks freed below
+// live ones stay resident; called at each epoch's end, malloc_trim hands those free pages back and
+// keeps a long pipelined run's memory flat (figures in docs/benchmarks.md, "Memory").
 Napi::Value ReleaseFreeMemoryJs(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
 }
@@ -81,11 +73,10 @@ void Export(Napi::Env env, Napi::Object exports, const char* name, Napi::Functio
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  // Weights, optimizer moments and the copies a pipeline collects at every epoch's end are
-  // allocated and freed in bursts of tens of MB. glibc's dynamic mmap threshold then climbs to
-  // 32 MB and serves them from the heap, whose fragments are not returned: a 10-epoch pipelined
-  // MLP run grew its RSS by 9 % (1759 -> 1915 MB). A fixed 4 MB threshold keeps every large
-  // buffer in its own mapping, unmapped on free: +3 % (1709 -> 1761 MB) in the same run.
+  // Weights, optimizer moments and the state a pipeline collects at each epoch's end come and go
+  // in bursts of tens of MB; a fixed 4 MB mmap threshold keeps each such buffer in its own
+  // mapping, unmapped on free, where glibc's dynamic threshold would leave it in the heap
+  // (docs/benchmarks.md, "Memory").
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
   // Creating the engine here makes a broken oneDNN installation fail at require() time, with
   // the loader's explanation, instead of inside the first training step.

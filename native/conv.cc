@@ -70,7 +70,7 @@ constexpr const char* kBackwardWeights = "conv2dBackwardWeights";
 //   - c >= 64, 3x3, backward data: blocked only at stride 1 on images of 16x16 and more
 //     (16x16x64->64 90/167 vs 84/139); NHWC on 8x8 (95/184 vs 93/146) and at stride 2.
 // Without the reorders the blocked kernels win: inside a Vanilla CNN BP step at 2 threads,
-// backward weights took 132 ms on blocked activations against 200-219 ms on NHWC (README).
+// backward weights took 132 ms on blocked activations against 200-219 ms on NHWC (docs/benchmarks.md).
 bool ChooseBlocked(const ConvShape& s, ConvPass pass) {
   if (s.kh * s.kw == 1 || s.c < 64 || s.o < 16) return false;
   switch (pass) {

@@ -19,17 +19,18 @@ struct Activation {
 // alpha is the 4th argument of the forward call and the 5th of the backward one.
 Activation ReadActivation(const Napi::CallbackInfo& info, const char* kernel, size_t alpha_index) {
   Napi::Value kind = info[0];
-  if (!kind.IsString()) Fail(info.Env(), kernel, "expected 'relu' | 'elu' | 'sigmoid' for kind");
+  if (!kind.IsString()) Fail(info.Env(), kernel, "expected 'relu' | 'elu' | 'sigmoid' | 'tanh' for kind");
   const std::string name = kind.As<Napi::String>().Utf8Value();
   const double alpha = ArgNumber(info, alpha_index, kernel, "alpha");
   if (name == "relu") return {dnnl::algorithm::eltwise_relu_use_dst_for_bwd, 0.0f};
   if (name == "sigmoid") return {dnnl::algorithm::eltwise_logistic_use_dst_for_bwd, 0.0f};
+  if (name == "tanh") return {dnnl::algorithm::eltwise_tanh_use_dst_for_bwd, 0.0f};
   if (name == "elu") {
     // The dst-based ELU backward recovers x from y, which needs alpha >= 0.
     if (!(alpha >= 0)) Fail(info.Env(), kernel, "expected alpha >= 0 for elu, got " + std::to_string(alpha));
     return {dnnl::algorithm::eltwise_elu_use_dst_for_bwd, static_cast<float>(alpha)};
   }
-  Fail(info.Env(), kernel, "expected 'relu' | 'elu' | 'sigmoid' for kind, got '" + name + "'");
+  Fail(info.Env(), kernel, "expected 'relu' | 'elu' | 'sigmoid' | 'tanh' for kind, got '" + name + "'");
 }
 
 struct EltwiseEntry : CacheEntry {

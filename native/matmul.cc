@@ -61,28 +61,18 @@ void Run(MatmulEntry* e, const float* a, const float* b, const float* bias, floa
                     {DNNL_ARG_DST, e->out.At(out)}});
 }
 
-// oneDNN 2.6 without AVX-512 sends products with a small side (1/m + 1/n >= 0.0038, its own
-// threshold) to the "nocopy" sgemm kernel, which reads B in place whenever B is 32-byte
-// aligned. When B's row stride is a multiple of 2 KB, those in-place reads keep landing in the
-// same L1 sets: at m = 128 the product runs at ~40 GFLOP/s instead of ~75 (measured on
-// 128x784x1024, 128x1024x5120, 128x5120x1024, 64x512x1024; B at +16 bytes is fast, at +0, +32,
-// +64 slow; n = 1000 or 1280 is fast either way). A B that is not 32-byte aligned makes the
-// kernel pack it first, so such a B is copied to a scratch buffer 16 bytes past an aligned
-// address. The copy moves 8*k*n bytes, about a tenth of the product's time at m = 128.
+// oneDNN 2.6 without AVX-512 runs products with a small side in its "nocopy" sgemm kernel, which
+// reads a 32-byte-aligned B in place; when B's rows lie a multiple of 2 KB apart those reads keep
+// hitting the same L1 sets and the product runs at about half speed. So such a B is copied to a
+// scratch buffer 16 bytes past alignment, which makes the kernel pack it instead.
 //
-// Wide B (n >= 1024 on one thread, n >= 8192 on more; n is a multiple of 512): even packed, B's
-// rows a multiple of 2 KB apart thrash the caches (128x1500x16384, the backward pass of ResNet-20's
-// AL bridges: 77 ms packed plus the copy, against 45 ms for n = 16000). So B goes through a small
-// scratch buffer 512 columns at a time, rows padded to 516 floats, 16 bytes past alignment, and
-// each block of columns is its own product. Against the copy, alternating in one process (session
-// 7), old / new time: 128x1500x16384 1.37 at 2 threads, 1.59 at 1; 128x1500x8192 1.20 and 1.29;
-// 128x1500x4096, 128x1024x5120, 128x1024x2048 and 128x1280x25088 0.92-1.08 at 2 threads, 1.07-1.12
-// at 1.
+// A wide B (n >= 1024 on one thread, n >= 8192 on more) thrashes the caches even packed, so it goes
+// through a small padded scratch buffer 512 columns at a time, each block its own product.
+// (Measurements of both paths: docs/benchmarks.md, "Kernels".)
 //
-// Which path a product takes depends on its shape and thread count only, never on where B lies: the
-// paths' kernels round differently, and a run resumed from a checkpoint must end byte-identical to
-// the same run made in one go. (Running the columns 4.. of an aligned B in place, 16 bytes in, plus
-// the first 4 on their own, broke exactly that.)
+// Which path a product takes depends on its shape and thread count only, never on where B lies:
+// the paths' kernels round differently, and a run resumed from a checkpoint must end
+// byte-identical to the same run made in one go.
 bool NocopyKernelIsAvx() {
   static const bool avx = [] {
     switch (dnnl_get_effective_cpu_isa()) {

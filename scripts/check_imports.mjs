@@ -1,5 +1,5 @@
 // The import-boundary lint: imports only point down the layers of the architecture
-// (shared/STYLE.md): backend <- tensor <- nn, optim <- models <- train <- al <- pipeline <- bench <- cli, with data
+// (docs/design.md): backend <- tensor <- nn, optim <- models <- train <- al <- pipeline <- bench <- cli, with data
 // beside models, analysis (distances, exit accuracy, t-SNE, traces of runs) beside bench, and report (the HTML page of
 // runs, which draws on the analyses and the pipeline's charts) above analysis, beside bench. Inside pipeline, each
 // concern is a layer of its own: runtime (transports, the stage runtime, the coordinator's stage group) under the

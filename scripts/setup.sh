@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything associated-learning needs on a fresh Debian/Ubuntu machine, then builds it:
 # system packages (a C++ toolchain, Python for node-gyp, oneDNN, the Fashion-MNIST dataset, Chromium for the test that
-# opens al report's page) only where missing, then
+# opens al report's page, NumPy for the test of .npy files) only where missing, then
 # `npm install`, which compiles the native addon (node-gyp) and the TypeScript (tsc).
 # Options: --with-torch also installs Debian's PyTorch, which `al bench` compares against, with
 # OpenBLAS: without it Debian's PyTorch runs nn.Linear on the netlib reference BLAS (about
@@ -18,6 +18,8 @@ dpkg -s libdnnl-dev >/dev/null 2>&1 || packages+=(libdnnl-dev)
 dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || packages+=(dataset-fashion-mnist)
 # The test of `al report` opens the page in headless Chromium (it is skipped, saying so, without it).
 dpkg -s chromium >/dev/null 2>&1 || packages+=(chromium)
+# The test of --dataset npy and csv also trains on files written by NumPy (skipped, saying so, without it).
+/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || packages+=(python3-numpy)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 if [[ "${1:-}" == "--with-torch" ]]; then
   /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || packages+=(python3-torch)

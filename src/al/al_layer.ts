@@ -7,6 +7,7 @@
 // s_{i-1} and t_{i-1} arrive detached and s_i, t_i leave detached, so no gradient ever crosses a
 // layer: the layer owns its parameters, its two optimizers (Adam at lr for f, b and at 2·lr for
 // g, h by default) and its learning-rate schedule, and can live alone in a worker thread.
+import { decayedParameters, type DecayScope } from '../nn/kernels.js';
 import type { Layer } from '../nn/layer.js';
 import { Adam } from '../optim/adam.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
@@ -33,6 +34,12 @@ export interface ALOptimizerOptions {
   /** learning rate of g and h (the authors use 2·lr) */
   targetLr: number;
   weightDecay: number;
+  /**
+   * Which parameters weight decay reaches: 'all' (every parameter of f, b, g, h), or the kernels
+   * of f alone ('kernels': dense and conv weights; 'conv-kernels': conv filters), as the authors'
+   * code regularises (default 'all').
+   */
+  decayOn?: DecayScope;
   milestones: readonly Milestone[];
 }
 
@@ -55,8 +62,10 @@ export class ALLayer {
   /** `index` is 1-based, as in the paper. */
   constructor(readonly index: number, readonly parts: ALParts, readonly options: ALOptimizerOptions) {
     const { f, b, g, h } = parts;
-    this.forwardOptimizer = new Adam([...f.parameters(), ...b.parameters()], { lr: options.lr, weightDecay: options.weightDecay });
-    this.targetOptimizer = new Adam([...g.parameters(), ...h.parameters()], { lr: options.targetLr, weightDecay: options.weightDecay });
+    const scope = options.decayOn ?? 'all';
+    const only = (decayed: Layer[]): { decayed?: Tensor[] } => (scope === 'all' ? {} : { decayed: decayedParameters(decayed, scope) });
+    this.forwardOptimizer = new Adam([...f.parameters(), ...b.parameters()], { lr: options.lr, weightDecay: options.weightDecay, ...only([f]) });
+    this.targetOptimizer = new Adam([...g.parameters(), ...h.parameters()], { lr: options.targetLr, weightDecay: options.weightDecay, ...only([]) });
   }
 
   /** Sets both learning rates for a 0-based epoch of `epochs`. */

@@ -1,15 +1,18 @@
-// The five backbones cut into AL layers the way the authors' code does it
-// (shared/reference/published-results.md), with `layers` to cut them into another number:
+// The five backbones cut into AL layers the way the authors' code (Kao & Chen, GitHub
+// SamYWK/Associated_Learning) does it, with `layers` to cut them into another number:
 //   mlp       f_i = dense(width) + ELU, any number of layers (default 2, width = t width)
 //   cnn       8 conv units (32, 32, 32, 32/2, 64, 64, 64, 64/2; 3×3, ELU), default 4 layers of 2
 //   vgg       conv-BN-ELU units 128 | 256 pool | 256 | 512 pool | 512 pool | 512 pool, then dense
 //             1024 | 1024 (ELU), default 4 layers of 2
 //   resnet20/32  the stem and 3n basic blocks (ELU), default 4 layers: stem | stage 1 | 2 | 3
+// variant 'authors' builds the units as their code does where ours differ: VGG without batch
+// norm, their ResNet block (BasicBlock form 'authors') and TensorFlow's batch-norm settings.
 // and for every layer: b_i = flatten → dense(5n, sigmoid) → dense(n, sigmoid),
 // g_i = dense(n, sigmoid), h_i = dense(width of t_{i-1}, sigmoid), t_0 = one-hot label.
 import type { Activation as ActivationKind } from '../backend/kernel_names.js';
 import type { ModelName } from '../models/index.js';
-import { Activation, BasicBlock, BatchNorm, Conv2d, Flatten, Linear, MaxPool2d, Sequential, type Layer } from '../nn/index.js';
+import { TF_BATCH_NORM } from '../models/common.js';
+import { Activation, BasicBlock, BatchNorm, Conv2d, Flatten, Linear, MaxPool2d, Sequential, type BatchNormOptions, type DecayScope, type Layer } from '../nn/index.js';
 import type { Milestone } from '../optim/schedule.js';
 import { windowOutput } from '../tensor/ops/conv.js';
 import type { Rng } from '../tensor/rng.js';
@@ -42,7 +45,11 @@ export interface ALNetSpec {
   lr: number;
   targetLr?: number;
   weightDecay?: number;
+  /** which parameters of f and b weight decay reaches (default 'all'; otherwise f's kernels only, as the authors' code) */
+  decayOn?: DecayScope;
   milestones?: readonly Milestone[];
+  /** 'authors': the units as the authors' code builds them (see the header); default ours */
+  variant?: 'authors';
 }
 
 const F_ACT: ActivationKind = 'elu';
@@ -58,11 +65,11 @@ function dense(units: number): Unit {
   };
 }
 
-function conv(channels: number, stride: number, options: { bn?: boolean; pool?: boolean } = {}): Unit {
+function conv(channels: number, stride: number, options: { bn?: boolean | BatchNormOptions; pool?: boolean } = {}): Unit {
   return {
     build: ([h, w, c], rng) => {
       const layers: Layer[] = [new Conv2d(c!, channels, 3, rng, { stride, padding: 1, bias: !options.bn })];
-      if (options.bn) layers.push(new BatchNorm(channels));
+      if (options.bn) layers.push(new BatchNorm(channels, options.bn === true ? {} : options.bn));
       layers.push(new Activation(F_ACT));
       let oh = windowOutput(h!, 3, stride, 1), ow = windowOutput(w!, 3, stride, 1);
       if (options.pool) {
@@ -75,10 +82,10 @@ function conv(channels: number, stride: number, options: { bn?: boolean; pool?: 
   };
 }
 
-function residual(channels: number, stride: number): Unit {
+function residual(channels: number, stride: number, authors: boolean): Unit {
   return {
     build: ([h, w, c], rng) => ({
-      layer: new BasicBlock(c!, channels, stride, rng, F_ACT),
+      layer: new BasicBlock(c!, channels, stride, rng, F_ACT, authors ? { form: 'authors', batchNorm: TF_BATCH_NORM } : {}),
       shape: [windowOutput(h!, 3, stride, 1), windowOutput(w!, 3, stride, 1), channels],
     }),
   };
@@ -92,27 +99,30 @@ interface Decomposition {
   repeatable?: boolean;
 }
 
-function decomposition(model: ModelName, tWidth: number, layers: number | undefined): Decomposition {
+function decomposition(model: ModelName, tWidth: number, layers: number | undefined, variant?: 'authors'): Decomposition {
+  const authors = variant === 'authors';
   switch (model) {
     case 'mlp':
       return { units: Array.from({ length: layers ?? 2 }, () => dense(tWidth)), defaultGroups: [1, 1], repeatable: true };
     case 'cnn':
       return { units: [32, 32, 32, 32, 64, 64, 64, 64].map((c, i) => conv(c, i % 4 === 3 ? 2 : 1)), defaultGroups: [2, 2, 2, 2] };
-    case 'vgg':
+    case 'vgg': {
+      const bn = !authors;
       return {
         units: [
-          conv(128, 1, { bn: true }), conv(256, 1, { bn: true, pool: true }),
-          conv(256, 1, { bn: true }), conv(512, 1, { bn: true, pool: true }),
-          conv(512, 1, { bn: true, pool: true }), conv(512, 1, { bn: true, pool: true }),
+          conv(128, 1, { bn }), conv(256, 1, { bn, pool: true }),
+          conv(256, 1, { bn }), conv(512, 1, { bn, pool: true }),
+          conv(512, 1, { bn, pool: true }), conv(512, 1, { bn, pool: true }),
           dense(1024), dense(1024),
         ],
         defaultGroups: [2, 2, 2, 2],
       };
+    }
     case 'resnet20':
     case 'resnet32': {
       const n = model === 'resnet20' ? 3 : 5;
-      const stem: Unit = conv(16, 1, { bn: true });
-      const blocks = [16, 32, 64].flatMap((c, s) => Array.from({ length: n }, (_, b) => residual(c, b === 0 && s > 0 ? 2 : 1)));
+      const stem: Unit = conv(16, 1, { bn: authors ? TF_BATCH_NORM : true });
+      const blocks = [16, 32, 64].flatMap((c, s) => Array.from({ length: n }, (_, b) => residual(c, b === 0 && s > 0 ? 2 : 1, authors)));
       return { units: [stem, ...blocks], defaultGroups: [1, n, n, n] };
     }
   }
@@ -130,7 +140,8 @@ export function defaultALLayers(model: ModelName): number {
 
 /** The authors' t widths: MLP 1024 (MNIST) / 3000 (CIFAR); CNN 256 / 500 (100 classes); VGG, ResNet 300 / 500. */
 export function defaultTWidth(model: ModelName, inputShape: readonly number[], classes: number): number {
-  const mnistLike = inputShape[2] === 1;
+  // tabular samples ([1, 1, features]) take the smaller width too: they are no colour images
+  const mnistLike = inputShape[2] === 1 || (inputShape[0] === 1 && inputShape[1] === 1);
   if (model === 'mlp') return mnistLike ? 1024 : 3000;
   if (model === 'cnn') return classes > 10 ? 500 : 256;
   return classes > 10 ? 500 : 300;
@@ -164,12 +175,13 @@ export function buildAssociatedNet(spec: ALNetSpec): AssociatedNet {
   }
   const tWidth = spec.tWidth ?? defaultTWidth(spec.model, spec.inputShape, spec.classes);
   if (!Number.isInteger(tWidth) || tWidth < 1) throw new ALConfigError(`--t-width: expected an integer >= 1, got ${tWidth}`);
-  const d = decomposition(spec.model, tWidth, layers);
+  const d = decomposition(spec.model, tWidth, layers, spec.variant);
   const groups = cut ?? grouping(d, layers);
   const options = {
     lr: spec.lr,
     targetLr: spec.targetLr ?? 2 * spec.lr,
     weightDecay: spec.weightDecay ?? 0,
+    decayOn: spec.decayOn ?? 'all',
     milestones: spec.milestones ?? [],
   };
   const { rng } = spec;

@@ -1,6 +1,6 @@
 // Inter-class and intra-class distances of a representation, and their ratio: how well a layer
 // separates the classes (the paper's table of "inter- and intra-distances"; the paper gives no
-// formula, so we use the centroid form below and say so in the README).
+// formula, so we use the centroid form below and say so in docs/cli.md).
 //
 // For N points x_i ∈ R^D with labels y_i, over the set C of classes present (n_c ≥ 1 points each):
 //

@@ -1,11 +1,24 @@
 // metrics.jsonl, read back and checked, and the per-layer loss table of an AL run: each AL
 // layer's associated loss ||b_i(s_i) − t_i||² and autoencoder loss ||h_i(t_i) − t_{i−1}||² (the
-// epoch's mean over its batches), in the first and the last epoch. The lecture's observation:
-// after training, the associated loss falls by orders of magnitude from layer 1 to the top
-// (about 1 at layer 1, 1e-5..1e-7 at layer 2, 1e-10 at layer 3 on MNIST after 200 epochs), so
-// the table gives that ratio, layer 1 over layer L, and its base-10 logarithm.
+// epoch's mean over its batches), in the first and the last epoch, and the ratio layer 1 over
+// layer L with its base-10 logarithm. The raw loss's scale is set by how far apart the class codes
+// t_i lie, so layer_codes.ts gives the comparable measures (normalised loss, nearest-code accuracy).
 import type { LayerLosses } from '../al/al_layer.js';
 import { AnalysisError } from './errors.js';
+
+/**
+ * The authors' slide of the associated loss on MNIST after 200 epochs (Kao & Chen's talk on AL). Its
+ * columns are networks with 1, 2 and 3 AL layers, its rows the layers of each: `columns[j][i]` is
+ * layer i + 1 of the network with j + 1 layers. Cells stand as the slide's extracted text reads
+ * them, left to right; `null` is a cell whose digits the text lost (`lostExponent` keeps the
+ * power of ten when it survived). Layer 1 is about 1.2e-5, layer 2 3.8e-7, layer 3 6.7e-10.
+ */
+export const SLIDES_ASSOCIATED_LOSS: { dataset: 'mnist'; epochs: number; columns: (number | null)[][]; lostExponent: (number | null)[][] } = {
+  dataset: 'mnist',
+  epochs: 200,
+  columns: [[1.2488e-5], [1.2219e-5, 3.8033e-7], [null, null, 6.7192e-10]],
+  lostExponent: [[null], [null, null], [null, -7, null]],
+};
 
 /** The fields of one metrics.jsonl line that the analyses read. */
 export interface MetricsRecord {

@@ -1,5 +1,5 @@
 // The timeline of a pipelined run (trace.json, written by `al train --pipeline --trace`): each
-// stage's measured busy intervals, what they say about the pipeline, the lecture's time-unit AL
+// stage's measured busy intervals, what they say about the pipeline, the slides' time-unit AL
 // schedule for the same stages and batches (src/pipeline/plan/simulator.ts), and the throughput
 // projection (src/pipeline/plan/projection.ts) fed with the measured step times.
 //
@@ -192,7 +192,7 @@ export function projectTimeline(stats: TraceStats, options: { batchSize: number;
   };
 }
 
-/** The lecture's AL schedule (one unit per layer step) on the run's stages, for `batches` batches. */
+/** The AL schedule of the authors' slides (one unit per layer step) on the run's stages, for `batches` batches. */
 export function simulatedSchedule(trace: Trace, batches: number): Schedule {
   const layers = trace.stages.reduce((n, s) => n + s.layers.length, 0);
   return simulate({ schedule: 'al', layers, stages: trace.stages.length, batches });

@@ -96,7 +96,7 @@ export interface AugmentAttrs extends ImageAttrs {
   pad: number;
 }
 
-export type Activation = 'relu' | 'elu' | 'sigmoid';
+export type Activation = 'relu' | 'elu' | 'sigmoid' | 'tanh';
 
 export interface AdamAttrs {
   lr: number;

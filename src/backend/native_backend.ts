@@ -66,7 +66,7 @@ function bnDegenerate(kernel: string, a: BatchNormAttrs): boolean {
 }
 
 function activationKind(kernel: string, kind: Activation): void {
-  if (kind !== 'relu' && kind !== 'elu' && kind !== 'sigmoid') fail(kernel, "'relu' | 'elu' | 'sigmoid'", 'kind', kind);
+  if (kind !== 'relu' && kind !== 'elu' && kind !== 'sigmoid' && kind !== 'tanh') fail(kernel, "'relu' | 'elu' | 'sigmoid' | 'tanh'", 'kind', kind);
 }
 
 export const nativeBackend: Backend = {

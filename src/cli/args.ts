@@ -1,5 +1,5 @@
 // Flag parsing on node:util's parseArgs (strict: an unknown flag is an error), plus typed value
-// checks whose messages name the flag, as shared/cli-contract.md asks.
+// checks whose messages name the flag, as docs/cli.md promises.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './errors.js';
 

@@ -8,6 +8,7 @@ import type { Split } from '../data/mnist.js';
 import { buildModel, type ModelName } from '../models/index.js';
 import type { ALNetBlueprint } from '../pipeline/runtime/messages.js';
 import type { Sequential } from '../nn/container.js';
+import { decayedParameters, type DecayScope } from '../nn/kernels.js';
 import { countParameters } from '../nn/layer.js';
 import { createOptimizer, type OptimizerSettings } from '../optim/factory.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -25,6 +26,10 @@ export interface ModelConfig {
   lr: number;
   targetLr: number | undefined;
   weightDecay: number;
+  /** which parameters weight decay reaches (undefined: all; AL: f's kernels when not all) */
+  decayOn?: DecayScope | undefined;
+  /** 'authors': the network as the authors' code builds it (undefined: ours) */
+  variant?: 'authors' | undefined;
   schedule: 'paper' | 'constant';
   alLayers: number | undefined;
   /** AL: units of the backbone per AL layer (undefined: the authors' cut, or even for alLayers) */
@@ -62,6 +67,7 @@ export function buildTrainable(config: ModelConfig, shape: [number, number, numb
     const blueprint: ALNetBlueprint = {
       model: config.model, inputShape: shape, classes, layers: config.alLayers, ...(config.alCut ? { cut: config.alCut } : {}), tWidth: config.tWidth,
       lr: config.lr, targetLr: config.targetLr, weightDecay: config.weightDecay, milestones,
+      ...(config.decayOn ? { decayOn: config.decayOn } : {}), ...(config.variant ? { variant: config.variant } : {}),
     };
     const net: AssociatedNet = buildAssociatedNet({ ...blueprint, rng });
     const learner = new ALLearner(net);
@@ -79,10 +85,10 @@ export function buildTrainable(config: ModelConfig, shape: [number, number, numb
       al: { net, blueprint },
     };
   }
-  const model: Sequential = buildModel(config.model, { inputShape: shape, classes, rng });
+  const model: Sequential = buildModel(config.model, { inputShape: shape, classes, rng, ...(config.variant ? { variant: config.variant } : {}) });
   const params = model.parameters();
-  const settings: OptimizerSettings = { kind: config.optimizer, lr: config.lr, weightDecay: config.weightDecay };
-  const optimizer: Optimizer = createOptimizer(params, settings);
+  const settings: OptimizerSettings = { kind: config.optimizer, lr: config.lr, weightDecay: config.weightDecay, ...(config.decayOn ? { decayOn: config.decayOn } : {}) };
+  const optimizer: Optimizer = createOptimizer(params, settings, config.decayOn ? decayedParameters(model, config.decayOn) : undefined);
   const lrAt = (epoch: number, epochs: number): number => scheduledLr(config.lr, epoch, epochs, milestones);
   const learner = new BpLearner(model, optimizer, lrAt);
   return {

@@ -1,5 +1,9 @@
-// `al`: dispatch to the subcommands of shared/cli-contract.md. Exit codes: 0 success, 1 a run
+// `al`: dispatch to the subcommands of docs/cli.md. Exit codes: 0 success, 1 a run
 // that failed, 2 bad usage or bad input (always with a message naming the flag, file or shape).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../backend/load_native.js';
 import { DataError } from '../data/errors.js';
 import { ConfigError } from '../optim/optimizer.js';
 import { ModelError } from '../models/common.js';
@@ -25,13 +29,13 @@ Commands:
   eval       test accuracy of a run's checkpoint, from any AL exit layer
   simulate   time-unit schedules of bp, naive, gpipe and al, with an SVG Gantt chart
   analyze    per-layer losses, class distances, exit accuracy, pipeline timelines and t-SNE of a run
-  reproduce  run the experiments of a lecture's table, ours beside the published figures
+  reproduce  run the experiments of a published table, ours beside the published figures
   report     one self-contained HTML page with the plots and tables of one or more runs
   bench      throughput of the compute core, BP and AL training, with PyTorch beside it when present
   stage      one stage of a pipelined AL run in its own process, waiting for a coordinator
   help       this text
 
-Run 'al <command> --help' for the options of a command.
+Run 'al <command> --help' for the options of a command; 'al --version' (-V) prints the version.
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
@@ -51,6 +55,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return name === undefined ? 2 : 0;
   }
+  if (name === '--version' || name === '-V') {
+    if (rest.length > 0) {
+      process.stderr.write(`al: ${name} takes no arguments, got '${rest.join(' ')}'\n`);
+      return 2;
+    }
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   const command = commands[name];
   if (!command) {
     process.stderr.write(`al: unknown command '${name}'\n\n${usage}`);
@@ -61,6 +73,13 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     return report(name, error);
   }
+}
+
+/** The version in this package's package.json, found from this module whether run from src/ or dist/src/. */
+export function packageVersion(): string {
+  const root = packageRoot(fileURLToPath(import.meta.url));
+  if (root === null) throw new Error('cannot find the package.json of associated-learning above ' + fileURLToPath(import.meta.url));
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 function report(command: string, error: unknown): number {

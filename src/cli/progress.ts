@@ -33,18 +33,18 @@ export class ProgressBar {
 }
 
 /**
- * Counts `total` steps of unequal, unknown length on `bar` (a bench's runs): each step() names
+ * Counts `total` steps of unequal, unknown length on `progress` (a bench's runs): each step() names
  * what just finished, and the ETA is the mean pace so far times the steps left.
  */
-export function stepProgress(bar: ProgressBar, label: string, total: number, now: () => number = () => performance.now()): { step(finished: string): void } {
+export function stepProgress(progress: ProgressBar, label: string, total: number, now: () => number = () => performance.now()): { step(finished: string): void } {
   const start = now();
   let done = 0;
-  bar.update(label, 0, total, '', Number.NaN);
+  progress.update(label, 0, total, '', Number.NaN);
   return {
     step(finished) {
       done++;
       const seconds = (now() - start) / 1000;
-      bar.update(label, done, total, finished, (seconds / done) * (total - done));
+      progress.update(label, done, total, finished, (seconds / done) * (total - done));
     },
   };
 }

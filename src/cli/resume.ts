@@ -13,18 +13,19 @@ import { CheckpointError } from '../train/checkpoint.js';
 import { INFO_FILE, readCheckpointInfo, type CheckpointInfo } from '../train/checkpoint_files.js';
 import { compareConfig, loadTrainingCheckpoint } from '../train/resume.js';
 import { RunDir } from '../train/run_dir.js';
-import { int, str, type Parsed } from './args.js';
+import { STEPS_FILE } from '../train/step_log.js';
+import { int, optionalInt, str, type Parsed } from './args.js';
 import type { TrainConfig } from './commands/train.js';
 import { UsageError } from './errors.js';
 import { stagePlacement } from './stage_placement.js';
 import type { Trainable } from './learners.js';
 
-/** Flags a resumed run may change: they do not change what is computed (--threads: see the README). */
-const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'trace', 'help', 'stages', 'token', 'processes']);
+/** Flags a resumed run may change: they do not change what is computed (--threads: see docs/cli.md). */
+const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'trace', 'help', 'stages', 'token', 'processes', 'log-every']);
 
 /** Settings that may differ between a checkpoint and the run resuming it. */
 // where the stages run (threads, processes, hosts) is free too: the result is bit-identical
-const FREE_SETTINGS = new Set(['epochs', 'threads', 'dataDir', 'json', 'trace', 'out', 'resume', 'machine', 'parameters', 'stages', 'processes', 'stageToken']);
+const FREE_SETTINGS = new Set(['epochs', 'threads', 'dataDir', 'json', 'trace', 'out', 'resume', 'machine', 'parameters', 'stages', 'processes', 'stageToken', 'logEvery']);
 
 /** The settings a checkpoint is tied to: everything but the free ones. */
 export function runIdentity(config: object): Record<string, unknown> {
@@ -73,7 +74,7 @@ export function resumeConfig(values: Parsed['values'], runDir: string): TrainCon
     const have = (saved as unknown as Record<string, unknown>)[key];
     if (!sameValue(value, have)) {
       throw new UsageError(`--${flag}${typeof value === 'string' ? ` ${value}` : ''}: conflicts with the run's ${key} ${JSON.stringify(have) ?? '(unset)'} in ${file}; ` +
-        'a resumed run keeps its settings (only --epochs, --threads, --data-dir, --trace, --json, --stages, --token and --processes may change)');
+        'a resumed run keeps its settings (only --epochs, --threads, --data-dir, --trace, --json, --log-every, --stages, --token and --processes may change)');
     }
   }
   const { machine: _machine, parameters: _parameters, stages: _stages, stageToken: _token, ...settings } = saved as TrainConfig & { machine?: unknown; parameters?: unknown };
@@ -91,6 +92,8 @@ export function resumeConfig(values: Parsed['values'], runDir: string): TrainCon
     dataDir: str(values, 'data-dir') ?? saved.dataDir,
     json: values['json'] === true,
     trace: values['trace'] === true,
+    // a run that logged steps goes on logging them, at the rate given now or the saved one
+    logEvery: optionalInt(values, 'log-every') ?? saved.logEvery,
     out: runDir,
     resume: runDir,
   };
@@ -124,5 +127,6 @@ export function openRun(config: TrainConfig, model: Trainable, rngs: Record<stri
   checkResumable(config, info);
   const run = new RunDir(runDir);
   run.trimMetrics(info.epoch);
+  run.trimLines(STEPS_FILE, info.epoch);
   return { run, startEpoch: info.epoch };
 }

@@ -14,7 +14,7 @@ import { buildTrainable, type Trainable } from './learners.js';
  * MNIST runs.
  */
 export function loadRunData(config: TrainConfig, dataDir: string | undefined): Dataset {
-  return loadData({ dataset: config.dataset ?? 'mnist', label: config.label, augment: false, dataDir: dataDir ?? config.dataDir });
+  return loadData({ dataset: config.dataset ?? 'mnist', label: config.label, augment: false, normalize: config.normalize, dataDir: dataDir ?? config.dataDir });
 }
 
 /** The run's model with the tensors checkpoint.json was committed with (checked by size and SHA-256). */

@@ -14,7 +14,7 @@
 // order above), so a seed fixes the result on either backend; the per-pixel work is the backend's
 // augmentImages kernel (C++ in the native addon). Measured on this 2-core machine it augments
 // about 30,000 images per second on one core, against a few hundred samples per second for a
-// ResNet-20 training step, so it runs inline on the training thread (README, Datasets).
+// ResNet-20 training step, so it runs inline on the training thread (docs/benchmarks.md).
 
 import type { Rng } from '../tensor/rng.js';
 import { augmentImages } from '../tensor/ops/image.js';

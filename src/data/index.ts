@@ -1,5 +1,8 @@
 export { DataError } from './errors.js';
 export { parseIdx, readIdx, type IdxArray } from './idx.js';
+export { parseNpy, readNpy, type NpyArray, type NpyType } from './npy.js';
+export { parseCsv, type CsvTable } from './csv.js';
+export { loadNpyDataset, loadCsvDataset, MAX_CLASSES, NPY_FILES, CSV_FILES, type TabularOptions } from './tabular.js';
 export {
   loadMnist,
   loadIdxDataset,
@@ -23,5 +26,5 @@ export {
   type CifarRecords,
 } from './cifar.js';
 export { CifarAugmentation, standardizeImages, type BatchAugmentation, type CifarAugmentOptions } from './augment.js';
-export { loadDataset, hasAugmentation, DATASET_NAMES, type DatasetName, type DatasetOptions } from './datasets.js';
+export { loadDataset, hasAugmentation, needsDataDir, DATASET_NAMES, type DatasetName, type DatasetOptions } from './datasets.js';
 export { BatchIterator, epochOrder, type Batch, type BatchOptions } from './batches.js';

@@ -15,9 +15,11 @@ export interface Split {
   images: Float32Array;
   labels: Int32Array;
   n: number;
-  /** Shape of one sample: [height, width, channels]. */
+  /** Shape of one sample: [height, width, channels]; [1, 1, features] for tabular data. */
   shape: [number, number, number];
   classes: number;
+  /** The samples are feature vectors, not images: only a network that flattens its input (the MLP) takes them. */
+  tabular?: boolean;
 }
 
 export interface Dataset {
@@ -31,14 +33,18 @@ export interface Dataset {
   augment?: BatchAugmentation;
 }
 
-export type Normalization = 'standard' | 'unit';
+export type Normalization = 'standard' | 'unit' | 'mean-image';
 
 export interface LoadOptions {
   /** Folder holding the four IDX files (each may be gzipped); defaults to the dataset's own (if it has one). */
   dataDir?: string;
   /** Keep only the first `limit` training samples (the test set is always whole). */
   limit?: number;
-  /** 'standard' (default): (x/255 - mean)/std with the dataset's training-set statistics; 'unit': x/255. */
+  /**
+   * 'standard' (default): (x/255 - mean)/std with the dataset's training-set statistics; 'unit':
+   * x/255; 'mean-image': x/255 minus the mean training image (every training image, whatever
+   * `limit` keeps), pixel by pixel, as Kao & Chen's MNIST code does.
+   */
   normalize?: Normalization;
 }
 
@@ -95,8 +101,8 @@ export function loadMnist(options: LoadOptions = {}): Dataset {
 /** Loads and checks any dataset laid out as MNIST is. */
 export function loadIdxDataset(spec: IdxDatasetSpec, options: LoadOptions = {}): Dataset {
   const { limit, normalize = 'standard' } = options;
-  if (normalize !== 'standard' && normalize !== 'unit') {
-    throw new RangeError(`loadIdxDataset: normalize: expected 'standard' or 'unit', got ${String(normalize)}`);
+  if (normalize !== 'standard' && normalize !== 'unit' && normalize !== 'mean-image') {
+    throw new RangeError(`loadIdxDataset: normalize: expected 'standard', 'unit' or 'mean-image', got ${String(normalize)}`);
   }
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
     throw new RangeError(`loadIdxDataset: limit: expected an integer >= 1, got ${limit}`);
@@ -113,13 +119,23 @@ export function loadIdxDataset(spec: IdxDatasetSpec, options: LoadOptions = {}):
   const table = pixelTable(normalize === 'standard' ? spec.mean : 0, normalize === 'standard' ? spec.std : 1);
   const f = spec.files;
   const file = (name: string): string => findFile(dir, name, spec.hint);
-  return {
-    train: loadSplit(spec, file(f.trainImages), file(f.trainLabels), table, limit),
-    test: loadSplit(spec, file(f.testImages), file(f.testLabels), table, undefined),
-  };
+  const train = loadSplit(spec, file(f.trainImages), file(f.trainLabels), table, limit, normalize === 'mean-image');
+  const test = loadSplit(spec, file(f.testImages), file(f.testLabels), table, undefined, false);
+  if (train.mean) subtractImage(test.split, train.mean);
+  return { train: train.split, test: test.split };
 }
 
-function loadSplit(spec: IdxDatasetSpec, imagesFile: string, labelsFile: string, table: Float32Array, limit: number | undefined): Split {
+/** Subtracts `mean` (one image) from every image of the split, in place. */
+function subtractImage(split: Split, mean: Float64Array): void {
+  const size = mean.length;
+  for (let i = 0; i < split.n; i++) {
+    const image = split.images.subarray(i * size, (i + 1) * size);
+    for (let p = 0; p < size; p++) image[p] = image[p]! - mean[p]!;
+  }
+}
+
+/** A split; with `meanImage`, centred on the mean of every image in the file (returned too), the kept ones or not. */
+function loadSplit(spec: IdxDatasetSpec, imagesFile: string, labelsFile: string, table: Float32Array, limit: number | undefined, meanImage: boolean): { split: Split; mean?: Float64Array } {
   const images = readIdx(imagesFile, spec.hint);
   const labels = readIdx(labelsFile, spec.hint);
   expectDims(images, imagesFile, [spec.height, spec.width]);
@@ -140,13 +156,20 @@ function loadSplit(spec: IdxDatasetSpec, imagesFile: string, labelsFile: string,
 
   const n = limit === undefined ? count : Math.min(limit, count);
   const pixels = n * spec.height * spec.width;
-  return {
+  const split: Split = {
     images: toFloat(images.data.subarray(0, pixels), table),
     labels: new Int32Array(lab.subarray(0, n)),
     n,
     shape: [spec.height, spec.width, 1],
     classes: spec.classes,
   };
+  if (!meanImage) return { split };
+  const size = spec.height * spec.width;
+  const mean = new Float64Array(size);
+  for (let i = 0; i < count; i++) for (let p = 0; p < size; p++) mean[p]! += images.data[i * size + p]!;
+  for (let p = 0; p < size; p++) mean[p] = mean[p]! / (255 * count);
+  subtractImage(split, mean);
+  return { split, mean };
 }
 
 /** Checks dims are [n, ...sample]. */

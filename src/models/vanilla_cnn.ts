@@ -1,10 +1,11 @@
-// The lecture's Vanilla CNN, as the authors' code builds it: four 3×3 convolutions with 32
+// The paper's Vanilla CNN, as the authors' code builds it: four 3×3 convolutions with 32
 // kernels (the fourth with stride 2), four with 64 (the fourth with stride 2), all padded to keep
 // the size, then fully connected 1280 × 256 × 256 × 256 × 256 and the classifier.
-// 28×28 inputs end the convolutions at 7×7×64, 32×32 inputs at 8×8×64.
+// 28×28 inputs end the convolutions at 7×7×64, 32×32 inputs at 8×8×64. The authors' variant
+// widens the dense layers to 2500 × 500 × ... with 100 classes, as their CIFAR-100 code does.
 import { Activation, Conv2d, Flatten, Sequential, type Layer } from '../nn/index.js';
 import { windowOutput } from '../tensor/ops/conv.js';
-import { denseHead, type ModelSpec } from './common.js';
+import { authorsDenseHead, authorsWidth, denseHead, type ModelSpec } from './common.js';
 
 export const CNN_DENSE = [1280, 256, 256, 256, 256] as const;
 
@@ -21,5 +22,8 @@ export function buildVanillaCnn(spec: ModelSpec): Sequential {
       w = windowOutput(w, 3, stride, 1);
     }
   }
-  return new Sequential(...layers, new Flatten(), ...denseHead(h * w * c, CNN_DENSE, spec.classes, spec.rng, act));
+  const head = spec.variant === 'authors'
+    ? authorsDenseHead(h * w * c, authorsWidth('cnn', spec.inputShape, spec.classes), spec.classes, spec.rng, act)
+    : denseHead(h * w * c, CNN_DENSE, spec.classes, spec.rng, act);
+  return new Sequential(...layers, new Flatten(), ...head);
 }

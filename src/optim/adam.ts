@@ -6,7 +6,7 @@
 // Defaults lr 1e-3, betas (0.9, 0.999), eps 1e-8, as PyTorch.
 import { backend } from '../backend/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer, copyBuffers, requireInRange, stateBuffers, type OptimizerState } from './optimizer.js';
+import { Optimizer, copyBuffers, decayMask, requireInRange, stateBuffers, type OptimizerState } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -15,6 +15,8 @@ export interface AdamOptions {
   eps?: number;
   weightDecay?: number;
   decoupled?: boolean;
+  /** the parameters weight decay applies to (default: every one) */
+  decayed?: readonly Tensor[];
 }
 
 export class Adam extends Optimizer {
@@ -23,6 +25,8 @@ export class Adam extends Optimizer {
   readonly eps: number;
   readonly weightDecay: number;
   readonly decoupled: boolean;
+  /** per parameter: whether weight decay applies to it */
+  readonly decays: boolean[];
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];
 
@@ -37,6 +41,7 @@ export class Adam extends Optimizer {
     requireInRange('Adam', 'beta2', this.beta2, 0, 1);
     requireInRange('Adam', 'eps', this.eps, 0, Infinity, false);
     requireInRange('Adam', 'weightDecay', this.weightDecay, 0, Infinity);
+    this.decays = decayMask('Adam', params, options.decayed);
     this.m = stateBuffers(params);
     this.v = stateBuffers(params);
   }
@@ -44,7 +49,7 @@ export class Adam extends Optimizer {
   protected update(param: Tensor, grad: Float32Array, i: number): void {
     backend().adamStep(param.data, grad, this.m[i]!, this.v[i]!, {
       lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps,
-      weightDecay: this.weightDecay, decoupled: this.decoupled, step: this.stepCount,
+      weightDecay: this.decays[i] ? this.weightDecay : 0, decoupled: this.decoupled, step: this.stepCount,
     });
   }
 

@@ -41,6 +41,15 @@ export abstract class Optimizer {
   abstract loadState(state: OptimizerState): void;
 }
 
+/** Per parameter, whether it is among `decayed` (undefined: all are); a decayed tensor that is not a parameter is an error. */
+export function decayMask(owner: string, params: Tensor[], decayed: readonly Tensor[] | undefined): boolean[] {
+  if (decayed === undefined) return params.map(() => true);
+  const set = new Set(decayed);
+  const mask = params.map((p) => set.delete(p));
+  if (set.size > 0) throw new ConfigError(`${owner}: expected the decayed tensors among the optimizer's parameters, got ${set.size} that are not`);
+  return mask;
+}
+
 /** Lazily allocated per-parameter buffers of the parameter's size. */
 export function stateBuffers(params: Tensor[]): Float32Array[] {
   return params.map((p) => new Float32Array(p.size));

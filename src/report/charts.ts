@@ -119,7 +119,7 @@ function layerLossCharts(runs: readonly ReportRun[]): ChartSpec[] {
   return charts;
 }
 
-/** The last epoch's associated loss of layer 1 over layer L, per AL run (the lecture's "falls with depth"). */
+/** The last epoch's associated loss of layer 1 over layer L, per AL run (the authors' slides: it falls with depth). */
 export function depthRatios(runs: readonly ReportRun[]): { run: ReportRun; table: ReturnType<typeof layerLossTable> }[] {
   return runs.filter((r) => r.metrics.some((m) => m.layers && m.layers.length > 0)).map((run) => ({ run, table: layerLossTable(run.metrics, `${run.dir}/metrics.jsonl`) }));
 }

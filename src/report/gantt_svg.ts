@@ -49,7 +49,7 @@ function label(i: GanttInterval): string {
 }
 
 /**
- * The chart as an SVG document. Batch numbers are written from 1, as in the lecture's tables
+ * The chart as an SVG document. Batch numbers are written from 1, as in the authors' slides
  * (x^(1), x^(2), …); a micro-batch shows as batch.micro. Each rect has a tooltip with details.
  */
 export function ganttSvg(intervals: readonly GanttInterval[], options: GanttOptions): string {

@@ -1,5 +1,5 @@
 // The pipeline part of the report for one run with trace.json: the measured Gantt chart (the last
-// epoch's first batches, at most MAX_CHART_INTERVALS intervals) beside the lecture's unit-time schedule of the
+// epoch's first batches, at most MAX_CHART_INTERVALS intervals) beside the authors' slides' unit-time schedule of the
 // same method on as many stages and batches, both as inline SVG from ganttSvg; and each stage's
 // utilisation, measured (whole trace, inside the epochs, last epoch from metrics.jsonl) and simulated.
 import { chartWindow, epochBatches, traceStats } from '../analysis/trace_stats.js';
@@ -34,8 +34,8 @@ function inline(svg: string): string {
 }
 
 /**
- * The lecture's schedule of the run's method on its stages: AL one unit per layer step; GPipe one
- * layer per stage with the run's micro-batches; naive pipelined BP as the lecture draws it, one
+ * The slides' schedule (docs/reproduction.md) of the run's method on its stages: AL one unit per layer step; GPipe one
+ * layer per stage with the run's micro-batches; naive pipelined BP as the slides draw it, one
  * row per forward and per backward of K layers (K − 1 hidden + output).
  */
 export function simulatedScheduleFor(t: RunTrace, batches: number, config: Record<string, unknown>): Schedule {

@@ -65,9 +65,19 @@ function layersSection(runs: readonly ReportRun[], charts: readonly ChartSpec[])
     return htmlTable(['AL layer', `associated, epoch ${table.firstEpoch}`, `associated, epoch ${table.lastEpoch}`, `autoencoder, epoch ${table.firstEpoch}`, `autoencoder, epoch ${table.lastEpoch}`],
       rows, { numeric: [1, 2, 3, 4], caption: `${runLabel(run)}${ratio}` });
   });
+  const codes = runs.filter((r) => r.analysis?.layerCodes).map((r) => {
+    const c = r.analysis!.layerCodes!;
+    const rows = c.rows.map((x) => [`${x.layer}`, scientific(x.associated), scientific(x.spread), x.normalised === null ? '—' : scientific(x.normalised), percent(x.nearestCodeAccuracy)]);
+    return htmlTable(['AL layer', 'associated (test)', 'code spread', 'normalised', 'nearest-code accuracy'], rows,
+      { numeric: [1, 2, 3, 4], caption: `${runLabel(r)}${c.samples === undefined ? '' : ` (${c.samples} test samples)`}` });
+  });
   return section('layers', 'Per-layer losses', [
     '<p>Each AL layer\'s associated loss ‖b<sub>i</sub>(s<sub>i</sub>) − t<sub>i</sub>‖² and autoencoder loss ‖h<sub>i</sub>(t<sub>i</sub>) − t<sub>i−1</sub>‖², the mean over each epoch\'s batches.</p>',
     grid(mine), ...tables,
+    ...(codes.length === 0
+      ? [none('No run has class-code measures: al analyze RUN_DIR --layer-codes adds them (AL runs).')]
+      : ['<p>The raw loss scales with how far apart the class codes t<sub>i</sub>(c) lie, which changes with depth. Code spread: mean over pairs of distinct classes of mean((t<sub>i</sub>(c) − t<sub>i</sub>(c′))²); normalised = associated / code spread (0 = on its class code, about 1 = as far from it as codes are from each other); nearest-code accuracy: how often b<sub>i</sub>(s<sub>i</sub>) is nearest to its own class\'s code.</p>',
+        '<div class="tables">', ...codes, '</div>']),
   ]);
 }
 
@@ -129,10 +139,29 @@ function pipelineBlock(v: PipelineView): string {
   ].join('\n');
 }
 
-function pipelineSection(views: readonly PipelineView[]): string {
+/**
+ * What stale gradients cost: each naive-pipeline run's last test accuracy against the BP and
+ * GPipe runs of the same model and dataset among `runs`.
+ */
+function staleGradientTable(runs: readonly ReportRun[]): string | null {
+  const last = (r: ReportRun): number => r.metrics[r.metrics.length - 1]!.testAccuracy;
+  const same = (a: ReportRun, b: ReportRun): boolean => a.config['model'] === b.config['model'] && a.config['dataset'] === b.config['dataset'];
+  const rows = runs.filter((r) => r.config['method'] === 'naive-pipeline').flatMap((naive) =>
+    runs.filter((r) => (r.config['method'] === 'bp' || r.config['method'] === 'gpipe') && same(r, naive)).map((r) => {
+      const points = 100 * (last(naive) - last(r));
+      return [runLabel(naive), percent(last(naive)), runLabel(r), percent(last(r)), `${points >= 0 ? '+' : '−'}${Math.abs(points).toFixed(2)} points`];
+    }));
+  if (rows.length === 0) return null;
+  return htmlTable(['naive pipeline', 'test accuracy', 'against', 'its test accuracy', 'naive − it'], rows,
+    { numeric: [1, 3, 4], caption: 'Stale gradients: the naive pipeline\'s last test accuracy against the exact methods on the same network' });
+}
+
+function pipelineSection(views: readonly PipelineView[], runs: readonly ReportRun[]): string {
   if (views.length === 0) return section('pipeline', 'Pipeline timelines', [none('No run has a trace: al train … --pipeline --trace writes trace.json.')]);
+  const stale = staleGradientTable(runs);
   return section('pipeline', 'Pipeline timelines', [
-    '<p>Left: the busy intervals each worker thread recorded (trace.json). Right: the lecture\'s schedule of the same method on as many stages and batches, every step one time unit.</p>',
+    '<p>Left: the busy intervals each worker thread recorded (trace.json). Right: the unit-time schedule of the authors\' slides for the same method on as many stages and batches, every step one time unit.</p>',
+    ...(stale ? [stale] : []),
     ...views.map(pipelineBlock),
   ]);
 }
@@ -188,7 +217,7 @@ export function buildReport(runs: readonly ReportRun[], options: ReportOptions):
     tsneSection(runs, charts),
     distanceSection(runs),
     exitSection(charts),
-    pipelineSection(views),
+    pipelineSection(views, runs),
     environmentSection(runs, options, now),
     '</main>',
     `<script type="application/json" id="report-data">${scriptJson({ charts: all })}</script>`,

@@ -52,7 +52,17 @@ export interface ProjectionView {
 }
 
 /** The keys of analysis.json the report shows; each may be missing. */
+/** One AL layer's code measures (al analyze --layer-codes). */
+export interface LayerCodeView {
+  layer: number;
+  associated: number;
+  spread: number;
+  normalised: number | null;
+  nearestCodeAccuracy: number;
+}
+
 export interface RunAnalysis {
+  layerCodes?: { samples?: number; rows: LayerCodeView[] };
   distanceRatio?: { samples?: number; seed?: number; rows: DistanceRow[]; targets: { name: string; inter: number; features: number }[] };
   exitAccuracy?: { exit: number; testAccuracy: number }[];
   tsne?: { perplexity?: number; samples?: number; layers: TsneLayer[] };
@@ -161,6 +171,13 @@ function checkDistances(v: unknown, file: string): RunAnalysis['distanceRatio'] 
   return { samples: isNumber(v['samples']) ? v['samples'] : undefined, seed: isNumber(v['seed']) ? v['seed'] : undefined, rows: v['rows'] as DistanceRow[], targets: (v['targets'] ?? []) as { name: string; inter: number; features: number }[] };
 }
 
+function checkLayerCodes(v: unknown, file: string): RunAnalysis['layerCodes'] {
+  const rowOk = (r: unknown): boolean => isObject(r) && Number.isInteger(r['layer']) && isNumber(r['associated']) && isNumber(r['spread']) &&
+    isNumberOrNull(r['normalised']) && isNumber(r['nearestCodeAccuracy']);
+  if (!isObject(v) || !Array.isArray(v['rows']) || !v['rows'].every(rowOk)) throw bad(file, 'layerCodes', '{rows: [{layer, associated, spread, normalised, nearestCodeAccuracy}]}');
+  return { samples: isNumber(v['samples']) ? v['samples'] : undefined, rows: v['rows'] as LayerCodeView[] };
+}
+
 function checkExits(v: unknown, file: string): RunAnalysis['exitAccuracy'] {
   const ok = Array.isArray(v) && v.every((e) => isObject(e) && Number.isInteger(e['exit']) && isNumber(e['testAccuracy']));
   if (!ok) throw bad(file, 'exitAccuracy', 'a list of {exit, testAccuracy}');
@@ -196,6 +213,7 @@ export function parseAnalysis(text: string, file: string): RunAnalysis {
   const value = parseJson(text, file);
   if (!isObject(value)) throw new ReportError(`${file}: expected a JSON object (al analyze RUN_DIR --json)`);
   const analysis: RunAnalysis = {};
+  if (value['layerCodes'] !== undefined) analysis.layerCodes = checkLayerCodes(value['layerCodes'], file);
   if (value['distanceRatio'] !== undefined) analysis.distanceRatio = checkDistances(value['distanceRatio'], file);
   if (value['exitAccuracy'] !== undefined) analysis.exitAccuracy = checkExits(value['exitAccuracy'], file);
   if (value['tsne'] !== undefined) analysis.tsne = checkTsne(value['tsne'], file);

@@ -9,7 +9,7 @@
 // Tensor.toLayout, a differentiable reorder; reading `data` of a blocked tensor is an error, so no
 // code can take blocked elements for NHWC ones by accident.
 //
-// Measured in BP steps (README, "Measured here"): the convolution kernels of the Vanilla CNN
+// Measured in BP steps (docs/benchmarks.md, "Layouts"): the convolution kernels of the Vanilla CNN
 // take ~12 % less time on the blocked layout, backward-weights most.
 import { backend } from '../backend/backend.js';
 

@@ -3,7 +3,7 @@
 // JSON header mapping each name to {dtype, shape, data_offsets} (plus "__metadata__", strings
 // only), then the raw little-endian float32 data, tensors back to back in header order.
 //
-// Tensor names in checkpoint.safetensors (see also the README's run-directory section):
+// Tensor names in checkpoint.safetensors (see also docs/cli.md, "Run directory"):
 //   <parameter>             learned parameters by dotted name: "0.weight", "3.bias" (BP
 //                           Sequential index), "layers.1.f.0.weight" (AL layer 1, part f/b/g/h)
 //   <layer>.runningMean     batch-norm running statistics (buffers), e.g. "1.runningVar"

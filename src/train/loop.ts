@@ -45,6 +45,16 @@ export interface BatchProgress {
   accuracy: number;
   seconds: number;
   layers?: { associatedLoss: number; autoencoderLoss: number }[];
+  /** the batch just trained alone (the other fields are running means over the epoch) */
+  last: BatchResult;
+}
+
+/** One batch's own results; correct is NaN where a method does not measure it. */
+export interface BatchResult {
+  size: number;
+  loss: number;
+  correct: number;
+  layers?: { associatedLoss: number; autoencoderLoss: number }[] | undefined;
 }
 
 export interface LoopOptions {
@@ -53,6 +63,8 @@ export interface LoopOptions {
   /** 0-based epoch to start with: the finished epochs of a resumed run (default 0) */
   startEpoch?: number;
   batchSize: number;
+  /** a new sample order every epoch (default true); false keeps the stored order, as the authors' code does */
+  shuffle?: boolean;
   rng: Rng;
   onBatch?: (p: BatchProgress) => void;
   onEpoch?: (m: EpochMetrics) => void;
@@ -91,7 +103,7 @@ export class LayerLossSums {
  * able to ask for a stop between batches.
  */
 export async function runEpochs(learner: Learner, data: Dataset, options: LoopOptions): Promise<EpochMetrics[]> {
-  const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: true, dropLast: false });
+  const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: options.shuffle ?? true, dropLast: false });
   const history: EpochMetrics[] = [];
   const shape = data.train.shape;
   const first = firstEpoch('runEpochs', options);
@@ -121,6 +133,7 @@ export async function runEpochs(learner: Learner, data: Dataset, options: LoopOp
       options.onBatch?.({
         epoch, batch: index, batches: batches.batchesPerEpoch, samples: seen,
         loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - start) / 1000, layers: layerSums.means(),
+        last: { size: batch.size, loss: step.loss, correct: step.correct, layers: step.layers },
       });
       await yieldToEventLoop();
       if (options.shouldStop?.()) break;

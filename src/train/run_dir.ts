@@ -1,4 +1,4 @@
-// The run directory of shared/cli-contract.md: config.json, metrics.jsonl and checkpoints.
+// The run directory of docs/cli.md: config.json, metrics.jsonl and checkpoints.
 // Whole files are written atomically (temporary file in the same folder, flushed to disk, then
 // renamed over the old one), so an interrupted run never leaves a half-written file where a good
 // one was.
@@ -64,7 +64,12 @@ export class RunDir {
    * number of lines dropped.
    */
   trimMetrics(epoch: number): number {
-    const file = join(this.path, 'metrics.jsonl');
+    return this.trimLines('metrics.jsonl', epoch);
+  }
+
+  /** Keeps the lines of a JSON-lines file whose epoch is at most `epoch` (see trimMetrics); returns the number dropped. */
+  trimLines(name: string, epoch: number): number {
+    const file = join(this.path, name);
     if (!existsSync(file)) return 0;
     const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
     const kept = lines.filter((line) => {

@@ -36,8 +36,10 @@ test('a pipelined AL run: every table, and the measured and simulated Gantt char
   const r = run(['analyze', alRun, '--threads', '1']);
   assert.equal(r.code, 0, r.stderr);
   for (const heading of [/Per-layer losses \(epoch 1;/, /^  AL layer  associated  autoencoder$/m, /associated loss, layer 1 \/ layer 3 at epoch 1: /, /Class distances on 2000 test samples \(seed 1\)/,
-    /Test accuracy by exit layer/, /Measured timeline \(trace\.json\): 4 batches/, /Simulated AL schedule .* 3 layers on 3 stages, 4 batches: 6 units/,
-    /Projected samples\/s of pipelined AL/, /measured \(metrics\.jsonl, last epoch\) vs projected for 3 devices: [+-]\d/]) {
+    /Test accuracy by exit layer/, /The authors' slide: associated loss per layer, MNIST after 200 epochs: one column per network/,
+    /^    1 +1\.249e-5 +1\.222e-5 +\?$/m, /^    3 +— +— +6\.719e-10$/m, /this run has 3 AL layers: compare with the 3-layer column/,
+    /Class codes per layer on 10000 test samples/, /normalised \(test\) +nearest-code accuracy$/m, /Measured timeline \(trace\.json\): 4 batches/, /Simulated AL schedule .* 3 layers on 3 stages, 4 batches: 6 units/,
+    /Projected samples\/s of pipelined AL/, /measured \(metrics\.jsonl, last epoch\) vs projected for 3 devices: [+-]\d+\.\d% \((within|outside) ±15% of the projection\)$/m]) {
     assert.match(r.stdout, heading);
   }
   for (const row of ['x (input)', 's1', 'b1(s1)', 't1 (targets)', 's3', 'b3(s3)', 't3 (targets)']) assert.match(r.stdout, new RegExp(`^  ${row.replace(/[()]/g, '\\$&')} `, 'm'));
@@ -67,6 +69,16 @@ test('--json: one object with every selected table; --svg-dir, --layer and --sam
   assert.deepEqual(distance.rows.map((x) => x.name), ['x (input)', 's2', 'b2(s2)']);
   assert.deepEqual(distance.targets.map((x) => x.name), ['t2']);
   for (const row of distance.rows) assert.ok(row.inter > 0 && row.intra > 0 && Math.abs(row.ratio - row.inter / row.intra) < 1e-12, JSON.stringify(row));
+  assert.deepEqual((out['layerLosses'] as { slides: { columns: unknown[] } }).slides.columns.length, 3);
+  const codes = out['layerCodes'] as { samples: number; rows: { layer: number; associated: number; spread: number; normalised: number; nearestCodeAccuracy: number }[]; train: { epoch: number; associated: number[]; normalised: number[] } };
+  assert.equal(codes.samples, 10000);
+  assert.deepEqual(codes.rows.map((x) => x.layer), [1, 2, 3]);
+  for (const [k, row] of codes.rows.entries()) {
+    assert.ok(row.spread > 0 && Math.abs(row.normalised - row.associated / row.spread) <= 1e-12 * row.normalised, JSON.stringify(row));
+    assert.ok(row.nearestCodeAccuracy >= 0 && row.nearestCodeAccuracy <= 1);
+    assert.equal(codes.train.associated[k], losses.rows[k] && (losses.rows[k] as { last: { associatedLoss: number } }).last.associatedLoss);
+    assert.ok(Math.abs(codes.train.normalised[k]! - codes.train.associated[k]! / row.spread) <= 1e-12 * codes.train.normalised[k]!);
+  }
   const exits = out['exitAccuracy'] as { exit: number; testAccuracy: number }[];
   assert.deepEqual(exits.map((e) => e.exit), [1, 2, 3]);
   const evalExit = lastLine(run(['eval', alRun, '--exit-layer', '2', '--json', '--threads', '1']).stdout);
@@ -89,7 +101,7 @@ test('a BP run: distance ratios of each top-level module; AL-only analyses exit 
   const rows = (out['distanceRatio'] as { rows: { name: string; features: number }[] }).rows;
   assert.deepEqual(rows.map((x) => x.name), ['x (input)', '1 Flatten', '2 Linear+Activation', '3 Linear+Activation', '4 Linear+Activation', '5 Linear+Activation', '6 Linear+Activation', '7 Linear']);
   assert.deepEqual(rows.map((x) => x.features), [784, 784, 1024, 1024, 5120, 1024, 1024, 10]);
-  for (const flag of ['--layer-losses', '--exit-accuracy']) {
+  for (const flag of ['--layer-losses', '--layer-codes', '--exit-accuracy']) {
     const bad = run(['analyze', bpRun, flag]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, new RegExp(`${flag}: only AL runs have .*--method bp run`));

@@ -1,4 +1,4 @@
-// `al simulate` as a user runs it: listed in `al --help`, exit 0 with the lecture's GPipe numbers,
+// `al simulate` as a user runs it: listed in `al --help`, exit 0 with the slides' GPipe numbers,
 // exit 2 naming the flag on bad input.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -6,7 +6,7 @@ import { runAl, type CliResult } from '../util/al_cli.js';
 
 const run = (args: string[]): CliResult => runAl(args, { timeoutMs: 60_000 });
 
-test('al simulate: listed, the lecture\'s GPipe numbers, exit 2 on a bad value', () => {
+test('al simulate: listed, the slides\' GPipe numbers, exit 2 on a bad value', () => {
   assert.match(run(['--help']).stdout, /^ {2}simulate +time-unit schedules/m);
   const ok = run(['simulate', '--schedule', 'gpipe', '--layers', '4', '--micro-batches', '4', '--batches', '1', '--json']);
   assert.equal(ok.code, 0, ok.stderr);

@@ -10,9 +10,9 @@ import { referenceBackend as R } from '../../src/backend/reference_backend.js';
 import { assertClose, randoms } from './native_check.js';
 
 const rnd = randoms(505);
-const CASES: [Activation, number][] = [['relu', 0], ['elu', 1], ['elu', 0.5], ['sigmoid', 0]];
+const CASES: [Activation, number][] = [['relu', 0], ['elu', 1], ['elu', 0.5], ['sigmoid', 0], ['tanh', 0]];
 
-test('activation forward and backward match the reference (relu, elu, sigmoid)', () => {
+test('activation forward and backward match the reference (relu, elu, sigmoid, tanh)', () => {
   for (const [kind, alpha] of CASES) {
     for (const n of [1, 17, 100_003]) {
       const x = rnd.normal(n, 3);

@@ -85,6 +85,7 @@ export function writeReportRuns(base: string): ReportRuns {
     'analysis.json': {
       runDir: 'ignored', unknownKey: { ignored: true },
       layerLosses: { firstEpoch: 1, lastEpoch: 3, rows: [] },
+      layerCodes: { samples: 100, rows: [1, 2, 3].map((layer) => ({ layer, features: 32, associated: 10 ** -(2 * layer), spread: 10 ** -layer, normalised: 10 ** -layer, nearestCodeAccuracy: 1 - 0.25 * layer })) },
       distanceRatio: {
         samples: 100, seed: 1,
         rows: ['x (input)', 's1', 'b1(s1)', 's2', 'b2(s2)'].map((name, k) => ({ name, features: 32, inter: 10 + k, intra: 10 - k, ratio: (10 + k) / (10 - k), classes: 10, samples: 100 })),

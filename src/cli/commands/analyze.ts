@@ -1,4 +1,4 @@
-// `al analyze RUN_DIR`: the lecture's analyses of a trained run, from its run directory:
+// `al analyze RUN_DIR`: the paper's analyses of a trained run, from its run directory:
 // per-layer losses (metrics.jsonl), class distances of each layer's representation and accuracy
 // per exit layer (config.json + checkpoint.safetensors + the test set), and for pipelined runs the
 // measured timeline beside the simulated schedule and the throughput projection (trace.json);
@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { exitAccuracies } from '../../analysis/exit_accuracy.js';
 import { AnalysisError } from '../../analysis/errors.js';
-import { layerLossTable, parseMetrics, type MetricsRecord } from '../../analysis/layer_losses.js';
+import { layerCodeRows } from '../../analysis/layer_codes.js';
+import { SLIDES_ASSOCIATED_LOSS, layerLossTable, parseMetrics, type MetricsRecord } from '../../analysis/layer_losses.js';
 import { alProbe, measureDistances, sampleSplit, sequentialProbe, targetInterDistance, withInput } from '../../analysis/representations.js';
 import { chartWindow, epochBatches, lastEpoch, parseTrace, projectTimeline, simulatedSchedule, traceStats } from '../../analysis/trace_stats.js';
 import type { Dataset } from '../../data/mnist.js';
@@ -22,21 +23,30 @@ import type { Trainable } from '../learners.js';
 import { useNativeBackend } from '../runtime.js';
 import { saveAnalysis } from '../analysis_file.js';
 import { DEFAULT_ITERATIONS, DEFAULT_PERPLEXITY, tsneFlags, tsneSettings, tsneUntilCtrlC } from './analyze_tsne.js';
-import { distanceText, exitText, layerLossText, projectionText, stageText } from './analyze_text.js';
+import { distanceText, exitText, layerCodeText, layerLossText, projectionText, stageText } from './analyze_text.js';
 import { readRunConfig } from '../resume.js';
 import { loadRunData, loadRunModel } from '../run_model.js';
 import type { TrainConfig } from './train.js';
 
-export const analyzeUsage = `Usage: al analyze RUN_DIR [--layer-losses] [--distance-ratio] [--exit-accuracy] [--timeline] [--tsne] [options]
+export const analyzeUsage = `Usage: al analyze RUN_DIR [--layer-losses] [--layer-codes] [--distance-ratio] [--exit-accuracy] [--timeline] [--tsne] [options]
 
 Analyses of a run directory written by al train. Without a selection flag, every analysis that
-applies to the run but t-SNE: AL runs get the first four (the timeline when RUN_DIR has
+applies to the run but t-SNE: AL runs get the first five (the timeline when RUN_DIR has
 trace.json, written by al train --method al --pipeline --trace), BP runs the distance ratios.
 Every invocation also writes RUN_DIR/analysis.json: the object --json prints, merged over the
 one an earlier invocation wrote (its other analyses are kept).
 
   --layer-losses     AL: each layer's associated and autoencoder loss in the first and last
-                     epoch (metrics.jsonl), and how much the associated loss falls with depth
+                     epoch (metrics.jsonl), how much the associated loss falls with depth,
+                     and the authors' slide (MNIST, 200 epochs; columns: networks of 1, 2, 3
+                     AL layers) to read it against
+  --layer-codes      AL: measures that compare across layers, on the test set. Class code
+                     t_k(c) = g_k(...g_1(one-hot c)); code spread S_k = mean over pairs of
+                     distinct classes of mean((t_k(c) - t_k(c'))^2), the loss's own units;
+                     normalised loss = associated / S_k (test set, and the last epoch's training
+                     loss): 0 = on its code, about 1 = as far from it as codes are from each
+                     other; nearest-code accuracy = how often b_k(s_k) is nearest to its own
+                     class's code. The raw loss scales with S_k, which changes with depth
   --distance-ratio   inter-class and intra-class distance of each layer's representation and
                      their ratio, on test samples: intra = mean over classes of the mean
                      distance of a class's points to its centroid, inter = mean distance
@@ -61,13 +71,13 @@ one an earlier invocation wrote (its other analyses are kept).
   --iterations N     --tsne: gradient steps (default ${DEFAULT_ITERATIONS})
   --svg-dir DIR      --timeline, --tsne: where the SVG charts go (default RUN_DIR)
   --data-dir DIR     read the dataset from DIR instead of the run's
-  --threads T        compute threads (t-SNE: default 1, see README)
+  --threads T        compute threads (t-SNE: default 1, see docs/cli.md)
   --json             print one JSON object with every table as the last line of stdout
   -h, --help         this text
 `;
 
 const flags: FlagSpec = {
-  'layer-losses': { type: 'boolean' }, 'distance-ratio': { type: 'boolean' }, 'exit-accuracy': { type: 'boolean' },
+  'layer-losses': { type: 'boolean' }, 'layer-codes': { type: 'boolean' }, 'distance-ratio': { type: 'boolean' }, 'exit-accuracy': { type: 'boolean' },
   timeline: { type: 'boolean' }, tsne: { type: 'boolean' }, layer: { type: 'string' }, samples: { type: 'string' },
   seed: { type: 'string' }, perplexity: { type: 'string' }, iterations: { type: 'string' }, 'svg-dir': { type: 'string' }, 'data-dir': { type: 'string' }, threads: { type: 'string' },
   json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
@@ -79,6 +89,7 @@ const DEFAULT_SAMPLES = 2000;
 
 interface Selection {
   layerLosses: boolean;
+  layerCodes: boolean;
   distanceRatio: boolean;
   exitAccuracy: boolean;
   timeline: boolean;
@@ -105,12 +116,13 @@ function checkRunDir(runDir: string): void {
 
 function select(values: Parsed['values'], config: TrainConfig, runDir: string, hasTrace: boolean): Selection {
   const isAL = config.method === 'al';
-  const explicit = ['layer-losses', 'distance-ratio', 'exit-accuracy', 'timeline', 'tsne'].some((f) => values[f] === true);
+  const explicit = ['layer-losses', 'layer-codes', 'distance-ratio', 'exit-accuracy', 'timeline', 'tsne'].some((f) => values[f] === true);
   const s: Selection = explicit
-    ? { layerLosses: values['layer-losses'] === true, distanceRatio: values['distance-ratio'] === true, exitAccuracy: values['exit-accuracy'] === true, timeline: values['timeline'] === true, tsne: values['tsne'] === true }
-    : { layerLosses: isAL, distanceRatio: true, exitAccuracy: isAL, timeline: hasTrace, tsne: false };
-  for (const [flag, on] of [['layer-losses', s.layerLosses], ['exit-accuracy', s.exitAccuracy]] as const) {
-    if (on && !isAL) throw new UsageError(`--${flag}: only AL runs have ${flag === 'layer-losses' ? 'per-layer losses' : 'exit layers'}; ${runDir} is a --method ${config.method} run`);
+    ? { layerLosses: values['layer-losses'] === true, layerCodes: values['layer-codes'] === true, distanceRatio: values['distance-ratio'] === true, exitAccuracy: values['exit-accuracy'] === true, timeline: values['timeline'] === true, tsne: values['tsne'] === true }
+    : { layerLosses: isAL, layerCodes: isAL, distanceRatio: true, exitAccuracy: isAL, timeline: hasTrace, tsne: false };
+  const what = { 'layer-losses': 'per-layer losses', 'layer-codes': 'class codes t_k', 'exit-accuracy': 'exit layers' } as const;
+  for (const [flag, on] of [['layer-losses', s.layerLosses], ['layer-codes', s.layerCodes], ['exit-accuracy', s.exitAccuracy]] as const) {
+    if (on && !isAL) throw new UsageError(`--${flag}: only AL runs have ${what[flag]}; ${runDir} is a --method ${config.method} run`);
   }
   if (s.timeline && !hasTrace) {
     throw new AnalysisError(`${join(runDir, 'trace.json')}: not found; --timeline needs the trace of a pipelined run (al train --method al --pipeline --trace)`);
@@ -161,6 +173,21 @@ function distances({ layer, samples, seed }: Sampling, model: Trainable, data: D
   };
 }
 
+/** --layer-codes on the whole test set, with the last epoch's training loss (when metrics.jsonl has it) over the same spread. */
+function layerCodes(runDir: string, model: Trainable, data: Dataset): { json: object; text: string[] } {
+  const rows = layerCodeRows(model.al!.net, data.test);
+  let train: { epoch: number; layers: NonNullable<MetricsRecord['layers']> } | null = null;
+  if (existsSync(join(runDir, 'metrics.jsonl'))) {
+    const last = metricsOf(runDir, 'the training loss comes from it').filter((r) => r.layers?.length === rows.length).pop();
+    if (last) train = { epoch: last.epoch, layers: last.layers! };
+  }
+  const trainNormalised = train ? rows.map((r) => (r.spread > 0 ? train!.layers[r.layer - 1]!.associatedLoss / r.spread : null)) : null;
+  return {
+    json: { samples: data.test.n, rows, train: train ? { epoch: train.epoch, associated: train.layers.map((l) => l.associatedLoss), normalised: trainNormalised } : null },
+    text: layerCodeText(rows, train, data.test.n),
+  };
+}
+
 function timeline(values: Parsed['values'], config: TrainConfig, runDir: string): { json: object; text: string[] } {
   const traceFile = join(runDir, 'trace.json');
   const trace = parseTrace(readText(traceFile, 'the timeline needs it'), traceFile);
@@ -199,7 +226,7 @@ function timeline(values: Parsed['values'], config: TrainConfig, runDir: string)
     json: { stages: stats.stages, batches: stats.batches, spanMs: stats.spanMs, bubble: stats.bubble, inEpochs: stats.inEpochs, lastEpochUtilisation: last.utilisation ?? null, simulated, projection, projectionEpoch: final?.epoch ?? null, svg: files },
     text: [
       ...stageText(stats, last.utilisation),
-      `Simulated AL schedule (the lecture's unit steps), ${sim.layers} layers on ${sim.stages} stages, ${sim.batches} batches: ${sim.totalUnits} units, bubble ${(100 * simUse.bubble).toFixed(1)}%, ` +
+      `Simulated AL schedule (unit steps, as in the authors' slides), ${sim.layers} layers on ${sim.stages} stages, ${sim.batches} batches: ${sim.totalUnits} units, bubble ${(100 * simUse.bubble).toFixed(1)}%, ` +
         `busy ${simUse.perStage.map((u) => `${Math.round(100 * u)}%`).join('/')}`,
       ...projectionText(projection, final ? `epoch ${final.epoch}` : 'the whole trace'),
       `Gantt charts: ${files.measured} (measured${shown}), ${files.simulated} (simulated)`,
@@ -234,9 +261,9 @@ export async function analyzeCommand(argv: string[], write: (text: string) => vo
   if (selection.layerLosses) {
     const file = join(runDir, 'metrics.jsonl');
     const t = layerLossTable(metricsOf(runDir, 'the per-layer losses come from it'), file);
-    add('layerLosses', { json: t, text: layerLossText(t) });
+    add('layerLosses', { json: { ...t, slides: SLIDES_ASSOCIATED_LOSS }, text: layerLossText(t) });
   }
-  if (selection.distanceRatio || selection.exitAccuracy || selection.tsne) {
+  if (selection.layerCodes || selection.distanceRatio || selection.exitAccuracy || selection.tsne) {
     const threads = values['threads'] === undefined ? undefined : int(values, 'threads', 1, 1, 256);
     const backend = await useNativeBackend(threads);
     const data = loadRunData(config, str(values, 'data-dir'));
@@ -244,6 +271,7 @@ export async function analyzeCommand(argv: string[], write: (text: string) => vo
     const sample = sampling(values, model, data);
     // every flag checked before the first analysis starts
     const tsne = selection.tsne ? tsneSettings(values, model, sample.layer, sample.samples, sample.seed, runDir) : null;
+    if (selection.layerCodes) add('layerCodes', layerCodes(runDir, model, data));
     if (selection.distanceRatio) add('distanceRatio', distances(sample, model, data));
     if (selection.exitAccuracy) {
       const accuracies = exitAccuracies(model.al!.net, data.test);

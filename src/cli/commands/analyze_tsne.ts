@@ -96,7 +96,7 @@ function title(model: Trainable, name: string, layer: number | null): string {
 }
 
 /** Takes the steps chunk by chunk; false when `stop` said so between two chunks. */
-async function embed(run: TsneRun, label: string, bar: ProgressBar, stop: () => boolean): Promise<boolean> {
+async function embed(run: TsneRun, label: string, progress: ProgressBar, stop: () => boolean): Promise<boolean> {
   const begin = performance.now();
   while (!run.done) {
     // Lets a Ctrl-C's handler run: the native steps block the event loop while they compute.
@@ -104,7 +104,7 @@ async function embed(run: TsneRun, label: string, bar: ProgressBar, stop: () => 
     if (stop()) return false;
     const kl = run.step(CHUNK);
     const seconds = (performance.now() - begin) / 1000;
-    bar.update(label, run.iteration, run.iterations, `KL ${kl.toFixed(3)}`, (seconds / run.iteration) * (run.iterations - run.iteration));
+    progress.update(label, run.iteration, run.iterations, `KL ${kl.toFixed(3)}`, (seconds / run.iteration) * (run.iterations - run.iteration));
   }
   return true;
 }

@@ -18,10 +18,10 @@ network) about one or more run directories of al train:
 
   loss and accuracy curves (test accuracy of every run on one chart), training throughput;
   AL runs: each layer's associated and autoencoder loss per epoch (log scale);
-  from analysis.json (al analyze RUN_DIR --json > RUN_DIR/analysis.json): t-SNE scatter plots
+  from analysis.json (written by al analyze RUN_DIR): t-SNE scatter plots
     (runs side by side), the class-distance table, accuracy by exit layer, projected throughput;
   pipelined runs with trace.json (al train ... --pipeline --trace): the measured Gantt chart
-    beside the lecture's simulated schedule, and each stage's utilisation;
+    beside the simulated schedule of the authors' slides, and each stage's utilisation;
   the settings and machine of each run.
 
   --out FILE     where the page goes (required; written atomically)

@@ -1,4 +1,4 @@
-// `al reproduce TABLE`: runs the experiments behind one of the lecture's tables and prints ours
+// `al reproduce TABLE`: runs the experiments behind one of the paper's tables and prints ours
 // beside the published figures, in the same layout. Each experiment is an `al train` run in its
 // own process (a crash stays one run's problem) with a fixed run directory under --out; a run
 // already finished there is reused, and a stopped one is resumed, so a long table can be built
@@ -18,7 +18,7 @@ import { UsageError } from '../errors.js';
 import { readRunConfig } from '../resume.js';
 import { CIFAR_TRAIN, project, projectionText } from './reproduce_project.js';
 import { CIFAR_EPOCHS, DEFAULT_TARGET, TABLES, experimentConfig, experiments, trainArgs, type Experiment, type Table } from './reproduce_tables.js';
-import { accuracyRows, accuracyText, distanceRows, distanceText, firstReaching, runsText, timeToAccuracyText, type RunDistances, type RunResult } from './reproduce_text.js';
+import { accuracyRows, accuracyText, distanceRows, distanceText, firstReaching, runsText, staleGradients, staleGradientText, timeToAccuracyText, type RunDistances, type RunResult } from './reproduce_text.js';
 import type { TrainConfig } from './train.js';
 
 export { TABLES } from './reproduce_tables.js';
@@ -26,7 +26,7 @@ export { TABLES } from './reproduce_tables.js';
 const e = CIFAR_EPOCHS;
 export const reproduceUsage = `Usage: al reproduce TABLE [--epochs N] [--data-dir DIR] [--out DIR] [--only NAME,...] [--project] [--target PCT] [--json]
 
-Runs the experiments of one of the lecture's tables and prints ours beside the published figures
+Runs the experiments of one of the paper's tables and prints ours beside the published figures
 (200 epochs each) in the paper's layout. Every experiment is an al train run in
 DIR/<dataset or table>/<run> (default DIR: runs/reproduce); a run already finished there is
 reused, a stopped one resumed, and one with other settings refused.
@@ -45,8 +45,9 @@ Tables:
                   Vanilla CNN on CIFAR-10 and CIFAR-100: the cifar10 and cifar100 tables' runs
                   (shared with them, same budgets), then al analyze --distance-ratio on each
   pipeline        Vanilla CNN cut into 4 AL layers, 1 epoch each: sequential BP, GPipe (2
-                  workers, 4 micro-batches), sequential AL and pipelined AL (2 workers):
-                  samples/s and time
+                  workers, 4 micro-batches), the naive BP pipeline (2 workers, stale
+                  gradients), sequential AL and pipelined AL (2 workers): samples/s and time,
+                  and the naive pipeline's test accuracy against BP's and GPipe's
   time-to-accuracy  MLP on MNIST, 10 epochs each, two cores each: sequential BP on 2 threads
                   and pipelined AL on 2 workers of 1 thread; the training time each took to
                   first reach --target test accuracy (about 25 min on 2 cores)
@@ -280,6 +281,11 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
     const rows = accuracyRows(table, list, results);
     report['accuracy'] = rows;
     for (const line of [...accuracyText(table, rows), '']) log(line);
+  }
+  const stale = staleGradients(list, results);
+  if (stale.length > 0) {
+    report['staleGradients'] = stale;
+    for (const line of [...staleGradientText(stale), '']) log(line);
   }
   if (target !== undefined) {
     report['target'] = target;

@@ -1,5 +1,5 @@
 // What `al reproduce` runs for each table, and the published figures it prints beside ours
-// (shared/reference/published-results.md: Kao & Chen, Neural Computation 33(1), 2021). Every
+// (docs/reproduction.md: Kao & Chen, Neural Computation 33(1), 2021). Every
 // experiment is one `al train` run; its run directory is fixed, relative to --out, so a run is
 // found again by a later invocation, and the distance-ratio table shares its runs with the
 // cifar10 and cifar100 tables.
@@ -10,7 +10,7 @@ export const TABLES = ['mnist', 'cifar10', 'cifar100', 'layers', 'distance-ratio
 export type Table = (typeof TABLES)[number];
 
 type TrainDataset = 'mnist' | 'cifar10' | 'cifar100';
-type Method = 'bp' | 'al' | 'gpipe';
+type Method = 'bp' | 'al' | 'gpipe' | 'naive-pipeline';
 
 export interface Experiment {
   /** unique in its table: what --only selects and the logs show */
@@ -94,9 +94,9 @@ export const PUBLISHED_DISTANCES: readonly { dataset: 'cifar10' | 'cifar100'; mo
 /**
  * Default epochs of the CIFAR runs on a 2-core machine (the paper: 200), by backbone; the same
  * for BP and AL and for both datasets, so every pair is compared at one budget. From timed steps
- * (README): ResNet-20 about 4 min an epoch with BP and 7 with AL on an idle machine, VGG 5 to 6
+ * (docs/benchmarks.md): ResNet-20 about 4 min an epoch with BP and 7 with AL on an idle machine, VGG 5 to 6
  * times ResNet-20 BP's cost a sample, so a table takes about a day. ResNet-20 gets the most, for
- * the issue's bar on CIFAR-10 (BP 85 %, AL 83 %); VGG the fewest.
+ * our target on CIFAR-10 (BP 85 %, AL 83 %); VGG the fewest.
  */
 export const CIFAR_EPOCHS: Readonly<Record<ModelName, number>> = { mlp: 20, cnn: 20, vgg: 10, resnet20: 40, resnet32: 20 };
 
@@ -129,11 +129,14 @@ export function experiments(table: Table, epochs: number | undefined): Experimen
       return [
         run('cnn-bp', 'cnn', 'bp', [], 1),
         run('cnn-gpipe', 'cnn', 'gpipe', ['--workers', '2', '--micro-batches', '4', '--trace'], 1),
+        // BP pipelined without a flush: as fast as a pipeline gets, with stale gradients; its
+        // test accuracy beside BP's and GPipe's shows what that costs
+        run('cnn-naive', 'cnn', 'naive-pipeline', ['--workers', '2', '--trace'], 1),
         run('cnn-al', 'cnn', 'al', ['--al-layers', '4'], 1),
         run('cnn-al-pipeline', 'cnn', 'al', ['--al-layers', '4', '--pipeline', '--workers', '2', '--trace'], 1),
       ];
     case 'time-to-accuracy':
-      // the lecture's point: AL layers training simultaneously reach BP's accuracy sooner. Both
+      // the point of the authors' slides: AL layers training simultaneously reach BP's accuracy sooner. Both
       // get two cores, each in its own way: BP 2 compute threads, AL 2 stages of 1 thread (the
       // authors' MLP has 2 AL layers, so 2 stages at most).
       return [

@@ -121,6 +121,34 @@ export function distanceText(rows: DistanceRow[]): string[] {
   ];
 }
 
+export interface StaleGradients {
+  /** the naive-pipeline run */
+  naive: { name: string; testAccuracy: number };
+  /** the exact methods on the same network: test accuracy and the naive run's gap to it (naive − this, in points) */
+  against: { name: string; method: 'bp' | 'gpipe'; testAccuracy: number; points: number }[];
+}
+
+/** What stale gradients cost: each naive-pipeline run against BP and GPipe on the same network and budget (none when no such pair ran). */
+export function staleGradients(list: Experiment[], results: RunResult[]): StaleGradients[] {
+  const result = (e: Experiment): RunResult | undefined => results.find((r) => r.name === e.name);
+  return list.filter((e) => e.method === 'naive-pipeline' && result(e)).flatMap((e) => {
+    const naive = result(e)!;
+    const against = list.filter((x) => (x.method === 'bp' || x.method === 'gpipe') && x.model === e.model && x.dataset === e.dataset && result(x))
+      .map((x) => ({ name: x.name, method: x.method as 'bp' | 'gpipe', testAccuracy: result(x)!.testAccuracy, points: 100 * (naive.testAccuracy - result(x)!.testAccuracy) }));
+    return against.length === 0 ? [] : [{ naive: { name: naive.name, testAccuracy: naive.testAccuracy }, against }];
+  });
+}
+
+export function staleGradientText(rows: StaleGradients[]): string[] {
+  return [
+    'Stale gradients: the naive pipeline (each stage updates as soon as its gradients arrive, so the next batches run on weights',
+    'their gradients were not computed with) against the exact methods on the same network and budget',
+    ...table(['naive run', 'test acc', 'against', 'its test acc', 'naive − it'],
+      rows.flatMap((r) => r.against.map((a, i) => [i === 0 ? r.naive.name : '', i === 0 ? pct(r.naive.testAccuracy) : '', `${a.name} (${a.method})`, pct(a.testAccuracy),
+        `${a.points >= 0 ? '+' : '−'}${Math.abs(a.points).toFixed(2)} points`]))),
+  ];
+}
+
 /** Each run's training time until it first reached `target`, fastest first, with the ratio to the slowest. */
 export function timeToAccuracyText(results: RunResult[], target: number): string[] {
   const ranked = [...results].sort((a, b) => (a.reached?.seconds ?? Infinity) - (b.reached?.seconds ?? Infinity));

@@ -1,4 +1,4 @@
-// `al simulate`: the lecture's time-unit schedules (src/pipeline/plan/simulator.ts) as text, JSON and
+// `al simulate`: the authors' time-unit schedules (src/pipeline/plan/simulator.ts) as text, JSON and
 // an SVG Gantt chart. Pure arithmetic: no backend, no data.
 import { ganttSvg } from '../../report/gantt_svg.js';
 import { utilisation } from '../../pipeline/plan/utilisation.js';
@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 
 export const simulateUsage = `Usage: al simulate --schedule bp|naive|gpipe|al --layers L [options]
 
-Time-unit schedules of the lecture: one forward of one layer (or stage) on one (micro-)batch
+Time-unit schedules of the authors' slides: one forward of one layer (or stage) on one (micro-)batch
 takes 1 unit, one backward 1 unit. Prints the total units, the units per full update (every
 parameter updated once) in steady state, the fill before it, and whether gradients are stale.
 

@@ -1,5 +1,5 @@
 // `al stage --listen HOST:PORT`: one pipeline stage process, waiting for a coordinator (see
-// shared/cli-contract.md and src/pipeline/runtime/stage_server.ts). It accepts work only from a
+// docs/cli.md and src/pipeline/runtime/stage_server.ts). It accepts work only from a
 // coordinator presenting the run's token (--token, or AL_TOKEN in the environment, which keeps it
 // out of `ps`), and listens on loopback unless told otherwise.
 import { startStageServer } from '../../pipeline/runtime/stage_server.js';

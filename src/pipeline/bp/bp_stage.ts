@@ -9,7 +9,7 @@
 //   naive: every batch updates the stage as soon as its gradient arrives, while later batches
 //          are already in flight: their forward ran with older weights than their backward, and
 //          the gradient that reaches an earlier stage was computed with newer downstream weights.
-//          That is the stale-gradient schedule the lecture warns about, built to show it is wrong.
+//          That is the stale-gradient schedule the authors' slides warn about, built to show it is wrong.
 import type { Layer } from '../../nn/layer.js';
 import type { Optimizer } from '../../optim/optimizer.js';
 import { softmaxCrossEntropy } from '../../tensor/ops/loss.js';

@@ -125,7 +125,7 @@ export function projectBp(layers: readonly PhaseCost[], batchSize: number): Proj
  * With f_k, b_k the micro-batch costs of stage k, the forward phase is a flow shop of M identical
  * jobs, which takes exactly Σ_k f_k + (M − 1) · max_k f_k; the backward phase the same with b_k;
  * then the flush, max_k u_k. For balanced stages this is the familiar (M + D − 1) × the slowest
- * stage's micro-batch time for each phase; with the lecture's unit costs (D = M = 4) it is
+ * stage's micro-batch time for each phase; with the unit costs of the authors' slides (D = M = 4) it is
  * 7 + 7 + 1 = 15.
  */
 export function projectGpipe(layers: readonly PhaseCost[], options: { devices: number; microBatches: number; batchSize: number }): StagedProjection {

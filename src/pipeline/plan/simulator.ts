@@ -1,13 +1,13 @@
-// The lecture's time-unit schedules (shared/reference/published-results.md, "Pipeline timing
-// facts"): one forward of one layer (or stage) on one (micro-)batch takes 1 unit, one backward
+// The time-unit schedules of the authors' slides (docs/reproduction.md, "Pipeline timing"):
+// one forward of one layer (or stage) on one (micro-)batch takes 1 unit, one backward
 // 1 unit. Each schedule is a pure function of its sizes; the intervals it returns use the same
 // {stage, batch, kind, start, end} shape as traces measured from real runs, so one Gantt drawer
-// serves both. Unit t of the lecture's tables (t = 1, 2, …) is the interval [t − 1, t).
+// serves both. Unit t of the slides' tables (t = 1, 2, …) is the interval [t − 1, t).
 //
 //   bp     ℓ hidden layers plus the output layer (which computes the loss): forward through the
 //          ℓ + 1 layers, then backward through them, each backward unit also applying that
 //          layer's update. Backward locking: nothing overlaps, 2(ℓ + 1) units per update.
-//   naive  the lecture's "add pipeline directly": a new batch enters every unit. To finish one
+//   naive  the slides' "add pipeline directly": a new batch enters every unit. To finish one
 //          update per unit, a layer's forward (on a new batch) and its backward (on an old one)
 //          must run in the same unit, so the 2(ℓ + 1) steps are separate stages (rows f1 … ∂f1).
 //          From unit 2(ℓ + 1) on one update completes per unit, but a batch's backward meets
@@ -22,7 +22,7 @@
 //
 // "Without pipelining" means the same work done one unit at a time: the sum of every interval's
 // length (workUnits). For GPipe that is K·M forwards + K·M backwards + K updates (each device
-// updates its own stage) = K(2M + 1), the lecture's 36 for K = M = 4 ("F_{0,0} … and all
+// updates its own stage) = K(2M + 1), the slides' 36 for K = M = 4 ("F_{0,0} … and all
 // updates"). (M(2K + 1), one update after each micro-batch, also gives 36 there, but it is not
 // the work GPipe does, so it is not what we count.)
 import { linearPartition } from './projection.js';
@@ -53,7 +53,7 @@ export interface SimulateOptions {
   batches?: number;
 }
 
-/** The parameter version a forward read: the lecture's superscript in f_i^(j). */
+/** The parameter version a forward read: the slides' superscript in f_i^(j). */
 export interface WeightRead {
   batch: number;
   micro?: number;
@@ -207,7 +207,7 @@ function countAtMost(list: readonly number[], x: number): number {
 
 /**
  * A forward reads the weights as left by the updates that ended by its start (an update in the
- * same unit is not seen: the lecture's batch 2 reads f3^(0) at t = 4 while batch 1 updates f3).
+ * same unit is not seen: the slides' batch 2 reads f3^(0) at t = 4 while batch 1 updates f3).
  * A batch's update is stale by the number of updates its group received between the batch's
  * first read of it and the start of the update.
  */

@@ -31,7 +31,7 @@ export interface PipelinedLoopOptions extends Omit<LoopOptions, 'onEpoch'> {
 }
 
 export async function runPipelinedEpochs(pipeline: PipelineEngine, data: Dataset, options: PipelinedLoopOptions): Promise<PipelinedEpochMetrics[]> {
-  const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: true, dropLast: false });
+  const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: options.shuffle ?? true, dropLast: false });
   const history: PipelinedEpochMetrics[] = [];
   const shape = data.train.shape;
   const first = firstEpoch('runPipelinedEpochs', options);
@@ -59,6 +59,7 @@ export async function runPipelinedEpochs(pipeline: PipelineEngine, data: Dataset
       options.onBatch?.({
         epoch, batch: batchesOut, batches: batches.batchesPerEpoch, samples: seen, loss: lossSum / seen,
         accuracy: measuredAccuracy ? correct / seen : Number.NaN, seconds: (performance.now() - start) / 1000, layers: layerSums.means(),
+        last: { size, loss, correct: done.correct ?? Number.NaN, layers: done.layers },
       });
     };
     let stopped = false;

@@ -18,3 +18,4 @@ export function activation(kind: Activation, x: Tensor, alpha = kind === 'elu' ?
 export const relu = (x: Tensor): Tensor => activation('relu', x);
 export const elu = (x: Tensor, alpha = 1): Tensor => activation('elu', x, alpha);
 export const sigmoid = (x: Tensor): Tensor => activation('sigmoid', x);
+export const tanh = (x: Tensor): Tensor => activation('tanh', x);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { ALConfigError } from '../../../src/al/associated_net.js';
-import { buildAssociatedNet, defaultALLayers, maxALLayers } from '../../../src/al/decompositions.js';
+import { buildAssociatedNet, defaultALLayers, defaultTWidth, maxALLayers } from '../../../src/al/decompositions.js';
 import { setBackend } from '../../../src/backend/backend.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
 import { Conv2d } from '../../../src/nn/conv.js';
@@ -31,6 +31,12 @@ test('mlp: f widths = t width; the bridge is 5n then n; h_1 maps back to the cla
   const shapes = net.layers.map((l) => l.namedParameters().filter(([n]) => n.endsWith('weight')).map(([n, t]) => `${n}:${t.shape.join('x')}`));
   assert.deepEqual(shapes[0], ['f.1.weight', 'b.0.weight', 'b.2.weight', 'g.0.weight', 'h.0.weight'].map((n, i) => `${n}:${['64x784', '320x64', '64x320', '64x10', '10x64'][i]}`));
   assert.deepEqual(shapes[2]!.slice(3), ['g.0.weight:64x64', 'h.0.weight:64x64']);
+});
+
+test('the MLP\'s default t width: 1024 for grey images and tabular samples ([1, 1, features]), 3000 for colour images', () => {
+  assert.equal(defaultTWidth('mlp', [28, 28, 1], 10), 1024);
+  assert.equal(defaultTWidth('mlp', [1, 1, 20], 3), 1024);
+  assert.equal(defaultTWidth('mlp', [32, 32, 3], 10), 3000);
 });
 
 test('other cuts split the units as evenly as possible', () => {

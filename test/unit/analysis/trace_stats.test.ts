@@ -90,7 +90,7 @@ test('lastEpoch: the trace of the last epoch alone, or null when the epochs do n
   assert.equal(lastEpoch(trace), null);
 });
 
-test("simulatedSchedule: the lecture's AL schedule for the run's layers and stages", () => {
+test("simulatedSchedule: the slides' AL schedule for the run's layers and stages", () => {
   const sim = simulatedSchedule(trace, 4);
   assert.deepEqual(sim, simulate({ schedule: 'al', layers: 3, stages: 2, batches: 4 }));
   assert.equal(sim.stages, 2);

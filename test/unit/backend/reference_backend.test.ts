@@ -199,10 +199,12 @@ test('activations forward and backward on known values', () => {
   const alpha = 0.5;
   const elu = [alpha * (Math.exp(-2) - 1), alpha * (Math.exp(-0.5) - 1), 0, 1.5];
   const sig = [-2, -0.5, 0, 1.5].map((v) => 1 / (1 + Math.exp(-v)));
+  const th = [-2, -0.5, 0, 1.5].map(Math.tanh);
   const cases: [Activation, number[], number[]][] = [
     ['relu', [0, 0, 0, 1.5], [0, 0, 0, 4]],
     ['elu', elu, elu.map((v, i) => dy[i]! * (v > 0 ? 1 : Math.fround(v) + alpha))],
     ['sigmoid', sig, sig.map((v, i) => dy[i]! * Math.fround(v) * (1 - Math.fround(v)))],
+    ['tanh', th, th.map((v, i) => dy[i]! * (1 - Math.fround(v) ** 2))],
   ];
   for (const [kind, fwd, bwd] of cases) {
     B.activationForward(kind, x, y, alpha);
@@ -213,7 +215,7 @@ test('activations forward and backward on known values', () => {
 });
 
 test('activations: NaN propagates forward and backward (from y and from dy)', () => {
-  for (const kind of ['relu', 'elu', 'sigmoid'] as const) {
+  for (const kind of ['relu', 'elu', 'sigmoid', 'tanh'] as const) {
     const y = new Float32Array(2);
     B.activationForward(kind, f32(NaN, 1), y, 1);
     assert.ok(Number.isNaN(y[0]) && !Number.isNaN(y[1]), `${kind} forward`);
@@ -468,9 +470,9 @@ test('gradcheck: batch norm backward dx, dgamma, dbeta (batch statistics)', () =
   fdCheck('dbeta', beta, loss, dBeta);
 });
 
-test('gradcheck: relu, elu and sigmoid, backward from the output', () => {
+test('gradcheck: relu, elu, sigmoid and tanh, backward from the output', () => {
   const rng = new Rng(5);
-  for (const kind of ['relu', 'elu', 'sigmoid'] as const) {
+  for (const kind of ['relu', 'elu', 'sigmoid', 'tanh'] as const) {
     // Grid values are nonzero multiples of 2^-6 = 4h, so no perturbation crosses the kink at 0.
     const x = gridRandom(rng, 24, 1.5, true);
     const r = gridRandom(rng, 24);

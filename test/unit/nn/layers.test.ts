@@ -79,7 +79,7 @@ test('BatchNorm then ReLU runs fused in Sequential and BasicBlock: the same outp
     [seq, () => seq.layers.reduce((y, layer) => layer.forward(y), x)],
     [block, () => {
       const h = activation('relu', block.bn1.forward(block.conv1.forward(x)));
-      const skip = block.shortcut![1].forward(block.shortcut![0].forward(x));
+      const skip = block.shortcut![1]!.forward(block.shortcut![0].forward(x));
       return activation('relu', add(block.bn2.forward(block.conv2.forward(h)), skip));
     }],
   ] as const) {

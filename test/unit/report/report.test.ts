@@ -87,6 +87,20 @@ test('per-layer losses: associated and autoencoder per AL layer on a log axis, a
   assert.match(html, /associated loss of layer 1 \/ layer 3: 1\.00e\+6× \(6\.0 orders of magnitude\)/);
 });
 
+test('per-layer code measures: the normalised loss and the nearest-code accuracy of each layer; AL runs only', () => {
+  assert.match(html, /<th[^>]*>normalised<\/th><th[^>]*>nearest-code accuracy<\/th>/);
+  // layer 3: associated 1e-6 over a spread of 1e-3
+  assert.match(html, /<td>3<\/td><td[^>]*>1\.000e-6<\/td><td[^>]*>1\.000e-3<\/td><td[^>]*>1\.000e-3<\/td><td[^>]*>25\.00%<\/td>/);
+});
+
+test('stale gradients: the naive pipeline\'s last test accuracy against BP and GPipe on the same network', () => {
+  // last epoch (3): naive (run 3) 83 %, BP (run 0) 80 %, GPipe (run 2) 82 %
+  assert.equal([testAccuracy(3, 3), testAccuracy(0, 3), testAccuracy(2, 3)].map((x) => x.toFixed(2)).join(), '0.83,0.80,0.82');
+  assert.match(html, /<caption>Stale gradients: the naive pipeline&#39;s last test accuracy/);
+  assert.ok(html.includes(`<td>naive (naive-pipeline)</td><td class="num">83.00%</td><td>${escapeHtml(`bp ${HOSTILE} (bp)`)}</td><td class="num">80.00%</td><td class="num">+3.00 points</td>`));
+  assert.ok(html.includes('<td>naive (naive-pipeline)</td><td class="num">83.00%</td><td>gpipe (gpipe)</td><td class="num">82.00%</td><td class="num">+1.00 points</td>'));
+});
+
 test('t-SNE: one column per run, side by side, a series per class', () => {
   assert.match(html, /<div class="columns" style="--columns: 2">/);
   const t = byId('tsne-1-0');
@@ -119,7 +133,7 @@ test('pipeline: measured and simulated Gantt charts inline, utilisation beside t
   const pairs = [...html.matchAll(/<div class="gantt" data-gantt="(measured|simulated)">(.*?)<\/svg>\s*<\/div>/gs)].map((m) => ({ kind: m[1], svg: m[2]! }));
   assert.deepEqual(pairs.map((p) => p.kind), ['measured', 'simulated', 'measured', 'simulated', 'measured', 'simulated']);
   const rects = (svg: string): number => svg.split('<rect class="interval"').length - 1;
-  // AL: the last epoch's 4 batches on 3 stages, measured and simulated (the lecture's 6 units)
+  // AL: the last epoch's 4 batches on 3 stages, measured and simulated (the slides' 6 units)
   assert.equal(rects(pairs[0]!.svg), 12);
   assert.equal(rects(pairs[1]!.svg), 12);
   assert.match(pairs[0]!.svg, /measured: al, AL on 3 worker threads, epoch 3, batches 9–12 of 12/);
@@ -188,6 +202,8 @@ test('bad run directories: the message names the directory, the file and the key
     assert.throws(() => loadRun(bad), /analysis\.json: 'tsne\.layers\[0\]': expected 2 coordinates per label, got 3 coordinates for 2 labels/);
     writeFileSync(join(bad, 'analysis.json'), '{"exitAccuracy": {"1": 0.9}}');
     assert.throws(() => loadRun(bad), /analysis\.json: 'exitAccuracy': expected a list of \{exit, testAccuracy\}/);
+    writeFileSync(join(bad, 'analysis.json'), '{"layerCodes": {"rows": [{"layer": 1, "associated": "x"}]}}');
+    assert.throws(() => loadRun(bad), /analysis\.json: 'layerCodes': expected \{rows: \[\{layer, associated, spread, normalised, nearestCodeAccuracy\}\]\}/);
     writeFileSync(join(bad, 'analysis.json'), 'not json');
     assert.throws(() => loadRun(bad), /analysis\.json: not JSON/);
     rmSync(join(bad, 'analysis.json'));

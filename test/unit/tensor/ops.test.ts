@@ -58,7 +58,7 @@ test('maxPool2d and globalAvgPool', () => {
 
 test('activations', () => {
   const rng = new Rng(5);
-  for (const kind of ['relu', 'elu', 'sigmoid'] as const) {
+  for (const kind of ['relu', 'elu', 'sigmoid', 'tanh'] as const) {
     const x = randomTensor([4, 7], rng);
     assert.ok(gradError(([x]) => activation(kind, x!), [x]) < TOL, kind);
   }

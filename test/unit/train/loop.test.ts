@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { Dataset, Split } from '../../../src/data/mnist.js';
 import { Rng } from '../../../src/tensor/rng.js';
 import { TrainingError } from '../../../src/train/errors.js';
-import { runEpochs, type Learner, type StepResult } from '../../../src/train/loop.js';
+import { runEpochs, type BatchProgress, type Learner, type StepResult } from '../../../src/train/loop.js';
 
 const split = (n: number): Split => ({ images: new Float32Array(n * 4), labels: new Int32Array(n), n, shape: [2, 2, 1], classes: 2 });
 const data: Dataset = { train: split(10), test: split(3) };
@@ -25,8 +25,11 @@ function learner(losses: number[], extra: Partial<StepResult> = {}): Learner & {
 
 test('metrics per epoch: sample-weighted loss, accuracy, lr from setEpoch', async () => {
   const l = learner([1, 2, 3, 4, 5, 6], { layers: [{ associatedLoss: 2, autoencoderLoss: 4 }] });
-  const history = await runEpochs(l, data, { epochs: 2, batchSize: 4, rng: new Rng(1) });
+  const last: BatchProgress['last'][] = [];
+  const history = await runEpochs(l, data, { epochs: 2, batchSize: 4, rng: new Rng(1), onBatch: (p) => last.push(p.last) });
   assert.deepEqual(l.steps, [4, 4, 2, 4, 4, 2]);
+  // onBatch also gets each batch's own result, beside the epoch's running means
+  assert.deepEqual(last, [1, 2, 3, 4, 5, 6].map((loss, i) => ({ size: [4, 4, 2][i % 3], loss, correct: [4, 4, 2][i % 3], layers: [{ associatedLoss: 2, autoencoderLoss: 4 }] })));
   assert.equal(history.length, 2);
   assert.equal(history[0]!.trainLoss, (1 * 4 + 2 * 4 + 3 * 2) / 10);
   assert.equal(history[0]!.trainAccuracy, 1);
@@ -92,4 +95,27 @@ test('a dataset augmentation transforms every training batch, drawing from the r
   const again: number[] = [];
   await runEpochs(l, { ...augmented, augment: { description: 'd', apply: (x, _n, rng) => { again.push(rng.int(1000)); return x; } } }, { epochs: 1, batchSize: 4, rng: new Rng(1) });
   assert.deepEqual(again, calls.filter((_, k) => k % 2 === 1));
+});
+
+test('shuffle false: every epoch in the stored order, the Rng untouched; by default a new order each epoch', async () => {
+  const labelled: Dataset = { train: { ...split(10), labels: Int32Array.from({ length: 10 }, (_, i) => i) }, test: split(3) };
+  const seen = async (shuffle: boolean | undefined, rng: Rng): Promise<number[][]> => {
+    const epochs: number[][] = [[], []];
+    let epoch = 0;
+    const l: Learner = {
+      method: 'fake', setEpoch: (e) => { epoch = e; return 0.1; },
+      step: (_x, labels) => { epochs[epoch]!.push(...labels); return { loss: 1, correct: 0 }; },
+      testAccuracy: () => 0,
+    };
+    await runEpochs(l, labelled, { epochs: 2, batchSize: 4, rng, ...(shuffle === undefined ? {} : { shuffle }) });
+    return epochs;
+  };
+  const rng = new Rng(7), untouched = new Rng(7);
+  const stored = Array.from({ length: 10 }, (_, i) => i);
+  assert.deepEqual(await seen(false, rng), [stored, stored]);
+  assert.equal(rng.next(), untouched.next(), 'no draw from the Rng');
+  const shuffled = await seen(undefined, new Rng(7));
+  assert.notDeepEqual(shuffled[0], stored);
+  assert.notDeepEqual(shuffled[0], shuffled[1]);
+  assert.deepEqual([...shuffled[0]!].sort((a, b) => a - b), stored);
 });

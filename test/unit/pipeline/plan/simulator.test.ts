@@ -1,4 +1,4 @@
-// The lecture's time-unit schedules: its numbers (BP 2(ℓ+1) per update, naive one update per
+// The time-unit schedules of the authors' slides: its numbers (BP 2(ℓ+1) per update, naive one update per
 // unit from 2(ℓ+1) on with stale weights, GPipe 15 instead of 36, AL one update per unit after
 // the fill with exact weights) and invariants every schedule must keep.
 import assert from 'node:assert/strict';
@@ -72,8 +72,8 @@ test('naive pipelining: one update per unit from unit 2(ℓ+1) on, with stale we
   }
 });
 
-test('naive pipelining reproduces the lecture table: which weights each batch reads', () => {
-  // The lecture's table (two hidden layers): x^(3) reads f3^(1), x^(4) reads f3^(2), x^(5) reads
+test('naive pipelining reproduces the slides\' table: which weights each batch reads', () => {
+  // The slides' table (two hidden layers): x^(3) reads f3^(1), x^(4) reads f3^(2), x^(5) reads
   // f2^(1) and f3^(3); everything else f^(0).
   const s = simulate({ schedule: 'naive', layers: 2, batches: 5 });
   assert.deepEqual(s.stageLabels, ['f1', 'f2', 'f3', '∂f3', '∂f2', '∂f1']);
