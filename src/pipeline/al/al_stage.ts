@@ -9,7 +9,8 @@ import { buildAssociatedNet } from '../../al/decompositions.js';
 import { Rng } from '../../tensor/rng.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { StageConfigError } from '../runtime/errors.js';
-import type { ALNetBlueprint, LayerState } from '../runtime/messages.js';
+import type { LayerState } from './al_messages.js';
+import type { ALNetBlueprint } from '../runtime/messages.js';
 import { loadNamedTensors, namedTensors } from '../runtime/state.js';
 
 export { StageConfigError };

@@ -2,8 +2,16 @@
 // stages. Between threads, tensor data travels as a transferred ArrayBuffer (moved, never copied);
 // between processes as raw float32 frames (frames.ts). The rest is small plain data. Nothing here
 // depends on the transport, so worker threads and stage processes speak the same messages.
-import type { OptimizerState } from '../../optim/optimizer.js';
+//
+// Each channel is one discriminated union, declared with its fields for parseMessage (parse.ts):
+//   coordinator ─▶ stage      ControlMessage (init, collect, stop), plus stage 0's inbound data
+//   stage ─▶ coordinator      StageReport (ready, state, error), plus the method's own reports
+//   stage ─▶ next stage       the method's inbound data (AL: batch; BP: forward)
+//   stage ─▶ previous stage   the method's feedback (AL: credit; BP: backward)
+//   peer ─▶ stage process     Hello; the process answers with a ServerReply
+// The methods declare their own unions beside their stage loops (al/, bp/).
 import type { ALNetSpec } from '../../al/decompositions.js';
+import { MessageError, checkFields, parseMessage, type ChannelSpec, type Fields } from './parse.js';
 
 /** One busy interval of a stage, in ms since the coordinator's clock origin. */
 export interface TraceInterval {
@@ -32,36 +40,10 @@ export interface WireTensor {
 /** An ALNetSpec without its Rng: enough for a stage to build the same layers. */
 export type ALNetBlueprint = Omit<ALNetSpec, 'rng'>;
 
-/** The state of one AL layer: parameters and buffers by name, and both optimizers. */
-export interface LayerState {
-  index: number;
-  tensors: [string, Float32Array][];
-  optimizers: { forward: OptimizerState; target: OptimizerState };
-}
-
-export interface StageFault {
-  batch: number;
-  kind: 'throw' | 'exit';
-}
-
-/** Everything a stage needs to start: sent once, before any batch. */
-export interface StageInit {
-  stage: number;
-  stages: number;
-  blueprint: ALNetBlueprint;
-  /** 0-based indices of the AL layers this stage owns, contiguous */
-  layers: number[];
-  /** initial state of those layers (the coordinator initialised the whole net from the seed) */
-  state: LayerState[];
-  /** compute threads of this stage */
-  threads: number;
-  /** the coordinator's performance.timeOrigin, so stage intervals share one clock */
-  timeOrigin: number;
-  /** fault injection for tests: throw (or end the worker) when this stage reaches this batch index */
-  fault?: StageFault;
-}
-
-/** A mini-batch entering a stage: (s_{i-1}, t_{i-1}); stage 0 gets x and the labels instead of t. */
+/**
+ * A mini-batch entering an AL stage: (s_{i-1}, t_{i-1}); stage 0 gets x and the labels instead of t.
+ * Here, not in al/, because frames.ts gives it a binary layout of its own.
+ */
 export interface BatchMessage {
   type: 'batch';
   /** running batch index over the whole run, from 0 */
@@ -89,4 +71,93 @@ export function transferables(...tensors: (WireTensor | Int32Array | undefined)[
 export function toWire(data: Float32Array, shape: readonly number[]): WireTensor {
   const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
   return { data: whole ? data : data.slice(), shape: [...shape] };
+}
+
+// ***** coordinator -> stage *****
+
+/** What every stage's init holds, whatever its method. */
+export interface StageInitBase {
+  stage: number;
+  stages: number;
+  /** compute threads of this stage */
+  threads: number;
+  /** the coordinator's performance.timeOrigin, so stage intervals share one clock */
+  timeOrigin: number;
+}
+
+export const STAGE_INIT_FIELDS: Fields = { stage: 'number', stages: 'number', threads: 'number', timeOrigin: 'number' };
+
+/** A stage's start: its method's init; a stage process also learns its neighbour and queue size. */
+export interface InitMessage {
+  type: 'init';
+  /** the stage program to run (a stage process serves several: 'al', 'bp') */
+  program: string;
+  init: StageInitBase;
+  /** stage processes: the next stage's HOST:PORT (null on the last stage) */
+  downstream?: string | null;
+  /** stage processes: batches a queue between two stages may hold */
+  capacity?: number;
+  connectTimeoutMs?: number;
+}
+
+export type ControlMessage =
+  | InitMessage
+  | { type: 'collect'; request: number }
+  | { type: 'stop' };
+
+export const CONTROL: ChannelSpec<ControlMessage> = {
+  init: { program: 'string', init: 'object', downstream: 'string|null?', capacity: 'number?', connectTimeoutMs: 'number?' },
+  collect: { request: 'number' },
+  stop: {},
+};
+
+/** An init message from a coordinator, its envelope and the fields every stage's init has. */
+export function parseStageInit(m: unknown): InitMessage {
+  const message = parseMessage<ControlMessage>('coordinator to stage', CONTROL, m);
+  if (message.type !== 'init') throw new MessageError(`coordinator to stage: expected an 'init' message first, got '${message.type}'`);
+  checkFields("coordinator to stage: 'init' message's init", STAGE_INIT_FIELDS, message.init);
+  return message;
+}
+
+// ***** stage -> coordinator *****
+
+/** The messages every stage sends its coordinator, besides its method's own. */
+export type StageReport =
+  | { type: 'ready'; stage: number }
+  | { type: 'state'; stage: number; request: number; state: unknown }
+  | { type: 'error'; stage: number; name: string; message: string; stack?: string };
+
+export const STAGE_REPORTS: ChannelSpec<StageReport> = {
+  ready: { stage: 'number' },
+  state: { stage: 'number', request: 'number', state: 'any' },
+  error: { stage: 'number', name: 'string', message: 'string', stack: 'string?' },
+};
+
+// ***** stage processes: the handshake *****
+
+/** The first message of a coordinator or an upstream stage to a stage process. */
+export interface Hello {
+  type: 'hello';
+  role: 'coordinator' | 'upstream';
+  token: string;
+  version: number;
+}
+
+/** What a stage process says to a peer besides the stage's own messages. */
+export type ServerReply =
+  | { type: 'welcome' }
+  | { type: 'rejected'; reason: string }
+  /** the run is over: the stage has stopped */
+  | { type: 'stopped' }
+  /** a probe whether the coordinator's connection is still there */
+  | { type: 'ping' };
+
+export const SERVER_REPLIES: ChannelSpec<ServerReply> = { welcome: {}, rejected: { reason: 'string' }, stopped: {}, ping: {} };
+
+export function parseHello(m: unknown): Hello {
+  const hello = parseMessage<Hello>('hello to a stage process', { hello: { role: 'string', token: 'string', version: 'number' } }, m);
+  if (hello.role !== 'coordinator' && hello.role !== 'upstream') {
+    throw new MessageError(`hello to a stage process: expected 'coordinator' or 'upstream' for role, got '${String(hello.role).slice(0, 40)}'`);
+  }
+  return hello;
 }

@@ -4,14 +4,27 @@
 // stops the run). Only the endpoints differ between a thread and a process (transport.ts).
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { backend, hasBackend, setBackend } from '../../backend/backend.js';
-import type { StageReport, StageWorkerData } from './stage_group.js';
+import { CONTROL, STAGE_INIT_FIELDS, type ControlMessage, type StageInitBase, type StageReport } from './messages.js';
+import { checkFields, parseMessage, type ChannelSpec, type Fields } from './parse.js';
+import type { StageWorkerData } from './stage_group.js';
 import { portEndpoint, type StageLinks } from './transport.js';
 
-export interface StageHandlers<Init> {
+/** A stage program's messages, declared once and checked by the runtime as they arrive. */
+export interface StageChannels<In extends { type: string }, Back extends { type: string }> {
+  /** the fields of the program's init beyond those every stage's init has */
+  init: Fields;
+  /** what travels downstream into the stage: from the previous stage (stage 0: the coordinator) */
+  inbound: ChannelSpec<In>;
+  /** what comes back upstream from the next stage */
+  feedback: ChannelSpec<Back>;
+}
+
+export interface StageHandlers<Init extends StageInitBase, In extends { type: string }, Back extends { type: string }> {
+  channels: StageChannels<In, Back>;
   /** builds the stage from its init message */
   init(init: Init): void;
-  /** a method message from the coordinator, upstream or downstream */
-  message(m: { type: string }, from: 'coordinator' | 'upstream' | 'downstream'): void;
+  /** a method message from upstream (or the coordinator) or downstream */
+  message(m: In | Back): void;
   /** plain-data state for a collect at a drain point */
   state(): unknown;
 }
@@ -31,12 +44,17 @@ export class StageRuntime {
 
   constructor(readonly links: StageLinks) {}
 
-  report(message: StageReport | ({ type: string } & Record<string, unknown>), transfer: ArrayBuffer[] = []): void {
+  report<M extends { type: string }>(message: M | StageReport, transfer: ArrayBuffer[] = []): void {
     this.links.coordinator.post(message, transfer);
   }
 
+  /** To the next stage; only a stage that has one sends downstream. */
+  postDownstream<M extends { type: string }>(message: M, transfer: ArrayBuffer[] = []): void {
+    this.links.downstream!.post(message, transfer);
+  }
+
   /** Where stage 0 sends what other stages send upstream: the coordinator. */
-  postUpstream(message: { type: string }, transfer: ArrayBuffer[] = []): void {
+  postUpstream<M extends { type: string }>(message: M, transfer: ArrayBuffer[] = []): void {
     (this.links.upstream ?? this.links.coordinator).post(message, transfer);
   }
 
@@ -52,60 +70,66 @@ export class StageRuntime {
     return this.failed || this.stopped;
   }
 
-  /** Wires a stage's handlers to its endpoints; exceptions in a handler become the stage's error. */
-  run<Init extends { stage: number; threads: number }>(handlers: StageHandlers<Init>): void {
+  /** "stage 2 from upstream": where a bad message came from, for its error. */
+  private channel(from: string): string {
+    return this.stageIndex >= 0 ? `stage ${this.stageIndex + 1} from ${from}` : `a stage from ${from}`;
+  }
+
+  /**
+   * Wires a stage's handlers to its endpoints. Every message is parsed here, against the control
+   * messages and the program's channels; a message that does not fit, and any exception of a
+   * handler, becomes the stage's error.
+   */
+  run<Init extends StageInitBase, In extends { type: string }, Back extends { type: string }>(handlers: StageHandlers<Init, In, Back>): void {
     const { coordinator, upstream, downstream } = this.links;
-    const guarded = (from: 'coordinator' | 'upstream' | 'downstream') => (m: { type: string }): void => {
-      if (this.isOver()) return;
+    const { channels } = handlers;
+    const receive = <M extends { type: string }>(from: string, spec: ChannelSpec<M>, handle: (m: M) => void) => (raw: unknown): void => {
       try {
-        handlers.message(m, from);
+        handle(parseMessage(this.channel(from), spec, raw));
       } catch (error) {
         this.fail(error);
       }
     };
-    const fromCoordinator = guarded('coordinator');
-    coordinator.on('message', (message) => {
-      const m = message as { type: string; init?: Init; request?: number };
-      switch (m.type) {
-        case 'init':
-          this.stageIndex = m.init!.stage;
-          import('../../backend/native_backend.js').then(({ nativeBackend }) => {
-            setBackend(nativeBackend);
-            nativeBackend.setNumThreads(m.init!.threads);
-            handlers.init(m.init!);
-            this.report({ type: 'ready', stage: this.stageIndex });
-          }).catch((e: unknown) => this.fail(e));
-          break;
-        case 'collect':
-          if (!this.failed) this.report({ type: 'state', stage: this.stageIndex, request: m.request!, state: handlers.state() });
-          // a collect is an epoch's end: a stage process gives its allocator's free heap memory
-          // back (src/train/loop.ts, releaseEpochMemory). A stage on a worker thread leaves it to
-          // the coordinator, whose call covers every heap of the process they share.
-          if (isMainThread && hasBackend()) backend().releaseFreeMemory();
-          break;
-        case 'stop':
-          this.stopped = true;
-          upstream?.close();
-          downstream?.close();
-          coordinator.close();
-          break;
-        default:
-          fromCoordinator(m);
+    const method = (m: In | Back): void => {
+      if (!this.isOver()) handlers.message(m);
+    };
+    const fromCoordinator: ChannelSpec<ControlMessage | In> = { ...CONTROL, ...channels.inbound };
+    coordinator.on('message', receive('the coordinator', fromCoordinator, (m) => (isControl(m) ? this.control(m, handlers) : method(m))));
+    upstream?.on('message', receive('upstream', channels.inbound, method));
+    downstream?.on('message', receive('downstream', channels.feedback, method));
+  }
+
+  /** init, collect and stop: obeyed even after a failure (a collect then goes unanswered). */
+  private control<Init extends StageInitBase>(m: ControlMessage, handlers: StageHandlers<Init, never, never>): void {
+    switch (m.type) {
+      case 'init': {
+        checkFields(`${this.channel('the coordinator')}: 'init' message's init`, { ...STAGE_INIT_FIELDS, ...handlers.channels.init }, m.init);
+        const init = m.init as Init;
+        this.stageIndex = init.stage;
+        import('../../backend/native_backend.js').then(({ nativeBackend }) => {
+          setBackend(nativeBackend);
+          nativeBackend.setNumThreads(init.threads);
+          handlers.init(init);
+          this.report({ type: 'ready', stage: this.stageIndex });
+        }).catch((e: unknown) => this.fail(e));
+        return;
       }
-    });
-    upstream?.on('message', guarded('upstream'));
-    downstream?.on('message', guarded('downstream'));
+      case 'collect':
+        if (!this.failed) this.report({ type: 'state', stage: this.stageIndex, request: m.request, state: handlers.state() });
+        // a collect is an epoch's end: a stage process gives its allocator's free heap memory
+        // back (src/train/loop.ts, releaseEpochMemory). A stage on a worker thread leaves it to
+        // the coordinator, whose call covers every heap of the process they share.
+        if (isMainThread && hasBackend()) backend().releaseFreeMemory();
+        return;
+      case 'stop':
+        this.stopped = true;
+        this.links.upstream?.close();
+        this.links.downstream?.close();
+        this.links.coordinator.close();
+    }
   }
 }
 
-// The worker-thread API the stage workers use: one runtime over the worker's ports.
-let workerRuntime: StageRuntime | null = null;
-function runtime(): StageRuntime {
-  return (workerRuntime ??= new StageRuntime(workerLinks()));
-}
-export const report: StageRuntime['report'] = (m, t) => runtime().report(m, t);
-export const postUpstream: StageRuntime['postUpstream'] = (m, t) => runtime().postUpstream(m, t);
-export const postDownstream = (m: { type: string }, transfer: ArrayBuffer[] = []): void => runtime().links.downstream!.post(m, transfer);
-export function runStage<Init extends { stage: number; threads: number }>(handlers: StageHandlers<Init>): void {
-  runtime().run(handlers);
+function isControl(m: { type: string }): m is ControlMessage {
+  return Object.hasOwn(CONTROL, m.type);
 }

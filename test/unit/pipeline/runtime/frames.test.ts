@@ -40,6 +40,16 @@ test('a JSON message carries its typed arrays as raw frames, restored by referen
   assert.deepEqual([...back.state[0]!.ids], [7]);
 });
 
+test('NaN and infinities in a JSON message arrive as they left, not as null', () => {
+  const done = { type: 'done', stage: 1, index: 4, loss: Number.NaN, losses: [{ associatedLoss: Number.POSITIVE_INFINITY, autoencoderLoss: -Infinity }], correct: 0 };
+  const back = decode(encode(done)) as unknown as typeof done;
+  assert.ok(Number.isNaN(back.loss));
+  assert.deepEqual(back.losses, [{ associatedLoss: Number.POSITIVE_INFINITY, autoencoderLoss: -Infinity }]);
+  assert.equal(back.correct, 0);
+  // an object that merely looks like one keeps its other values
+  assert.deepEqual((decode(encode({ type: 'x', v: { $num: 'seven' } })) as unknown as { v: unknown }).v, { $num: 'seven' });
+});
+
 test('every truncation of a valid message is a FrameError naming what is wrong', () => {
   for (const message of [batch, { type: 'done', losses: [1, 2], x: Float32Array.from([1]) }]) {
     const frames = encode(message);
