@@ -24,8 +24,10 @@ Napi::Value SetNumThreadsJs(const Napi::CallbackInfo& info) {
     Napi::Value v = info[0];
     if (!v.IsNumber()) throw Napi::Error::New(info.Env(), "setNumThreads: expected a number for n");
     double n = v.As<Napi::Number>().DoubleValue();
-    if (!(n >= 1) || n != static_cast<double>(static_cast<int>(n))) {
-      throw Napi::Error::New(info.Env(), "setNumThreads: expected an integer >= 1 for n, got " + v.ToString().Utf8Value());
+    // compared as doubles first: casting an out-of-range double to int is undefined behaviour
+    if (!(n >= 1 && n <= kMaxThreads) || n != static_cast<double>(static_cast<int>(n))) {
+      throw Napi::RangeError::New(info.Env(), "setNumThreads: expected an integer from 1 to " + std::to_string(kMaxThreads) +
+                                                  " for n, got " + v.ToString().Utf8Value());
     }
     SetNumThreads(static_cast<int>(n));
     return info.Env().Undefined();

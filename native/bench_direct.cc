@@ -65,7 +65,7 @@ BenchArgs ReadBenchArgs(const Napi::CallbackInfo& info, size_t first, const char
   const int64_t iterations = ArgInt(info, first, kernel, "iterations");
   const int64_t threads = ArgInt(info, first + 1, kernel, "threads");
   if (iterations < 1) Fail(info.Env(), kernel, "expected iterations >= 1");
-  if (threads < 1) Fail(info.Env(), kernel, "expected threads >= 1");
+  if (threads < 1 || threads > kMaxThreads) Fail(info.Env(), kernel, "expected threads from 1 to " + std::to_string(kMaxThreads));
   return {static_cast<int>(iterations), static_cast<int>(threads)};
 }
 

@@ -32,7 +32,11 @@ using dims = dnnl::memory::dims;
 const dnnl::engine& Engine();
 dnnl::stream& Stream();
 
-// Threads oneDNN's OpenMP runtime uses for primitives run from the calling thread.
+// Threads oneDNN's OpenMP runtime uses for primitives run from the calling thread, at most
+// kMaxThreads. Far above the cores nothing is gained, and the OpenMP runtime does not fail cleanly:
+// 65536 threads crash the process in the next kernel (each thread's stack alone is 4 MB+ of
+// address space). 1024 is many times any core count this runs on.
+constexpr int kMaxThreads = 1024;
 void SetNumThreads(int n);
 int GetNumThreads();
 std::string CpuIsaName();

@@ -9,6 +9,7 @@
 // norm, their ResNet block (BasicBlock form 'authors') and TensorFlow's batch-norm settings.
 // and for every layer: b_i = flatten → dense(5n, sigmoid) → dense(n, sigmoid),
 // g_i = dense(n, sigmoid), h_i = dense(width of t_{i-1}, sigmoid), t_0 = one-hot label.
+import { totalmem } from 'node:os';
 import type { Activation as ActivationKind } from '../backend/kernel_names.js';
 import type { ModelName } from '../models/index.js';
 import { TF_BATCH_NORM } from '../models/common.js';
@@ -166,6 +167,40 @@ export function checkCut(model: ModelName, cut: readonly number[], layers: numbe
   return [...cut];
 }
 
+/** Bytes per parameter while training: the value, its gradient and Adam's two moments, as float32. */
+const TRAINING_BYTES_PER_PARAMETER = 16;
+/** The most elements a Float32Array may hold (Node 20). */
+const MAX_TENSOR_ELEMENTS = 2 ** 32;
+
+/**
+ * Refuses a t width whose net cannot be allocated, before anything is: the bridges' dense layers
+ * grow with its square (b_i alone holds a 5n x n matrix), so a mistyped width would otherwise end
+ * in an allocation failure (or an out-of-memory kill) far from the flag that caused it. Counts
+ * only the parameters that follow from the width, so the real net is at least this large.
+ */
+function checkWidth(model: ModelName, inputShape: readonly number[], classes: number, layers: number, tWidth: number): void {
+  const n = tWidth;
+  const inputs = inputShape.reduce((p, d) => p * d, 1);
+  let parameters = 0;
+  let tPrev = classes;
+  for (let i = 0; i < layers; i++) {
+    // b_i's second dense layer, g_i and h_i; the MLP's f_i and b_i's first layer also scale with n
+    parameters += 5 * n * n + 2 * n * tPrev;
+    if (model === 'mlp') parameters += (i === 0 ? inputs : n) * n + 5 * n * n;
+    tPrev = n;
+  }
+  const largest = model === 'mlp' ? Math.max(5 * n * n, inputs * n) : 5 * n * n;
+  const gb = (bytes: number): string => `${(bytes / 2 ** 30).toLocaleString('en-US', { maximumSignificantDigits: 3 })} GB`;
+  const bytes = parameters * TRAINING_BYTES_PER_PARAMETER;
+  if (bytes > totalmem()) {
+    throw new ALConfigError(`--t-width: ${n} gives ${model} at least ${parameters.toExponential(2)} parameters, ${gb(bytes)} with their gradients and Adam moments, ` +
+      `more than this machine's ${gb(totalmem())} of memory`);
+  }
+  if (largest > MAX_TENSOR_ELEMENTS) {
+    throw new ALConfigError(`--t-width: ${n} gives ${model} a ${largest.toExponential(2)}-element weight matrix, more than the ${MAX_TENSOR_ELEMENTS.toExponential(2)} an array may hold`);
+  }
+}
+
 export function buildAssociatedNet(spec: ALNetSpec): AssociatedNet {
   const max = maxALLayers(spec.model);
   const cut = spec.cut !== undefined ? checkCut(spec.model, spec.cut, spec.layers) : undefined;
@@ -175,6 +210,7 @@ export function buildAssociatedNet(spec: ALNetSpec): AssociatedNet {
   }
   const tWidth = spec.tWidth ?? defaultTWidth(spec.model, spec.inputShape, spec.classes);
   if (!Number.isInteger(tWidth) || tWidth < 1) throw new ALConfigError(`--t-width: expected an integer >= 1, got ${tWidth}`);
+  checkWidth(spec.model, spec.inputShape, spec.classes, layers, tWidth);
   const d = decomposition(spec.model, tWidth, layers, spec.variant);
   const groups = cut ?? grouping(d, layers);
   const options = {

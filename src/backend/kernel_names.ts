@@ -117,6 +117,21 @@ export interface SgdAttrs {
   nesterov: boolean;
 }
 
+/**
+ * The most compute threads setNumThreads accepts, on either backend (the addon's kMaxThreads):
+ * many times any core count this runs on, and far below where the OpenMP runtime stops failing
+ * cleanly (65536 threads crash the process in the next kernel).
+ */
+export const MAX_THREADS = 1024;
+
+/** A thread count for setNumThreads: an integer from 1 to MAX_THREADS, else a RangeError naming `where` and `arg`. */
+export function checkThreadCount(n: unknown, where = 'setNumThreads', arg = 'n'): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new RangeError(`${where}: expected an integer from 1 to ${MAX_THREADS} for ${arg}, got ${String(n)}`);
+  }
+  return n;
+}
+
 export interface Backend {
   readonly name: 'native' | 'reference';
 

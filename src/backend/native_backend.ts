@@ -4,6 +4,7 @@
 //
 // Shapes with a zero dimension never reach oneDNN, which rejects some of them: they go to the
 // reference backend, for which they cost nothing.
+import { checkThreadCount } from './kernel_names.js';
 import type {
   Activation, AdamAttrs, AugmentAttrs, Backend, BatchNormAttrs, Conv2dAttrs, F32, ImageAttrs, MatMulAttrs, PoolAttrs, ReorderAttrs, SgdAttrs, Window2dAttrs,
 } from './kernel_names.js';
@@ -73,8 +74,7 @@ export const nativeBackend: Backend = {
   name: 'native',
 
   setNumThreads(n: number): void {
-    if (!Number.isSafeInteger(n) || n < 1) fail('setNumThreads', 'an integer >= 1', 'n', n);
-    addon.setNumThreads(n);
+    addon.setNumThreads(checkThreadCount(n));
   },
   getNumThreads: () => addon.getNumThreads(),
   cpuIsa: () => addon.cpuIsa(),

@@ -2,7 +2,7 @@
 // correct rather than fast. It is the oracle the native backend is tested against, and the backend
 // unit tests run on. Sums accumulate in JS numbers (float64) and are rounded once, when written to
 // a float32 output. Kernels live in ./reference/ by family; this file only assembles them.
-import type { Backend } from './kernel_names.js';
+import { checkThreadCount, type Backend } from './kernel_names.js';
 import { conv2dBackwardData, conv2dBackwardWeights, conv2dForward } from './reference/conv.js';
 import { matmul, sumRows } from './reference/dense.js';
 import { augmentImages } from './reference/image.js';
@@ -27,8 +27,7 @@ export const referenceBackend: Backend = {
   name: 'reference',
 
   setNumThreads(n: number): void {
-    if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`setNumThreads: expected an integer >= 1, got ${n}`);
-    numThreads = n;
+    numThreads = checkThreadCount(n);
   },
   getNumThreads: () => numThreads,
   cpuIsa: () => 'typescript',

@@ -44,8 +44,8 @@ export function int(values: Parsed['values'], flag: string, fallback: number, mi
   return n;
 }
 
-export function optionalInt(values: Parsed['values'], flag: string, min = 1): number | undefined {
-  return str(values, flag) === undefined ? undefined : int(values, flag, 0, min);
+export function optionalInt(values: Parsed['values'], flag: string, min = 1, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  return str(values, flag) === undefined ? undefined : int(values, flag, 0, min, max);
 }
 
 export function num(values: Parsed['values'], flag: string, fallback: number, min = 0, minInclusive = false): number {

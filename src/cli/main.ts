@@ -1,5 +1,6 @@
 // `al`: dispatch to the subcommands of docs/cli.md. Exit codes: 0 success, 1 a run
-// that failed, 2 bad usage or bad input (always with a message naming the flag, file or shape).
+// that failed, 2 bad usage or bad input (always with a message naming the flag, file or shape),
+// 130 a run stopped by Ctrl-C.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,7 @@ import { ConfigError } from '../optim/optimizer.js';
 import { ModelError } from '../models/common.js';
 import { ShapeError } from '../tensor/errors.js';
 import { TrainingError } from '../train/errors.js';
+import { RunDirError } from '../train/run_dir.js';
 import { UsageError } from './errors.js';
 import { trainCommand } from './commands/train.js';
 import { benchCommand } from './commands/bench.js';
@@ -85,7 +87,8 @@ export function packageVersion(): string {
 function report(command: string, error: unknown): number {
   const e = error instanceof Error ? error : new Error(String(error));
   const badInput = e instanceof UsageError || e instanceof DataError || e instanceof ConfigError ||
-    e instanceof ModelError || e instanceof ShapeError || e instanceof CheckpointError || e instanceof ALConfigError || e instanceof AnalysisError;
+    e instanceof ModelError || e instanceof ShapeError || e instanceof CheckpointError || e instanceof ALConfigError || e instanceof AnalysisError ||
+    e instanceof RunDirError;
   process.stderr.write(`al ${command}: ${e.message}\n`);
   if (e instanceof UsageError) process.stderr.write(`Run 'al ${command} --help' for usage.\n`);
   if (!badInput && !(e instanceof TrainingError) && process.env['AL_DEBUG']) process.stderr.write(`${e.stack}\n`);

@@ -6,13 +6,14 @@
 // process killed mid-run is restarted, perhaps elsewhere, and the run resumed on it). A fresh run
 // refuses a directory that already holds one, so no checkpoint is ever overwritten by a run it
 // does not belong to.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Rng } from '../tensor/rng.js';
 import { CheckpointError } from '../train/checkpoint.js';
 import { INFO_FILE, readCheckpointInfo, type CheckpointInfo } from '../train/checkpoint_files.js';
 import { compareConfig, loadTrainingCheckpoint } from '../train/resume.js';
-import { RunDir } from '../train/run_dir.js';
+import { guardWrite, RunDir } from '../train/run_dir.js';
+import { lockRunDir, removeStaleTemporaries, type RunLock } from '../train/run_lock.js';
 import { STEPS_FILE } from '../train/step_log.js';
 import { int, optionalInt, str, type Parsed } from './args.js';
 import type { TrainConfig } from './commands/train.js';
@@ -64,7 +65,7 @@ function sameValue(given: string | boolean, saved: unknown): boolean {
 }
 
 /** The configuration of a resumed run: the saved one, with the free flags applied. */
-export function resumeConfig(values: Parsed['values'], runDir: string): TrainConfig {
+export function resumeConfig(values: Parsed['values'], runDir: string, checkSettings: (config: TrainConfig, file: string) => void): TrainConfig {
   const file = join(runDir, 'config.json');
   const saved = readRunConfig(runDir);
   for (const [flag, value] of Object.entries(values)) {
@@ -97,8 +98,10 @@ export function resumeConfig(values: Parsed['values'], runDir: string): TrainCon
     out: runDir,
     resume: runDir,
   };
+  checkSettings(config, file);
   // checkpoint.json is small: checking it now fails fast, before the data and the model are built.
-  checkResumable(config, readCheckpointInfo(runDir));
+  // Without it no epoch has finished, and the run starts again from epoch 1 (see openRun).
+  if (existsSync(join(runDir, INFO_FILE))) checkResumable(config, readCheckpointInfo(runDir));
   return config;
 }
 
@@ -112,21 +115,48 @@ function checkResumable(config: TrainConfig, info: CheckpointInfo): void {
 }
 
 /**
- * The run directory, and the 0-based epoch training starts with. Fresh runs refuse a directory
- * that holds a run. Resumed runs load the checkpoint into `model` and `rngs` (checked again, as
- * the files are read anew), and drop metrics lines past it.
+ * The run directory, locked for this process (see run_lock.ts), and the 0-based epoch training
+ * starts with. Fresh runs refuse a directory that holds a run, or files of one. Resumed runs load
+ * the checkpoint into `model` and `rngs` (checked again, as the files are read anew), and drop
+ * metrics lines past it; a run stopped before its first epoch ended has no checkpoint and starts
+ * again from epoch 1 with its saved settings.
  */
-export function openRun(config: TrainConfig, model: Trainable, rngs: Record<string, Rng>): { run: RunDir; startEpoch: number } {
-  if (config.resume === undefined) {
-    const run = new RunDir(config.out);
-    if (run.holdsRun()) throw new UsageError(`--out ${config.out}: already holds a run (config.json); continue it with --resume ${config.out} or choose another directory`);
-    return { run, startEpoch: 0 };
+export function openRun(config: TrainConfig, model: Trainable, rngs: Record<string, Rng>): { run: RunDir; startEpoch: number; lock: RunLock } {
+  const run = new RunDir(config.resume ?? config.out);
+  const lock = guardWrite(run.path, () => lockRunDir(run.path));
+  try {
+    removeStaleTemporaries(run.path);
+    return { run, startEpoch: config.resume === undefined ? checkFresh(config, run) : resumeAt(run, model, rngs, config), lock };
+  } catch (error) {
+    lock.release();
+    throw error;
   }
-  const runDir = config.resume;
-  const info = loadTrainingCheckpoint(runDir, model, { rngs });
+}
+
+function checkFresh(config: TrainConfig, run: RunDir): number {
+  if (run.holdsRun()) throw new UsageError(`--out ${config.out}: already holds a run (config.json); continue it with --resume ${config.out} or choose another directory`);
+  const files = run.runFiles();
+  if (files.length > 0) {
+    throw new UsageError(`--out ${config.out}: holds ${files.join(', ')} of a run without its config.json; a new run would overwrite them: choose another directory, or remove them`);
+  }
+  return 0;
+}
+
+function resumeAt(run: RunDir, model: Trainable, rngs: Record<string, Rng>, config: TrainConfig): number {
+  if (!existsSync(run.file(INFO_FILE))) {
+    // epoch 1's metrics line may precede its checkpoint (a stop between the two writes); a later
+    // epoch's line means a checkpoint existed and was lost, and starting over would hide that
+    const metrics = run.file('metrics.jsonl');
+    if (existsSync(metrics) && /"epoch":\s*([2-9]|\d\d)/.test(readFileSync(metrics, 'utf8'))) {
+      throw new CheckpointError(`${run.file(INFO_FILE)}: missing, but ${metrics} records finished epochs after the first; the checkpoint was removed or lost, so the run cannot go on from them`);
+    }
+    run.trimMetrics(0);
+    run.trimLines(STEPS_FILE, 0);
+    return 0;
+  }
+  const info = loadTrainingCheckpoint(run.path, model, { rngs });
   checkResumable(config, info);
-  const run = new RunDir(runDir);
   run.trimMetrics(info.epoch);
   run.trimLines(STEPS_FILE, info.epoch);
-  return { run, startEpoch: info.epoch };
+  return info.epoch;
 }

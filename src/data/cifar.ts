@@ -142,6 +142,7 @@ export function resolveCifarDir(dataDir: string, layout: CifarLayout): string {
   if (isFile(join(dir, first))) return dir;
   const nested = join(dir, layout.folder);
   if (isFile(join(nested, first))) return nested;
+  fileSize(join(dir, first), hint); // names what stands there instead of a file, if anything
   throw new DataError(join(dir, first), `file not found: ${hint}`);
 }
 

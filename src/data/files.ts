@@ -24,9 +24,31 @@ function statOrNull(path: string): Stats | null {
   }
 }
 
+/** What a path that is not a regular file is, in words. */
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a named pipe (FIFO)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/**
+ * Fails unless `path` is a regular file: "file not found" only when nothing is there. Checked
+ * before reading, since reading a named pipe waits for a writer that may never come.
+ */
+function requireRegularFile(path: string, hint: string): Stats {
+  const st = statOrNull(path);
+  if (st === null) throw new DataError(path, `file not found: ${hint}`);
+  if (!st.isFile()) throw new DataError(path, `expected a file, found ${kindOf(st)}: ${hint}`);
+  return st;
+}
+
 /** The whole file as a plain Uint8Array (not a Buffer, whose slice() shares memory unlike every other typed array). */
 export function readBytes(file: string, hint: string): Uint8Array {
   const path = resolve(file);
+  requireRegularFile(path, hint);
   let buf: Buffer;
   try {
     buf = readFileSync(path);
@@ -68,17 +90,13 @@ export function requireDir(dir: string, hint: string): string {
   const path = resolve(dir);
   const st = statOrNull(path);
   if (st === null) throw new DataError(path, `folder not found: ${hint}`);
-  if (!st.isDirectory()) throw new DataError(path, `expected a folder, found a file: ${hint}`);
+  if (!st.isDirectory()) throw new DataError(path, `expected a folder, found ${st.isFile() ? 'a file' : kindOf(st)}: ${hint}`);
   return path;
 }
 
 /** The size of a file in bytes, without reading it; missing (or a folder) is the DataError readBytes gives. */
 export function fileSize(file: string, hint: string): number {
-  const path = resolve(file);
-  const st = statOrNull(path);
-  if (st === null) throw new DataError(path, `file not found: ${hint}`);
-  if (st.isDirectory()) throw new DataError(path, `expected a file, found a folder: ${hint}`);
-  return st.size;
+  return requireRegularFile(resolve(file), hint).size;
 }
 
 /** Whether `path` is an existing regular file. */
@@ -94,5 +112,7 @@ export function findFile(dir: string, name: string, hint: string): string {
   const plain = resolve(join(dir, name));
   if (isFile(plain)) return plain;
   if (isFile(plain + '.gz')) return plain + '.gz';
+  // something that is not a file stands where one should: say what, rather than "not found"
+  for (const path of [plain, plain + '.gz']) if (statOrNull(path) !== null) requireRegularFile(path, hint);
   throw new DataError(plain, `file not found (nor ${name}.gz): ${hint}`);
 }

@@ -2,8 +2,51 @@
 // Whole files are written atomically (temporary file in the same folder, flushed to disk, then
 // renamed over the old one), so an interrupted run never leaves a half-written file where a good
 // one was.
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+/** A run directory that cannot be used or written: exit 2, naming the path and the cause in words. */
+export class RunDirError extends Error {
+  override name = 'RunDirError';
+  constructor(readonly path: string, cause: string) {
+    super(`${path}: ${cause}`);
+  }
+}
+
+/** The causes of a failed write a user can do something about, in words. */
+const WRITE_CAUSES: Record<string, string> = {
+  EACCES: 'permission denied (no write access there)',
+  EPERM: 'not permitted (a read-only or special file system?)',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EISDIR: 'a folder stands where the file goes',
+  EEXIST: 'something else already stands there',
+  ENAMETOOLONG: 'the name is too long',
+  EIO: 'the device reported an input/output error',
+};
+
+/**
+ * A failed file operation as a RunDirError naming the path it failed on (or `fallback`) and the
+ * cause in words; any other error comes back unchanged.
+ */
+export function writeError(error: unknown, fallback: string): unknown {
+  const e = error as NodeJS.ErrnoException;
+  const cause = typeof e?.code === 'string' ? WRITE_CAUSES[e.code] : undefined;
+  if (cause === undefined) return error;
+  // a temporary file's name means nothing to the user: name the file it was to become
+  return new RunDirError(e.path?.replace(/\.tmp-\d+$/, '') ?? fallback, cause);
+}
+
+/** Runs `write`, turning a failed file operation into a RunDirError (see writeError). */
+export function guardWrite<T>(path: string, write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    throw writeError(error, path);
+  }
+}
 
 /** The temporary name writeFileAtomic uses for `path` (tests put obstacles there). */
 export function temporaryPath(path: string): string {
@@ -24,6 +67,8 @@ export function writeFileDurable(path: string, data: string | Uint8Array): void 
     }
   } catch (error) {
     rmSync(path, { force: true }); // ours: openSync created or truncated it
+    // a failed write or flush does not say which file it was
+    (error as NodeJS.ErrnoException).path ??= path;
     throw error;
   }
 }
@@ -40,17 +85,41 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   }
 }
 
+/** mkdir -p. Node's recursive mkdir reports ENOENT for any folder it could not create (a read-only file system, say): made one by one, the real cause shows. */
+function makeDir(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const missing: string[] = [];
+    for (let p = resolve(path); !existsSync(p) && dirname(p) !== p; p = dirname(p)) missing.unshift(p);
+    for (const p of missing) mkdirSync(p);
+  }
+}
+
+/** Files that only a run writes: a folder holding any of them is not a fresh run's. */
+const RUN_FILES = ['config.json', 'checkpoint.json', 'checkpoint.safetensors', 'checkpoint.prev.safetensors', 'metrics.jsonl'];
+
 export class RunDir {
   constructor(readonly path: string) {
-    mkdirSync(path, { recursive: true });
+    const st = guardWrite(path, () => statSync(path, { throwIfNoEntry: false }));
+    if (st !== undefined && !st.isDirectory()) throw new RunDirError(path, `expected a folder for the run, found ${st.isFile() ? 'a file' : 'something else'} there`);
+    guardWrite(path, () => makeDir(path));
   }
 
   writeConfig(config: object): void {
-    writeFileAtomic(join(this.path, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+    const file = join(this.path, 'config.json');
+    guardWrite(file, () => writeFileAtomic(file, JSON.stringify(config, null, 2) + '\n'));
   }
 
   appendMetrics(record: object): void {
-    appendFileSync(join(this.path, 'metrics.jsonl'), JSON.stringify(record) + '\n');
+    const file = join(this.path, 'metrics.jsonl');
+    guardWrite(file, () => appendFileSync(file, JSON.stringify(record) + '\n'));
+  }
+
+  /** The files of a run the directory holds (config.json, checkpoint, metrics), by name. */
+  runFiles(): string[] {
+    return RUN_FILES.filter((name) => existsSync(join(this.path, name)));
   }
 
   /** True when the directory already holds a run (its config.json). */

@@ -114,7 +114,7 @@ test('Ctrl-C stops a run after the current batch; the checkpoint keeps the last 
   const out = join(tempDir('al-e2e-'), 'run');
   // Interrupt once the first epoch has finished (its line is printed after its checkpoint).
   const { code, stdout } = await interruptAfterFirstEpoch(al, ['--model', 'mlp', '--limit', '3000', '--threads', '1', '--out', out], 50, 500);
-  assert.equal(code, 0);
+  assert.equal(code, 130, 'the shell\'s code for a process stopped by SIGINT');
   const saved = Number(/stopped early by Ctrl-C .*: the checkpoint holds epoch (\d+); al train --resume/.exec(stdout)?.[1]);
   assert.ok(saved >= 1, stdout);
   // The interrupted epoch left no metrics line and no checkpoint claiming it finished.

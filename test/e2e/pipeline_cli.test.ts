@@ -123,7 +123,7 @@ test('Ctrl-C stops every stage of a pipelined run cleanly; the checkpoint keeps 
   const out = join(tempDir('al-pipe-'), 'run');
   const { code, stdout } = await interruptAfterFirstEpoch(al, ['--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '3', '--t-width', '64',
     '--limit', '3000', '--out', out], 50, 300);
-  assert.equal(code, 0, stdout);
+  assert.equal(code, 130, stdout);
   const saved = Number(/stopped early by Ctrl-C .*: the checkpoint holds epoch (\d+); al train --resume/.exec(stdout)?.[1]);
   assert.ok(saved >= 1, stdout);
   assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, saved);

@@ -171,9 +171,9 @@ function checkData(list: Experiment[], dataDir: string | undefined): void {
 }
 
 /**
- * A run stopped in its first epoch holds config.json but no checkpoint: nothing to resume, and
- * al train --out refuses a directory holding a run. Its run files (no finished epoch in them)
- * are removed so that it starts afresh; returns whether there were any.
+ * A run stopped in its first epoch holds config.json but no checkpoint, and al train --out
+ * refuses a directory holding a run. Its run files (no finished epoch in them) are removed so that
+ * it starts afresh with the experiment's current flags; returns whether there were any.
  */
 export function clearUnfinishedRun(dir: string): boolean {
   if (!existsSync(join(dir, 'config.json')) || existsSync(join(dir, 'checkpoint.json'))) return false;

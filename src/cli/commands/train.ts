@@ -3,6 +3,7 @@
 // pipelined BP baselines --method gpipe and --method naive-pipeline on the same engine.
 import { availableParallelism } from 'node:os';
 import { ALConfigError } from '../../al/associated_net.js';
+import { CheckpointError } from '../../train/checkpoint.js';
 import { checkCut, defaultALLayers, defaultTWidth, maxALLayers } from '../../al/decompositions.js';
 import { CIFAR_LAYOUTS, cifarHint } from '../../data/cifar.js';
 import { DATASET_NAMES, hasAugmentation, loadDataset, type Dataset } from '../../data/index.js';
@@ -23,7 +24,7 @@ import type { BpPipelineMethod } from '../../pipeline/bp/bp_stage.js';
 import { runPipelinedEpochs } from '../../pipeline/runtime/run_pipelined.js';
 import type { StageProcesses } from '../../pipeline/runtime/stage_group.js';
 import { startLocalStages, type LocalStages } from '../../pipeline/runtime/local_stages.js';
-import { RunDir, defaultRunPath, writeFileAtomic } from '../../train/run_dir.js';
+import { RunDir, defaultRunPath, writeError, writeFileAtomic } from '../../train/run_dir.js';
 import { buildTrainable, type ModelConfig, type Trainable } from '../learners.js';
 import { openRun, resumeConfig, runIdentity } from '../resume.js';
 import { stagePlacement } from '../stage_placement.js';
@@ -174,6 +175,9 @@ export interface TrainConfig extends ModelConfig {
   resume?: string | undefined;
 }
 
+/** --t-width's bound, far above the authors' widths (at most 3000); whether a width fits in memory is checked as the net is built. */
+export const MAX_T_WIDTH = 65536;
+
 /** Default learning rates: Adam 1e-3 for BP; AL_DEFAULT_LR for AL, ten times the authors' for our 10-epoch budget (docs/fidelity.md). */
 export const AL_DEFAULT_LR = 1e-3;
 
@@ -181,7 +185,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   const { values } = parseFlags(argv, flags);
   if (values['help']) return 'help';
   const resume = str(values, 'resume');
-  if (resume !== undefined) return resumeConfig(values, resume);
+  if (resume !== undefined) return resumeConfig(values, resume, checkSavedSettings);
   const method = choice(values, 'method', METHODS, 'bp');
   for (const flag of ['resume']) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag}: not available in this version yet`);
@@ -251,7 +255,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     schedule: choice(values, 'schedule', ['paper', 'constant'] as const, preset?.schedule ?? 'paper'),
     alLayers: layers,
     alCut,
-    tWidth: optionalInt(values, 't-width'),
+    tWidth: optionalInt(values, 't-width', 1, MAX_T_WIDTH),
     seed: int(values, 'seed', 1, 0),
     threads: int(values, 'threads', pipeline ? 1 : availableParallelism(), 1, 256),
     pipeline,
@@ -263,6 +267,54 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     json: values['json'] === true,
     logEvery: optionalInt(values, 'log-every'),
   };
+}
+
+/** The flag of each setting config.json holds that a fresh run takes from a flag, and the setting's type. */
+const SAVED_FLAGS: [key: string, flag: string, type: 'number' | 'string' | 'boolean' | 'numbers'][] = [
+  ['model', 'model', 'string'], ['dataset', 'dataset', 'string'], ['dataDir', 'data-dir', 'string'], ['label', 'label', 'string'],
+  ['augment', 'augment', 'boolean'], ['method', 'method', 'string'], ['pipeline', 'pipeline', 'boolean'], ['workers', 'workers', 'number'],
+  ['processes', 'processes', 'number'], ['microBatches', 'micro-batches', 'number'], ['epochs', 'epochs', 'number'], ['batch', 'batch', 'number'],
+  ['lr', 'lr', 'number'], ['optimizer', 'optimizer', 'string'], ['weightDecay', 'weight-decay', 'number'], ['schedule', 'schedule', 'string'],
+  ['alLayers', 'al-layers', 'number'], ['alCut', 'al-cut', 'numbers'], ['tWidth', 't-width', 'number'], ['targetLr', 'target-lr', 'number'],
+  ['seed', 'seed', 'number'], ['threads', 'threads', 'number'], ['limit', 'limit', 'number'], ['logEvery', 'log-every', 'number'],
+];
+
+/**
+ * The settings of a resumed run (read from `file`, with the flags given beside --resume applied)
+ * get every check their flags get in a fresh run: a damaged or hand-edited config.json is refused
+ * with exit 2 naming the file and the setting, never left to fail (or crash) the run later.
+ */
+function checkSavedSettings(config: TrainConfig, file: string): void {
+  const saved = config as unknown as Record<string, unknown>;
+  const bad = (key: string, what: string): never => {
+    throw new CheckpointError(`${file}: setting '${key}': ${what}`);
+  };
+  const argv: string[] = [];
+  for (const [key, flag, type] of SAVED_FLAGS) {
+    const value = saved[key];
+    if (value === undefined || value === null) continue;
+    if (type === 'numbers') {
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'number')) bad(key, `expected a list of numbers, got ${JSON.stringify(value)}`);
+      argv.push(`--${flag}=${(value as number[]).join(',')}`);
+    } else if (typeof value !== type || (type === 'number' && !Number.isFinite(value))) {
+      bad(key, `expected a ${type}, got ${JSON.stringify(value)}`);
+    } else if (type === 'boolean') {
+      // augment is on by default where the dataset has one, and cannot be asked for where it has none
+      if (key === 'augment') argv.push(value ? '--augment' : hasAugmentation(saved['dataset'] as never) ? '--no-augment' : '');
+      else if (value) argv.push(`--${flag}`);
+    } else {
+      argv.push(`--${flag}=${String(value)}`); // '=': a value may start with '-'
+    }
+  }
+  try {
+    parseTrainConfig(argv.filter((a) => a !== ''));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    // "--batch: expected ..." becomes "<file>: setting 'batch' (--batch): expected ..."
+    const named = /^--([a-z-]+)(.*)$/s.exec(error.message);
+    const entry = named ? SAVED_FLAGS.find(([, flag]) => flag === named[1]) : undefined;
+    throw new CheckpointError(entry ? `${file}: setting '${entry[0]}' (--${entry[1]})${named![2]}` : `${file}: ${error.message}`);
+  }
 }
 
 /** --al-cut: comma-separated unit counts, checked against the backbone as buildAssociatedNet checks them. */
@@ -295,7 +347,9 @@ function checkTabular(config: TrainConfig, data: Dataset): void {
 
 /** Where a run stopped by Ctrl-C can go on from: only finished epochs are saved. */
 function stopNote(savedEpochs: number, runDir: string): string {
-  return savedEpochs === 0 ? 'no epoch finished, nothing to resume' : `the checkpoint holds epoch ${savedEpochs}; al train --resume ${runDir} continues`;
+  return savedEpochs === 0
+    ? `no epoch finished; al train --resume ${runDir} starts it again from epoch 1`
+    : `the checkpoint holds epoch ${savedEpochs}; al train --resume ${runDir} continues`;
 }
 
 function layerLine(layers: EpochMetrics['layers']): string {
@@ -387,6 +441,9 @@ async function trainPipelined(config: TrainConfig, model: Trainable, data: Datas
   }
 }
 
+/** Exit code of a run stopped by Ctrl-C: the shell's for a process ended by SIGINT (128 + 2). */
+export const STOPPED_EXIT_CODE = 130;
+
 export async function trainCommand(argv: string[]): Promise<number> {
   const config = parseTrainConfig(argv);
   if (config === 'help') {
@@ -403,21 +460,36 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const rng = new Rng(config.seed);
   const model = buildTrainable(config, data.train.shape, data.train.classes, rng);
   checkBpStages(config, model);
-  const { run, startEpoch } = openRun(config, model, { data: rng });
-  run.writeConfig({ ...config, resume: undefined, stages: undefined, stageToken: undefined, parameters: model.parameters, machine: machineInfo(backend) });
-  const log = (line: string): void => {
-    if (!config.json) process.stdout.write(line + '\n');
-  };
-  log(`${config.model} on ${config.dataset} (${data.train.n} training samples), method ${config.method}: ${model.summary.join('; ')}; ${backend.getNumThreads()} threads, ${backend.cpuIsa()}`);
-  log(`run directory: ${run.path}${startEpoch > 0 ? ` (resumed after epoch ${startEpoch})` : ''}`);
-  if (config.preset) log(`preset ${config.preset}: lr ${config.lr}, batch ${config.batch}, ${config.epochs} epochs, ${config.schedule} schedule, weight decay ${config.weightDecay} on ${config.decayOn ?? 'all'}${config.method === 'al' ? ' (of f)' : ''}, ${config.shuffle === false ? 'no shuffling' : 'shuffled'}${config.normalize ? `, ${config.normalize} data` : ''}, the authors' network`);
-  if (data.augment) log(`augmentation: ${data.augment.description}`);
-
-  let stopRequested = false;
+  const { run, startEpoch, lock } = openRun(config, model, { data: rng });
+  // Ctrl-C stops the run after the current batch. Listened for before config.json is written, so
+  // that from then on (a run directory in use) a Ctrl-C never ends the process half-way.
+  const stop = { requested: false };
   const onSigint = (): void => {
-    stopRequested = true;
+    stop.requested = true;
   };
   process.once('SIGINT', onSigint);
+  try {
+    run.writeConfig({ ...config, resume: undefined, stages: undefined, stageToken: undefined, parameters: model.parameters, machine: machineInfo(backend) });
+    const log = (line: string): void => {
+      if (!config.json) process.stdout.write(line + '\n');
+    };
+    log(`${config.model} on ${config.dataset} (${data.train.n} training samples), method ${config.method}: ${model.summary.join('; ')}; ${backend.getNumThreads()} threads, ${backend.cpuIsa()}`);
+    log(`run directory: ${run.path}${startEpoch > 0 ? ` (resumed after epoch ${startEpoch})` : config.resume !== undefined ? ' (no epoch had finished: starting again from epoch 1)' : ''}`);
+    if (config.preset) log(`preset ${config.preset}: lr ${config.lr}, batch ${config.batch}, ${config.epochs} epochs, ${config.schedule} schedule, weight decay ${config.weightDecay} on ${config.decayOn ?? 'all'}${config.method === 'al' ? ' (of f)' : ''}, ${config.shuffle === false ? 'no shuffling' : 'shuffled'}${config.normalize ? `, ${config.normalize} data` : ''}, the authors' network`);
+    if (data.augment) log(`augmentation: ${data.augment.description}`);
+    return await trainEpochs(config, model, data, { run, startEpoch, rng, log, stop });
+  } catch (error) {
+    // a full disk or a folder made read-only mid-run: named, in words, as a bad --out is
+    throw writeError(error, run.path);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    lock.release();
+  }
+}
+
+/** The epochs of a run whose directory is open: progress, metrics, checkpoints, and the summary. */
+async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset, at: { run: RunDir; startEpoch: number; rng: Rng; log: (line: string) => void; stop: { requested: boolean } }): Promise<number> {
+  const { run, startEpoch, rng, log, stop } = at;
   const bar = new ProgressBar();
   const milestones = config.schedule === 'paper' ? paperSchedule : [];
   const steps = config.logEvery === undefined ? undefined : new StepLog(run.file(STEPS_FILE), {
@@ -449,15 +521,16 @@ export async function trainCommand(argv: string[]): Promise<number> {
       const stale = m.staleness !== undefined ? `  staleness ${m.staleness.toFixed(2)} updates` : '';
       log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}${train}  test ${(100 * m.testAccuracy).toFixed(2)}%  ${Math.round(m.samplesPerSec)} samples/s  ${formatDuration(m.seconds)}${stages}${stale}${layerLine(m.layers)}`);
     },
-    shouldStop: () => stopRequested,
+    shouldStop: () => stop.requested,
   };
   let history: EpochMetrics[];
   try {
     history = config.pipeline ? await trainPipelined(config, model, data, run, loop, log) : await runEpochs(model.learner, data, loop);
   } finally {
-    process.removeListener('SIGINT', onSigint);
     bar.clear();
   }
+  // a Ctrl-C after the last batch stopped nothing: the run is complete
+  const stopped = stop.requested && startEpoch + history.length < config.epochs;
   const last = history[history.length - 1];
   const seconds = (performance.now() - begin) / 1000;
   const summary = {
@@ -466,9 +539,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     samplesPerSec: last?.samplesPerSec ?? 0,
     seconds,
     runDir: run.path,
+    stopped,
   };
   if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
-  else if (stopRequested) log(`stopped early by Ctrl-C after ${formatDuration(seconds)}: ${stopNote(startEpoch + history.length, run.path)}`);
+  else if (stopped) log(`stopped early by Ctrl-C after ${formatDuration(seconds)}: ${stopNote(startEpoch + history.length, run.path)}`);
   else log(`done in ${formatDuration(seconds)}: test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%`);
-  return 0;
+  return stopped ? STOPPED_EXIT_CODE : 0;
 }

@@ -4,6 +4,7 @@
 // stops the run). Only the endpoints differ between a thread and a process (transport.ts).
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { backend, hasBackend, setBackend } from '../../backend/backend.js';
+import { checkThreadCount } from '../../backend/kernel_names.js';
 import { CONTROL, STAGE_INIT_FIELDS, type ControlMessage, type StageInitBase, type StageReport } from './messages.js';
 import { checkFields, parseMessage, type ChannelSpec, type Fields } from './parse.js';
 import type { StageWorkerData } from './stage_group.js';
@@ -108,7 +109,7 @@ export class StageRuntime {
         this.stageIndex = init.stage;
         import('../../backend/native_backend.js').then(({ nativeBackend }) => {
           setBackend(nativeBackend);
-          nativeBackend.setNumThreads(init.threads);
+          nativeBackend.setNumThreads(checkThreadCount(init.threads, 'stage init', 'threads'));
           handlers.init(init);
           this.report({ type: 'ready', stage: this.stageIndex });
         }).catch((e: unknown) => this.fail(e));

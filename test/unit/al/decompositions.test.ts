@@ -77,3 +77,10 @@ test('bad --al-cut names the flag, the backbone\'s unit count and what was given
   assert.match(bad([4, 4], 3), /--al-cut: cuts cnn into 2 AL layers, but --al-layers is 3/);
   assert.match(bad([1, 1], undefined, 'mlp'), /--al-cut: the MLP's AL layers are one dense unit each/);
 });
+
+test('a t width whose net cannot be allocated is refused before anything is, naming the flag and the size', () => {
+  // 60000: 5n x n bridges of 1.8e10 floats, far more memory than any test machine has
+  assert.throws(() => buildAssociatedNet({ ...spec, model: 'mlp', rng: new Rng(1), tWidth: 60000 }),
+    (e: unknown) => e instanceof ALConfigError && /^--t-width: 60000 gives mlp at least [\d.]+e\+\d+ parameters, [\d,.]+ GB .*more than this machine's/.test(e.message));
+  assert.throws(() => buildAssociatedNet({ ...spec, model: 'cnn', rng: new Rng(1), tWidth: 1e9 }), /^ALConfigError: --t-width: 1000000000 gives cnn/);
+});

@@ -25,12 +25,14 @@ test('projectionText: the deviation from the projection, and whether it lies wit
   for (const text of [near, far, three]) assert.doesNotMatch(text, /issue|bar\b/i);
 });
 
-test('layerLossText: the depth ratio beside the published per-layer losses', () => {
+test("layerLossText: the depth ratio beside the authors' slide, one column per network", () => {
   const loss = (associatedLoss: number) => ({ associatedLoss, autoencoderLoss: 1e-3 });
   const text = layerLossText({
     firstEpoch: 1, lastEpoch: 2, depthRatio: 100, depthOrders: 2,
     rows: [{ layer: 1, first: loss(1e-2), last: loss(1e-3) }, { layer: 2, first: loss(1e-3), last: loss(1e-5) }],
   }).join('\n');
   assert.match(text, /associated loss, layer 1 \/ layer 2 at epoch 2: 100× \(2\.0 orders of magnitude\)/);
-  assert.match(text, /1\.2e-5 at layer 1, 3\.8e-7 at layer 2, 6\.7e-10 at layer 3/);
+  assert.match(text, /The authors' slide: associated loss per layer, MNIST after 200 epochs: one column per network/);
+  assert.match(text, /^    1 +1\.249e-5 +1\.222e-5 +\?$/m);
+  assert.match(text, /^    3 +— +— +6\.719e-10$/m);
 });

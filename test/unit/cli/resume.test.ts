@@ -78,10 +78,10 @@ test('an unreadable run directory or config.json: a CheckpointError naming the f
   assert.throws(() => readRunConfig('/nonexistent'), /ENOENT/);
 });
 
-test('the checkpoint is checked at once: missing, of another configuration, or with no epoch left', () => {
+test('the checkpoint is checked at once: of another configuration, or with no epoch left; none at all starts the run again', () => {
+  // stopped before its first epoch ended: resumable, from epoch 1 with the saved settings
   const none = runWith(['--epochs', '2'], null);
-  assert.throws(() => resume(['--resume', none.dir]), (e: unknown) => e instanceof CheckpointError &&
-    e.message === `${join(none.dir, 'checkpoint.json')}: cannot read the checkpoint (ENOENT): no epoch of this run has finished yet`);
+  assert.equal(resume(['--resume', none.dir]).resume, none.dir);
   const { saved } = runWith(['--epochs', '2']);
   const other = runWith(['--epochs', '2'], { epoch: 1, config: { ...saved, batch: 64 } });
   assert.throws(() => resume(['--resume', other.dir]), (e: unknown) => e instanceof CheckpointError &&

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
 import { DataError } from '../../../src/data/errors.js';
-import { findFile, gunzipBytes, isGzip, requireDir } from '../../../src/data/files.js';
+import { fileSize, findFile, gunzipBytes, isGzip, readBytes, requireDir } from '../../../src/data/files.js';
 import { readIdx } from '../../../src/data/idx.js';
 import { Rng } from '../../../src/tensor/rng.js';
 import { idxBytes } from '../../util/idx_files.js';
@@ -93,4 +94,19 @@ test('fuzz: random and damaged gzip files give an IDX array or a DataError, noth
   }
   assert.ok(parsed > 20, `parsed ${parsed}`);
   assert.ok(rejected > 100, `rejected ${rejected}`);
+});
+
+test('a named pipe, socket or folder where a data file should be is named as such, not as missing', () => {
+  const sub = path.join(dir, 'special');
+  fs.mkdirSync(sub);
+  const fifo = path.join(sub, 'train-images-idx3-ubyte');
+  const made = spawnSync('mkfifo', [fifo]);
+  assert.equal(made.status, 0, 'mkfifo');
+  // reading it would wait for a writer forever: refused before it is opened
+  throwsData(() => findFile(sub, 'train-images-idx3-ubyte', 'hint'), fifo, 'expected a file, found a named pipe (FIFO): hint');
+  throwsData(() => readBytes(fifo, 'hint'), fifo, 'expected a file, found a named pipe (FIFO)');
+  throwsData(() => fileSize(fifo, 'hint'), fifo, 'expected a file, found a named pipe (FIFO)');
+  throwsData(() => readBytes(sub, 'hint'), sub, 'expected a file, found a folder');
+  throwsData(() => requireDir(fifo, 'hint'), fifo, 'expected a folder, found a named pipe (FIFO)');
+  throwsData(() => findFile(sub, 'nothing', 'hint'), path.join(sub, 'nothing'), 'file not found (nor nothing.gz)');
 });
