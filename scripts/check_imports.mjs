@@ -1,8 +1,10 @@
 // The import-boundary lint: imports only point down the layers of the architecture
 // (docs/design.md): backend <- tensor <- nn, optim <- models <- train <- al <- pipeline <- bench <- cli, with data
 // beside models, analysis (distances, exit accuracy, t-SNE, traces of runs) beside bench, and report (the HTML page of
-// runs, which draws on the analyses and the pipeline's charts) above analysis, beside bench. Runs over the sources
-// (not the tests) as part of `npm test`.
+// runs, which draws on the analyses and the pipeline's charts) above analysis, beside bench. Inside pipeline, each
+// concern is a layer of its own: runtime (transports, the stage runtime, the coordinator's stage group) under the
+// AL and BP stages beside each other, and plan (balance, projection, simulator) beside them; at most an index.ts at
+// pipeline's root, which may gather them all. Runs over the sources (not the tests) as part of `npm test`.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +20,10 @@ const allowed = {
   train: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train'],
   al: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al'],
   pipeline: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline'],
+  'pipeline/runtime': ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline/runtime'],
+  'pipeline/al': ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline/runtime', 'pipeline/al'],
+  'pipeline/bp': ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline/runtime', 'pipeline/bp'],
+  'pipeline/plan': ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline/runtime', 'pipeline/plan'],
   analysis: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis'],
   report: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis', 'report'],
   bench: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis', 'bench'],
@@ -32,19 +38,36 @@ function* files(dir) {
   }
 }
 
+/** A source path's layer: its top folder, or 'pipeline/<folder>' inside pipeline ('pipeline' for its index.ts). */
+function layerOf(path) {
+  const parts = path.split('/');
+  return parts[0] === 'pipeline' && parts.length > 2 ? `pipeline/${parts[1]}` : parts[0];
+}
+
+/** May `layer` import `target`? A plain 'pipeline' in a list outside pipeline admits all of it. */
+function admits(layer, target) {
+  const list = allowed[layer];
+  return list.includes(target) || (!layer.startsWith('pipeline/') && list.includes('pipeline') && target.startsWith('pipeline/'));
+}
+
 const problems = [];
 for (const file of files(root)) {
-  const layer = relative(root, file).split('/')[0];
+  const path = relative(root, file);
+  const layer = layerOf(path);
   if (!(layer in allowed)) {
     if (layer.endsWith('.ts')) continue; // src/index.ts re-exports everything
-    problems.push(`${relative(root, file)}: folder '${layer}' has no place in the layer list of scripts/check_imports.mjs`);
+    problems.push(`${path}: folder '${layer}' has no place in the layer list of scripts/check_imports.mjs`);
+    continue;
+  }
+  if (layer === 'pipeline' && path !== 'pipeline/index.ts') {
+    problems.push(`${path}: src/pipeline holds only an index.ts at its root; the rest goes in a folder by concern`);
     continue;
   }
   const source = readFileSync(file, 'utf8');
   for (const match of source.matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g)) {
-    const target = relative(root, resolve(dirname(file), match[1])).split('/')[0];
-    if (target.startsWith('..')) problems.push(`${relative(root, file)}: imports outside src/: ${match[1]}`);
-    else if (!allowed[layer].includes(target)) problems.push(`${relative(root, file)}: layer '${layer}' may not import '${target}' (${match[1]})`);
+    const target = layerOf(relative(root, resolve(dirname(file), match[1])));
+    if (target.startsWith('..')) problems.push(`${path}: imports outside src/: ${match[1]}`);
+    else if (!admits(layer, target)) problems.push(`${path}: layer '${layer}' may not import '${target}' (${match[1]})`);
   }
 }
 if (problems.length > 0) {

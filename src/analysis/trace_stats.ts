@@ -1,11 +1,11 @@
 // The timeline of a pipelined run (trace.json, written by `al train --pipeline --trace`): each
 // stage's measured busy intervals, what they say about the pipeline, the slides' time-unit AL
-// schedule for the same stages and batches (src/pipeline/simulator.ts), and the throughput
-// projection (src/pipeline/projection.ts) fed with the measured step times.
+// schedule for the same stages and batches (src/pipeline/plan/simulator.ts), and the throughput
+// projection (src/pipeline/plan/projection.ts) fed with the measured step times.
 //
 //   per stage     intervals, mean step ms, busy ms, utilisation = busy / span
 //   bubble        1 − Σ busy / (stages · span), span from the first start to the last end
-//                 (utilisation() of gantt_svg.ts). The span includes the drain at each epoch's
+//                 (utilisation() of pipeline/plan/utilisation.ts). The span includes the drain at each epoch's
 //                 end, where the coordinator collects the weights and measures test accuracy, so
 //                 the same figures are also given inside the epochs only (their batches known
 //                 from metrics.jsonl), which is what the pipeline itself achieves
@@ -17,9 +17,9 @@
 //                 times stages, not layers); the sum, and so the 1-device figure, is exact. The
 //                 caller feeds it the last epoch's steps (lastEpoch) when it compares the result
 //                 with the last epoch's measured samples/s: on a shared machine the speed drifts.
-import { utilisation, type GanttInterval } from '../pipeline/gantt_svg.js';
-import { projectAl } from '../pipeline/projection.js';
-import { simulate, type Schedule } from '../pipeline/simulator.js';
+import { utilisation, type GanttInterval } from '../pipeline/plan/utilisation.js';
+import { projectAl } from '../pipeline/plan/projection.js';
+import { simulate, type Schedule } from '../pipeline/plan/simulator.js';
 import { AnalysisError } from './errors.js';
 
 export interface Trace {

@@ -15,10 +15,10 @@
 import type { Dataset } from '../data/mnist.js';
 import { randomSplit } from '../data/synthetic.js';
 import { buildAssociatedNet } from '../al/decompositions.js';
-import { ALPipeline } from '../pipeline/al_pipeline.js';
-import { startLocalStages } from '../pipeline/local_stages.js';
-import type { ALNetBlueprint } from '../pipeline/messages.js';
-import { runPipelinedEpochs } from '../pipeline/run_pipelined.js';
+import { ALPipeline } from '../pipeline/al/al_pipeline.js';
+import { startLocalStages } from '../pipeline/runtime/local_stages.js';
+import type { ALNetBlueprint } from '../pipeline/runtime/messages.js';
+import { runPipelinedEpochs } from '../pipeline/runtime/run_pipelined.js';
 import { Rng } from '../tensor/rng.js';
 import { median } from './timing.js';
 

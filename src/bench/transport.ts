@@ -14,10 +14,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Dealer } from 'zeromq';
-import { decode, encode } from '../pipeline/frames.js';
-import { stopChildren } from '../pipeline/local_stages.js';
-import type { BatchMessage } from '../pipeline/messages.js';
-import { SendQueue, socketOptions } from '../pipeline/zmq_transport.js';
+import { decode, encode } from '../pipeline/runtime/frames.js';
+import { stopChildren } from '../pipeline/runtime/local_stages.js';
+import type { BatchMessage } from '../pipeline/runtime/messages.js';
+import { SendQueue, socketOptions } from '../pipeline/runtime/zmq_transport.js';
 import { median } from './timing.js';
 
 type Grpc = typeof import('@grpc/grpc-js');

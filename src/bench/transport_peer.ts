@@ -4,8 +4,8 @@
 // pipeline stage does (frames.ts: s and t copied out) and answers each with a credit. It ends when
 // its stdin closes, so it never outlives the bench that started it.
 import { Router } from 'zeromq';
-import { decode, encode } from '../pipeline/frames.js';
-import { SendQueue, socketOptions } from '../pipeline/zmq_transport.js';
+import { decode, encode } from '../pipeline/runtime/frames.js';
+import { SendQueue, socketOptions } from '../pipeline/runtime/zmq_transport.js';
 import { GRPC_OPTIONS, STREAM_SERVICE, loadGrpc, pack, unpack } from './transport.js';
 
 const credit = encode({ type: 'credit' });

@@ -7,7 +7,7 @@ import type { Bridge } from '../al/codes.js';
 import { buildAssociatedNet } from '../al/decompositions.js';
 import type { Split } from '../data/mnist.js';
 import { buildModel, type ModelName } from '../models/index.js';
-import type { ALNetBlueprint } from '../pipeline/messages.js';
+import type { ALNetBlueprint } from '../pipeline/runtime/messages.js';
 import type { Sequential } from '../nn/container.js';
 import { decayedParameters, type DecayScope } from '../nn/kernels.js';
 import { countParameters } from '../nn/layer.js';

@@ -1,9 +1,9 @@
-// --stages / --processes / --token of `al train`: where the stages of pipelined AL run. Where they
-// run does not change what is computed (threads, local processes and remote hosts end
-// bit-identical), so a fresh run and a resumed one check these flags alike, and a resumed run
-// may move its stages. Stage addresses and the token belong to one invocation: neither is written
+// --stages / --processes / --token of `al train`: where the stages of a pipelined run (AL, GPipe or
+// naive) run. Where they run does not change what is computed (threads, local processes and remote
+// hosts end bit-identical), so a fresh run and a resumed one check these flags alike, and a resumed
+// run may move its stages. Stage addresses and the token belong to one invocation: neither is written
 // to the run directory, and a resumed run on listed stages is given them again.
-import { parseAddress } from '../pipeline/zmq_transport.js';
+import { parseAddress } from '../pipeline/runtime/zmq_transport.js';
 import { optionalInt, str, type Parsed } from './args.js';
 import { UsageError } from './errors.js';
 
@@ -32,7 +32,7 @@ export function stagePlacement(values: Parsed['values'], run: PlacedRun): StageP
   const list = str(values, 'stages');
   const processes = optionalInt(values, 'processes');
   for (const flag of ['stages', 'processes']) {
-    if (values[flag] !== undefined && !(run.method === 'al' && run.pipeline)) throw new UsageError(`--${flag}: only applies to --method al --pipeline`);
+    if (values[flag] !== undefined && !run.pipeline) throw new UsageError(`--${flag}: only applies to a pipelined run (--method al --pipeline, gpipe or naive-pipeline)`);
   }
   if (list !== undefined && processes !== undefined) throw new UsageError('--stages and --processes: give one of them, not both');
   if (values['token'] !== undefined && list === undefined) throw new UsageError('--token: only applies with --stages');

@@ -3,8 +3,9 @@
 // same method on as many stages and batches, both as inline SVG from ganttSvg; and each stage's
 // utilisation, measured (whole trace, inside the epochs, last epoch from metrics.jsonl) and simulated.
 import { chartWindow, epochBatches, traceStats } from '../analysis/trace_stats.js';
-import { ganttSvg, utilisation } from '../pipeline/gantt_svg.js';
-import { scheduleSize, simulate, type Schedule, type SimulateOptions } from '../pipeline/simulator.js';
+import { ganttSvg } from './gantt_svg.js';
+import { utilisation } from '../pipeline/plan/utilisation.js';
+import { scheduleSize, simulate, type Schedule, type SimulateOptions } from '../pipeline/plan/simulator.js';
 import { utilisationChart, type ChartSpec } from './charts.js';
 import type { ReportRun, RunTrace } from './run_files.js';
 

@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseMetrics, type MetricsRecord } from '../analysis/layer_losses.js';
 import { parseTrace, type Trace } from '../analysis/trace_stats.js';
-import type { GanttInterval } from '../pipeline/gantt_svg.js';
+import type { GanttInterval } from '../pipeline/plan/utilisation.js';
 import { ReportError } from './errors.js';
 
 /** One metrics.jsonl line, with the fields beyond the analyses' that the report plots. */

@@ -23,6 +23,30 @@ test('--processes 2: the same checkpoint as worker threads, and the stage proces
   assert.ok(readFileSync(join(base, 'procs', 'checkpoint.safetensors')).equals(readFileSync(join(base, 'threads', 'checkpoint.safetensors'))));
 });
 
+const gpipe = ['train', '--model', 'mlp', '--method', 'gpipe', '--micro-batches', '2', '--limit', '512', '--epochs', '1', '--batch', '64'];
+
+test('gpipe --processes 2: bit for bit the run of --pipeline --workers 2 on worker threads', () => {
+  const base = tempDir('al-stage-gpipe-');
+  const threads = run([...gpipe, '--pipeline', '--workers', '2', '--out', join(base, 'threads')]);
+  assert.equal(threads.code, 0, threads.stderr);
+  const procs = run([...gpipe, '--processes', '2', '--out', join(base, 'procs')]);
+  assert.equal(procs.code, 0, procs.stderr);
+  assert.match(procs.stdout, /pipeline: 2 stages in stage processes at 127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+ \(modules /);
+  const metrics = (dir: string) => JSON.parse(readFileSync(join(base, dir, 'metrics.jsonl'), 'utf8').trim()) as { testAccuracy: number; trainLoss: number };
+  assert.equal(metrics('procs').trainLoss, metrics('threads').trainLoss);
+  assert.equal(metrics('procs').testAccuracy, metrics('threads').testAccuracy);
+  assert.ok(metrics('threads').testAccuracy > 0.2, `test accuracy ${metrics('threads').testAccuracy}: the run did not train`);
+  assert.ok(readFileSync(join(base, 'procs', 'checkpoint.safetensors')).equals(readFileSync(join(base, 'threads', 'checkpoint.safetensors'))),
+    'the checkpoints differ');
+});
+
+test('naive-pipeline --processes 2 trains in stage processes and reports staleness', () => {
+  const r = run(['train', '--model', 'mlp', '--method', 'naive-pipeline', '--limit', '256', '--epochs', '1', '--batch', '64', '--processes', '2', '--out', join(tempDir('al-stage-naive-'), 'run')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /pipeline: 2 stages in stage processes at 127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+ \(modules /);
+  assert.match(r.stdout, /staleness \d+\.\d\d updates/);
+});
+
 test('--stages with listed stage processes; the token is not written to the run directory', async () => {
   const base = tempDir('al-stage-');
   const token = 'secret-' + Math.random().toString(36).slice(2);
@@ -61,7 +85,7 @@ test('a stage that cannot be reached exits 1 naming HOST:PORT; bad stage flags e
     [[...common, '--stages', '127.0.0.1:5001'], /--stages: the stages' token is needed: give --token T or set AL_TOKEN/],
     [[...common, '--processes', '3'], /--processes: at most one stage per AL layer \(2 layers\), got 3/],
     [[...common, '--processes', '2', '--stages', '127.0.0.1:1'], /--stages and --processes: give one of them, not both/],
-    [['train', '--method', 'bp', '--processes', '2'], /--processes: only applies to --method al --pipeline/],
+    [['train', '--method', 'bp', '--processes', '2'], /--processes: only applies to a pipelined run \(--method al --pipeline, gpipe or naive-pipeline\)/],
     [['stage', '--listen', '127.0.0.1:1'], /--token: required \(or set AL_TOKEN\)/],
     [['stage', '--listen', 'nowhere', '--token', 't'], /--listen: expected HOST:PORT/],
   ];

@@ -12,10 +12,10 @@ import { setBackend } from '../../src/backend/backend.js';
 import { nativeBackend } from '../../src/backend/native_backend.js';
 import type { Dataset } from '../../src/data/mnist.js';
 import { randomSplit } from '../../src/data/synthetic.js';
-import { ALPipeline, PipelineError } from '../../src/pipeline/al_pipeline.js';
-import { layerState } from '../../src/pipeline/al_stage.js';
-import type { ALNetBlueprint } from '../../src/pipeline/messages.js';
-import { runPipelinedEpochs } from '../../src/pipeline/run_pipelined.js';
+import { ALPipeline, PipelineError } from '../../src/pipeline/al/al_pipeline.js';
+import { layerState } from '../../src/pipeline/al/al_stage.js';
+import type { ALNetBlueprint } from '../../src/pipeline/runtime/messages.js';
+import { runPipelinedEpochs } from '../../src/pipeline/runtime/run_pipelined.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { runEpochs } from '../../src/train/loop.js';
 

@@ -12,15 +12,15 @@ import { buildAssociatedNet, type ALNetSpec } from '../../src/al/decompositions.
 import { setBackend } from '../../src/backend/backend.js';
 import { nativeBackend } from '../../src/backend/native_backend.js';
 import type { Dataset, Split } from '../../src/data/mnist.js';
-import { ALPipeline, PipelineError } from '../../src/pipeline/al_pipeline.js';
-import { layerState } from '../../src/pipeline/al_stage.js';
-import { startLocalStages } from '../../src/pipeline/local_stages.js';
-import type { ALNetBlueprint } from '../../src/pipeline/messages.js';
-import { runPipelinedEpochs } from '../../src/pipeline/run_pipelined.js';
+import { ALPipeline, PipelineError } from '../../src/pipeline/al/al_pipeline.js';
+import { layerState } from '../../src/pipeline/al/al_stage.js';
+import { startLocalStages } from '../../src/pipeline/runtime/local_stages.js';
+import type { ALNetBlueprint } from '../../src/pipeline/runtime/messages.js';
+import { runPipelinedEpochs } from '../../src/pipeline/runtime/run_pipelined.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { runEpochs } from '../../src/train/loop.js';
 import { Dealer } from 'zeromq';
-import { WIRE_VERSION, decode, encode } from '../../src/pipeline/frames.js';
+import { WIRE_VERSION, decode, encode } from '../../src/pipeline/runtime/frames.js';
 import { until } from '../util/poll.js';
 
 before(() => {

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Dealer } from 'zeromq';
-import { WIRE_VERSION, decode, encode } from '../../src/pipeline/frames.js';
-import { startLocalStages } from '../../src/pipeline/local_stages.js';
+import { WIRE_VERSION, decode, encode } from '../../src/pipeline/runtime/frames.js';
+import { startLocalStages } from '../../src/pipeline/runtime/local_stages.js';
 
 test("a downstream neighbour that cannot be reached fails the stage's init within the coordinator's timeout, naming it", async () => {
   const stages = await startLocalStages(1);
@@ -16,7 +16,7 @@ test("a downstream neighbour that cannot be reached fails the stage's init withi
     await send({ type: 'hello', role: 'coordinator', token: stages.token, version: WIRE_VERSION });
     assert.equal(decode(await dealer.receive()).type, 'welcome');
     // nothing listens on port 1; the default timeout would be 5 s
-    await send({ type: 'init', init: { stage: 0 }, downstream: '127.0.0.1:1', capacity: 2, connectTimeoutMs: 300 });
+    await send({ type: 'init', program: 'al', init: { stage: 0, stages: 2, threads: 1, timeOrigin: 0 }, downstream: '127.0.0.1:1', capacity: 2, connectTimeoutMs: 300 });
     const report = decode(await dealer.receive()) as { type: string; message?: string };
     assert.equal(report.type, 'error');
     // the message states the timeout used: the coordinator's, not the default 5 s

@@ -8,10 +8,10 @@ import { Dealer, Router } from 'zeromq';
 import { buildAssociatedNet, type ALNetSpec } from '../../src/al/decompositions.js';
 import { setBackend } from '../../src/backend/backend.js';
 import { nativeBackend } from '../../src/backend/native_backend.js';
-import { ALPipeline } from '../../src/pipeline/al_pipeline.js';
-import { WIRE_VERSION, decode, encode } from '../../src/pipeline/frames.js';
-import { startLocalStages } from '../../src/pipeline/local_stages.js';
-import type { ALNetBlueprint } from '../../src/pipeline/messages.js';
+import { ALPipeline } from '../../src/pipeline/al/al_pipeline.js';
+import { WIRE_VERSION, decode, encode } from '../../src/pipeline/runtime/frames.js';
+import { startLocalStages } from '../../src/pipeline/runtime/local_stages.js';
+import type { ALNetBlueprint } from '../../src/pipeline/runtime/messages.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { until } from '../util/poll.js';
 
@@ -90,4 +90,31 @@ test('a stage that cannot take the shipped state fails the start naming stage, a
     await stages.stop();
   }
   stages.children.forEach((child, k) => assert.equal(child.exitCode, 0, stages.stderr[k]));
+});
+
+test('a malformed hello is refused with the field at fault; an init naming an unknown program or lacking a field fails the run by name', async () => {
+  const stages = await startLocalStages(1);
+  const dealer = new Dealer({ linger: 0, receiveTimeout: 5000 });
+  const send = (m: { type: string } & Record<string, unknown>) => dealer.send(encode(m).map((x) => Buffer.from(x)));
+  try {
+    dealer.connect(`tcp://${stages.addresses[0]}`);
+    await send({ type: 'hello', role: 'coordinator', token: 42, version: WIRE_VERSION });
+    assert.deepEqual(decode(await dealer.receive()), { type: 'rejected', reason: 'hello to a stage process: \'hello\' message: expected string for token, got number 42' });
+    await send({ type: 'hello', role: 'spectator', token: stages.token, version: WIRE_VERSION });
+    assert.deepEqual(decode(await dealer.receive()), { type: 'rejected', reason: "hello to a stage process: expected 'coordinator' or 'upstream' for role, got 'spectator'" });
+    await send({ type: 'hello', role: 'coordinator', token: stages.token, version: WIRE_VERSION });
+    assert.equal(decode(await dealer.receive()).type, 'welcome');
+    const base = { stage: 0, stages: 1, threads: 1, timeOrigin: 0 };
+    await send({ type: 'init', program: 'rl', init: base, downstream: null, capacity: 2 });
+    assert.deepEqual(decode(await dealer.receive()), {
+      type: 'error', stage: -1, name: 'Error', message: "the coordinator asks for stage program 'rl'; this stage runs al, bp",
+    });
+    await send({ type: 'init', program: 'al', init: { stage: 0, stages: 1, timeOrigin: 0 }, downstream: null, capacity: 2 });
+    assert.deepEqual(decode(await dealer.receive()), {
+      type: 'error', stage: -1, name: 'MessageError', message: "coordinator to stage: 'init' message's init: expected number for threads, got undefined",
+    });
+  } finally {
+    dealer.close();
+    await stages.stop();
+  }
 });

@@ -7,8 +7,8 @@ import { buildAssociatedNet, type ALNetSpec } from '../../src/al/decompositions.
 import { setBackend } from '../../src/backend/backend.js';
 import { nativeBackend } from '../../src/backend/native_backend.js';
 import { loadNative } from '../../src/backend/load_native.js';
-import { ALPipeline } from '../../src/pipeline/al_pipeline.js';
-import type { ALNetBlueprint } from '../../src/pipeline/messages.js';
+import { ALPipeline } from '../../src/pipeline/al/al_pipeline.js';
+import type { ALNetBlueprint } from '../../src/pipeline/runtime/messages.js';
 import { Rng } from '../../src/tensor/rng.js';
 
 setBackend(nativeBackend);

@@ -14,7 +14,8 @@ import { SLIDES_ASSOCIATED_LOSS, layerLossTable, parseMetrics, type MetricsRecor
 import { alProbe, measureDistances, sampleSplit, sequentialProbe, targetInterDistance, withInput } from '../../analysis/representations.js';
 import { chartWindow, epochBatches, lastEpoch, parseTrace, projectTimeline, simulatedSchedule, traceStats } from '../../analysis/trace_stats.js';
 import type { Dataset } from '../../data/mnist.js';
-import { ganttSvg, utilisation } from '../../pipeline/gantt_svg.js';
+import { ganttSvg } from '../../report/gantt_svg.js';
+import { utilisation } from '../../pipeline/plan/utilisation.js';
 import { writeFileAtomic } from '../../train/run_dir.js';
 import { int, parseFlags, str, type FlagSpec, type Parsed } from '../args.js';
 import { UsageError } from '../errors.js';

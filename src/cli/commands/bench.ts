@@ -9,7 +9,7 @@ import { bestByWorkload, runTorchBench } from '../../bench/torch_runner.js';
 import { PIPELINE_WORKLOADS, PROJECTION_WORKLOADS, pipelineBench, projectionBench, type PipelineBenchResult } from '../../bench/pipeline.js';
 import { PROCESSES_WORKLOAD, processesBench, processesRows, type ProcessesBenchResult } from '../../bench/processes.js';
 import { transportBench, transportRows, type TransportBenchResult } from '../../bench/transport.js';
-import type { ProjectionRow } from '../../pipeline/projection.js';
+import type { ProjectionRow } from '../../pipeline/plan/projection.js';
 import { parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { machineInfo, useNativeBackend } from '../runtime.js';

@@ -1,7 +1,8 @@
-// `al simulate`: the authors' time-unit schedules (src/pipeline/simulator.ts) as text, JSON and
+// `al simulate`: the authors' time-unit schedules (src/pipeline/plan/simulator.ts) as text, JSON and
 // an SVG Gantt chart. Pure arithmetic: no backend, no data.
-import { ganttSvg, utilisation } from '../../pipeline/gantt_svg.js';
-import { MAX_INTERVALS, SCHEDULES, scheduleSize, simulate, type Schedule, type SimulateOptions } from '../../pipeline/simulator.js';
+import { ganttSvg } from '../../report/gantt_svg.js';
+import { utilisation } from '../../pipeline/plan/utilisation.js';
+import { MAX_INTERVALS, SCHEDULES, scheduleSize, simulate, type Schedule, type SimulateOptions } from '../../pipeline/plan/simulator.js';
 import { writeFileAtomic } from '../../train/run_dir.js';
 import { choice, int, parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';

@@ -1,16 +1,17 @@
 // `al stage --listen HOST:PORT`: one pipeline stage process, waiting for a coordinator (see
-// docs/cli.md and src/pipeline/stage_server.ts). It accepts work only from a
+// docs/cli.md and src/pipeline/runtime/stage_server.ts). It accepts work only from a
 // coordinator presenting the run's token (--token, or AL_TOKEN in the environment, which keeps it
 // out of `ps`), and listens on loopback unless told otherwise.
-import { startStageServer } from '../../pipeline/stage_server.js';
-import { parseAddress } from '../../pipeline/zmq_transport.js';
+import { STAGE_PROGRAMS, StageServer } from '../../pipeline/index.js';
+import { parseAddress } from '../../pipeline/runtime/zmq_transport.js';
 import { parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 
 export const stageUsage = `Usage: al stage [--listen HOST:PORT] [--token T]
 
-Starts one stage of a pipelined AL run in this process and waits for a coordinator
-(al train --method al --pipeline --stages HOST:PORT,...). Serves one run after another.
+Starts one stage of a pipelined run (AL, GPipe or naive) in this process and waits for a
+coordinator (al train --method al --pipeline --stages HOST:PORT,..., or --method gpipe or
+naive-pipeline with --stages). Serves one run after another.
 
   --listen HOST:PORT   where to listen (default 127.0.0.1:5555; port 0 picks a free port);
                        give this machine's address to accept coordinators from other hosts
@@ -54,7 +55,7 @@ export async function stageCommand(argv: string[]): Promise<number> {
   const token = str(values, 'token') ?? process.env['AL_TOKEN'];
   if (!token) throw new UsageError('--token: required (or set AL_TOKEN): the secret a coordinator must present');
   const once = values['once'] === true;
-  const server = await startStageServer({ listen, token, once, log: (line) => process.stderr.write(line + '\n') });
+  const server = await StageServer.start({ listen, token, once, programs: STAGE_PROGRAMS, log: (line) => process.stderr.write(line + '\n') });
   process.stdout.write(`al stage: listening on ${server.address}\n`);
   if (!isLoopbackHost(host)) process.stderr.write(exposedWarning(server.address));
   const stop = (): void => server.close();

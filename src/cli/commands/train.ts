@@ -19,12 +19,13 @@ import { saveTrainingCheckpoint } from '../../train/resume.js';
 import { STEPS_FILE, StepLog } from '../../train/step_log.js';
 import { paperSchedule, scheduledLr } from '../../optim/schedule.js';
 import { backend } from '../../backend/backend.js';
-import { ALPipeline } from '../../pipeline/al_pipeline.js';
-import { linearStages, measureLayerCosts, measureModulePhases, planStages } from '../../pipeline/balance.js';
-import { BpPipeline } from '../../pipeline/bp_pipeline.js';
-import type { BpPipelineMethod } from '../../pipeline/bp_stage.js';
-import { runPipelinedEpochs } from '../../pipeline/run_pipelined.js';
-import { startLocalStages, type LocalStages } from '../../pipeline/local_stages.js';
+import { ALPipeline } from '../../pipeline/al/al_pipeline.js';
+import { linearStages, measureLayerCosts, measureModulePhases, planStages } from '../../pipeline/plan/balance.js';
+import { BpPipeline } from '../../pipeline/bp/bp_pipeline.js';
+import type { BpPipelineMethod } from '../../pipeline/bp/bp_stage.js';
+import { runPipelinedEpochs } from '../../pipeline/runtime/run_pipelined.js';
+import type { StageProcesses } from '../../pipeline/runtime/stage_group.js';
+import { startLocalStages, type LocalStages } from '../../pipeline/runtime/local_stages.js';
 import { RunDir, defaultRunPath, writeError, writeFileAtomic } from '../../train/run_dir.js';
 import { buildTrainable, type ModelConfig, type Trainable } from '../learners.js';
 import { openRun, resumeConfig, runIdentity } from '../resume.js';
@@ -83,10 +84,10 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
   --workers N          pipelined: number of stages (AL default: one per AL layer; gpipe and
                        naive-pipeline default: ${availableParallelism()}); stages are contiguous
                        groups balanced by measured cost
-  --stages H:P,H:P,... AL --pipeline: one stage per listed stage process ('al stage --listen
+  --stages H:P,H:P,... pipelined: one stage per listed stage process ('al stage --listen
                        H:P', started beforehand with the same token), in order
-  --processes N        AL --pipeline: start N local stage processes on 127.0.0.1 (free ports,
-                       a random token) and use them
+  --processes N        pipelined: start N local stage processes on 127.0.0.1 (free ports,
+                       a random token) and use them; the same result as worker threads
   --token T            with --stages: the run's secret the stages hold (default: AL_TOKEN)
   --micro-batches M    gpipe: micro-batches per mini-batch (default 4)
   --trace              pipelined: record every stage's busy intervals in trace.json
@@ -165,9 +166,9 @@ export interface TrainConfig extends ModelConfig {
   /** gpipe: micro-batches per mini-batch */
   microBatches: number | undefined;
   trace: boolean;
-  /** AL pipelined: stage processes to use, one HOST:PORT per stage; not written to the run directory */
+  /** pipelined: stage processes to use, one HOST:PORT per stage; not written to the run directory */
   stages?: string[] | undefined;
-  /** AL pipelined: local stage processes to start */
+  /** pipelined: local stage processes to start */
   processes?: number | undefined;
   /** the token of the --stages processes; never written to the run directory */
   stageToken?: string | undefined;
@@ -371,7 +372,33 @@ function layerLine(layers: EpochMetrics['layers']): string {
   return layers ? '  ' + layers.map((l, i) => `L${i + 1} ${l.associatedLoss.toExponential(2)}/${l.autoencoderLoss.toExponential(2)}`).join(' ') : '';
 }
 
-/** Plans the stages and starts the workers of a pipelined method (AL, GPipe or naive). */
+interface Placement {
+  /** local stage processes started for this run (--processes) */
+  local?: LocalStages;
+  processes?: StageProcesses;
+  /** for the log: where the stages run */
+  where: string;
+}
+
+/** Where the stages run: local stage processes started here (--processes), listed ones (--stages), or worker threads. */
+async function placeStages(config: TrainConfig): Promise<Placement> {
+  const local = config.processes !== undefined ? await startLocalStages(config.processes) : undefined;
+  const processes = local ? { addresses: local.addresses, token: local.token } : config.stages ? { addresses: config.stages, token: config.stageToken! } : undefined;
+  const where = processes ? `in stage processes at ${processes.addresses.join(', ')}` : 'on worker threads';
+  return { ...(local ? { local } : {}), ...(processes ? { processes } : {}), where };
+}
+
+/** Starts an engine on placed stages; local stage processes end with it if it does not start. */
+async function startOn<E>(placement: Placement, start: (processes: { processes?: StageProcesses }) => Promise<E>): Promise<E> {
+  try {
+    return await start(placement.processes ? { processes: placement.processes } : {});
+  } catch (error) {
+    await placement.local?.stop();
+    throw error;
+  }
+}
+
+/** Plans the stages and starts the workers (or stage processes) of a pipelined method (AL, GPipe or naive). */
 async function startPipeline(config: TrainConfig, model: Trainable, data: Dataset, log: (line: string) => void): Promise<{ engine: ALPipeline | BpPipeline; stages: number[][]; lr: () => number; local?: LocalStages }> {
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   if (model.al) {
@@ -380,29 +407,23 @@ async function startPipeline(config: TrainConfig, model: Trainable, data: Datase
     // for its evaluations (at drain points, while the stages wait)
     const stages = planStages(net.depth, config.workers ?? net.depth, () => measureLayerCosts(blueprint, config.batch));
     backend().setNumThreads(availableParallelism());
-    const local = config.processes !== undefined ? await startLocalStages(config.processes) : undefined;
-    const processes = local ? { addresses: local.addresses, token: local.token } : config.stages ? { addresses: config.stages, token: config.stageToken! } : undefined;
-    const where = processes ? `in stage processes at ${processes.addresses.join(', ')}` : 'on worker threads';
-    log(`pipeline: ${stages.length} stages ${where} (AL layers ${stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')}), ${plural(config.threads, 'thread')} each`);
-    try {
-      const engine = await ALPipeline.start({ blueprint, net, stages, threads: config.threads, trace: config.trace, ...(processes ? { processes } : {}) });
-      return { engine, stages, lr: () => net.layers[0]!.forwardOptimizer.lr, ...(local ? { local } : {}) };
-    } catch (error) {
-      await local?.stop();
-      throw error;
-    }
+    const placement = await placeStages(config);
+    log(`pipeline: ${stages.length} stages ${placement.where} (AL layers ${stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')}), ${plural(config.threads, 'thread')} each`);
+    const engine = await startOn(placement, (where) => ALPipeline.start({ blueprint, net, stages, threads: config.threads, trace: config.trace, ...where }));
+    return { engine, stages, lr: () => net.layers[0]!.forwardOptimizer.lr, ...(placement.local ? { local: placement.local } : {}) };
   }
   const { model: network, optimizer, settings, milestones } = model.bp!;
   const shape = data.train.shape;
   const phases = measureModulePhases(config.model, shape, data.train.classes, config.batch, settings);
   const stages = linearStages(phases.map((p) => p.forward + p.backward + p.update), config.workers ?? 1);
   backend().setNumThreads(availableParallelism());
-  log(`pipeline: ${stages.length} stages on worker threads (modules ${stages.map((g) => `${g[0]}-${g[g.length - 1]}`).join(' | ')}), ${plural(config.threads, 'thread')} each${config.method === 'gpipe' ? `, ${config.microBatches} micro-batch${config.microBatches === 1 ? '' : 'es'} per mini-batch` : ''}`);
-  const engine = await BpPipeline.start({
+  const placement = await placeStages(config);
+  log(`pipeline: ${stages.length} stages ${placement.where} (modules ${stages.map((g) => `${g[0]}-${g[g.length - 1]}`).join(' | ')}), ${plural(config.threads, 'thread')} each${config.method === 'gpipe' ? `, ${config.microBatches} micro-batch${config.microBatches === 1 ? '' : 'es'} per mini-batch` : ''}`);
+  const engine = await startOn(placement, (where) => BpPipeline.start({
     method: config.method as BpPipelineMethod, model: config.model, inputShape: shape, classes: data.train.classes,
-    network, optimizer, settings, milestones, stages, microBatches: config.microBatches ?? 1, threads: config.threads, trace: config.trace,
-  });
-  return { engine, stages, lr: () => optimizer.lr };
+    network, optimizer, settings, milestones, stages, microBatches: config.microBatches ?? 1, threads: config.threads, trace: config.trace, ...where,
+  }));
+  return { engine, stages, lr: () => optimizer.lr, ...(placement.local ? { local: placement.local } : {}) };
 }
 
 /** A BP pipeline cuts at top-level modules; checked before the run directory exists, so a bad --workers leaves nothing behind. */

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chartWindow, epochBatches, lastEpoch, layerStepMs, parseTrace, projectTimeline, simulatedSchedule, traceStats, type Trace } from '../../../src/analysis/trace_stats.js';
-import { simulate } from '../../../src/pipeline/simulator.js';
+import { simulate } from '../../../src/pipeline/plan/simulator.js';
 
 // Stage S1 runs AL layer 1, S2 layers 2 and 3. Epoch 1 = batches 0..2, a drain from 122 to 200 ms,
 // epoch 2 = batches 3..4.

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { decode } from '../../../src/pipeline/frames.js';
-import type { BatchMessage } from '../../../src/pipeline/messages.js';
+import { decode } from '../../../src/pipeline/runtime/frames.js';
+import type { BatchMessage } from '../../../src/pipeline/runtime/messages.js';
 import { batchFrames, pack, transportBench, transportRows, unpack } from '../../../src/bench/transport.js';
 
 test('pack and unpack round-trip a batch message, which still decodes to the same tensors', () => {

@@ -112,7 +112,7 @@ test('where the stages run is given anew: --stages with --token, or --processes;
   refused(local.dir, ['--processes', '2', '--stages', '127.0.0.1:3,127.0.0.1:4'], '--stages and --processes: give one of them, not both');
   refused(local.dir, ['--stages', 'nowhere,127.0.0.1:4', '--token', 't'], "--stages: expected HOST:PORT (e.g. 127.0.0.1:5001), got 'nowhere'");
   refused(local.dir, ['--token', 't'], '--token: only applies with --stages');
-  refused(runWith(['--epochs', '2']).dir, ['--processes', '2'], '--processes: only applies to --method al --pipeline');
+  refused(runWith(['--epochs', '2']).dir, ['--processes', '2'], '--processes: only applies to a pipelined run (--method al --pipeline, gpipe or naive-pipeline)');
   const env = process.env['AL_TOKEN'];
   delete process.env['AL_TOKEN'];
   try {

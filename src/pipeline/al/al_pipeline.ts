@@ -4,13 +4,14 @@
 // m−1. At a drain point (end of an epoch, a stop) it waits until every stage has finished every
 // batch fed so far, which leaves all layers consistent (each has seen exactly the same batches),
 // and collects their state back into its own copy of the net for evaluation and checkpoints.
-import type { LayerLosses } from '../al/al_layer.js';
-import type { AssociatedNet } from '../al/associated_net.js';
+import type { LayerLosses } from '../../al/al_layer.js';
+import type { AssociatedNet } from '../../al/associated_net.js';
 import { layerState, loadLayerState } from './al_stage.js';
-import { transferables, type ALNetBlueprint, type BatchMessage, type LayerState, type StageFault, type TraceInterval } from './messages.js';
-import { StageGroup, checkStages, type BatchDone, type PipelineEngine } from './stage_group.js';
+import { AL_REPORTS, type ALReport, type ALStageInit, type LayerState, type StageFault } from './al_messages.js';
+import { transferables, type ALNetBlueprint, type BatchMessage, type TraceInterval } from '../runtime/messages.js';
+import { StageGroup, checkStages, type BatchDone, type PipelineEngine, type StageProcesses } from '../runtime/stage_group.js';
 
-export { PipelineError } from './stage_group.js';
+export { PipelineError } from '../runtime/stage_group.js';
 
 export interface ALPipelineOptions {
   blueprint: ALNetBlueprint;
@@ -25,16 +26,12 @@ export interface ALPipelineOptions {
   /** record every stage's busy intervals */
   trace?: boolean;
   /** stage processes (`al stage --listen`), one HOST:PORT per stage; without it, worker threads */
-  processes?: { addresses: string[]; token: string; connectTimeoutMs?: number };
+  processes?: StageProcesses;
   /** fault injection for tests: stage `stage` throws (or its worker exits) at batch `batch` */
   fault?: { stage: number } & StageFault;
 }
 
-type ALReport =
-  | { type: 'credit' }
-  | { type: 'done'; stage: number; index: number; losses: LayerLosses[]; interval: TraceInterval; wireMs?: number };
-
-const workerUrl = new URL('./stage_worker.js', import.meta.url);
+const workerUrl = new URL('./al_worker.js', import.meta.url);
 
 export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
   private readonly pendingLosses = new Map<number, { count: number; losses: LayerLosses[][] }>();
@@ -51,7 +48,7 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
     super(options.stages.length, (k) => {
       const layers = options.stages[k]!;
       return `AL layer${layers.length > 1 ? 's' : ''} ${layers.map((l) => l + 1).join(', ')}`;
-    }, options.trace ?? false);
+    }, options.trace ?? false, AL_REPORTS);
     this.credits = options.capacity ?? 2;
     this.wireMs = new Array<number>(options.stages.length).fill(0);
   }
@@ -60,7 +57,7 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
   static async start(options: ALPipelineOptions): Promise<ALPipeline> {
     const pipeline = new ALPipeline(options);
     const { stages, net, blueprint, threads, fault } = options;
-    const init = (k: number) => ({
+    const init = (k: number): ALStageInit => ({
       stage: k, stages: stages.length, blueprint, layers: stages[k]!,
       state: stages[k]!.map((i) => layerState(net.layers[i]!)),
       threads, timeOrigin: performance.timeOrigin,
@@ -68,8 +65,8 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
     });
     const capacity = options.capacity ?? 2;
     const { processes } = options;
-    if (processes) await pipeline.attach(processes.addresses, processes.token, capacity, init, processes.connectTimeoutMs);
-    else await pipeline.spawn(workerUrl, capacity, init);
+    if (processes) await pipeline.attach('al', processes, capacity, init);
+    else await pipeline.spawn('al', workerUrl, capacity, init);
     return pipeline;
   }
 

@@ -2,7 +2,8 @@
 // header (magic, version, kind, batch index, epoch, shapes) followed by raw little-endian float32
 // frames for s and t and an int32 frame for the labels: tensors never pass through JSON. Every
 // other message (init, state, reports, credits) is a small JSON frame in which each typed array is
-// replaced by {"$f32": i, "n": length} (or "$i32"), naming a raw frame after it. Decoding checks every
+// replaced by {"$f32": i, "n": length} (or "$i32"), naming a raw frame after it, and each NaN or
+// infinity by {"$num": "NaN"}. Decoding checks every
 // length against the header and throws a FrameError naming what is wrong, so a truncated or
 // random frame is a clean error, never a crash or a wrong tensor.
 import { endianness } from 'node:os';
@@ -69,6 +70,8 @@ export function encodeJson(message: object): Uint8Array[] {
   const json = JSON.stringify(message, (_key, value: unknown) => {
     if (value instanceof Float32Array) return { $f32: raw.push(bytes(value)) - 1, n: value.length };
     if (value instanceof Int32Array) return { $i32: raw.push(bytes(value)) - 1, n: value.length };
+    // JSON has no NaN or infinities (it writes null): a diverged loss must arrive as it left
+    if (typeof value === 'number' && !Number.isFinite(value)) return { $num: String(value) };
     return value;
   });
   const header = Buffer.alloc(8);
@@ -102,7 +105,8 @@ function decodeJson(frames: readonly Uint8Array[]): { type: string } {
   try {
     parsed = JSON.parse(Buffer.from(frames[1]!).toString('utf8'), (_key, value: unknown) => {
       if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-        const ref = value as { $f32?: unknown; $i32?: unknown; n?: unknown };
+        const ref = value as { $f32?: unknown; $i32?: unknown; n?: unknown; $num?: unknown };
+        if (ref.$num === 'NaN' || ref.$num === 'Infinity' || ref.$num === '-Infinity') return Number(ref.$num);
         const index = ref.$f32 ?? ref.$i32;
         if (index !== undefined) {
           const frame = typeof index === 'number' ? frames[2 + index] : undefined;

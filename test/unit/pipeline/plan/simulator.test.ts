@@ -3,7 +3,7 @@
 // the fill with exact weights) and invariants every schedule must keep.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_INTERVALS, simulate, type Interval, type Schedule, type SimulateOptions } from '../../../src/pipeline/simulator.js';
+import { MAX_INTERVALS, simulate, type Interval, type Schedule, type SimulateOptions } from '../../../../src/pipeline/plan/simulator.js';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 

@@ -1,15 +1,15 @@
 // Messages of the pipelined BP methods (GPipe and naive): activations travel downstream, and,
 // unlike AL, gradients travel back upstream. Tensor data moves as transferred buffers.
-import type { ModelName } from '../models/index.js';
-import type { OptimizerSettings } from '../optim/factory.js';
-import type { OptimizerState } from '../optim/optimizer.js';
-import type { Milestone } from '../optim/schedule.js';
+import type { ModelName } from '../../models/index.js';
+import type { OptimizerSettings } from '../../optim/factory.js';
+import type { OptimizerState } from '../../optim/optimizer.js';
+import type { Milestone } from '../../optim/schedule.js';
 import type { BpPipelineMethod } from './bp_stage.js';
-import type { TraceInterval, WireTensor } from './messages.js';
+import type { StageInitBase, TraceInterval, WireTensor } from '../runtime/messages.js';
+import type { ChannelSpec } from '../runtime/parse.js';
+import type { StageChannels } from '../runtime/stage_runtime.js';
 
-export interface BpStageInit {
-  stage: number;
-  stages: number;
+export interface BpStageInit extends StageInitBase {
   method: BpPipelineMethod;
   model: ModelName;
   inputShape: [number, number, number];
@@ -22,8 +22,6 @@ export interface BpStageInit {
   milestones: readonly Milestone[];
   /** the stage's slice of the optimizer's state */
   optimizerState: OptimizerState;
-  threads: number;
-  timeOrigin: number;
 }
 
 export interface ForwardMessage {
@@ -61,4 +59,21 @@ export interface BpDone {
   /** updates made between a batch's forward and its backward, summed over this batch's micro-batches */
   staleness: number;
   intervals: TraceInterval[];
+  /** stage processes: ms in the transport since the previous report */
+  wireMs?: number;
 }
+
+export const BP_CHANNELS: StageChannels<ForwardMessage, BackwardMessage> = {
+  init: {
+    method: 'string', model: 'string', inputShape: 'array', classes: 'number', modules: 'array', tensors: 'array',
+    optimizer: 'object', milestones: 'array', optimizerState: 'object',
+  },
+  inbound: {
+    forward: { index: 'number', micro: 'number', micros: 'number', epoch: 'number', epochs: 'number', share: 'number', s: 'tensor', labels: 'i32' },
+  },
+  feedback: { backward: { index: 'number', micro: 'number', grad: 'tensor' } },
+};
+
+export const BP_REPORTS: ChannelSpec<BpDone> = {
+  done: { stage: 'number', index: 'number', staleness: 'number', intervals: 'array', loss: 'number?', correct: 'number?', wireMs: 'number?' },
+};

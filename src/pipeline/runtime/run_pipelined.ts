@@ -7,10 +7,10 @@
 // The training accuracy of pipelined AL is not measured: it needs the decoders h_{L-1}..h_1 of the
 // earlier stages applied to the last stage's output, a message travelling backwards through the
 // pipeline. Metrics report it as null.
-import { BatchIterator } from '../data/batches.js';
-import type { Dataset, Split } from '../data/mnist.js';
-import { TrainingError } from '../train/errors.js';
-import { LayerLossSums, firstEpoch, releaseEpochMemory, yieldToEventLoop, type EpochMetrics, type LoopOptions } from '../train/loop.js';
+import { BatchIterator } from '../../data/batches.js';
+import type { Dataset, Split } from '../../data/mnist.js';
+import { TrainingError } from '../../train/errors.js';
+import { LayerLossSums, firstEpoch, releaseEpochMemory, yieldToEventLoop, type EpochMetrics, type LoopOptions } from '../../train/loop.js';
 import type { PipelineEngine } from './stage_group.js';
 
 export interface PipelinedEpochMetrics extends EpochMetrics {

@@ -1,5 +1,5 @@
 // A stage of pipelined AL on any transport: an ALStage wired to the endpoints of a StageRuntime.
-// A worker thread (stage_worker.ts) and a stage process (stage_server.ts) both run this.
+// A worker thread (al_worker.ts) and a stage process (runtime/stage_server.ts) both run this.
 //
 //   coordinator ──▶ stage 0 ──▶ stage 1 ──▶ ... (batches: (s, t))
 //
@@ -7,10 +7,11 @@
 // slot, and gives its upstream a credit back whenever it takes a batch out of its own queue, so
 // every queue holds at most its capacity and memory stays flat however long the run. Credits are
 // the only messages that travel upstream, and they carry no data: AL needs no backward messages.
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
 import { ALStage, buildStageLayers, loadLayerState } from './al_stage.js';
-import { toWire, traceInterval, transferables, type BatchMessage, type StageInit } from './messages.js';
-import type { StageRuntime } from './stage_runtime.js';
+import { AL_CHANNELS, type ALReport, type ALStageInit, type CreditMessage } from './al_messages.js';
+import { toWire, traceInterval, transferables, type BatchMessage } from '../runtime/messages.js';
+import type { StageRuntime } from '../runtime/stage_runtime.js';
 
 export class InjectedFault extends Error {
   override name = 'InjectedFault';
@@ -21,7 +22,7 @@ export function runALStage(runtime: StageRuntime): void {
   const inbox: BatchMessage[] = [];
   let credits = runtime.links.capacity;
   let stage: ALStage | null = null;
-  let init: StageInit | null = null;
+  let init: ALStageInit | null = null;
   let pumping = false;
 
   function run(batch: BatchMessage): void {
@@ -33,7 +34,7 @@ export function runALStage(runtime: StageRuntime): void {
     const s = new Tensor(batch.s.data, batch.s.shape);
     const t = batch.t ? new Tensor(batch.t.data, batch.t.shape) : null;
     const out = stage!.step(s, t, batch.labels ?? null, batch.epoch, batch.epochs);
-    runtime.report({
+    runtime.report<ALReport>({
       type: 'done', stage: init!.stage, index: batch.index, losses: out.losses,
       interval: traceInterval(init!, batch.index, 'step', begin, performance.now()),
     });
@@ -54,7 +55,7 @@ export function runALStage(runtime: StageRuntime): void {
     if (inbox.length === 0 || (downstream !== null && credits <= 0)) return;
     pumping = true;
     const batch = inbox.shift()!;
-    runtime.postUpstream({ type: 'credit' });
+    runtime.postUpstream<CreditMessage>({ type: 'credit' });
     // The step holds this thread: first let the event loop turn once, so that the credit and
     // anything else a transport still has to write leave now, not after the step.
     setImmediate(() => {
@@ -70,7 +71,8 @@ export function runALStage(runtime: StageRuntime): void {
     });
   }
 
-  runtime.run<StageInit>({
+  runtime.run<ALStageInit, BatchMessage, CreditMessage>({
+    channels: AL_CHANNELS,
     init(message) {
       const layers = buildStageLayers(message.blueprint, message.layers);
       message.state.forEach((state, i) => loadLayerState(layers[i]!, state));
@@ -79,13 +81,9 @@ export function runALStage(runtime: StageRuntime): void {
       pump();
     },
     message(m) {
-      if (m.type === 'batch') {
-        inbox.push(m as BatchMessage);
-        pump();
-      } else if (m.type === 'credit') {
-        credits++;
-        pump();
-      }
+      if (m.type === 'batch') inbox.push(m);
+      else credits++;
+      pump();
     },
     state: () => stage!.states(),
   });

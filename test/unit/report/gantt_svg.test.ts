@@ -2,8 +2,9 @@
 // per interval, measured traces in ms from any clock origin.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ganttSvg, utilisation, type GanttInterval } from '../../../src/pipeline/gantt_svg.js';
-import { simulate } from '../../../src/pipeline/simulator.js';
+import { ganttSvg } from '../../../src/report/gantt_svg.js';
+import { utilisation, type GanttInterval } from '../../../src/pipeline/plan/utilisation.js';
+import { simulate } from '../../../src/pipeline/plan/simulator.js';
 
 /**
  * A small well-formedness check: tags balance and nest, attributes are quoted, and text holds

@@ -2,9 +2,9 @@
 // raw float32 bits, never JSON), and any truncated or random input is a FrameError, nothing else.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FrameError, decode, encode } from '../../../src/pipeline/frames.js';
-import type { BatchMessage } from '../../../src/pipeline/messages.js';
-import { Rng } from '../../../src/tensor/rng.js';
+import { FrameError, decode, encode } from '../../../../src/pipeline/runtime/frames.js';
+import type { BatchMessage } from '../../../../src/pipeline/runtime/messages.js';
+import { Rng } from '../../../../src/tensor/rng.js';
 
 const batch: BatchMessage = {
   type: 'batch', index: 41, epoch: 2, epochs: 5,
@@ -38,6 +38,16 @@ test('a JSON message carries its typed arrays as raw frames, restored by referen
   const back = decode(frames) as unknown as typeof state;
   same(back.state[0]!.tensors[0]![1] as Float32Array, Float32Array.from([0.1, -2]));
   assert.deepEqual([...back.state[0]!.ids], [7]);
+});
+
+test('NaN and infinities in a JSON message arrive as they left, not as null', () => {
+  const done = { type: 'done', stage: 1, index: 4, loss: Number.NaN, losses: [{ associatedLoss: Number.POSITIVE_INFINITY, autoencoderLoss: -Infinity }], correct: 0 };
+  const back = decode(encode(done)) as unknown as typeof done;
+  assert.ok(Number.isNaN(back.loss));
+  assert.deepEqual(back.losses, [{ associatedLoss: Number.POSITIVE_INFINITY, autoencoderLoss: -Infinity }]);
+  assert.equal(back.correct, 0);
+  // an object that merely looks like one keeps its other values
+  assert.deepEqual((decode(encode({ type: 'x', v: { $num: 'seven' } })) as unknown as { v: unknown }).v, { $num: 'seven' });
 });
 
 test('every truncation of a valid message is a FrameError naming what is wrong', () => {

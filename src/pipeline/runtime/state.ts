@@ -1,6 +1,6 @@
 // Named tensors as plain data, to ship a stage its initial state and collect it back: the same
 // names as the whole model's (module index first), checked by name and size on the way in.
-import type { Layer } from '../nn/layer.js';
+import type { Layer } from '../../nn/layer.js';
 import { StageConfigError } from './errors.js';
 
 /** Parameters and buffers of modules[i] as "<indices[i]>.<name>"; copies when `copy`, else the live arrays. */

@@ -1,21 +1,21 @@
-// The coordinator of the two pipelined BP baselines on worker threads, on the same engine as
-// pipelined AL: the backbone's top-level modules are cut into contiguous stages, each a worker
-// with its own optimizer over its parameters.
+// The coordinator of the two pipelined BP baselines on worker threads or stage processes, on the
+// same engine as pipelined AL: the backbone's top-level modules are cut into contiguous stages,
+// each a worker (or process) with its own optimizer over its parameters.
 //   gpipe: each mini-batch is split into M micro-batches; the next mini-batch enters only after
 //          every stage has flushed (updated), so every update is exact BP — and the stages idle in
 //          the fill and drain of every mini-batch (GPipe's bubbles).
 //   naive: a new batch enters as soon as fewer than K are in flight (K stages), with no flush, so
 //          stages stay busy but each backward meets weights that changed since its forward.
-import type { Sequential } from '../nn/container.js';
-import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
-import type { OptimizerSettings } from '../optim/factory.js';
-import type { Milestone } from '../optim/schedule.js';
-import type { ModelName } from '../models/index.js';
-import type { BpDone, BpStageInit, BpStageState, ForwardMessage } from './bp_messages.js';
+import type { Sequential } from '../../nn/container.js';
+import type { Optimizer, OptimizerState } from '../../optim/optimizer.js';
+import type { OptimizerSettings } from '../../optim/factory.js';
+import type { Milestone } from '../../optim/schedule.js';
+import type { ModelName } from '../../models/index.js';
+import { BP_REPORTS, type BpDone, type BpStageInit, type BpStageState, type ForwardMessage } from './bp_messages.js';
 import type { BpPipelineMethod } from './bp_stage.js';
-import { transferables } from './messages.js';
-import { StageGroup, checkStages, type BatchDone, type PipelineEngine } from './stage_group.js';
-import { loadNamedTensors, moduleTensors } from './state.js';
+import { transferables } from '../runtime/messages.js';
+import { StageGroup, checkStages, type BatchDone, type PipelineEngine, type StageProcesses } from '../runtime/stage_group.js';
+import { loadNamedTensors, moduleTensors } from '../runtime/state.js';
 
 export interface BpPipelineOptions {
   method: BpPipelineMethod;
@@ -33,9 +33,11 @@ export interface BpPipelineOptions {
   microBatches: number;
   threads: number;
   trace?: boolean;
+  /** stage processes (`al stage --listen`), one HOST:PORT per stage; without it, worker threads */
+  processes?: StageProcesses;
 }
 
-const workerUrl = new URL('./bp_stage_worker.js', import.meta.url);
+const workerUrl = new URL('./bp_worker.js', import.meta.url);
 
 /** Splits a whole-network optimizer state into per-stage slices (parameters in order). */
 function sliceState(state: OptimizerState, counts: number[]): OptimizerState[] {
@@ -61,7 +63,7 @@ export class BpPipeline extends StageGroup<BpDone> implements PipelineEngine {
 
   private constructor(private readonly options: BpPipelineOptions) {
     checkStages(options.stages, options.network.layers.length, 'modules');
-    super(options.stages.length, (k) => `modules ${options.stages[k]!.join(', ')}`, options.trace ?? false);
+    super(options.stages.length, (k) => `modules ${options.stages[k]!.join(', ')}`, options.trace ?? false, BP_REPORTS);
   }
 
   static async start(options: BpPipelineOptions): Promise<BpPipeline> {
@@ -69,13 +71,16 @@ export class BpPipeline extends StageGroup<BpDone> implements PipelineEngine {
     const { network, stages } = options;
     const counts = stages.map((g) => g.reduce((n, i) => n + network.layers[i]!.parameters().length, 0));
     const slices = sliceState(options.optimizer.state(), counts);
-    await pipeline.spawn(workerUrl, 1, (k): BpStageInit => ({
+    const init = (k: number): BpStageInit => ({
       stage: k, stages: stages.length, method: options.method, model: options.model, inputShape: options.inputShape,
       classes: options.classes, modules: stages[k]!,
       tensors: moduleTensors(stages[k]!.map((i) => network.layers[i]!), stages[k]!, true),
       optimizer: options.settings, milestones: options.milestones, optimizerState: slices[k]!,
       threads: options.threads, timeOrigin: performance.timeOrigin,
-    }));
+    });
+    // the coordinator's flow control (a flush per mini-batch, or K batches in flight) bounds every queue
+    if (options.processes) await pipeline.attach('bp', options.processes, 1, init);
+    else await pipeline.spawn('bp', workerUrl, 1, init);
     return pipeline;
   }
 
@@ -84,7 +89,6 @@ export class BpPipeline extends StageGroup<BpDone> implements PipelineEngine {
   }
 
   protected onStageMessage(_k: number, m: BpDone): void {
-    if (m.type !== 'done') return;
     for (const interval of m.intervals) this.record(interval);
     let entry = this.pending.get(m.index);
     if (!entry) this.pending.set(m.index, (entry = { count: 0, loss: 0, correct: 0, staleness: 0 }));

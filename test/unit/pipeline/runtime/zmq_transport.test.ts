@@ -4,7 +4,7 @@
 // stage's credit must leave before its step holds the thread), and in order behind a busy socket.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SendQueue, WireClock } from '../../../src/pipeline/zmq_transport.js';
+import { SendQueue, WireClock } from '../../../../src/pipeline/runtime/zmq_transport.js';
 
 function spin(ms: number): void {
   const end = performance.now() + ms;

@@ -7,8 +7,9 @@
 // PipelineError naming the stage (and its address), which
 // rejects whatever the coordinator is waiting for. Nothing waits forever on a dead stage.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { TrainingError } from '../train/errors.js';
-import type { TraceInterval } from './messages.js';
+import { TrainingError } from '../../train/errors.js';
+import { STAGE_REPORTS, type StageReport, type TraceInterval } from './messages.js';
+import { parseMessage, type ChannelSpec } from './parse.js';
 import type { LinkCallbacks, StageLink } from './transport.js';
 import { DownstreamLostError } from './errors.js';
 import { connectStageProcess } from './zmq_transport.js';
@@ -19,13 +20,6 @@ export class PipelineError extends TrainingError {
     super(`pipeline stage ${stage + 1} (${what}): ${message}`);
   }
 }
-
-/** The messages every stage sends its coordinator, besides its method's own. */
-export type StageReport =
-  | { type: 'ready'; stage: number }
-  | { type: 'credit' }
-  | { type: 'state'; stage: number; request: number; state: unknown }
-  | { type: 'error'; stage: number; name: string; message: string; stack?: string };
 
 /** A mini-batch that has left every stage. */
 export interface BatchDone {
@@ -49,6 +43,14 @@ export interface PipelineEngine {
   feed(x: Float32Array, shape: number[], labels: Int32Array, epoch: number, epochs: number): Promise<void>;
   /** waits for every batch fed so far, then brings every stage's state into the coordinator's model */
   collect(): Promise<void>;
+}
+
+/** Stage processes to run a pipeline on (`al stage --listen`): one HOST:PORT per stage, in order. */
+export interface StageProcesses {
+  addresses: string[];
+  /** the run's secret, which every stage process holds */
+  token: string;
+  connectTimeoutMs?: number;
 }
 
 export interface StageWorkerData {
@@ -80,16 +82,29 @@ export abstract class StageGroup<Report extends { type: string }> {
   private closing = false;
   private request = 0;
 
-  /** `describe(k)` names what stage k holds, for error messages ("AL layers 2, 3"). */
-  protected constructor(readonly stageCount: number, private readonly describe: (k: number) => string, protected readonly trace: boolean) {
+  /** every report a stage may send: those of every stage and the method's own */
+  private readonly reports: ChannelSpec<StageReport | Report>;
+
+  /**
+   * `describe(k)` names what stage k holds, for error messages ("AL layers 2, 3"); `reports`
+   * declares the method's own reports, which are parsed as they arrive.
+   */
+  protected constructor(readonly stageCount: number, private readonly describe: (k: number) => string, protected readonly trace: boolean, reports: ChannelSpec<Report>) {
     this.busy = new Array<number>(stageCount).fill(0);
+    this.reports = { ...STAGE_REPORTS, ...reports } as ChannelSpec<StageReport | Report>;
   }
 
-  /** What a stage's link reports into. */
+  /** What a stage's link reports into: a report that does not parse fails that stage. */
   private callbacks(k: number): LinkCallbacks {
     return {
-      message: (m) => {
-        this.onReport(k, m as StageReport | Report);
+      message: (raw) => {
+        let m: StageReport | Report;
+        try {
+          m = parseMessage(`stage ${k + 1} to the coordinator`, this.reports, raw);
+        } catch (error) {
+          return this.fail(k, `${(error as Error).name}: ${(error as Error).message}`);
+        }
+        this.onReport(k, m);
         this.notify();
       },
       fail: (message) => this.fail(k, message),
@@ -97,7 +112,7 @@ export abstract class StageGroup<Report extends { type: string }> {
   }
 
   /** Starts the workers, sends each its init message, and waits until every stage is ready. */
-  protected async spawn(url: URL, capacity: number, init: (k: number) => unknown): Promise<void> {
+  protected async spawn(program: string, url: URL, capacity: number, init: (k: number) => unknown): Promise<void> {
     const links = Array.from({ length: this.stageCount - 1 }, () => new MessageChannel());
     for (let k = 0; k < this.stageCount; k++) {
       const upstream = k > 0 ? links[k - 1]!.port2 : null;
@@ -105,17 +120,18 @@ export abstract class StageGroup<Report extends { type: string }> {
       const data: StageWorkerData = { upstream, downstream, capacity };
       const worker = new Worker(url, { workerData: data, transferList: [upstream, downstream].filter((p): p is MessagePort => p !== null) });
       this.links.push(workerLink(worker, this.callbacks(k), () => this.closing));
-      worker.postMessage({ type: 'init', init: init(k) });
+      worker.postMessage({ type: 'init', program, init: init(k) });
     }
     await this.untilReady();
   }
 
   /**
    * Connects to one stage process per address (`al stage --listen`), in stage order, presenting
-   * the run's token; sends each its init and its downstream neighbour's address, and waits until
-   * every stage is ready. A stage that cannot be reached fails with its address.
+   * the run's token; sends each its init, the stage program to run (`program`, a name the stage
+   * server knows) and its downstream neighbour's address, and waits until every stage is ready. A stage that cannot be reached fails with its address.
    */
-  protected async attach(addresses: readonly string[], token: string, capacity: number, init: (k: number) => unknown, connectTimeoutMs?: number): Promise<void> {
+  protected async attach(program: string, processes: StageProcesses, capacity: number, init: (k: number) => unknown): Promise<void> {
+    const { addresses, token, connectTimeoutMs } = processes;
     if (addresses.length !== this.stageCount) throw new RangeError(`pipeline: ${addresses.length} stage addresses for ${this.stageCount} stages`);
     const settled = await Promise.allSettled(addresses.map((address, k) => connectStageProcess(address, token, this.callbacks(k), connectTimeoutMs)));
     // the stages that did answer are released too, else they would stay busy with a run that never starts
@@ -127,7 +143,7 @@ export abstract class StageGroup<Report extends { type: string }> {
     }
     // each stage connects to its downstream neighbour with the same timeout: that neighbour may be
     // busy building its layers from its own init, which holds up its answer
-    addresses.forEach((_, k) => this.links[k]!.post({ type: 'init', init: init(k), downstream: addresses[k + 1] ?? null, capacity, ...(connectTimeoutMs ? { connectTimeoutMs } : {}) }));
+    addresses.forEach((_, k) => this.links[k]!.post({ type: 'init', program, init: init(k), downstream: addresses[k + 1] ?? null, capacity, ...(connectTimeoutMs ? { connectTimeoutMs } : {}) }));
     await this.untilReady();
   }
 
@@ -141,24 +157,21 @@ export abstract class StageGroup<Report extends { type: string }> {
   }
 
   private onReport(k: number, m: StageReport | Report): void {
-    const report = m as StageReport;
-    switch (report.type) {
+    if (!isStageReport(m)) return this.onStageMessage(k, m);
+    switch (m.type) {
       case 'ready':
         this.ready++;
         return;
       case 'state':
-        if (report.request === this.request) this.states.set(k, report.state);
+        if (m.request === this.request) this.states.set(k, m.state);
         return;
       case 'error': {
         const where = this.links[k]?.where;
         // a stage that lost its downstream neighbour often says so before the coordinator's own
         // link to that neighbour notices: the failure is the neighbour's, and the error names it
-        if (report.name === DownstreamLostError.name && k + 1 < this.stageCount) this.fail(k + 1, `${report.message}, as stage ${k + 1}${where ? ` at ${where}` : ''} reports`);
-        else this.fail(k, where ? `the stage process at ${where} reports ${report.name}: ${report.message}` : report.message);
-        return;
+        if (m.name === DownstreamLostError.name && k + 1 < this.stageCount) this.fail(k + 1, `${m.message}, as stage ${k + 1}${where ? ` at ${where}` : ''} reports`);
+        else this.fail(k, where ? `the stage process at ${where} reports ${m.name}: ${m.message}` : m.message);
       }
-      default:
-        this.onStageMessage(k, m as Report);
     }
   }
 
@@ -209,6 +222,10 @@ export abstract class StageGroup<Report extends { type: string }> {
     this.closing = true;
     await Promise.all(this.links.map((link) => link.terminate()));
   }
+}
+
+function isStageReport(m: { type: string }): m is StageReport {
+  return Object.hasOwn(STAGE_REPORTS, m.type);
 }
 
 /** A worker thread as a StageLink: its errors and an unexpected exit fail the stage. */

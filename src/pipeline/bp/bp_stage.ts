@@ -10,13 +10,13 @@
 //          are already in flight: their forward ran with older weights than their backward, and
 //          the gradient that reaches an earlier stage was computed with newer downstream weights.
 //          That is the stale-gradient schedule the authors' slides warn about, built to show it is wrong.
-import type { Layer } from '../nn/layer.js';
-import type { Optimizer } from '../optim/optimizer.js';
-import { softmaxCrossEntropy } from '../tensor/ops/loss.js';
-import { Tensor } from '../tensor/tensor.js';
-import { backend } from '../backend/backend.js';
-import { Sequential } from '../nn/container.js';
-import { countCorrect } from '../train/evaluate.js';
+import type { Layer } from '../../nn/layer.js';
+import type { Optimizer } from '../../optim/optimizer.js';
+import { softmaxCrossEntropy } from '../../tensor/ops/loss.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { backend } from '../../backend/backend.js';
+import { Sequential } from '../../nn/container.js';
+import { countCorrect } from '../../train/evaluate.js';
 
 export type BpPipelineMethod = 'gpipe' | 'naive-pipeline';
 

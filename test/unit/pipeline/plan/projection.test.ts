@@ -2,9 +2,9 @@
 // arithmetic and against the time-unit simulator (same costs, two independent derivations).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { linearPartition, projectAl, projectBp, projectGpipe, projectThroughput, type PhaseCost } from '../../../src/pipeline/projection.js';
-import { simulate } from '../../../src/pipeline/simulator.js';
-import { Rng } from '../../../src/tensor/rng.js';
+import { linearPartition, projectAl, projectBp, projectGpipe, projectThroughput, type PhaseCost } from '../../../../src/pipeline/plan/projection.js';
+import { simulate } from '../../../../src/pipeline/plan/simulator.js';
+import { Rng } from '../../../../src/tensor/rng.js';
 
 /** The smallest largest-group sum over every way to cut `costs` into `parts` contiguous groups. */
 function bruteForce(costs: number[], parts: number): number {

@@ -2,15 +2,16 @@
 // schedules. It takes (s_{i-1}, t_{i-1}) of a mini-batch, lets each of its layers take its local
 // step in order, and hands (s_j, t_j) of its last layer on. Nothing comes back from downstream:
 // that AL needs no backward messages is what makes the pipeline possible. This class knows no
-// transport; a worker thread (stage_worker.ts) or a process wraps it.
-import type { ALLayer, LayerLosses } from '../al/al_layer.js';
-import { oneHot } from '../al/associated_net.js';
-import { buildAssociatedNet } from '../al/decompositions.js';
-import { Rng } from '../tensor/rng.js';
-import { Tensor } from '../tensor/tensor.js';
-import { StageConfigError } from './errors.js';
-import type { ALNetBlueprint, LayerState } from './messages.js';
-import { loadNamedTensors, namedTensors } from './state.js';
+// transport; a worker thread (al_worker.ts) or a process wraps it.
+import type { ALLayer, LayerLosses } from '../../al/al_layer.js';
+import { oneHot } from '../../al/associated_net.js';
+import { buildAssociatedNet } from '../../al/decompositions.js';
+import { Rng } from '../../tensor/rng.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { StageConfigError } from '../runtime/errors.js';
+import type { LayerState } from './al_messages.js';
+import type { ALNetBlueprint } from '../runtime/messages.js';
+import { loadNamedTensors, namedTensors } from '../runtime/state.js';
 
 export { StageConfigError };
 

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
-const alBin = fileURLToPath(new URL('../../../bin/al.js', import.meta.url));
+const alBin = fileURLToPath(new URL('../../../../bin/al.js', import.meta.url));
 
 export interface LocalStages {
   addresses: string[];

@@ -10,18 +10,13 @@
 // to another host within HEARTBEAT_TIMEOUT_MS.
 import { Dealer } from 'zeromq';
 import { FrameError, WIRE_VERSION, WireVersionError, decode, encode } from './frames.js';
+import { SERVER_REPLIES, type Hello, type ServerReply } from './messages.js';
+import { parseMessage } from './parse.js';
 import type { LinkCallbacks, StageLink } from './transport.js';
 
 export const HEARTBEAT_INTERVAL_MS = 500;
 export const HEARTBEAT_TIMEOUT_MS = 3000;
 export const CONNECT_TIMEOUT_MS = 5000;
-
-export interface Hello {
-  type: 'hello';
-  role: 'coordinator' | 'upstream';
-  token: string;
-  version: number;
-}
 
 export const socketOptions = { linger: 0, heartbeatInterval: HEARTBEAT_INTERVAL_MS, heartbeatTimeout: HEARTBEAT_TIMEOUT_MS };
 
@@ -131,9 +126,11 @@ export async function openPeer(address: string, hello: Hello, timeoutMs: number,
   void (async () => {
     try {
       for await (const frames of dealer) {
-        let m: { type: string; reason?: string };
+        let m: { type: string };
         try {
           m = clock.time(() => decode(frames));
+          // before the welcome, only the stage process's answer to our hello may come
+          if (!welcomed) m = parseMessage('stage process answer', SERVER_REPLIES, m);
         } catch (error) {
           const what = error instanceof WireVersionError
             ? `the stage process at ${address} speaks wire version ${error.version}, this al speaks version ${WIRE_VERSION}: run the same version of al on every host`
@@ -143,10 +140,11 @@ export async function openPeer(address: string, hello: Hello, timeoutMs: number,
           continue;
         }
         if (!welcomed) {
-          if (m.type === 'welcome') {
+          const reply = m as ServerReply;
+          if (reply.type === 'welcome') {
             welcomed = true;
             answer(null);
-          } else answer(new Error(`the stage process at ${address} refused us: ${m.reason ?? m.type}`));
+          } else answer(new Error(`the stage process at ${address} refused us: ${reply.type === 'rejected' ? reply.reason : reply.type}`));
           continue;
         }
         callbacks.message(m);

@@ -1,13 +1,13 @@
 // Placing AL layers on fewer workers than layers: contiguous groups whose measured costs are as
 // even as possible, since the slowest stage sets the pace of the whole pipeline.
-import { buildAssociatedNet } from '../al/decompositions.js';
-import { Rng } from '../tensor/rng.js';
-import { Tensor } from '../tensor/tensor.js';
-import { createOptimizer, type OptimizerSettings } from '../optim/factory.js';
-import { buildModel, type ModelName } from '../models/index.js';
-import { oneHot } from '../al/associated_net.js';
-import { randomSplit } from '../data/synthetic.js';
-import type { ALNetBlueprint } from './messages.js';
+import { buildAssociatedNet } from '../../al/decompositions.js';
+import { Rng } from '../../tensor/rng.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { createOptimizer, type OptimizerSettings } from '../../optim/factory.js';
+import { buildModel, type ModelName } from '../../models/index.js';
+import { oneHot } from '../../al/associated_net.js';
+import { randomSplit } from '../../data/synthetic.js';
+import type { ALNetBlueprint } from '../runtime/messages.js';
 import { linearPartition, type PhaseCost } from './projection.js';
 
 /**
