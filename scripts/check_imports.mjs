@@ -1,6 +1,6 @@
 // The import-boundary lint: imports only point down the layers of the architecture
 // (docs/design.md): backend <- tensor <- nn, optim <- models <- train <- al <- pipeline <- bench <- cli, with data
-// beside models, analysis (distances, exit accuracy, t-SNE, traces of runs) beside bench, and report (the HTML page of
+// beside models, run (a saved run rebuilt: loadRun) above pipeline, analysis (distances, exit accuracy, t-SNE, traces of runs) beside bench, and report (the HTML page of
 // runs, which draws on the analyses and the pipeline's charts) above analysis, beside bench. Runs over the sources
 // (not the tests) as part of `npm test`.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -18,10 +18,11 @@ const allowed = {
   train: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train'],
   al: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al'],
   pipeline: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline'],
+  run: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'run'],
   analysis: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis'],
   report: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis', 'report'],
   bench: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis', 'bench'],
-  cli: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis', 'report', 'bench', 'cli'],
+  cli: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'run', 'analysis', 'report', 'bench', 'cli'],
 };
 
 function* files(dir) {

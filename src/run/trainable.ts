@@ -1,6 +1,6 @@
 // From a run's configuration to a trainable model: the BP network or the AL network of the
 // chosen backbone, its learner, and its named tensors and optimizers for checkpoints. Shared by
-// train and eval.
+// `al train`, and by loadRun (saved_run.ts), which `al eval` and `al analyze` use.
 import { ALLearner } from '../al/al_learner.js';
 import type { AssociatedNet } from '../al/associated_net.js';
 import { buildAssociatedNet } from '../al/decompositions.js';
