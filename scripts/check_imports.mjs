@@ -1,8 +1,9 @@
 // The import-boundary lint: imports only point down the layers of the architecture
 // (docs/design.md): backend <- tensor <- nn, optim <- models <- train <- al <- pipeline <- bench <- cli, with data
-// beside models, run (a saved run rebuilt: loadRun) above pipeline, analysis (distances, exit accuracy, t-SNE, traces of runs) beside bench, and report (the HTML page of
-// runs, which draws on the analyses and the pipeline's charts) above analysis, beside bench. Runs over the sources
-// (not the tests) as part of `npm test`.
+// beside models, run (a saved run rebuilt for prediction: loadRun) above pipeline, analysis (distances, exit
+// accuracy, t-SNE, traces of runs) beside bench, and report (the HTML page of runs, which draws on the analyses
+// and the pipeline's charts) above analysis, beside bench. Runs over the sources (not the tests) as part of
+// `npm test`.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
