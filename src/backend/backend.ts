@@ -1,22 +1,33 @@
-// Which backend the tensor layer dispatches to. By default the native oneDNN backend, loaded when
-// the first kernel runs, so a library user need not choose; setBackend chooses another (unit tests
-// select the reference backend). A missing addon is an error that names both ways out, never a
-// silent fall back to slow code.
+// Which backend the tensor layer dispatches to. By default the native oneDNN backend, selected when
+// the first kernel runs with none chosen, so a library user need not choose; setBackend chooses
+// another (unit tests select the reference backend). A missing addon is an error that names both
+// ways out, never a silent fall back to slow code.
+//
+// native_backend.ts registers itself as the default when it is imported (the library's entry
+// imports it), so this module, below everything, does not depend on it.
 import type { Backend } from './kernel_names.js';
-import { loadNative } from './load_native.js';
-import { nativeBackend } from './native_backend.js';
 
 let current: Backend | null = null;
+let fallback: (() => Backend) | null = null;
 
 /** Makes `backend` the one every later tensor operation runs on (e.g. `setBackend(referenceBackend)`). */
 export function setBackend(backend: Backend): void {
   current = backend;
 }
 
-/** The native backend, loading the addon; without it, an error with the fix and the alternative. */
-function defaultBackend(): Backend {
+/** The backend `backend()` selects when none was set: `select` returns it, or throws why it cannot. */
+export function setDefaultBackend(select: () => Backend): void {
+  fallback = select;
+}
+
+/** The selected backend; the first call without a selection selects the default (the native backend). */
+export function backend(): Backend {
+  if (current !== null) return current;
+  if (fallback === null) {
+    throw new Error("no compute backend selected: call setBackend(referenceBackend), or import the library's entry, whose default is the native backend");
+  }
   try {
-    loadNative();
+    current = fallback();
   } catch (error) {
     throw new Error(
       `no compute backend selected, and the default one, the native oneDNN backend, is not available: ${(error as Error).message}\n` +
@@ -24,12 +35,7 @@ function defaultBackend(): Backend {
       { cause: error },
     );
   }
-  return nativeBackend;
-}
-
-/** The selected backend; the first call without a selection selects the native backend. */
-export function backend(): Backend {
-  return (current ??= defaultBackend());
+  return current;
 }
 
 /** Whether a backend is selected yet (asking does not select the default). */

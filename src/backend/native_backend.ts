@@ -5,13 +5,15 @@
 // Shapes with a zero dimension never reach oneDNN, which rejects some of them: they go to the
 // reference backend, for which they cost nothing.
 //
-// The addon is loaded when the first kernel runs, not when this module is imported: the library
-// imports it to make the native backend its default (backend.ts), and importing the library must
-// work on a machine without the addon, for a user of the reference backend.
+// The addon is loaded when the first kernel runs, not when this module is imported: importing it
+// makes the native backend the default (backend.ts), the library's entry imports it, and
+// importing the library must work on a machine without the addon, for a user of the reference
+// backend.
 import type {
   Activation, AdamAttrs, AugmentAttrs, Backend, BatchNormAttrs, Conv2dAttrs, F32, ImageAttrs, MatMulAttrs, PoolAttrs, ReorderAttrs, SgdAttrs, Window2dAttrs,
 } from './kernel_names.js';
 import { loadNative, type NativeAddon, type ConvLayout, type ConvPass, type DirectConvLayout, type NativeInfo } from './load_native.js';
+import { setDefaultBackend } from './backend.js';
 import { checkAugment } from './reference/image.js';
 import { referenceBackend as reference } from './reference_backend.js';
 
@@ -275,6 +277,12 @@ export const nativeBackend: Backend = {
   adamStep: (param: F32, grad: F32, m: F32, v: F32, attrs: AdamAttrs) => addon().adamStep(param, grad, m, v, attrs),
   sgdStep: (param: F32, grad: F32, momentumBuffer: F32, attrs: SgdAttrs) => addon().sgdStep(param, grad, momentumBuffer, attrs),
 };
+
+// the default backend: loading the addon now reports a missing one where the first kernel runs
+setDefaultBackend(() => {
+  addon();
+  return nativeBackend;
+});
 
 /** oneDNN called directly from C++ in its preferred layouts: the yardstick for the binding. */
 export interface NativeBench {

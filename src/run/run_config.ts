@@ -76,10 +76,9 @@ export function knownInput(config: Pick<RunConfig, 'dataset' | 'label'>): RunInp
 }
 
 /**
- * The run's dataset as training prepared it (test split ready to predict on; augmentation off),
- * read from `dataDir` or else from where the run read it. Only the test split is meant to be used:
- * runs from before labels and augmentation were recorded were MNIST runs, which the defaults cover.
+ * The run's dataset as training prepared it, read from `dataDir` or else from where the run read
+ * it. Augmentation is off: only the test split, which it never touches, is meant to be used.
  */
 export function loadRunDataset(config: Pick<RunConfig, 'dataset' | 'dataDir' | 'label' | 'normalize'>, dataDir?: string): Dataset {
-  return loadDataset(config.dataset ?? 'mnist', { label: config.label, augment: false, normalize: config.normalize, dataDir: dataDir ?? config.dataDir });
+  return loadDataset(config.dataset, { label: config.label, augment: false, normalize: config.normalize, dataDir: dataDir ?? config.dataDir });
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadNpyDataset } from '../../src/data/tabular.js';
 import type { Dataset } from '../../src/data/mnist.js';
-import { loadRun } from '../../src/run/saved_run.js';
+import { loadRun } from '../../src/index.js';
 import { buildTrainable, type ModelConfig, type Trainable } from '../../src/run/trainable.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -17,7 +17,7 @@ import { saveTrainingCheckpoint } from '../../src/train/resume.js';
 import { blobs, writeNpyBlobs } from '../util/npy_files.js';
 import { tempDir } from '../util/temp_dir.js';
 
-// No setBackend: the library's default, the native backend, loads at the first kernel.
+// No setBackend: the library's default (its entry registers the native backend) loads at the first kernel.
 const base = tempDir('al-saved-run-');
 const dataDir = join(base, 'data');
 writeNpyBlobs(dataDir, blobs(96, 4, 3, 1), blobs(40, 4, 3, 2));
