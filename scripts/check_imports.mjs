@@ -1,10 +1,11 @@
 // The import-boundary lint: imports only point down the layers of the architecture
 // (docs/design.md): backend <- tensor <- nn, optim <- models <- train <- al <- pipeline <- bench <- cli, with data
-// beside models, analysis (distances, exit accuracy, t-SNE, traces of runs) beside bench, and report (the HTML page of
-// runs, which draws on the analyses and the pipeline's charts) above analysis, beside bench. Inside pipeline, each
-// concern is a layer of its own: runtime (transports, the stage runtime, the coordinator's stage group) under the
-// AL and BP stages beside each other, and plan (balance, projection, simulator) beside them; at most an index.ts at
-// pipeline's root, which may gather them all. Runs over the sources (not the tests) as part of `npm test`.
+// beside models, run (a saved run rebuilt for prediction: loadRun) above pipeline, analysis (distances, exit
+// accuracy, t-SNE, traces of runs) beside bench, and report (the HTML page of runs, which draws on the analyses
+// and the pipeline's charts) above analysis, beside bench. Inside pipeline, each concern is a layer of its own:
+// runtime (transports, the stage runtime, the coordinator's stage group) under the AL and BP stages beside each
+// other, and plan (balance, projection, simulator) beside them; at most an index.ts at pipeline's root, which may
+// gather them all. Runs over the sources (not the tests) as part of `npm test`.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,10 +25,11 @@ const allowed = {
   'pipeline/al': ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline/runtime', 'pipeline/al'],
   'pipeline/bp': ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline/runtime', 'pipeline/bp'],
   'pipeline/plan': ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline/runtime', 'pipeline/plan'],
+  run: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'run'],
   analysis: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis'],
   report: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis', 'report'],
   bench: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis', 'bench'],
-  cli: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'analysis', 'report', 'bench', 'cli'],
+  cli: ['backend', 'tensor', 'nn', 'optim', 'models', 'data', 'train', 'al', 'pipeline', 'run', 'analysis', 'report', 'bench', 'cli'],
 };
 
 function* files(dir) {

@@ -6,6 +6,8 @@ import type { Backend } from '../backend/kernel_names.js';
 
 export async function useNativeBackend(threads?: number): Promise<Backend> {
   const { nativeBackend } = await import('../backend/native_backend.js');
+  // the addon would load at the first kernel; loading it now reports a missing one before any work
+  (await import('../backend/load_native.js')).loadNative();
   setBackend(nativeBackend);
   if (threads !== undefined) nativeBackend.setNumThreads(threads);
   return nativeBackend;

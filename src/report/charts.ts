@@ -2,6 +2,7 @@
 // (page_script.ts) turns each spec into a Chart.js chart. Keeping the specs library-free keeps
 // them testable here and the page's data in one JSON block.
 import { layerLossTable } from '../analysis/layer_losses.js';
+import type { StepRecord } from '../train/step_log.js';
 import type { EpochRecord, ReportRun } from './run_files.js';
 
 export interface Series {
@@ -124,6 +125,79 @@ export function depthRatios(runs: readonly ReportRun[]): { run: ReportRun; table
   return runs.filter((r) => r.metrics.some((m) => m.layers && m.layers.length > 0)).map((run) => ({ run, table: layerLossTable(run.metrics, `${run.dir}/metrics.jsonl`) }));
 }
 
+// ***** curves by step (steps.jsonl) *****
+
+/** Lines of steps.jsonl drawn per run at most: more would only make the page heavy. */
+export const MAX_STEP_POINTS = 2000;
+
+/** Every k-th record (and the last), k chosen so that at most MAX_STEP_POINTS remain. */
+function thin(steps: readonly StepRecord[]): StepRecord[] {
+  const every = Math.ceil(steps.length / MAX_STEP_POINTS);
+  if (every <= 1) return [...steps];
+  return steps.filter((_, i) => i % every === 0 || i === steps.length - 1);
+}
+
+function stepXy(steps: readonly StepRecord[], y: (r: StepRecord) => number | undefined): number[] {
+  const out: number[] = [];
+  for (const r of steps) {
+    const v = y(r);
+    // log axes: only positive losses
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) out.push(r.step, round(v));
+  }
+  return out;
+}
+
+/** Per run with steps.jsonl: each AL layer's two losses against the step (BP: the training loss). */
+function stepLossCharts(runs: readonly ReportRun[]): ChartSpec[] {
+  const charts: ChartSpec[] = [];
+  const step: Axis = { label: 'training step (batch)', integer: true };
+  runs.forEach((r, i) => {
+    if (!r.steps || r.steps.length === 0) return;
+    const steps = thin(r.steps);
+    const depth = Math.max(0, ...steps.map((s) => s.layers?.length ?? 0));
+    if (depth === 0) {
+      charts.push({
+        id: `step-loss-${i}`, kind: 'line', section: 'curves', title: `Training loss by step: ${runLabel(r)}`, x: step, y: { label: 'loss (log scale)', log: true },
+        series: [{ label: 'training loss', colour: colour(i), xy: stepXy(steps, (s) => s.loss) }],
+      });
+      return;
+    }
+    const series: Series[] = [];
+    for (let k = 0; k < depth; k++) {
+      series.push({ label: `layer ${k + 1} associated`, colour: colour(k), xy: stepXy(steps, (s) => s.layers?.[k]?.associatedLoss) });
+      series.push({ label: `layer ${k + 1} autoencoder`, colour: colour(k), dashed: true, xy: stepXy(steps, (s) => s.layers?.[k]?.autoencoderLoss) });
+    }
+    charts.push({
+      id: `step-layer-losses-${i}`, kind: 'line', section: 'layers', title: `Per-layer losses by step: ${runLabel(r)}`, x: step,
+      y: { label: 'loss (log scale)', log: true }, series: series.filter((s) => s.xy!.length > 0),
+    });
+  });
+  return charts;
+}
+
+/**
+ * Test accuracy after each epoch against the training time it was reached at (the epochs'
+ * seconds summed, from metrics.jsonl), for the runs with steps.jsonl: methods that differ in
+ * speed compared on the clock rather than by epoch.
+ */
+function accuracyTimeChart(runs: readonly ReportRun[]): ChartSpec[] {
+  const timed = runs.map((r, i) => ({ r, i })).filter(({ r }) => (r.steps?.length ?? 0) > 0);
+  if (timed.length === 0) return [];
+  const series = timed.map(({ r, i }): Series => {
+    let seconds = 0;
+    const flat: number[] = [];
+    for (const m of r.metrics) {
+      seconds += m.seconds;
+      if (Number.isFinite(m.testAccuracy)) flat.push(round(seconds), round(100 * m.testAccuracy));
+    }
+    return { label: runLabel(r), colour: colour(i), xy: flat };
+  });
+  return [{
+    id: 'accuracy-time', kind: 'line', section: 'curves', title: 'Test accuracy against training time',
+    x: { label: 'training time (s, after each epoch)', min: 0 }, y: { label: 'test accuracy (%)' }, series,
+  }];
+}
+
 // ***** t-SNE *****
 
 function tsneCharts(runs: readonly ReportRun[]): ChartSpec[] {
@@ -177,7 +251,10 @@ export function utilisationChart(run: ReportRun, index: number, views: { label: 
 
 /** Every chart of the report except the pipeline's (pipeline_section.ts adds those). */
 export function reportCharts(runs: readonly ReportRun[]): ChartSpec[] {
-  return [...curveCharts(runs), ...layerLossCharts(runs), ...tsneCharts(runs), ...exitChart(runs)];
+  // in the order of the page's sections, as the page script expects them
+  const steps = stepLossCharts(runs);
+  const inSection = (section: string): ChartSpec[] => steps.filter((c) => c.section === section);
+  return [...curveCharts(runs), ...accuracyTimeChart(runs), ...inSection('curves'), ...layerLossCharts(runs), ...inSection('layers'), ...tsneCharts(runs), ...exitChart(runs)];
 }
 
 /** Points a chart draws: what the page's script reports in data-rendered. */

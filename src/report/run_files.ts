@@ -1,5 +1,5 @@
 // A run directory as the report reads it: config.json and metrics.jsonl (required), trace.json
-// (pipelined runs with --trace) and analysis.json (`al analyze`), both optional. Each file is
+// (pipelined runs with --trace), steps.jsonl (--log-every) and analysis.json (`al analyze`), all optional. Each file is
 // checked where it is read, and an error names the file and what is wrong in it; keys of
 // analysis.json that the report does not know are ignored, and missing ones leave their section out.
 import { readFileSync, statSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseMetrics, type MetricsRecord } from '../analysis/layer_losses.js';
 import { parseTrace, type Trace } from '../analysis/trace_stats.js';
 import type { GanttInterval } from '../pipeline/plan/utilisation.js';
+import { STEPS_FILE, type StepRecord } from '../train/step_log.js';
 import { ReportError } from './errors.js';
 
 /** One metrics.jsonl line, with the fields beyond the analyses' that the report plots. */
@@ -78,6 +79,8 @@ export interface ReportRun {
   metrics: EpochRecord[];
   trace: RunTrace | null;
   analysis: RunAnalysis | null;
+  /** steps.jsonl of a run trained with --log-every; absent or null without it */
+  steps?: StepRecord[] | null;
 }
 
 const why = (error: unknown): string => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
@@ -221,6 +224,23 @@ export function parseAnalysis(text: string, file: string): RunAnalysis {
   return analysis;
 }
 
+// ***** steps.jsonl *****
+
+/** The lines of steps.jsonl (src/train/step_log.ts), each checked for the fields the charts read. */
+export function parseSteps(text: string, file: string): StepRecord[] {
+  const layerOk = (l: unknown): boolean => isObject(l) && isNumber(l['associatedLoss']) && isNumber(l['autoencoderLoss']);
+  const records: StepRecord[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    const value = parseJson(line, `${file}:${i + 1}`);
+    const ok = isObject(value) && Number.isInteger(value['step']) && (value['step'] as number) >= 1 && Number.isInteger(value['epoch']) &&
+      isNumber(value['seconds']) && typeof value['loss'] === 'number' && (value['layers'] === undefined || (Array.isArray(value['layers']) && value['layers'].every(layerOk)));
+    if (!ok) throw new ReportError(`${file}:${i + 1}: expected {step >= 1, epoch, seconds, loss, layers?: [{associatedLoss, autoencoderLoss}]} (al train --log-every), got ${line.slice(0, 200)}`);
+    records.push(value as unknown as StepRecord);
+  });
+  return records;
+}
+
 // ***** the run directory *****
 
 /** Reads and checks one run directory; `name` is filled in by loadRuns. */
@@ -237,12 +257,13 @@ export function loadRun(dir: string): ReportRun {
   if (!isObject(config)) throw new ReportError(`${configFile}: expected a JSON object`);
   const metricsFile = join(dir, 'metrics.jsonl');
   const metrics = parseMetrics(readRequired(metricsFile, 'the per-epoch metrics'), metricsFile) as EpochRecord[];
-  const traceFile = join(dir, 'trace.json'), analysisFile = join(dir, 'analysis.json');
-  const traceText = readOptional(traceFile), analysisText = readOptional(analysisFile);
+  const traceFile = join(dir, 'trace.json'), analysisFile = join(dir, 'analysis.json'), stepsFile = join(dir, STEPS_FILE);
+  const traceText = readOptional(traceFile), analysisText = readOptional(analysisFile), stepsText = readOptional(stepsFile);
   return {
     dir, name: basename(resolve(dir)), config, metrics,
     trace: traceText === null ? null : parseRunTrace(traceText, traceFile),
     analysis: analysisText === null ? null : parseAnalysis(analysisText, analysisFile),
+    steps: stepsText === null ? null : parseSteps(stepsText, stepsFile),
   };
 }
 

@@ -1,6 +1,6 @@
 // What a user gets: `al --version`, and the files `npm pack` puts in the package (listed with
 // --dry-run --ignore-scripts, so nothing is built or written): everything the install script, the
-// CLI and the library need, and no tests.
+// CLI and the library need, the examples, and no tests.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -35,6 +35,7 @@ test('npm pack holds the built library, the CLI, the native sources and the inst
   const needed = [
     'package.json', 'README.md', manifest.main, manifest.types, ...Object.values(manifest.bin).map(normalize),
     'binding.gyp', 'bench/torch_bench.py', 'dist/src/cli/main.js', 'dist/src/backend/load_native.js',
+    'examples/predict_saved_run.mjs', 'examples/custom_al_net.mjs',
   ];
   // every script the install script runs with node
   for (const m of manifest.scripts['install']!.matchAll(/node (\S+\.m?js)/g)) needed.push(m[1]!);

@@ -36,8 +36,8 @@ const lastLine = (text: string): Record<string, unknown> => JSON.parse(text.trim
 
 before(async () => {
   const trained = await Promise.all([
-    runAsync(['train', '--model', 'mlp', '--method', 'al', '--pipeline', '--trace', '--limit', '256', '--epochs', '2', '--batch', '64', '--al-layers', '3', '--t-width', '32', '--out', alRun]),
-    runAsync(['train', '--model', 'mlp', '--method', 'bp', '--limit', '128', '--epochs', '1', '--batch', '64', '--threads', '1', '--out', bpRun]),
+    runAsync(['train', '--model', 'mlp', '--method', 'al', '--pipeline', '--trace', '--limit', '256', '--epochs', '2', '--batch', '64', '--al-layers', '3', '--t-width', '32', '--log-every', '1', '--out', alRun]),
+    runAsync(['train', '--model', 'mlp', '--method', 'bp', '--limit', '128', '--epochs', '1', '--batch', '64', '--threads', '1', '--log-every', '1', '--out', bpRun]),
   ]);
   for (const r of trained) assert.equal(r.code, 0, r.stderr);
   // analysis.json: what al analyze --json prints (every analysis that applies to the run)
@@ -142,10 +142,11 @@ test('the report of a pipelined AL run and a BP run: every section with data, op
   assert.equal(summary['bytes'], Buffer.byteLength(html));
   assert.match(html, /<title>AL &lt;vs&gt; BP<\/title>/);
   const state = await checkInChromium(out);
-  // AL (index 0): curves, per-layer losses, exits and stage utilisation; BP: curves and its training accuracy (t-SNE
-  // plots join when al analyze writes them)
+  // AL (index 0): curves, per-layer losses (by epoch and, from steps.jsonl, by step), exits and stage utilisation;
+  // BP: curves, its training accuracy and its loss by step; both: test accuracy against time (t-SNE plots join
+  // when al analyze writes them)
   assert.deepEqual(state.boxes.map((b) => b.id).filter((id) => !id.startsWith('tsne-')),
-    ['test-accuracy', 'train-accuracy', 'loss-0', 'loss-1', 'throughput', 'layer-losses-0', 'exit-accuracy', 'utilisation-0']);
+    ['test-accuracy', 'train-accuracy', 'loss-0', 'loss-1', 'throughput', 'accuracy-time', 'step-loss-1', 'layer-losses-0', 'step-layer-losses-0', 'exit-accuracy', 'utilisation-0']);
   assert.equal(summary['charts'], state.boxes.length);
   assert.deepEqual(state.gantt.map((g) => g.kind), ['measured', 'simulated']);
   // the last epoch: 4 batches of 64 on 3 stages, measured and simulated

@@ -9,6 +9,9 @@ import { nativeBackend } from '../../src/backend/native_backend.js';
 import { referenceBackend } from '../../src/backend/reference_backend.js';
 
 setFlagsFromString('--expose-gc');
+// The addon loads at the first kernel; load it now, so that its malloc settings (the 4 MB mmap
+// threshold) are in effect when the buffers below are allocated, as they are in a training run.
+nativeBackend.getNumThreads();
 const gc = runInNewContext('gc') as () => void;
 const MB = 2 ** 20;
 

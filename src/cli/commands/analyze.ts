@@ -19,13 +19,14 @@ import { utilisation } from '../../pipeline/plan/utilisation.js';
 import { writeFileAtomic } from '../../train/run_dir.js';
 import { int, parseFlags, str, type FlagSpec, type Parsed } from '../args.js';
 import { UsageError } from '../errors.js';
-import type { Trainable } from '../learners.js';
+import { loadRunDataset } from '../../run/run_config.js';
+import { loadRunModel } from '../../run/saved_run.js';
+import type { Trainable } from '../../run/trainable.js';
 import { useNativeBackend } from '../runtime.js';
 import { saveAnalysis } from '../analysis_file.js';
 import { DEFAULT_ITERATIONS, DEFAULT_PERPLEXITY, tsneFlags, tsneSettings, tsneUntilCtrlC } from './analyze_tsne.js';
 import { distanceText, exitText, layerCodeText, layerLossText, projectionText, stageText } from './analyze_text.js';
 import { readRunConfig } from '../resume.js';
-import { loadRunData, loadRunModel } from '../run_model.js';
 import type { TrainConfig } from './train.js';
 
 export const analyzeUsage = `Usage: al analyze RUN_DIR [--layer-losses] [--layer-codes] [--distance-ratio] [--exit-accuracy] [--timeline] [--tsne] [options]
@@ -266,8 +267,8 @@ export async function analyzeCommand(argv: string[], write: (text: string) => vo
   if (selection.layerCodes || selection.distanceRatio || selection.exitAccuracy || selection.tsne) {
     const threads = values['threads'] === undefined ? undefined : int(values, 'threads', 1, 1, 256);
     const backend = await useNativeBackend(threads);
-    const data = loadRunData(config, str(values, 'data-dir'));
-    const model = loadRunModel(runDir, config, data);
+    const data = loadRunDataset(config, str(values, 'data-dir'));
+    const { model } = loadRunModel(runDir, config, { shape: data.test.shape, classes: data.test.classes });
     const sample = sampling(values, model, data);
     // every flag checked before the first analysis starts
     const tsne = selection.tsne ? tsneSettings(values, model, sample.layer, sample.samples, sample.seed, runDir) : null;

@@ -13,7 +13,7 @@ import type { Dataset, Split } from '../../data/mnist.js';
 import { writeFileAtomic } from '../../train/run_dir.js';
 import { int, num, type Parsed } from '../args.js';
 import { UsageError } from '../errors.js';
-import type { Trainable } from '../learners.js';
+import type { Trainable } from '../../run/trainable.js';
 import { ProgressBar } from '../progress.js';
 import { table } from './analyze_text.js';
 

@@ -1,10 +1,9 @@
-// `al eval RUN_DIR [--exit-layer K] [--json]`: rebuilds the run's model from config.json, loads
-// checkpoint.safetensors and measures test accuracy; AL runs can predict from any AL layer.
-import { int, parseFlags, type FlagSpec } from '../args.js';
+// `al eval RUN_DIR [--exit-layer K] [--json]`: the run loaded back with the library's loadRun
+// (src/run/), and its test accuracy; AL runs can predict from any AL layer.
+import { loadRun } from '../../run/saved_run.js';
+import { int, parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { useNativeBackend } from '../runtime.js';
-import { readRunConfig } from '../resume.js';
-import { loadRunData, loadRunModel } from '../run_model.js';
 
 export const evalUsage = `Usage: al eval RUN_DIR [--exit-layer K] [--data-dir DIR] [--json]
 
@@ -28,17 +27,16 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(`expected one RUN_DIR, got ${positionals.length}`);
   const runDir = positionals[0]!;
-  const config = readRunConfig(runDir);
   await useNativeBackend(values['threads'] === undefined ? undefined : int(values, 'threads', 1, 1, 256));
-  const data = loadRunData(config, typeof values['data-dir'] === 'string' ? values['data-dir'] : undefined);
-  const model = loadRunModel(runDir, config, data);
+  const dataDir = str(values, 'data-dir');
+  const run = loadRun(runDir, dataDir === undefined ? {} : { dataDir });
   let exit: number | undefined;
   if (values['exit-layer'] !== undefined) {
-    if (model.depth === 0) throw new UsageError('--exit-layer: only AL runs have exit layers');
-    exit = int(values, 'exit-layer', model.depth, 1, model.depth);
+    if (run.depth === 0) throw new UsageError('--exit-layer: only AL runs have exit layers');
+    exit = int(values, 'exit-layer', run.depth, 1, run.depth);
   }
-  const testAccuracy = model.testAccuracy(data.test, exit);
-  if (values['json']) process.stdout.write(JSON.stringify({ testAccuracy, exitLayer: exit ?? (model.depth || null), runDir }) + '\n');
-  else process.stdout.write(`${runDir}: test accuracy ${(100 * testAccuracy).toFixed(2)}%${model.depth ? ` (exit at AL layer ${exit ?? model.depth} of ${model.depth})` : ''}\n`);
+  const testAccuracy = run.accuracy(run.testData(), exit === undefined ? {} : { exit });
+  if (values['json']) process.stdout.write(JSON.stringify({ testAccuracy, exitLayer: exit ?? (run.depth || null), runDir }) + '\n');
+  else process.stdout.write(`${runDir}: test accuracy ${(100 * testAccuracy).toFixed(2)}%${run.depth ? ` (exit at AL layer ${exit ?? run.depth} of ${run.depth})` : ''}\n`);
   return 0;
 }

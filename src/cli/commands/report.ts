@@ -18,6 +18,8 @@ network) about one or more run directories of al train:
 
   loss and accuracy curves (test accuracy of every run on one chart), training throughput;
   AL runs: each layer's associated and autoencoder loss per epoch (log scale);
+  runs trained with --log-every (steps.jsonl): each AL layer's losses (BP: the training loss)
+    against the step, and test accuracy against training time;
   from analysis.json (written by al analyze RUN_DIR): t-SNE scatter plots
     (runs side by side), the class-distance table, accuracy by exit layer, projected throughput;
   pipelined runs with trace.json (al train ... --pipeline --trace): the measured Gantt chart

@@ -7,7 +7,7 @@ import { cpuShare, epochSeconds, PROJECTION_TIMING, timeSteps, type StepTiming }
 import { CifarAugmentation } from '../../data/augment.js';
 import { CIFAR_CHANNELS, CIFAR_SIDE, cifarLabels } from '../../data/cifar.js';
 import { Rng } from '../../tensor/rng.js';
-import { buildTrainable } from '../learners.js';
+import { buildTrainable } from '../../run/trainable.js';
 import { formatDuration } from '../progress.js';
 import { useNativeBackend } from '../runtime.js';
 import { table } from './analyze_text.js';

@@ -7,7 +7,7 @@ import { buildAssociatedNet } from '../../../src/al/decompositions.js';
 import { setBackend } from '../../../src/backend/backend.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
 import { parseTrainConfig } from '../../../src/cli/commands/train.js';
-import { buildTrainable } from '../../../src/cli/learners.js';
+import { buildTrainable } from '../../../src/run/trainable.js';
 import { buildModel } from '../../../src/models/index.js';
 import { BasicBlock, BatchNorm, Conv2d, Linear, type Layer } from '../../../src/nn/index.js';
 import type { Adam } from '../../../src/optim/adam.js';
