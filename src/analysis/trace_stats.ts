@@ -198,6 +198,16 @@ export function simulatedSchedule(trace: Trace, batches: number): Schedule {
   return simulate({ schedule: 'al', layers, stages: trace.stages.length, batches });
 }
 
+/**
+ * The same schedule with each layer's step taking its measured mean (ms; a stage's mean shared
+ * by its layers): what the run's pipeline would do with no transfer or waiting overheads, so the
+ * gap to the measured span is what the engine loses beyond the schedule's own bubble.
+ */
+export function weightedSchedule(stats: TraceStats, batches: number): Schedule {
+  const costs = layerStepMs(stats).map((ms) => ({ forward: ms, backward: 0, update: 0 }));
+  return simulate({ schedule: 'al', layers: costs.length, stages: stats.stages.length, batches, costs });
+}
+
 export interface ChartWindow {
   intervals: GanttInterval[];
   /** batches shown: [firstBatch, firstBatch + batches) */

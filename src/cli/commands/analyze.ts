@@ -12,7 +12,7 @@ import { AnalysisError } from '../../analysis/errors.js';
 import { layerCodeRows } from '../../analysis/layer_codes.js';
 import { SLIDES_ASSOCIATED_LOSS, layerLossTable, parseMetrics, type MetricsRecord } from '../../analysis/layer_losses.js';
 import { alProbe, measureDistances, sampleSplit, sequentialProbe, targetInterDistance, withInput } from '../../analysis/representations.js';
-import { chartWindow, epochBatches, lastEpoch, parseTrace, projectTimeline, simulatedSchedule, traceStats } from '../../analysis/trace_stats.js';
+import { chartWindow, epochBatches, lastEpoch, parseTrace, projectTimeline, simulatedSchedule, traceStats, weightedSchedule } from '../../analysis/trace_stats.js';
 import type { Dataset } from '../../data/mnist.js';
 import { ganttSvg } from '../../report/gantt_svg.js';
 import { utilisation } from '../../pipeline/plan/utilisation.js';
@@ -202,6 +202,8 @@ function timeline(values: Parsed['values'], config: TrainConfig, runDir: string)
   const window = chartWindow(trace, MAX_CHART_INTERVALS, perEpoch);
   const sim = simulatedSchedule(trace, window.batches);
   const simUse = utilisation(sim.intervals, sim.stages);
+  const weighted = weightedSchedule(final ? traceStats(final.trace) : stats, window.batches);
+  const weightedUse = utilisation(weighted.intervals, weighted.stages);
   const dir = str(values, 'svg-dir') ?? runDir;
   const files = { measured: join(dir, 'timeline-measured.svg'), simulated: join(dir, 'timeline-simulated.svg') };
   const shown = (window.epoch === null ? '' : `, epoch ${window.epoch}`) +
@@ -222,6 +224,7 @@ function timeline(values: Parsed['values'], config: TrainConfig, runDir: string)
   const simulated = {
     layers: sim.layers, stages: sim.stages, batches: sim.batches, totalUnits: sim.totalUnits, unitsPerUpdate: sim.unitsPerUpdate,
     fillUnits: sim.fillUnits, utilisation: simUse.perStage, bubble: simUse.bubble,
+    measuredCosts: { totalMs: weighted.totalUnits, msPerUpdate: weighted.unitsPerUpdate, fillMs: weighted.fillUnits, utilisation: weightedUse.perStage, bubble: weightedUse.bubble },
   };
   return {
     json: { stages: stats.stages, batches: stats.batches, spanMs: stats.spanMs, bubble: stats.bubble, inEpochs: stats.inEpochs, lastEpochUtilisation: last.utilisation ?? null, simulated, projection, projectionEpoch: final?.epoch ?? null, svg: files },
@@ -229,6 +232,8 @@ function timeline(values: Parsed['values'], config: TrainConfig, runDir: string)
       ...stageText(stats, last.utilisation),
       `Simulated AL schedule (unit steps, as in the authors' slides), ${sim.layers} layers on ${sim.stages} stages, ${sim.batches} batches: ${sim.totalUnits} units, bubble ${(100 * simUse.bubble).toFixed(1)}%, ` +
         `busy ${simUse.perStage.map((u) => `${Math.round(100 * u)}%`).join('/')}`,
+      `The same schedule with the measured step costs: ${weighted.unitsPerUpdate.toFixed(1)} ms per update, bubble ${(100 * weightedUse.bubble).toFixed(1)}%, ` +
+        `busy ${weightedUse.perStage.map((u) => `${Math.round(100 * u)}%`).join('/')}`,
       ...projectionText(projection, final ? `epoch ${final.epoch}` : 'the whole trace'),
       `Gantt charts: ${files.measured} (measured${shown}), ${files.simulated} (simulated)`,
     ],

@@ -25,7 +25,13 @@
 // updates its own stage) = K(2M + 1), the slides' 36 for K = M = 4 ("F_{0,0} … and all
 // updates"). (M(2K + 1), one update after each micro-batch, also gives 36 there, but it is not
 // the work GPipe does, so it is not what we count.)
-import { linearPartition } from './projection.js';
+//
+// Measured costs (`costs`, ms per mini-batch per layer, as the projections take them) replace the
+// unit: bp and naive run a layer's forward in its forward cost and its backward in backward +
+// update; GPipe runs a micro-batch in cost/M (as projectGpipe assumes) and the flush in the
+// stage's update cost; an AL layer's step takes forward + backward + update. Stages are then cut
+// balanced by those costs, as the engine cuts them, instead of by layer count.
+import { linearPartition, type PhaseCost } from './projection.js';
 
 export const SCHEDULES = ['bp', 'naive', 'gpipe', 'al'] as const;
 export type ScheduleName = (typeof SCHEDULES)[number];
@@ -51,6 +57,11 @@ export interface SimulateOptions {
   microBatches?: number;
   /** (mini-)batches to simulate (default 4) */
   batches?: number;
+  /**
+   * Measured costs per layer (ms per mini-batch): bp and naive take layers + 1 of them (the
+   * output layer too), gpipe and al one per layer. Without them every pass is one unit.
+   */
+  costs?: readonly PhaseCost[];
 }
 
 /** The parameter version a forward read: the slides' superscript in f_i^(j). */
@@ -121,31 +132,44 @@ class Builder {
   }
 }
 
-function bp(hidden: number, batches: number): Builder {
-  const n = hidden + 1;
+/** The slides' unit: every pass of every layer takes 1, and an update rides on its backward. */
+const UNIT: PhaseCost = { forward: 1, backward: 1, update: 0 };
+
+/** A layer's forward and its backward with the update it applies. */
+const passes = (c: PhaseCost): [number, number] => [c.forward, c.backward + c.update];
+
+function bp(costs: readonly PhaseCost[], batches: number): Builder {
+  const n = costs.length;
   const b = new Builder(n);
   const last: number[] = [];
   for (let batch = 0; batch < batches; batch++) {
-    for (let i = 0; i < n; i++) last.push(b.add({ stage: i, batch, kind: 'forward', reads: i }, 1, last.slice(-1)));
-    for (let i = n - 1; i >= 0; i--) last.push(b.add({ stage: i, batch, kind: 'backward', writes: i }, 1, last.slice(-1)));
+    for (let i = 0; i < n; i++) last.push(b.add({ stage: i, batch, kind: 'forward', reads: i }, passes(costs[i]!)[0], last.slice(-1)));
+    for (let i = n - 1; i >= 0; i--) last.push(b.add({ stage: i, batch, kind: 'backward', writes: i }, passes(costs[i]!)[1], last.slice(-1)));
   }
   return b;
 }
 
-function naive(hidden: number, batches: number): Builder {
-  const n = hidden + 1;
+function naive(costs: readonly PhaseCost[], batches: number): Builder {
+  const n = costs.length;
   const b = new Builder(2 * n);
   for (let batch = 0; batch < batches; batch++) {
     let previous: number[] = [];
     for (let s = 0; s < 2 * n; s++) {
       const task = s < n ? { stage: s, batch, kind: 'forward' as const, reads: s } : { stage: s, batch, kind: 'backward' as const, writes: 2 * n - 1 - s };
-      previous = [b.add(task, 1, previous)];
+      previous = [b.add(task, s < n ? passes(costs[s]!)[0] : passes(costs[2 * n - 1 - s]!)[1], previous)];
     }
   }
   return b;
 }
 
-function gpipe(sizes: readonly number[], micro: number, batches: number): Builder {
+/** One GPipe stage's durations: a micro-batch's forward and backward, and the flush's update. */
+interface StageTimes {
+  forward: number;
+  backward: number;
+  update: number;
+}
+
+function gpipe(sizes: readonly StageTimes[], micro: number, batches: number): Builder {
   const k = sizes.length;
   const b = new Builder(k);
   let flush: number[] = [];
@@ -153,27 +177,27 @@ function gpipe(sizes: readonly number[], micro: number, batches: number): Builde
     const forward: number[][] = sizes.map(() => []);
     for (let m = 0; m < micro; m++) {
       for (let s = 0; s < k; s++) {
-        forward[s]![m] = b.add({ stage: s, batch, micro: m, kind: 'forward', reads: s }, sizes[s]!, s === 0 ? flush : [forward[s - 1]![m]!]);
+        forward[s]![m] = b.add({ stage: s, batch, micro: m, kind: 'forward', reads: s }, sizes[s]!.forward, s === 0 ? flush : [forward[s - 1]![m]!]);
       }
     }
     const backward: number[][] = sizes.map(() => []);
     for (let m = micro - 1; m >= 0; m--) {
       for (let s = k - 1; s >= 0; s--) {
-        backward[s]![m] = b.add({ stage: s, batch, micro: m, kind: 'backward' }, sizes[s]!, [s === k - 1 ? forward[s]![m]! : backward[s + 1]![m]!]);
+        backward[s]![m] = b.add({ stage: s, batch, micro: m, kind: 'backward' }, sizes[s]!.backward, [s === k - 1 ? forward[s]![m]! : backward[s + 1]![m]!]);
       }
     }
     const lastBackward = backward.map((perStage) => perStage[0]!);
-    flush = sizes.map((size, s) => b.add({ stage: s, batch, kind: 'update', writes: s }, size, lastBackward));
+    flush = sizes.map((size, s) => b.add({ stage: s, batch, kind: 'update', writes: s }, size.update, lastBackward));
   }
   return b;
 }
 
-function al(stageOf: readonly number[], batches: number): Builder {
+function al(stageOf: readonly number[], steps: readonly number[], batches: number): Builder {
   const b = new Builder(Math.max(...stageOf) + 1);
   for (let batch = 0; batch < batches; batch++) {
     let previous: number[] = [];
     stageOf.forEach((stage, layer) => {
-      previous = [b.add({ stage, batch, kind: 'step', reads: layer, writes: layer }, 1, previous)];
+      previous = [b.add({ stage, batch, kind: 'step', reads: layer, writes: layer }, steps[layer]!, previous)];
     });
   }
   return b;
@@ -244,6 +268,15 @@ function checkSize(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`simulate: expected ${name} to be an integer >= 1, got ${value}`);
 }
 
+function checkLayerCosts(costs: readonly PhaseCost[], expected: number): void {
+  if (costs.length !== expected) throw new RangeError(`simulate: expected ${expected} layer costs, got ${costs.length}`);
+  costs.forEach((c, i) => {
+    for (const phase of ['forward', 'backward', 'update'] as const) {
+      if (!Number.isFinite(c[phase]) || c[phase] < 0) throw new RangeError(`simulate: expected a finite ${phase} cost >= 0 for layer ${i}, got ${c[phase]}`);
+    }
+  });
+}
+
 /** Resolved sizes and how many intervals the schedule will have, checked without building it. */
 export function scheduleSize(options: SimulateOptions): { stages: number; microBatches: number; batches: number; intervals: number } {
   const { schedule, layers } = options;
@@ -259,8 +292,34 @@ export function scheduleSize(options: SimulateOptions): { stages: number; microB
   if (pipelined && stages > layers) throw new RangeError(`simulate: expected at most ${layers} stages for ${layers} layers, got ${stages}`);
   const microBatches = schedule === 'gpipe' ? options.microBatches ?? 4 : 1;
   checkSize('microBatches', microBatches);
+  if (options.costs) checkLayerCosts(options.costs, schedule === 'bp' || schedule === 'naive' ? layers + 1 : layers);
   const perBatch = schedule === 'bp' ? 2 * (layers + 1) : schedule === 'naive' ? stages : schedule === 'gpipe' ? 2 * stages * microBatches + stages : layers;
   return { stages, microBatches, batches, intervals: perBatch * batches };
+}
+
+function build(options: SimulateOptions, stages: number, microBatches: number, batches: number): { builder: Builder; stageLabels: string[] } {
+  const { schedule, layers } = options;
+  if (schedule === 'bp' || schedule === 'naive') {
+    const costs = options.costs ?? new Array<PhaseCost>(layers + 1).fill(UNIT);
+    const forward = Array.from({ length: layers + 1 }, (_, i) => `f${i + 1}`);
+    return schedule === 'bp'
+      ? { builder: bp(costs, batches), stageLabels: forward }
+      : { builder: naive(costs, batches), stageLabels: [...forward, ...forward.map((f) => `∂${f}`).reverse()] };
+  }
+  const costs = options.costs;
+  const total = (c: PhaseCost): number => c.forward + c.backward + c.update;
+  const { ranges } = linearPartition(costs ? costs.map(total) : new Array<number>(layers).fill(1), stages);
+  const span = ([a, b]: [number, number]): string => (b - a === 1 ? `${a + 1}` : `${a + 1}-${b}`);
+  if (schedule === 'gpipe') {
+    const sum = (r: [number, number], phase: keyof PhaseCost): number => costs!.slice(r[0], r[1]).reduce((t, c) => t + c[phase], 0);
+    const times = ranges.map((r) => (costs
+      ? { forward: sum(r, 'forward') / microBatches, backward: sum(r, 'backward') / microBatches, update: sum(r, 'update') }
+      : { forward: r[1] - r[0], backward: r[1] - r[0], update: r[1] - r[0] }));
+    return { builder: gpipe(times, microBatches, batches), stageLabels: ranges.map((r, s) => `S${s + 1} (${r[1] - r[0] === 1 ? 'layer' : 'layers'} ${span(r)})`) };
+  }
+  const stageOf = ranges.flatMap(([a, b], s) => new Array<number>(b - a).fill(s));
+  const steps = costs ? costs.map(total) : new Array<number>(layers).fill(1);
+  return { builder: al(stageOf, steps, batches), stageLabels: ranges.map((r, s) => `S${s + 1} (AL ${span(r)})`) };
 }
 
 /**
@@ -273,23 +332,7 @@ export function simulate(options: SimulateOptions): Schedule {
   const { schedule, layers } = options;
   const { stages, microBatches, batches, intervals: count } = scheduleSize(options);
   if (count > MAX_INTERVALS) throw new RangeError(`simulate: ${count} intervals is more than the ${MAX_INTERVALS} simulated at most`);
-  let builder: Builder;
-  let stageLabels: string[];
-  if (schedule === 'bp' || schedule === 'naive') {
-    const forward = Array.from({ length: layers + 1 }, (_, i) => `f${i + 1}`);
-    stageLabels = schedule === 'bp' ? forward : [...forward, ...forward.map((f) => `∂${f}`).reverse()];
-    builder = schedule === 'bp' ? bp(layers, batches) : naive(layers, batches);
-  } else {
-    const { ranges } = linearPartition(new Array<number>(layers).fill(1), stages);
-    const span = ([a, b]: [number, number]): string => (b - a === 1 ? `${a + 1}` : `${a + 1}-${b}`);
-    if (schedule === 'gpipe') {
-      stageLabels = ranges.map((r, s) => `S${s + 1} (${r[1] - r[0] === 1 ? 'layer' : 'layers'} ${span(r)})`);
-      builder = gpipe(ranges.map(([a, b]) => b - a), microBatches, batches);
-    } else {
-      stageLabels = ranges.map((r, s) => `S${s + 1} (AL ${span(r)})`);
-      builder = al(ranges.flatMap(([a, b], s) => new Array<number>(b - a).fill(s)), batches);
-    }
-  }
+  const { builder, stageLabels } = build(options, stages, microBatches, batches);
   const tasks = builder.tasks;
   const ends = updateEnds(tasks, batches);
   const { reads, maxStaleness } = weightVersions(tasks);

@@ -175,3 +175,38 @@ test('bad sizes are refused with the option named', () => {
   bad({ schedule: 'pipedream' as never, layers: 3 }, /schedule among bp, naive, gpipe, al, got 'pipedream'/);
   bad({ schedule: 'gpipe', layers: 100, microBatches: 100, batches: 100 }, new RegExp(`2010000 intervals is more than the ${MAX_INTERVALS}`));
 });
+
+test('measured costs: AL steps take their cost, stages are cut by cost, the slowest stage sets the pace', () => {
+  // layers of cost 1, 1, 4 on 2 stages: cut [1,2] | [3], a batch per 4 ms once full, as projectAl says
+  const costs = [1, 1, 4].map((ms) => ({ forward: ms, backward: 0, update: 0 }));
+  const s = simulate({ schedule: 'al', layers: 3, stages: 2, batches: 5, costs });
+  assertNoOverlap(s);
+  assert.deepEqual(s.stageLabels, ['S1 (AL 1-2)', 'S2 (AL 3)']);
+  assert.equal(s.unitsPerUpdate, 4);
+  assert.equal(s.firstUpdate, 6);
+  assert.equal(s.totalUnits, 2 + 5 * 4);
+  assert.equal(s.workUnits, 5 * 6);
+  assert.equal(s.stale, false);
+  // with unit costs the same layers are cut 2 | 1 by count and run one batch per 2 units
+  assert.equal(simulate({ schedule: 'al', layers: 3, stages: 2, batches: 5 }).unitsPerUpdate, 2);
+});
+
+test('measured costs: BP runs forward then backward + update of each layer; GPipe splits micro-batches', () => {
+  const costs = [{ forward: 1, backward: 2, update: 0.5 }, { forward: 3, backward: 6, update: 1 }];
+  const bp = simulate({ schedule: 'bp', layers: 1, batches: 2, costs });
+  assert.equal(bp.unitsPerUpdate, 1 + 3 + 7 + 2.5);
+  const naive = simulate({ schedule: 'naive', layers: 1, batches: 6, costs });
+  assert.equal(naive.unitsPerUpdate, 7, 'the slowest pass, ∂f2 (backward 6 + update 1), sets the pace');
+  const gpipe = simulate({ schedule: 'gpipe', layers: 2, stages: 2, microBatches: 2, batches: 1, costs });
+  assertNoOverlap(gpipe);
+  // forwards 0.5, 1.5 per micro-batch; backwards 1, 3; the flush 0.5 | 1, in parallel
+  // forward: 0.5 + 1.5 + 1.5 = 3.5; backward starts after the last forward: 3 + 3 + 1 = 7 more; flush 1
+  assert.equal(gpipe.totalUnits, 3.5 + 7 + 1);
+});
+
+test('measured costs are checked: one per layer (plus the output layer for bp), finite and >= 0', () => {
+  const one = { forward: 1, backward: 1, update: 0 };
+  assert.throws(() => simulate({ schedule: 'al', layers: 3, costs: [one, one] }), /expected 3 layer costs, got 2/);
+  assert.throws(() => simulate({ schedule: 'bp', layers: 2, costs: [one, one] }), /expected 3 layer costs, got 2/);
+  assert.throws(() => simulate({ schedule: 'al', layers: 1, costs: [{ forward: NaN, backward: 0, update: 0 }] }), /finite forward cost >= 0 for layer 0, got NaN/);
+});
