@@ -14,6 +14,7 @@
         "native/image.cc",
         "native/bench_direct.cc",
         "native/own_kernels.cc",
+        "native/random.cc",
         "native/tsne.cc",
         "native/tsne_affinities.cc",
         "native/tsne_gradient.cc",

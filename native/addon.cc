@@ -13,6 +13,7 @@
 #include "layout.h"
 #include "matmul.h"
 #include "own_kernels.h"
+#include "random.h"
 #include "pool.h"
 #include "tsne.h"
 
@@ -127,6 +128,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
   // sumRows, add, axpby, losses, argmaxRows and the optimizer steps.
   InitOwnKernels(env, exports);
+  InitRandom(env, exports);
 
   // Analysis, outside the Backend contract (src/backend/analysis_kernels.ts says why).
   InitTsne(env, exports);

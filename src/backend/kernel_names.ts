@@ -209,6 +209,14 @@ export interface Backend {
   /** out[r] = index of the largest x[r, :] (the first one on ties). */
   argmaxRows(x: F32, out: Int32Array, rows: number, cols: number): void;
 
+  // ***** initialisation *****
+  /**
+   * out[i] = scale × the next standard normal of the xoshiro128** generator whose 4-word state is
+   * `state` (advanced in place), drawn in pairs by the polar method (src/backend/reference/random.ts).
+   * Returns the unused second normal of the last pair, NaN when none is left.
+   */
+  normalFill(out: F32, state: Uint32Array, scale: number): number;
+
   // ***** data augmentation *****
   /**
    * y[i] = standardise(contrast(brightness(flip(crop(pad(x[i])))))) for each image of x [n, h, w, c]:

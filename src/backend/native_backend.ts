@@ -267,6 +267,7 @@ export const nativeBackend: Backend = {
   softmaxCrossEntropy: (logits, labels, grad, rows, cols) => addon().softmaxCrossEntropy(logits, labels, grad, rows, cols),
   meanSquaredError: (pred, target, grad) => addon().meanSquaredError(pred, target, grad),
   argmaxRows: (x, out, rows, cols) => addon().argmaxRows(x, out, rows, cols),
+  normalFill: (out, state, scale) => addon().normalFill(out, state, scale),
 
   augmentImages(x: F32, crop: Int32Array, adjust: F32, y: F32, attrs: AugmentAttrs): void {
     // The reference's checks, so both backends refuse the same calls with the same words.

@@ -8,6 +8,7 @@ import { matmul, sumRows } from './reference/dense.js';
 import { augmentImages } from './reference/image.js';
 import { activationBackward, activationForward, add, axpby } from './reference/elementwise.js';
 import { argmaxRows, meanSquaredError, softmaxCrossEntropy } from './reference/loss.js';
+import { normalFill } from './reference/random.js';
 import { batchNormBackward, batchNormForwardInference, batchNormForwardTraining, batchNormWorkspaceBytes } from './reference/norm.js';
 import { adamStep, sgdStep } from './reference/optim.js';
 import {
@@ -64,6 +65,7 @@ export const referenceBackend: Backend = {
   softmaxCrossEntropy,
   meanSquaredError,
   argmaxRows,
+  normalFill,
 
   augmentImages,
 

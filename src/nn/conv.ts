@@ -31,9 +31,8 @@ export class Conv2d extends Layer {
     this.padding = options.padding ?? 0;
     if (!Number.isInteger(this.stride) || this.stride < 1) throw new RangeError(`Conv2d: expected stride >= 1, got ${this.stride}`);
     if (!Number.isInteger(this.padding) || this.padding < 0) throw new RangeError(`Conv2d: expected padding >= 0, got ${this.padding}`);
-    this.weight = constant([outChannels, inChannels, kernelSize, kernelSize], 0);
+    this.weight = heNormal([outChannels, inChannels, kernelSize, kernelSize], inChannels * kernelSize * kernelSize, rng);
     this.bias = options.bias === false ? null : constant([outChannels], 0);
-    this.resetParameters(rng);
   }
 
   resetParameters(rng: Rng): void {

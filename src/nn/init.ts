@@ -1,13 +1,12 @@
 // Weight initialisers. All draw from an explicit Rng so that a seed fixes every weight.
-// Initialisation runs once per model, so plain loops are fine here.
+// Normal draws go through the backend's kernel (Rng.fillNormal): a wide AL net draws tens of millions.
 import type { Rng } from '../tensor/rng.js';
 import { Tensor, type Shape } from '../tensor/tensor.js';
 
 /** He et al. 2015 (https://arxiv.org/abs/1502.01852): N(0, 2 / fanIn), suited to ReLU/ELU. */
 export function heNormal(shape: Shape, fanIn: number, rng: Rng): Tensor {
   const t = Tensor.zeros(shape, true);
-  const std = Math.sqrt(2 / fanIn);
-  for (let i = 0; i < t.size; i++) t.data[i] = rng.normal() * std;
+  rng.fillNormal(t.data, Math.sqrt(2 / fanIn));
   return t;
 }
 

@@ -23,18 +23,21 @@ export class Linear extends Layer {
     super();
     if (!Number.isInteger(inFeatures) || inFeatures < 1) throw new RangeError(`Linear: expected inFeatures >= 1, got ${inFeatures}`);
     if (!Number.isInteger(outFeatures) || outFeatures < 1) throw new RangeError(`Linear: expected outFeatures >= 1, got ${outFeatures}`);
-    this.weight = constant([outFeatures, inFeatures], 0);
+    // drawn straight into the parameter: a wide bridge's weight is hundreds of megabytes
+    this.weight = this.drawWeight(rng);
     this.bias = options.bias === false ? null : constant([outFeatures], 0);
-    this.resetParameters(rng);
+  }
+
+  private drawWeight(rng: Rng): Tensor {
+    const shape = [this.outFeatures, this.inFeatures];
+    const init = this.options.init ?? 'he';
+    return init === 'glorot' ? glorotUniform(shape, this.inFeatures, this.outFeatures, rng)
+      : init === 'near-identity' ? nearIdentity(shape, this.inFeatures, rng)
+        : heNormal(shape, this.inFeatures, rng);
   }
 
   resetParameters(rng: Rng): void {
-    const shape = [this.outFeatures, this.inFeatures];
-    const init = this.options.init ?? 'he';
-    const w = init === 'glorot' ? glorotUniform(shape, this.inFeatures, this.outFeatures, rng)
-      : init === 'near-identity' ? nearIdentity(shape, this.inFeatures, rng)
-        : heNormal(shape, this.inFeatures, rng);
-    this.weight.data.set(w.data);
+    this.weight.data.set(this.drawWeight(rng).data);
     this.bias?.data.fill(0);
   }
 

@@ -3,6 +3,9 @@
 // so the same seed gives the same numbers on every machine; the state is four words, which a
 // checkpoint can save and restore.
 
+import { backend } from '../backend/backend.js';
+import { polarNormal, xoshiroNext } from '../backend/reference/random.js';
+
 function splitmix32(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
@@ -26,16 +29,7 @@ export class Rng {
 
   /** Uniform 32-bit unsigned integer. */
   nextUint32(): number {
-    const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1]!, 5), 7), 9) >>> 0;
-    const t = s[1]! << 9;
-    s[2]! ^= s[0]!;
-    s[3]! ^= s[1]!;
-    s[1]! ^= s[2]!;
-    s[0]! ^= s[3]!;
-    s[2]! ^= t;
-    s[3] = rotl(s[3]!, 11);
-    return result;
+    return xoshiroNext(this.s);
   }
 
   /** Uniform in [0, 1) with 32 bits of resolution. */
@@ -60,16 +54,26 @@ export class Rng {
       this.spareNormal = null;
       return v;
     }
-    for (;;) {
-      const u = 2 * this.next() - 1;
-      const v = 2 * this.next() - 1;
-      const s = u * u + v * v;
-      if (s > 0 && s < 1) {
-        const f = Math.sqrt((-2 * Math.log(s)) / s);
-        this.spareNormal = v * f;
-        return u * f;
-      }
+    const spare = { value: null as number | null };
+    const u = polarNormal(this.s, spare);
+    this.spareNormal = spare.value;
+    return u;
+  }
+
+  /**
+   * out[i] = normal() × scale for every i, the same numbers as that loop, drawn by the backend's
+   * kernel: weight initialisation draws tens of millions.
+   */
+  fillNormal(out: Float32Array, scale: number): void {
+    let from = 0;
+    if (this.spareNormal !== null && out.length > 0) {
+      out[0] = this.spareNormal * scale;
+      this.spareNormal = null;
+      from = 1;
     }
+    if (from === out.length) return;
+    const left = backend().normalFill(from === 0 ? out : out.subarray(from), this.s, scale);
+    this.spareNormal = Number.isNaN(left) ? null : left;
   }
 
   /** In-place Fisher–Yates shuffle. */
@@ -102,6 +106,3 @@ export class Rng {
   }
 }
 
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
