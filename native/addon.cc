@@ -4,8 +4,8 @@
 #include <napi.h>
 
 #include "batch_norm.h"
-#include "buffer_pool.h"
 #include "bench_direct.h"
+#include "buffer_pool.h"
 #include "common.h"
 #include "conv.h"
 #include "eltwise.h"
@@ -13,8 +13,8 @@
 #include "layout.h"
 #include "matmul.h"
 #include "own_kernels.h"
-#include "random.h"
 #include "pool.h"
+#include "random.h"
 #include "tsne.h"
 
 namespace al {
@@ -27,17 +27,16 @@ Napi::Value SetNumThreadsJs(const Napi::CallbackInfo& info) {
     double n = v.As<Napi::Number>().DoubleValue();
     // compared as doubles first: casting an out-of-range double to int is undefined behaviour
     if (!(n >= 1 && n <= kMaxThreads) || n != static_cast<double>(static_cast<int>(n))) {
-      throw Napi::RangeError::New(info.Env(), "setNumThreads: expected an integer from 1 to " + std::to_string(kMaxThreads) +
-                                                  " for n, got " + v.ToString().Utf8Value());
+      throw Napi::RangeError::New(info.Env(), "setNumThreads: expected an integer from 1 to " +
+                                                  std::to_string(kMaxThreads) + " for n, got " +
+                                                  v.ToString().Utf8Value());
     }
     SetNumThreads(static_cast<int>(n));
     return info.Env().Undefined();
   });
 }
 
-Napi::Value GetNumThreadsJs(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), GetNumThreads());
-}
+Napi::Value GetNumThreadsJs(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), GetNumThreads()); }
 
 Napi::Value CpuIsaJs(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), CpuIsaName()); }
 
@@ -49,7 +48,7 @@ Napi::Value InfoJs(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("onednnVersion", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
   out.Set("onednnHash", v->hash);
-  out.Set("cpuRuntime", v->cpu_runtime == DNNL_RUNTIME_OMP ? "omp"
+  out.Set("cpuRuntime", v->cpu_runtime == DNNL_RUNTIME_OMP   ? "omp"
                         : v->cpu_runtime == DNNL_RUNTIME_TBB ? "tbb"
                         : v->cpu_runtime == DNNL_RUNTIME_SEQ ? "sequential"
                                                              : "other");

@@ -38,8 +38,9 @@ BnShape ReadShape(const Napi::CallbackInfo& info, size_t index, const char* kern
   s.relu = AttrFlag(attrs, kernel, "relu");
   if (s.images > 0) {
     if (s.rows % s.images != 0) {
-      Fail(info.Env(), kernel, "blocked images need rows to be a multiple of images, got rows = " + std::to_string(s.rows) +
-                                   ", images = " + std::to_string(s.images));
+      Fail(info.Env(), kernel,
+           "blocked images need rows to be a multiple of images, got rows = " + std::to_string(s.rows) +
+               ", images = " + std::to_string(s.images));
     }
     RequireWholeBlocks(info.Env(), kernel, "blocked images need", "c", s.c);
   }
@@ -60,7 +61,8 @@ std::unique_ptr<BnEntry> MakeBn(const BnShape& s, BnPass pass) {
   // its JIT batch norm on it, while format `nc` gets the generic ncsp implementation, 30-50x
   // slower (rows = 131072, c = 32: 3 ms against 150 ms for the forward pass on one thread).
   // Blocked images: the pixels of an image, h * w of them, as one column (same bytes).
-  const auto data = s.images > 0 ? ImageDesc(s.images, s.c, s.rows / s.images, 1, true) : PlainDesc({s.rows, s.c, 1, 1}, tag::nhwc);
+  const auto data =
+      s.images > 0 ? ImageDesc(s.images, s.c, s.rows / s.images, 1, true) : PlainDesc({s.rows, s.c, 1, 1}, tag::nhwc);
   const auto vec = PlainDesc({s.c}, tag::x);
   const auto attr = UserScratchpadAttr();
   const flags affine = flags::use_scale | flags::use_shift | (s.relu ? flags::fuse_norm_relu : flags::none);

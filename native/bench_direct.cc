@@ -65,7 +65,8 @@ BenchArgs ReadBenchArgs(const Napi::CallbackInfo& info, size_t first, const char
   const int64_t iterations = ArgInt(info, first, kernel, "iterations");
   const int64_t threads = ArgInt(info, first + 1, kernel, "threads");
   if (iterations < 1) Fail(info.Env(), kernel, "expected iterations >= 1");
-  if (threads < 1 || threads > kMaxThreads) Fail(info.Env(), kernel, "expected threads from 1 to " + std::to_string(kMaxThreads));
+  if (threads < 1 || threads > kMaxThreads)
+    Fail(info.Env(), kernel, "expected threads from 1 to " + std::to_string(kMaxThreads));
   return {static_cast<int>(iterations), static_cast<int>(threads)};
 }
 
@@ -110,8 +111,8 @@ Napi::Value BenchConvDirect(const Napi::CallbackInfo& info) {
     } else if (pass_name == "backwardWeights") {
       pass = ConvPass::kBackwardWeights;
     } else {
-      Fail(info.Env(), kBenchConv, "expected 'forward' | 'backwardData' | 'backwardWeights' for pass, got '" +
-                                       pass_name + "'");
+      Fail(info.Env(), kBenchConv,
+           "expected 'forward' | 'backwardData' | 'backwardWeights' for pass, got '" + pass_name + "'");
     }
     const ConvShape s = ReadConvShape(ArgObject(info, 1, kBenchConv, "attrs"), kBenchConv);
     const BenchArgs b = ReadBenchArgs(info, 2, kBenchConv);

@@ -132,16 +132,21 @@ void* Take(size_t bytes) {
 
 Napi::Value PooledArrayBuffer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "pooledArrayBuffer: expected (bytes: number)");
+  if (info.Length() != 1 || !info[0].IsNumber())
+    throw Napi::TypeError::New(env, "pooledArrayBuffer: expected (bytes: number)");
   const double requested = info[0].As<Napi::Number>().DoubleValue();
   // the bound first: casting a double beyond int64's range is undefined
-  if (!(requested >= 1) || requested > static_cast<double>(v8::TypedArray::kMaxLength) || requested != std::floor(requested)) {
-    throw Napi::RangeError::New(env, "pooledArrayBuffer: expected a positive whole number of bytes within ArrayBuffer's limit, got " + std::to_string(requested));
+  if (!(requested >= 1) || requested > static_cast<double>(v8::TypedArray::kMaxLength) ||
+      requested != std::floor(requested)) {
+    throw Napi::RangeError::New(
+        env, "pooledArrayBuffer: expected a positive whole number of bytes within ArrayBuffer's limit, got " +
+                 std::to_string(requested));
   }
   const auto bytes = static_cast<size_t>(requested);
   void* data = Take(bytes);
   if (data == nullptr) data = std::malloc(bytes);
-  if (data == nullptr) throw Napi::Error::New(env, "pooledArrayBuffer: out of memory allocating " + std::to_string(bytes) + " bytes");
+  if (data == nullptr)
+    throw Napi::Error::New(env, "pooledArrayBuffer: out of memory allocating " + std::to_string(bytes) + " bytes");
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(data, bytes, Release, nullptr);
   v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));

@@ -16,8 +16,8 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <string>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 

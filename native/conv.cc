@@ -32,10 +32,10 @@ ConvPds MakeConvPds(const ConvShape& s, ConvPass pass, dnnl::memory::format_tag 
 
   ConvPds pds;
   const bool fwd_bias = with_bias && pass == ConvPass::kForward;
-  auto fwd_desc = fwd_bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, weights,
-                                                             bias, dst, strides, pad_l, pad_r)
-                           : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, weights,
-                                                             dst, strides, pad_l, pad_r);
+  auto fwd_desc = fwd_bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, weights, bias,
+                                                             dst, strides, pad_l, pad_r)
+                           : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, weights, dst,
+                                                             strides, pad_l, pad_r);
   pds.fwd = dnnl::convolution_forward::primitive_desc(fwd_desc, attr, Engine());
   if (pass == ConvPass::kBackwardData) {
     dnnl::convolution_backward_data::desc d(alg, src, weights, dst, strides, pad_l, pad_r);
@@ -75,8 +75,7 @@ bool ChooseBlocked(const ConvShape& s, ConvPass pass) {
   if (s.kh * s.kw == 1 || s.c < 64 || s.o < 16) return false;
   switch (pass) {
     case ConvPass::kForward: return true;
-    case ConvPass::kBackwardData:
-      return s.stride_h == 1 && s.stride_w == 1 && s.out_h * s.out_w >= 256;
+    case ConvPass::kBackwardData: return s.stride_h == 1 && s.stride_w == 1 && s.out_h * s.out_w >= 256;
     case ConvPass::kBackwardWeights: return false;
   }
   return false;

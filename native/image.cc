@@ -114,8 +114,8 @@ Napi::Value AugmentImages(const Napi::CallbackInfo& info) {
                                            std::to_string(span));
     }
     if (flip != 0 && flip != 1) {
-      throw Napi::RangeError::New(env, std::string(k) + ": image " + std::to_string(i) + ": flip must be 0 or 1, got " +
-                                           std::to_string(flip));
+      throw Napi::RangeError::New(
+          env, std::string(k) + ": image " + std::to_string(i) + ": flip must be 0 or 1, got " + std::to_string(flip));
     }
   }
   if (size == 0) return env.Undefined();

@@ -25,13 +25,16 @@ int64_t ChannelBlock() {
 }
 
 dnnl::memory::desc ImageDesc(int64_t n, int64_t c, int64_t h, int64_t w, bool blocked) {
-  return dnnl::memory::desc({n, c, h, w}, dt::f32, blocked ? (ChannelBlock() == 16 ? tag::nChw16c : tag::nChw8c) : tag::nhwc);
+  return dnnl::memory::desc({n, c, h, w}, dt::f32,
+                            blocked ? (ChannelBlock() == 16 ? tag::nChw16c : tag::nChw8c) : tag::nhwc);
 }
 
-void RequireWholeBlocks(const Napi::Env& env, const char* kernel, const char* needs, const char* name, int64_t channels) {
+void RequireWholeBlocks(const Napi::Env& env, const char* kernel, const char* needs, const char* name,
+                        int64_t channels) {
   if (channels % ChannelBlock() == 0) return;
-  Fail(env, kernel, std::string(needs) + " " + name + " to be a multiple of " + std::to_string(ChannelBlock()) + ", got " + name +
-                        " = " + std::to_string(channels));
+  Fail(env, kernel,
+       std::string(needs) + " " + name + " to be a multiple of " + std::to_string(ChannelBlock()) + ", got " + name +
+           " = " + std::to_string(channels));
 }
 
 Napi::Value ReorderImages(const Napi::CallbackInfo& info) {

@@ -20,7 +20,8 @@ int64_t ChannelBlock();
 dnnl::memory::desc ImageDesc(int64_t n, int64_t c, int64_t h, int64_t w, bool blocked);
 // Fails with "<needs> <name> to be a multiple of <block>, got <name> = <channels>" unless the
 // channels fill whole blocks; `needs` names the operand, e.g. "xBlocked needs".
-void RequireWholeBlocks(const Napi::Env& env, const char* kernel, const char* needs, const char* name, int64_t channels);
+void RequireWholeBlocks(const Napi::Env& env, const char* kernel, const char* needs, const char* name,
+                        int64_t channels);
 
 // reorderImages(x, y, {n, h, w, c, toBlocked}): y = x in the other layout
 Napi::Value ReorderImages(const Napi::CallbackInfo& info);

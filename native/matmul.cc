@@ -33,8 +33,8 @@ std::unique_ptr<MatmulEntry> MakeMatmul(int64_t m, int64_t k, int64_t n, int64_t
     ops.append_sum(1.0f);
     attr.set_post_ops(ops);
   }
-  dnnl::matmul::desc desc = has_bias ? dnnl::matmul::desc(a_md, b_md, bias_md, out_md)
-                                     : dnnl::matmul::desc(a_md, b_md, out_md);
+  dnnl::matmul::desc desc =
+      has_bias ? dnnl::matmul::desc(a_md, b_md, bias_md, out_md) : dnnl::matmul::desc(a_md, b_md, out_md);
   dnnl::matmul::primitive_desc pd(desc, attr, Engine());
 
   auto e = std::make_unique<MatmulEntry>();
@@ -49,9 +49,10 @@ std::unique_ptr<MatmulEntry> MakeMatmul(int64_t m, int64_t k, int64_t n, int64_t
 MatmulEntry* CachedMatmul(int64_t m, int64_t k, int64_t n, int64_t ldb, int64_t ldo, bool trans_a, bool trans_b,
                           bool accumulate, bool has_bias) {
   CacheKey key(kMatmul);
-  key.Add(m).Add(k).Add(n).Add(ldb).Add(ldo).Add(trans_a).Add(trans_b).Add(accumulate).Add(has_bias).Add(GetNumThreads());
-  return Cached<MatmulEntry>(
-      key, [&] { return MakeMatmul(m, k, n, ldb, ldo, trans_a, trans_b, accumulate, has_bias); });
+  key.Add(m).Add(k).Add(n).Add(ldb).Add(ldo);
+  key.Add(trans_a).Add(trans_b).Add(accumulate).Add(has_bias).Add(GetNumThreads());
+  return Cached<MatmulEntry>(key,
+                             [&] { return MakeMatmul(m, k, n, ldb, ldo, trans_a, trans_b, accumulate, has_bias); });
 }
 
 void Run(MatmulEntry* e, const float* a, const float* b, const float* bias, float* out) {

@@ -199,8 +199,8 @@ inline int64_t AttrDim(const Napi::Object& attrs, const char* kernel, const char
 // A buffer must hold at least `needed` elements.
 inline void RequireLength(const Napi::Env& env, const char* kernel, const char* name, size_t have, size_t needed) {
   if (have < needed) {
-    Fail(env, kernel, std::string(name) + " holds " + std::to_string(have) + " elements, the shape needs " +
-                          std::to_string(needed));
+    Fail(env, kernel,
+         std::string(name) + " holds " + std::to_string(have) + " elements, the shape needs " + std::to_string(needed));
   }
 }
 

@@ -48,8 +48,9 @@ size_t Product(const Napi::Env& env, const char* kernel, size_t rows, size_t col
 void RequireSame(const Napi::Env& env, const char* kernel, const char* name, size_t have, const char* what,
                  size_t expected) {
   if (have != expected) {
-    Fail(env, kernel, std::string(name) + " holds " + std::to_string(have) + " elements, " + what + " holds " +
-                          std::to_string(expected));
+    Fail(env, kernel,
+         std::string(name) + " holds " + std::to_string(have) + " elements, " + what + " holds " +
+             std::to_string(expected));
   }
 }
 
@@ -318,8 +319,8 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   const double c1 = 1.0 - std::pow(b1, step);
   const double c2 = 1.0 - std::pow(b2, step);
   const auto f = [](double x) { return static_cast<float>(x); };
-  const AdamCoefficients coef{f(b1), f(1.0 - b1), f(b2), f(1.0 - b2), f(lr / c1), f(1.0 / std::sqrt(c2)),
-                              f(eps), f(wd), f(1.0 - lr * wd)};
+  const AdamCoefficients coef{f(b1),  f(1.0 - b1), f(b2),           f(1.0 - b2), f(lr / c1), f(1.0 / std::sqrt(c2)),
+                              f(eps), f(wd),       f(1.0 - lr * wd)};
   const size_t n = param.length;
   SignalsHeld held;  // the loop may start OpenMP workers, which must inherit the mask (signals.h)
   if (decoupled) {

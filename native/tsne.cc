@@ -20,8 +20,7 @@ constexpr const char* kJointP = "tsneJointP";
 constexpr const char* kGradient = "tsneGradient";
 constexpr const char* kIterate = "tsneIterate";
 
-int32_t* ArgIndices(const Napi::CallbackInfo& info, size_t index, const char* kernel, const char* name,
-                    size_t needed) {
+int32_t* ArgIndices(const Napi::CallbackInfo& info, size_t index, const char* kernel, const char* name, size_t needed) {
   size_t length = 0;
   int32_t* data = ArgI32(info, index, kernel, name, &length);
   RequireLength(info.Env(), kernel, name, length, needed);
@@ -31,8 +30,9 @@ int32_t* ArgIndices(const Napi::CallbackInfo& info, size_t index, const char* ke
 double AttrFinite(const Napi::Object& attrs, const char* kernel, const char* key, double min) {
   const double v = AttrNumber(attrs, kernel, key);
   if (!std::isfinite(v) || v < min) {
-    Fail(attrs.Env(), kernel, std::string("expected a finite number >= ") + std::to_string(min) + " for attribute " +
-                                  key + ", got " + std::to_string(v));
+    Fail(attrs.Env(), kernel,
+         std::string("expected a finite number >= ") + std::to_string(min) + " for attribute " + key + ", got " +
+             std::to_string(v));
   }
   return v;
 }
@@ -99,7 +99,8 @@ Napi::Value JointP(const Napi::CallbackInfo& info) {
     if (capacity > INT32_MAX) Fail(env, k, "2 n k is too large for 32-bit indices");
     const int32_t* neighbours = ArgIndices(info, 0, k, "neighbours", n * per_point);
     for (int64_t e = 0; e < n * per_point; ++e) {
-      if (neighbours[e] < 0 || neighbours[e] >= n) Fail(env, k, "neighbours[" + std::to_string(e) + "] is outside [0, n)");
+      if (neighbours[e] < 0 || neighbours[e] >= n)
+        Fail(env, k, "neighbours[" + std::to_string(e) + "] is outside [0, n)");
     }
     F32View cond_p = ArgF32(info, 1, k, "condP");
     RequireLength(env, k, "condP", cond_p.length, n * per_point);

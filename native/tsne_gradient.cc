@@ -109,7 +109,7 @@ class QuadTree {
 
  private:
   struct Node {
-    double sum_x = 0.0, sum_y = 0.0;  // sums of the points' coordinates
+    double sum_x = 0.0, sum_y = 0.0;                    // sums of the points' coordinates
     double centre_x = 0.0, centre_y = 0.0, half = 0.0;  // the cell: a square of side 2 * half
     int32_t count = 0;
     int32_t child[4] = {-1, -1, -1, -1};

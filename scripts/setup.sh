@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything associated-learning needs on a fresh Debian/Ubuntu machine, then builds it:
-# system packages (a C++ toolchain, Python for node-gyp, oneDNN, the Fashion-MNIST dataset, Chromium for the test that
-# opens al report's page, NumPy for the test of .npy files) only where missing, then
+# system packages (a C++ toolchain, Python for node-gyp, oneDNN, clang-format for `npm run lint`, the Fashion-MNIST
+# dataset, Chromium for the test that opens al report's page, NumPy for the test of .npy files) only where missing, then
 # `npm install`, which compiles the native addon (node-gyp) and the TypeScript (tsc).
 # Options: --with-torch also installs Debian's PyTorch, which `al bench` compares against, with
 # OpenBLAS: without it Debian's PyTorch runs nn.Linear on the netlib reference BLAS (about
@@ -14,6 +14,8 @@ command -v g++ >/dev/null 2>&1 || packages+=(g++)
 command -v make >/dev/null 2>&1 || packages+=(make)
 command -v python3 >/dev/null 2>&1 || packages+=(python3)
 dpkg -s libdnnl-dev >/dev/null 2>&1 || packages+=(libdnnl-dev)
+# `npm run lint` (the first step of `npm test`) checks the C++ layout with clang-format (.clang-format).
+command -v clang-format >/dev/null 2>&1 || packages+=(clang-format)
 # Fashion-MNIST's four IDX files, in /usr/share/datasets/fashion-mnist (al train --data-dir overrides).
 dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || packages+=(dataset-fashion-mnist)
 # The test of `al report` opens the page in headless Chromium (it is skipped, saying so, without it).

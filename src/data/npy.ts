@@ -183,8 +183,14 @@ function parseHeader(text: string, file: string): Header {
   }
   skip();
   if (i < text.length) bad('unexpected text after the dict');
+  return headerFields(entries, bad);
+}
+
+/** The header from the dict's entries: exactly the keys np.save writes, each with a value of its type. */
+function headerFields(entries: Map<string, Literal>, bad: (what: string) => never): Header {
   const keys = [...entries.keys()].sort().join(', ');
   if (keys !== 'descr, fortran_order, shape') bad(`expected the keys descr, fortran_order and shape, got ${keys || 'none'}`);
+  const descr = entries.get('descr');
   const fortranOrder = entries.get('fortran_order');
   const shape = entries.get('shape');
   if (typeof descr !== 'string') bad('descr: expected a string');

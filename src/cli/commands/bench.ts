@@ -3,13 +3,14 @@
 // figure comes with a ratio against a baseline run on the same machine at the same time.
 import { availableParallelism } from 'node:os';
 import { KERNEL_WORKLOADS, runKernel, type DirectBench, type KernelResult } from '../../bench/kernels.js';
-import { FULL, QUICK, median } from '../../bench/timing.js';
+import { FULL, QUICK, median, type TimingOptions } from '../../bench/timing.js';
 import { TRAINING_WORKLOADS, trainingSamplesPerSec } from '../../bench/training.js';
-import { bestByWorkload, runTorchBench } from '../../bench/torch_runner.js';
+import { bestByWorkload, runTorchBench, type BestFigure, type TorchBenchResult, type TorchUnavailable } from '../../bench/torch_runner.js';
 import { PIPELINE_WORKLOADS, PROJECTION_WORKLOADS, pipelineBench, projectionBench, type PipelineBenchResult } from '../../bench/pipeline.js';
 import { PROCESSES_WORKLOAD, processesBench, processesRows, type ProcessesBenchResult } from '../../bench/processes.js';
 import { transportBench, transportRows, type TransportBenchResult } from '../../bench/transport.js';
 import type { ProjectionRow } from '../../pipeline/plan/projection.js';
+import type { Backend } from '../../backend/kernel_names.js';
 import { parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { machineInfo, useNativeBackend } from '../runtime.js';
@@ -88,6 +89,20 @@ interface TrainingFigure {
   rounds: { ours: number; torch: number | undefined; torchThreads: number | undefined }[];
 }
 
+/** What every part of a run shares: the backend, the settings, and where the table lines go. */
+interface BenchRun {
+  backend: Backend;
+  threads: number[];
+  timing: TimingOptions;
+  rounds: number;
+  bar: ProgressBar;
+  out: (line: string) => void;
+  /** PyTorch on these workloads, run alone, before ours, so the two never compete for the cores */
+  runTorch: (workloads: string[]) => Promise<TorchBenchResult | TorchUnavailable>;
+}
+
+const bestOf = (torch: TorchBenchResult | TorchUnavailable): Map<string, BestFigure> => ('unavailable' in torch ? new Map() : bestByWorkload(torch));
+
 export async function benchCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, flags);
   if (values['help']) {
@@ -108,103 +123,26 @@ export async function benchCommand(argv: string[]): Promise<number> {
   };
 
   const backend = await useNativeBackend();
-  const { nativeBench } = await import('../../backend/native_backend.js');
   const machine = machineInfo(backend);
   out(`machine: ${machine['cpu']}, ${machine['cores']} cores, oneDNN ISA ${machine['isa']}, node ${machine['node']}`);
-
-  // PyTorch runs alone, before ours, so the two never compete for the cores.
-  const runTorch = async (workloads: string[]) =>
+  const runTorch = async (workloads: string[]): Promise<TorchBenchResult | TorchUnavailable> =>
     values['no-torch'] || workloads.length === 0 ? { unavailable: 'skipped' } : await runTorchBench({ workloads, threads, quick: timing === QUICK });
-  const torch = await runTorch(only === undefined || only === 'kernels' ? KERNEL_WORKLOADS.map((w) => w.name) : []);
-  const torchBest = 'unavailable' in torch ? new Map() : bestByWorkload(torch);
+  const run: BenchRun = { backend, threads, timing, rounds, bar, out, runTorch };
+  const runs = (part: (typeof PARTS)[number]): boolean => only === undefined || only === part;
+
+  const torch = await runTorch(runs('kernels') ? KERNEL_WORKLOADS.map((w) => w.name) : []);
   if (!('unavailable' in torch)) out(`PyTorch ${torch.torch} (${torch.isa}), best thread setting per workload`);
-
-  const kernels: KernelResult[] = [];
-  if (only === undefined || only === 'kernels') {
-    out('\nkernel                     threads   ours GFLOP/s   oneDNN direct   ours/direct   direct NHWC   ours/NHWC   PyTorch best   ours/PyTorch');
-    for (const w of KERNEL_WORKLOADS) {
-      for (const t of threads) {
-        const r = runKernel(w, backend, nativeBench as DirectBench, t, timing);
-        kernels.push(r);
-        const pt = torchBest.get(w.name);
-        const nhwc = r.directNhwcGflops;
-        out(`${w.name.padEnd(27)}${String(t).padStart(7)}${fmt(r.gflops).padStart(15)}${fmt(r.directGflops).padStart(16)}${fmt(r.gflops / r.directGflops, 2).padStart(14)}${fmt(nhwc).padStart(14)}${fmt(nhwc === undefined ? undefined : r.gflops / nhwc, 2).padStart(12)}${fmt(pt?.value).padStart(15)}${fmt(pt ? r.gflops / pt.value : undefined, 2).padStart(15)}`);
-      }
-    }
-  }
-
-  const training: TrainingFigure[] = [];
-  if (only === undefined || only === 'training') {
-    // rounds[r][i]: round r's figures for row i (workload x threads)
-    const rows = TRAINING_WORKLOADS.flatMap((w) => threads.map((t) => ({ w, t })));
-    const perRound: { ours: number; torch: number | undefined; torchThreads: number | undefined; params: number; torchParams: number | undefined }[][] = [];
-    const progress = stepProgress(bar, 'training', rounds * (1 + rows.length));
-    for (let r = 0; r < rounds; r++) {
-      const pt = await runTorch(TRAINING_WORKLOADS.map((w) => w.name));
-      progress.step(`round ${r + 1}: PyTorch`);
-      if (r === 0) out('unavailable' in pt ? `PyTorch: ${pt.unavailable}` : `PyTorch ${pt.torch} (${pt.isa}), best thread setting per workload`);
-      const best = 'unavailable' in pt ? new Map() : bestByWorkload(pt);
-      perRound.push(rows.map(({ w, t }) => {
-        backend.setNumThreads(t);
-        const ours = trainingSamplesPerSec(w, 128, timing);
-        progress.step(`round ${r + 1}: ${w.name}, ${t} thread${t === 1 ? '' : 's'}`);
-        const b = best.get(w.name);
-        return { ours: ours.samplesPerSec, torch: b?.value, torchThreads: b?.threads, params: ours.params, torchParams: b?.params };
-      }));
-    }
-    out(`\ntraining (batch 128, ${rounds} round${rounds === 1 ? '' : 's'}: medians)   threads   ours samples/s   PyTorch best (threads)   ours/PyTorch best   rounds' ratios   params (ours / PyTorch)`);
-    rows.forEach(({ w, t }, i) => {
-      const figures = perRound.map((round) => round[i]!);
-      const ratios = figures.flatMap((f) => (f.torch === undefined ? [] : [f.ours / f.torch]));
-      const torchValues = figures.flatMap((f) => (f.torch === undefined ? [] : [f.torch]));
-      const ours = median(figures.map((f) => f.ours));
-      const pt = torchValues.length > 0 ? median(torchValues) : undefined;
-      const ratio = ratios.length > 0 ? median(ratios) : undefined;
-      // PyTorch's best thread count of every round (one figure when the rounds agree)
-      const torchThreads = [...new Set(figures.flatMap((f) => (f.torchThreads === undefined ? [] : [f.torchThreads])))].join('/');
-      const first = figures[0]!;
-      training.push({ workload: w.name, threads: t, samplesPerSec: ours, params: first.params, torchSamplesPerSec: pt, ratio, rounds: figures });
-      const params = `${first.params.toLocaleString('en-US')} / ${first.torchParams?.toLocaleString('en-US') ?? '-'}`;
-      out(`${w.name.padEnd(47)}${String(t).padStart(7)}${fmt(ours).padStart(17)}${(pt !== undefined ? `${fmt(pt)} (${torchThreads})` : '-').padStart(25)}${fmt(ratio, 2).padStart(20)}${(ratios.length > 1 ? ratios.map((x) => fmt(x, 2)).join(' ') : '').padStart(17)}   ${params}`);
-    });
-  }
-  const pipelines: PipelineBenchResult[] = [];
-  const projections: { workload: string; rows: ProjectionRow[] }[] = [];
-  if (only === undefined || only === 'pipeline') {
-    const cores = availableParallelism();
-    const batches = timing === QUICK ? 12 : 40;
-    const progress = stepProgress(bar, 'pipelines', PIPELINE_WORKLOADS.length * rounds * 4);
-    for (const w of PIPELINE_WORKLOADS) {
-      const r = await pipelineBench(w, { batch: 128, batches, cores, microBatches: 4, rounds, onRun: (run, round) => progress.step(`${w.name} round ${round + 1}: ${run.method}, ${run.workers} x ${run.threads}`) });
-      pipelines.push(r);
-      const base = r.runs[0]!.samplesPerSec, pipe = r.runs[2]!.samplesPerSec;
-      const many = r.rounds > 1;
-      out(`\npipeline ${w.name} (${w.cut ? `units per AL layer ${w.cut.join(',')}, ` : ''}batch ${r.batch}, ${r.batches} batches, ${r.rounds} round${many ? 's: medians' : ''}, stages by AL layer: ${r.stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')})`);
-      out(`method                     workers x threads   samples/s   vs AL 1 thread   stages busy${many ? "   rounds' samples/s" : ''}`);
-      for (const run of r.runs) {
-        const busy = run.utilisation?.map((u) => `${Math.round(100 * u)}%`).join('/') ?? '';
-        out(`${run.method.padEnd(27)}${`${run.workers} x ${run.threads}`.padStart(17)}${fmt(run.samplesPerSec).padStart(12)}${fmt(run.samplesPerSec / base, 2).padStart(17)}   ${busy.padEnd(11)}${many ? `   ${run.rounds.map((x) => fmt(x)).join(' ')}` : ''}`);
-      }
-      const { vsOneThread, vsAllThreads, vsGpipe } = r.ratios;
-      const each = (x: { rounds: number[] }): string => (many ? ` (${x.rounds.map((v) => fmt(v, 2)).join(', ')})` : '');
-      out(`pipelined AL: ${fmt(vsOneThread.median, 2)}x AL on 1 thread${each(vsOneThread)} (efficiency ${fmt((100 * vsOneThread.median) / cores, 0)}%), ${fmt(vsAllThreads.median, 2)}x AL on ${cores} threads${each(vsAllThreads)}, ${fmt(vsGpipe.median, 2)}x GPipe${each(vsGpipe)}; projected ${fmt(r.projectedAl)} samples/s (measured/projected ${fmt(pipe / r.projectedAl, 2)})`);
-    }
-    for (const w of PROJECTION_WORKLOADS) {
-      const rows = projectionBench(w, { batch: 128, devices: [1, 2, 4, 8, 16], microBatches: 4 });
-      projections.push({ workload: w.name, rows });
-      out(`\nprojection ${w.name} (${w.alLayers} AL layers, ${w.inputShape.join('x')}, batch 128, per-layer costs measured on 1 thread)`);
-      out('devices     BP samples/s   GPipe (M=4)   pipelined AL   AL/GPipe');
-      for (const row of rows) out(`${String(row.devices).padStart(7)}${fmt(row.bp).padStart(15)}${fmt(row.gpipe).padStart(14)}${fmt(row.al).padStart(15)}${fmt(row.al !== undefined && row.gpipe !== undefined ? row.al / row.gpipe : undefined, 2).padStart(11)}`);
-    }
-  }
+  const kernels = runs('kernels') ? await benchKernels(run, bestOf(torch)) : [];
+  const training = runs('training') ? await benchTraining(run) : [];
+  const { pipelines, projections } = runs('pipeline') ? await benchPipelines(run) : { pipelines: [], projections: [] };
   let processes: ProcessesBenchResult | null = null;
-  if (only === undefined || only === 'processes') {
+  if (runs('processes')) {
     processes = await processesBench(PROCESSES_WORKLOAD, timing === QUICK ? { batch: 128, batches: 8, repetitions: 3 } : { batch: 128, batches: 30, repetitions: 3 });
     out('');
     processesRows(processes).forEach(out);
   }
   let transport: TransportBenchResult | null = null;
-  if (only === undefined || only === 'transport') {
+  if (runs('transport')) {
     const counts = timing === QUICK ? { messages: 100, roundTrips: 20, repetitions: 3 } : { messages: 300, roundTrips: 50, repetitions: 5 };
     transport = await transportBench({ batch: 128, width: 1024, ...counts });
     out('');
@@ -213,4 +151,91 @@ export async function benchCommand(argv: string[]): Promise<number> {
   bar.clear();
   if (json) process.stdout.write(JSON.stringify({ machine, threads, kernels, training, torch, pipelines, projections, processes, transport }) + '\n');
   return 0;
+}
+
+/** Matmul and convolution GFLOP/s: ours, oneDNN called directly (blocked and NHWC), and PyTorch's best. */
+async function benchKernels({ backend, threads, timing, out }: BenchRun, torchBest: Map<string, BestFigure>): Promise<KernelResult[]> {
+  const { nativeBench } = await import('../../backend/native_backend.js');
+  const kernels: KernelResult[] = [];
+  out('\nkernel                     threads   ours GFLOP/s   oneDNN direct   ours/direct   direct NHWC   ours/NHWC   PyTorch best   ours/PyTorch');
+  for (const w of KERNEL_WORKLOADS) {
+    for (const t of threads) {
+      const r = runKernel(w, backend, nativeBench as DirectBench, t, timing);
+      kernels.push(r);
+      const pt = torchBest.get(w.name);
+      const nhwc = r.directNhwcGflops;
+      out(`${w.name.padEnd(27)}${String(t).padStart(7)}${fmt(r.gflops).padStart(15)}${fmt(r.directGflops).padStart(16)}${fmt(r.gflops / r.directGflops, 2).padStart(14)}${fmt(nhwc).padStart(14)}${fmt(nhwc === undefined ? undefined : r.gflops / nhwc, 2).padStart(12)}${fmt(pt?.value).padStart(15)}${fmt(pt ? r.gflops / pt.value : undefined, 2).padStart(15)}`);
+    }
+  }
+  return kernels;
+}
+
+type RoundFigure = TrainingFigure['rounds'][number] & { params: number; torchParams: number | undefined };
+
+/** BP and sequential AL training samples/s, PyTorch and ours in turn for each round; medians of the rounds. */
+async function benchTraining({ backend, threads, timing, rounds, bar, out, runTorch }: BenchRun): Promise<TrainingFigure[]> {
+  // perRound[r][i]: round r's figures for row i (workload x threads)
+  const rows = TRAINING_WORKLOADS.flatMap((w) => threads.map((t) => ({ w, t })));
+  const perRound: RoundFigure[][] = [];
+  const progress = stepProgress(bar, 'training', rounds * (1 + rows.length));
+  for (let r = 0; r < rounds; r++) {
+    const pt = await runTorch(TRAINING_WORKLOADS.map((w) => w.name));
+    progress.step(`round ${r + 1}: PyTorch`);
+    if (r === 0) out('unavailable' in pt ? `PyTorch: ${pt.unavailable}` : `PyTorch ${pt.torch} (${pt.isa}), best thread setting per workload`);
+    const best = bestOf(pt);
+    perRound.push(rows.map(({ w, t }) => {
+      backend.setNumThreads(t);
+      const ours = trainingSamplesPerSec(w, 128, timing);
+      progress.step(`round ${r + 1}: ${w.name}, ${t} thread${t === 1 ? '' : 's'}`);
+      const b = best.get(w.name);
+      return { ours: ours.samplesPerSec, torch: b?.value, torchThreads: b?.threads, params: ours.params, torchParams: b?.params };
+    }));
+  }
+  out(`\ntraining (batch 128, ${rounds} round${rounds === 1 ? '' : 's'}: medians)   threads   ours samples/s   PyTorch best (threads)   ours/PyTorch best   rounds' ratios   params (ours / PyTorch)`);
+  return rows.map(({ w, t }, i) => {
+    const figures = perRound.map((round) => round[i]!);
+    const ratios = figures.flatMap((f) => (f.torch === undefined ? [] : [f.ours / f.torch]));
+    const torchValues = figures.flatMap((f) => (f.torch === undefined ? [] : [f.torch]));
+    const ours = median(figures.map((f) => f.ours));
+    const pt = torchValues.length > 0 ? median(torchValues) : undefined;
+    const ratio = ratios.length > 0 ? median(ratios) : undefined;
+    // PyTorch's best thread count of every round (one figure when the rounds agree)
+    const torchThreads = [...new Set(figures.flatMap((f) => (f.torchThreads === undefined ? [] : [f.torchThreads])))].join('/');
+    const first = figures[0]!;
+    const params = `${first.params.toLocaleString('en-US')} / ${first.torchParams?.toLocaleString('en-US') ?? '-'}`;
+    out(`${w.name.padEnd(47)}${String(t).padStart(7)}${fmt(ours).padStart(17)}${(pt !== undefined ? `${fmt(pt)} (${torchThreads})` : '-').padStart(25)}${fmt(ratio, 2).padStart(20)}${(ratios.length > 1 ? ratios.map((x) => fmt(x, 2)).join(' ') : '').padStart(17)}   ${params}`);
+    return { workload: w.name, threads: t, samplesPerSec: ours, params: first.params, torchSamplesPerSec: pt, ratio, rounds: figures };
+  });
+}
+
+/** Sequential, pipelined AL and GPipe measured on this machine's cores, then BP, GPipe and AL projected to 1-16 devices. */
+async function benchPipelines({ timing, rounds, bar, out }: BenchRun): Promise<{ pipelines: PipelineBenchResult[]; projections: { workload: string; rows: ProjectionRow[] }[] }> {
+  const pipelines: PipelineBenchResult[] = [];
+  const cores = availableParallelism();
+  const batches = timing === QUICK ? 12 : 40;
+  const progress = stepProgress(bar, 'pipelines', PIPELINE_WORKLOADS.length * rounds * 4);
+  for (const w of PIPELINE_WORKLOADS) {
+    const r = await pipelineBench(w, { batch: 128, batches, cores, microBatches: 4, rounds, onRun: (run, round) => progress.step(`${w.name} round ${round + 1}: ${run.method}, ${run.workers} x ${run.threads}`) });
+    pipelines.push(r);
+    const base = r.runs[0]!.samplesPerSec, pipe = r.runs[2]!.samplesPerSec;
+    const many = r.rounds > 1;
+    out(`\npipeline ${w.name} (${w.cut ? `units per AL layer ${w.cut.join(',')}, ` : ''}batch ${r.batch}, ${r.batches} batches, ${r.rounds} round${many ? 's: medians' : ''}, stages by AL layer: ${r.stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')})`);
+    out(`method                     workers x threads   samples/s   vs AL 1 thread   stages busy${many ? "   rounds' samples/s" : ''}`);
+    for (const run of r.runs) {
+      const busy = run.utilisation?.map((u) => `${Math.round(100 * u)}%`).join('/') ?? '';
+      out(`${run.method.padEnd(27)}${`${run.workers} x ${run.threads}`.padStart(17)}${fmt(run.samplesPerSec).padStart(12)}${fmt(run.samplesPerSec / base, 2).padStart(17)}   ${busy.padEnd(11)}${many ? `   ${run.rounds.map((x) => fmt(x)).join(' ')}` : ''}`);
+    }
+    const { vsOneThread, vsAllThreads, vsGpipe } = r.ratios;
+    const each = (x: { rounds: number[] }): string => (many ? ` (${x.rounds.map((v) => fmt(v, 2)).join(', ')})` : '');
+    out(`pipelined AL: ${fmt(vsOneThread.median, 2)}x AL on 1 thread${each(vsOneThread)} (efficiency ${fmt((100 * vsOneThread.median) / cores, 0)}%), ${fmt(vsAllThreads.median, 2)}x AL on ${cores} threads${each(vsAllThreads)}, ${fmt(vsGpipe.median, 2)}x GPipe${each(vsGpipe)}; projected ${fmt(r.projectedAl)} samples/s (measured/projected ${fmt(pipe / r.projectedAl, 2)})`);
+  }
+  const projections: { workload: string; rows: ProjectionRow[] }[] = [];
+  for (const w of PROJECTION_WORKLOADS) {
+    const rows = projectionBench(w, { batch: 128, devices: [1, 2, 4, 8, 16], microBatches: 4 });
+    projections.push({ workload: w.name, rows });
+    out(`\nprojection ${w.name} (${w.alLayers} AL layers, ${w.inputShape.join('x')}, batch 128, per-layer costs measured on 1 thread)`);
+    out('devices     BP samples/s   GPipe (M=4)   pipelined AL   AL/GPipe');
+    for (const row of rows) out(`${String(row.devices).padStart(7)}${fmt(row.bp).padStart(15)}${fmt(row.gpipe).padStart(14)}${fmt(row.al).padStart(15)}${fmt(row.al !== undefined && row.gpipe !== undefined ? row.al / row.gpipe : undefined, 2).padStart(11)}`);
+  }
+  return { pipelines, projections };
 }
