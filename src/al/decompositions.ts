@@ -206,6 +206,15 @@ function checkWidth(model: ModelName, inputShape: readonly number[], classes: nu
 }
 
 export function buildAssociatedNet(spec: ALNetSpec): AssociatedNet {
+  return new AssociatedNet(buildALLayers(spec), spec.classes);
+}
+
+/**
+ * The AL layers of the net `spec` describes, or only those at the 0-based `indices`: a pipeline
+ * stage builds its own layers, and of the others only the forward encoders f, whose output shapes
+ * it needs (their bridges, g and h are most of a wide net's weights).
+ */
+export function buildALLayers(spec: ALNetSpec, indices?: readonly number[]): ALLayer[] {
   const max = maxALLayers(spec.model);
   const cut = spec.cut !== undefined ? checkCut(spec.model, spec.cut, spec.layers) : undefined;
   const layers = cut?.length ?? spec.layers ?? defaultALLayers(spec.model);
@@ -219,6 +228,7 @@ export function buildAssociatedNet(spec: ALNetSpec): AssociatedNet {
   checkWidth(spec.model, spec.inputShape, spec.classes, layers, tWidth, bridge);
   const d = decomposition(spec.model, tWidth, layers, spec.variant);
   const groups = cut ?? grouping(d, layers);
+  const wanted = (i: number): boolean => indices === undefined || indices.includes(i);
   const options = {
     lr: spec.lr,
     weightDecay: spec.weightDecay ?? 0,
@@ -227,20 +237,20 @@ export function buildAssociatedNet(spec: ALNetSpec): AssociatedNet {
   };
   const { rng } = spec;
   let shape: SShape = [...spec.inputShape];
-  let tPrev = spec.classes;
   let next = 0;
-  const alLayers = groups.map((count, i) => {
+  const built: ALLayer[] = [];
+  groups.forEach((count, i) => {
     const f: Layer[] = [];
     for (const unit of d.units.slice(next, next + count)) {
-      const built = unit.build(shape, rng);
-      f.push(built.layer);
-      shape = built.shape;
+      const unitBuilt = unit.build(shape, rng);
+      f.push(unitBuilt.layer);
+      shape = unitBuilt.shape;
     }
     next += count;
-    const { b, g, h } = buildCodeMaps({ sShape: shape, tPrev, tWidth, first: i === 0, bridge, authors, rng });
-    tPrev = tWidth;
+    if (!wanted(i)) return;
+    const { b, g, h } = buildCodeMaps({ sShape: shape, tPrev: i === 0 ? spec.classes : tWidth, tWidth, first: i === 0, bridge, authors, rng });
     const targetLr = spec.targetLr ?? defaultTargetLr(spec.lr, authors, i + 1);
-    return new ALLayer(i + 1, { f: f.length === 1 ? f[0]! : new Sequential(...f), b, g, h }, { ...options, targetLr });
+    built.push(new ALLayer(i + 1, { f: f.length === 1 ? f[0]! : new Sequential(...f), b, g, h }, { ...options, targetLr }));
   });
-  return new AssociatedNet(alLayers, spec.classes);
+  return built;
 }

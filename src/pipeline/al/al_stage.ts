@@ -5,7 +5,7 @@
 // transport; a worker thread (al_worker.ts) or a process wraps it.
 import type { ALLayer, LayerLosses } from '../../al/al_layer.js';
 import { oneHot } from '../../al/associated_net.js';
-import { buildAssociatedNet } from '../../al/decompositions.js';
+import { buildALLayers } from '../../al/decompositions.js';
 import { Rng } from '../../tensor/rng.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { StageConfigError } from '../runtime/errors.js';
@@ -15,16 +15,14 @@ import { loadNamedTensors, namedTensors } from '../runtime/state.js';
 
 export { StageConfigError };
 
-/** Builds the layers `indices` (0-based) of the net a blueprint describes. */
+/** Builds the layers `indices` (0-based) of the net a blueprint describes, and of the others only what fixes their shapes. */
 export function buildStageLayers(blueprint: ALNetBlueprint, indices: readonly number[]): ALLayer[] {
   // The coordinator ships the initial weights, so the Rng here only fills tensors that are
-  // overwritten at once; building the whole net keeps the shapes exactly as the blueprint's.
-  const net = buildAssociatedNet({ ...blueprint, rng: new Rng(0) });
-  return indices.map((i) => {
-    const layer = net.layers[i];
-    if (!layer) throw new StageConfigError(`stage: the net has ${net.depth} AL layers, no layer ${i + 1}`);
-    return layer;
-  });
+  // overwritten at once.
+  const layers = buildALLayers({ ...blueprint, rng: new Rng(0) }, indices);
+  const missing = indices.find((i) => !layers.some((layer) => layer.index === i + 1));
+  if (missing !== undefined) throw new StageConfigError(`stage: the net has no AL layer ${missing + 1}`);
+  return indices.map((i) => layers.find((layer) => layer.index === i + 1)!);
 }
 
 /** The state of an AL layer as plain data: copies of its tensors and its optimizers' states. */

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { ALConfigError } from '../../../src/al/associated_net.js';
-import { buildAssociatedNet, defaultALLayers, defaultTWidth, maxALLayers } from '../../../src/al/decompositions.js';
+import { buildALLayers, buildAssociatedNet, defaultALLayers, defaultTWidth, maxALLayers } from '../../../src/al/decompositions.js';
 import { setBackend } from '../../../src/backend/backend.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
 import { Conv2d } from '../../../src/nn/conv.js';
@@ -83,4 +83,20 @@ test('a t width whose net cannot be allocated is refused before anything is, nam
   assert.throws(() => buildAssociatedNet({ ...spec, model: 'mlp', rng: new Rng(1), tWidth: 60000 }),
     (e: unknown) => e instanceof ALConfigError && /^--t-width: 60000 gives mlp at least [\d.]+e\+\d+ parameters, [\d,.]+ GB .*more than this machine's/.test(e.message));
   assert.throws(() => buildAssociatedNet({ ...spec, model: 'cnn', rng: new Rng(1), tWidth: 1e9 }), /^ALConfigError: --t-width: 1000000000 gives cnn/);
+});
+
+test('a stage builds only its layers, with the shapes of the whole net; a missing layer is simply absent', () => {
+  const shapes = (layers: { parts: Record<'f' | 'b' | 'g' | 'h', Layer> }[]): number[][][] =>
+    layers.map((l) => (['f', 'b', 'g', 'h'] as const).flatMap((p) => l.parts[p].parameters().map((t) => [...t.shape])));
+  for (const model of ['mlp', 'cnn'] as const) {
+    const whole = buildAssociatedNet({ ...spec, model, rng: new Rng(1), tWidth: 32, layers: model === 'mlp' ? 3 : 4 });
+    const some = buildALLayers({ ...spec, model, rng: new Rng(1), tWidth: 32, layers: model === 'mlp' ? 3 : 4 }, [1, 2]);
+    assert.deepEqual(some.map((l) => l.index), [2, 3]);
+    assert.deepEqual(shapes(some), shapes(whole.layers.slice(1, 3)), model);
+    assert.deepEqual(buildALLayers({ ...spec, model, rng: new Rng(1), tWidth: 32, layers: 3 }, [5]), []);
+  }
+  // building every layer draws exactly what the whole net draws
+  const all = buildALLayers({ ...spec, model: 'mlp', rng: new Rng(3), tWidth: 16, layers: 2 });
+  const net = buildAssociatedNet({ ...spec, model: 'mlp', rng: new Rng(3), tWidth: 16, layers: 2 });
+  assert.deepEqual(all.flatMap((l) => l.parts.b.parameters().map((t) => [...t.data])), net.layers.flatMap((l) => l.parts.b.parameters().map((t) => [...t.data])));
 });
