@@ -5,7 +5,7 @@ import { ALLearner } from '../al/al_learner.js';
 import type { AssociatedNet } from '../al/associated_net.js';
 import type { Bridge } from '../al/codes.js';
 import { buildAssociatedNet } from '../al/decompositions.js';
-import type { Split } from '../data/mnist.js';
+import type { Split } from '../data/dataset.js';
 import { buildModel, type ModelName } from '../models/index.js';
 import type { ALNetBlueprint } from '../pipeline/runtime/messages.js';
 import type { Sequential } from '../nn/container.js';

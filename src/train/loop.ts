@@ -2,7 +2,7 @@
 // progress callbacks, test accuracy after each epoch, and a clean stop between batches. Only
 // finished epochs are reported (and so checkpointed): a resumed run starts at an epoch boundary.
 import { backend, hasBackend } from '../backend/backend.js';
-import type { Dataset, Split } from '../data/mnist.js';
+import type { Dataset, Split } from '../data/dataset.js';
 import { BatchIterator } from '../data/batches.js';
 import type { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';

@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadNpyDataset } from '../../src/data/tabular.js';
-import type { Dataset } from '../../src/data/mnist.js';
+import type { Dataset } from '../../src/data/dataset.js';
 import { loadRun } from '../../src/index.js';
 import { buildTrainable, type ModelConfig, type Trainable } from '../../src/run/trainable.js';
 import { Rng } from '../../src/tensor/rng.js';

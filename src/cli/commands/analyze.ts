@@ -13,7 +13,7 @@ import { layerCodeRows } from '../../analysis/layer_codes.js';
 import { SLIDES_ASSOCIATED_LOSS, layerLossTable, parseMetrics, type MetricsRecord } from '../../analysis/layer_losses.js';
 import { alProbe, measureDistances, sampleSplit, sequentialProbe, targetInterDistance, withInput } from '../../analysis/representations.js';
 import { chartWindow, epochBatches, lastEpoch, parseTrace, projectTimeline, simulatedSchedule, traceStats } from '../../analysis/trace_stats.js';
-import type { Dataset } from '../../data/mnist.js';
+import type { Dataset } from '../../data/dataset.js';
 import { ganttSvg } from '../../report/gantt_svg.js';
 import { utilisation } from '../../pipeline/plan/utilisation.js';
 import { writeFileAtomic } from '../../train/run_dir.js';

@@ -8,7 +8,7 @@
 // earlier stages applied to the last stage's output, a message travelling backwards through the
 // pipeline. Metrics report it as null.
 import { BatchIterator } from '../../data/batches.js';
-import type { Dataset, Split } from '../../data/mnist.js';
+import type { Dataset, Split } from '../../data/dataset.js';
 import { TrainingError } from '../../train/errors.js';
 import { LayerLossSums, firstEpoch, releaseEpochMemory, yieldToEventLoop, type EpochMetrics, type LoopOptions } from '../../train/loop.js';
 import type { PipelineEngine } from './stage_group.js';

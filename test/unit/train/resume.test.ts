@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { setBackend } from '../../../src/backend/backend.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
-import type { Dataset, Split } from '../../../src/data/mnist.js';
+import type { Dataset, Split } from '../../../src/data/dataset.js';
 import { Activation, BatchNorm, Flatten, Linear, Sequential } from '../../../src/nn/index.js';
 import { Adam } from '../../../src/optim/adam.js';
 import type { Optimizer } from '../../../src/optim/optimizer.js';
