@@ -13,8 +13,8 @@ export { BpLearner, bpStep } from './train/bp_trainer.js';
 export { runEpochs } from './train/loop.js';
 export type { Learner, EpochMetrics, StepResult } from './train/loop.js';
 export { CheckpointError, encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors } from './train/checkpoint.js';
-export { saveTrainingCheckpoint, loadTrainingCheckpoint } from './train/resume.js';
-export type { TrainingState } from './train/resume.js';
+export { saveTrainingCheckpoint, loadTrainingCheckpoint } from './run/resume.js';
+export type { TrainingState } from './run/resume.js';
 export * from './al/index.js';
 export { evaluateAccuracy, predict, accuracy } from './train/evaluate.js';
 // A run directory of `al train` loaded back for prediction.

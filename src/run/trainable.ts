@@ -18,7 +18,7 @@ import type { Rng } from '../tensor/rng.js';
 import { BpLearner } from '../train/bp_trainer.js';
 import { evaluateAccuracy } from '../train/evaluate.js';
 import type { Learner } from '../train/loop.js';
-import type { TrainingState } from '../train/resume.js';
+import type { TrainingState } from './resume.js';
 
 export interface ModelConfig {
   model: ModelName;

@@ -13,7 +13,7 @@ import type { Dataset } from '../../src/data/dataset.js';
 import { randomSplit } from '../../src/data/synthetic.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { runEpochs } from '../../src/train/loop.js';
-import { loadTrainingCheckpoint, saveTrainingCheckpoint } from '../../src/train/resume.js';
+import { loadTrainingCheckpoint, saveTrainingCheckpoint } from '../../src/run/resume.js';
 import { tempDir } from '../util/temp_dir.js';
 
 before(() => {

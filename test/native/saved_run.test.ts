@@ -13,7 +13,7 @@ import { buildTrainable, type ModelConfig, type Trainable } from '../../src/run/
 import { Rng } from '../../src/tensor/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { runEpochs } from '../../src/train/loop.js';
-import { saveTrainingCheckpoint } from '../../src/train/resume.js';
+import { saveTrainingCheckpoint } from '../../src/run/resume.js';
 import { blobs, writeNpyBlobs } from '../util/npy_files.js';
 import { tempDir } from '../util/temp_dir.js';
 

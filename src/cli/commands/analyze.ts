@@ -26,8 +26,8 @@ import { useNativeBackend } from '../runtime.js';
 import { saveAnalysis } from '../analysis_file.js';
 import { DEFAULT_ITERATIONS, DEFAULT_PERPLEXITY, tsneFlags, tsneSettings, tsneUntilCtrlC } from './analyze_tsne.js';
 import { distanceText, exitText, layerCodeText, layerLossText, projectionText, stageText } from './analyze_text.js';
-import { readRunConfig } from '../resume.js';
-import type { TrainConfig } from './train.js';
+import { readTrainConfig as readRunConfig } from '../../run/train_config.js';
+import type { TrainConfig } from '../../run/train_config.js';
 
 export const analyzeUsage = `Usage: al analyze RUN_DIR [--layer-losses] [--layer-codes] [--distance-ratio] [--exit-accuracy] [--timeline] [--tsne] [options]
 

@@ -18,7 +18,7 @@ import { BpLearner } from '../../../src/train/bp_trainer.js';
 import { decodeSafetensors } from '../../../src/train/checkpoint.js';
 import { INFO_FILE, TENSORS_FILE } from '../../../src/train/checkpoint_files.js';
 import { runEpochs } from '../../../src/train/loop.js';
-import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingState } from '../../../src/train/resume.js';
+import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingState } from '../../../src/run/resume.js';
 import { tempDir } from '../../util/temp_dir.js';
 
 before(() => setBackend(referenceBackend));
