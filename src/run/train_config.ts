@@ -2,6 +2,7 @@
 // the run directory's config.json, and the checks of it that need the data or the model (flag
 // parsing itself is the CLI's). The library's train(config) takes the same object.
 import { availableParallelism } from 'node:os';
+import { defaultALLayers } from '../al/decompositions.js';
 import { DATASET_NAMES, loadDataset, type DatasetName } from '../data/datasets.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Normalization } from '../data/mnist.js';
@@ -70,14 +71,18 @@ export interface TrainConfig extends ModelConfig, RunConfig {
  * Only what the CLI's flags check is not checked here: give settings `al train` would take.
  */
 export function trainConfig(settings: Partial<TrainConfig> & Pick<TrainConfig, 'out'>): TrainConfig {
-  const method = settings.method ?? 'bp';
+  const method = settings.method ?? 'bp', model = settings.model ?? 'mlp';
   const pipeline = settings.pipeline ?? (method === 'gpipe' || method === 'naive-pipeline');
+  const alLayers = method === 'al' ? settings.alCut?.length ?? settings.alLayers ?? defaultALLayers(model) : undefined;
   return {
-    model: 'mlp', dataset: 'mnist', dataDir: undefined, label: undefined, augment: false, method,
+    model, dataset: 'mnist', dataDir: undefined, label: undefined, augment: false, method,
     epochs: 10, batch: 128, optimizer: 'adam', lr: method === 'al' ? AL_DEFAULT_LR : 1e-3, targetLr: undefined, weightDecay: 0,
-    schedule: 'paper', alLayers: undefined, tWidth: undefined, seed: 1, threads: pipeline ? 1 : availableParallelism(),
-    limit: undefined, pipeline, workers: undefined, microBatches: method === 'gpipe' ? 4 : undefined, trace: false, json: false,
+    schedule: 'paper', tWidth: undefined, ...(method === 'al' ? { bridge: 'wide' as const } : {}), seed: 1, threads: pipeline ? 1 : availableParallelism(),
+    limit: undefined, microBatches: method === 'gpipe' ? 4 : undefined, trace: false, json: false,
     ...settings,
+    pipeline,
+    alLayers,
+    workers: pipeline ? settings.workers ?? alLayers ?? availableParallelism() : undefined,
   };
 }
 
