@@ -5,7 +5,10 @@
 // and the pipeline's charts) above analysis, beside bench. Inside pipeline, each concern is a layer of its own:
 // runtime (transports, the stage runtime, the coordinator's stage group) under the AL and BP stages beside each
 // other, and plan (balance, projection, simulator) beside them; at most an index.ts at pipeline's root, which may
-// gather them all. Runs over the sources (not the tests) as part of `npm test`.
+// gather them all. Run (the training run as a library call: train, its configuration, resume; a
+// saved run rebuilt for prediction: loadRun) sits above pipeline and below cli. No file may reach
+// itself through its imports (type-only imports included): an import circle fails too. Runs over
+// the sources (not the tests) as part of `npm test`.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,7 +55,29 @@ function admits(layer, target) {
   return list.includes(target) || (!layer.startsWith('pipeline/') && list.includes('pipeline') && target.startsWith('pipeline/'));
 }
 
+/** Every import circle, each once, as the files around it (first file repeated at the end): a depth-first search's back edges. */
+function importCircles(graph) {
+  const circles = [];
+  const state = new Map(); // 1: on the current path, 2: done
+  const path = [];
+  const visit = (file) => {
+    state.set(file, 1);
+    path.push(file);
+    for (const next of graph.get(file) ?? []) {
+      if (!graph.has(next)) continue;
+      if (state.get(next) === 1) circles.push([...path.slice(path.indexOf(next)), next]);
+      else if (!state.has(next)) visit(next);
+    }
+    path.pop();
+    state.set(file, 2);
+  };
+  for (const file of [...graph.keys()].sort()) if (!state.has(file)) visit(file);
+  return circles;
+}
+
 const problems = [];
+/** Each source file's relative imports, as paths under src/ ending in .ts. */
+const graph = new Map();
 for (const file of files(root)) {
   const path = relative(root, file);
   const layer = layerOf(path);
@@ -66,12 +91,16 @@ for (const file of files(root)) {
     continue;
   }
   const source = readFileSync(file, 'utf8');
+  const edges = [];
+  graph.set(path, edges);
   for (const match of source.matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g)) {
+    edges.push(relative(root, resolve(dirname(file), match[1])).replace(/\.js$/, '.ts'));
     const target = layerOf(relative(root, resolve(dirname(file), match[1])));
     if (target.startsWith('..')) problems.push(`${path}: imports outside src/: ${match[1]}`);
     else if (!admits(layer, target)) problems.push(`${path}: layer '${layer}' may not import '${target}' (${match[1]})`);
   }
 }
+problems.push(...importCircles(graph).map((circle) => `import circle: ${circle.join(' -> ')}`));
 if (problems.length > 0) {
   console.error('import boundaries violated:\n  ' + problems.join('\n  '));
   process.exit(1);

@@ -10,12 +10,34 @@ export * from './optim/index.js';
 export * from './models/index.js';
 export * from './data/index.js';
 export { BpLearner, bpStep } from './train/bp_trainer.js';
-export { runEpochs } from './train/loop.js';
-export type { Learner, EpochMetrics, StepResult } from './train/loop.js';
+/** The epoch loop: runEpochs for a sequential learner (BpLearner, ALLearner), runStepLoop for any step driver. */
+export { runEpochs, runStepLoop, learnerDriver } from './train/loop.js';
+export type { Learner, EpochMetrics, StepResult, StepDriver, BatchOutcome, BatchProgress, LoopOptions } from './train/loop.js';
 export { CheckpointError, encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors } from './train/checkpoint.js';
-export { saveTrainingCheckpoint, loadTrainingCheckpoint } from './train/resume.js';
-export type { TrainingState } from './train/resume.js';
+export { saveTrainingCheckpoint, loadTrainingCheckpoint } from './run/resume.js';
+export type { TrainingState } from './run/resume.js';
+/** Associated Learning: ALLayer {f, b, g, h}, AssociatedNet, the ALLearner of the epoch loop, the built-in backbones. */
 export * from './al/index.js';
+/**
+ * Pipelined training. ALPipeline runs an AL net's layers as stages on worker threads (or stage
+ * processes): a built-in backbone's blueprint, or a net of your own layers given as the module
+ * that builds it (ALNetModule). BpPipeline runs GPipe and naive pipelined BP. runPipelinedEpochs
+ * trains either through the same epoch loop as runEpochs.
+ */
+export { ALPipeline, BpPipeline, PipelineError, runPipelinedEpochs, pipelineDriver, startLocalStages, planStages, linearStages } from './pipeline/index.js';
+export type {
+  ALPipelineOptions, BpPipelineOptions, BpPipelineMethod, PipelineEngine, PipelinedEpochMetrics, PipelinedLoopOptions,
+  ALNetBlueprint, ALNetModule, ALStageNet, LocalStages,
+} from './pipeline/index.js';
+/**
+ * A training run as `al train` does it, as a call: train(trainConfig({ ... })) loads the data,
+ * builds the model, trains by any method and placement, and writes the run directory.
+ */
+export { train } from './run/train_run.js';
+export type { TrainHooks, TrainResult, RunEpochMetrics } from './run/train_run.js';
+export { trainConfig, readTrainConfig, DATASETS, METHODS } from './run/train_config.js';
+export type { TrainConfig } from './run/train_config.js';
+export { RunConfigError } from './run/errors.js';
 export { evaluateAccuracy, predict, accuracy } from './train/evaluate.js';
 // A run directory of `al train` loaded back for prediction.
 export { loadRun, loadRunModel, SavedRun } from './run/saved_run.js';

@@ -2,7 +2,7 @@
 // layer steps its own optimizers. The reported training loss is the sum of every layer's two
 // local losses (what AL minimises); the per-layer losses are reported beside it.
 import { backend } from '../backend/backend.js';
-import type { Split } from '../data/mnist.js';
+import type { Split } from '../data/dataset.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { TrainingError } from '../train/errors.js';
 import { accuracy, countCorrect, predictClasses } from '../train/evaluate.js';

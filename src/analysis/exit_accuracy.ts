@@ -5,7 +5,7 @@
 // same batches), so the figures equal `al eval --exit-layer k`.
 import type { AssociatedNet } from '../al/associated_net.js';
 import { backend } from '../backend/backend.js';
-import type { Split } from '../data/mnist.js';
+import type { Split } from '../data/dataset.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 
 /** Accuracy of exits 1..L on `split`, in evaluation mode (training mode is restored after). */

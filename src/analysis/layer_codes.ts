@@ -23,7 +23,7 @@
 import type { AssociatedNet } from '../al/associated_net.js';
 import { oneHot } from '../al/associated_net.js';
 import { backend } from '../backend/backend.js';
-import type { Split } from '../data/mnist.js';
+import type { Split } from '../data/dataset.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 
 export interface LayerCodeRow {

@@ -13,7 +13,7 @@
 //   both the raw input x, as the baseline every layer is compared with.
 import type { AssociatedNet } from '../al/associated_net.js';
 import { oneHot } from '../al/associated_net.js';
-import type { Split } from '../data/mnist.js';
+import type { Split } from '../data/dataset.js';
 import { Sequential } from '../nn/container.js';
 import type { Layer } from '../nn/layer.js';
 import { Rng } from '../tensor/rng.js';

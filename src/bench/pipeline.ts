@@ -9,7 +9,7 @@
 import { ALLearner } from '../al/al_learner.js';
 import { buildAssociatedNet } from '../al/decompositions.js';
 import { backend } from '../backend/backend.js';
-import type { Dataset } from '../data/mnist.js';
+import type { Dataset } from '../data/dataset.js';
 import { randomSplit } from '../data/synthetic.js';
 import { buildModel, type ModelName } from '../models/index.js';
 import { createOptimizer, type OptimizerSettings } from '../optim/factory.js';

@@ -12,7 +12,7 @@
 // ZeroMQ's I/O thread (the kernel's copies through loopback TCP), which runs beside the stage's
 // thread; what that costs where cores are short shows in the samples/s ratio, which includes
 // everything. Rates and sums are steady-state: from the end of the first quarter of the batches.
-import type { Dataset } from '../data/mnist.js';
+import type { Dataset } from '../data/dataset.js';
 import { randomSplit } from '../data/synthetic.js';
 import { buildAssociatedNet } from '../al/decompositions.js';
 import { ALPipeline } from '../pipeline/al/al_pipeline.js';

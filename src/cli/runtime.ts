@@ -1,6 +1,5 @@
 // Start-up shared by the commands that compute: the native backend (a missing addon is an error
 // with the fix, never a fall back to slow code) and the thread count.
-import { cpus } from 'node:os';
 import { setBackend } from '../backend/backend.js';
 import type { Backend } from '../backend/kernel_names.js';
 
@@ -13,14 +12,4 @@ export async function useNativeBackend(threads?: number): Promise<Backend> {
   return nativeBackend;
 }
 
-export function machineInfo(backend: Backend): Record<string, string | number> {
-  const cpu = cpus()[0];
-  return {
-    cpu: cpu?.model ?? 'unknown',
-    cores: cpus().length,
-    isa: backend.cpuIsa(),
-    threads: backend.getNumThreads(),
-    node: process.version,
-    backend: backend.name,
-  };
-}
+export { machineInfo } from '../run/machine.js';

@@ -2,7 +2,7 @@
 // replayed exactly (and resumed from a checkpoint that saved the Rng state).
 
 import type { Rng } from '../tensor/rng.js';
-import type { Split } from './mnist.js';
+import type { Split } from './dataset.js';
 
 export interface Batch {
   /** [size, ...shape], row-major. */

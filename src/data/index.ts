@@ -1,4 +1,5 @@
 export { DataError } from './errors.js';
+export type { Dataset, Split } from './dataset.js';
 export { parseIdx, readIdx, type IdxArray } from './idx.js';
 export { parseNpy, readNpy, type NpyArray, type NpyType } from './npy.js';
 export { parseCsv, type CsvTable } from './csv.js';
@@ -7,8 +8,6 @@ export {
   loadMnist,
   loadIdxDataset,
   MNIST,
-  type Split,
-  type Dataset,
   type LoadOptions,
   type Normalization,
   type IdxDatasetSpec,

@@ -1,7 +1,7 @@
 // Seeded random data in a dataset's shape: for benchmarks (throughput does not depend on the
 // values) and tests. Pixels uniform in [0, 1), labels uniform over the classes.
 import { Rng } from '../tensor/rng.js';
-import type { Split } from './mnist.js';
+import type { Split } from './dataset.js';
 
 export function randomSplit(n: number, shape: [number, number, number], classes: number, seed: number): Split {
   const rng = new Rng(seed);

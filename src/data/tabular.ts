@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseCsv, type CsvTable } from './csv.js';
 import { DataError } from './errors.js';
 import { readBytes, requireDir } from './files.js';
-import type { Dataset, Split } from './mnist.js';
+import type { Dataset, Split } from './dataset.js';
 import { readNpy, shapeText, type NpyArray } from './npy.js';
 
 /** The most classes a label file may imply; a stray huge label would otherwise size a giant output layer. */

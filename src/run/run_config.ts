@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { CIFAR_CHANNELS, CIFAR_SIDE, cifarLabels, type CifarLabel } from '../data/cifar.js';
 import { loadDataset, DATASET_NAMES, type DatasetName } from '../data/datasets.js';
 import { FASHION_MNIST } from '../data/fashion_mnist.js';
-import { MNIST, type Dataset, type Normalization } from '../data/mnist.js';
+import { MNIST, type Normalization } from '../data/mnist.js';
+import type { Dataset } from '../data/dataset.js';
 import { CheckpointError } from '../train/checkpoint.js';
 import type { ModelConfig } from './trainable.js';
 

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { backend } from '../backend/backend.js';
 import { predictAL } from '../al/al_learner.js';
-import type { Dataset, Split } from '../data/mnist.js';
+import type { Dataset, Split } from '../data/dataset.js';
 import { Rng } from '../tensor/rng.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 import { CheckpointError, loadInto } from '../train/checkpoint.js';

@@ -5,7 +5,7 @@ import { ALLearner } from '../al/al_learner.js';
 import type { AssociatedNet } from '../al/associated_net.js';
 import type { Bridge } from '../al/codes.js';
 import { buildAssociatedNet } from '../al/decompositions.js';
-import type { Split } from '../data/mnist.js';
+import type { Split } from '../data/dataset.js';
 import { buildModel, type ModelName } from '../models/index.js';
 import type { ALNetBlueprint } from '../pipeline/runtime/messages.js';
 import type { Sequential } from '../nn/container.js';
@@ -18,7 +18,7 @@ import type { Rng } from '../tensor/rng.js';
 import { BpLearner } from '../train/bp_trainer.js';
 import { evaluateAccuracy } from '../train/evaluate.js';
 import type { Learner } from '../train/loop.js';
-import type { TrainingState } from '../train/resume.js';
+import type { TrainingState } from './resume.js';
 
 export interface ModelConfig {
   model: ModelName;

@@ -1,7 +1,7 @@
 // Ordinary backpropagation: for each mini-batch, forward, softmax cross-entropy, backward
 // through the whole network, one optimizer step. The baseline every AL figure is compared with.
 import { backend } from '../backend/backend.js';
-import type { Split } from '../data/mnist.js';
+import type { Split } from '../data/dataset.js';
 import type { Layer } from '../nn/layer.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { softmaxCrossEntropy } from '../tensor/ops/loss.js';

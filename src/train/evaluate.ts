@@ -1,6 +1,6 @@
 // Classification accuracy on a whole split, in evaluation mode and without recording a graph.
 import { backend } from '../backend/backend.js';
-import type { Split } from '../data/mnist.js';
+import type { Split } from '../data/dataset.js';
 import type { Layer } from '../nn/layer.js';
 import { Tensor, noGrad } from '../tensor/tensor.js';
 

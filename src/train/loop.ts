@@ -1,8 +1,9 @@
-// The epoch loop every training method shares: seeded batches, a step per batch, NaN checks,
-// progress callbacks, test accuracy after each epoch, and a clean stop between batches. Only
-// finished epochs are reported (and so checkpointed): a resumed run starts at an epoch boundary.
+// The epoch loop every training method shares, sequential or pipelined (through a StepDriver):
+// seeded batches, a step per batch, NaN checks, progress callbacks, test accuracy after each
+// epoch, and a clean stop between batches. Only finished epochs are reported (and so
+// checkpointed): a resumed run starts at an epoch boundary.
 import { backend, hasBackend } from '../backend/backend.js';
-import type { Dataset, Split } from '../data/mnist.js';
+import type { Dataset, Split } from '../data/dataset.js';
 import { BatchIterator } from '../data/batches.js';
 import type { Rng } from '../tensor/rng.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -97,65 +98,165 @@ export class LayerLossSums {
   }
 }
 
+/** One batch's result as a driver hands it to the loop; correct is null where a method does not measure it. */
+export interface BatchOutcome {
+  loss: number;
+  correct: number | null;
+  layers?: { associatedLoss: number; autoencoderLoss: number }[] | undefined;
+}
+
 /**
- * Trains for options.epochs epochs. Async only so that it can yield to the event loop after
- * every batch: a synchronous loop would hold back signal handlers, and Ctrl-C (SIGINT) must be
- * able to ask for a stop between batches.
+ * What the epoch loop drives: a learner stepping batch by batch (learnerDriver), or a pipeline
+ * that takes batches in and hands their results out later (pipeline/runtime/run_pipelined.ts).
+ * Results go to `report`, one per batch, in the order the batches were fed.
  */
-export async function runEpochs(learner: Learner, data: Dataset, options: LoopOptions): Promise<EpochMetrics[]> {
-  const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: options.shuffle ?? true, dropLast: false });
-  const history: EpochMetrics[] = [];
-  const shape = data.train.shape;
-  const first = firstEpoch('runEpochs', options);
-  for (let epoch = first; epoch < options.epochs; epoch++) {
-    const lr = learner.setEpoch(epoch, options.epochs);
-    const start = performance.now();
-    let lossSum = 0, correct = 0, seen = 0, index = 0;
-    const layerSums = new LayerLossSums();
-    for (const batch of batches.epoch()) {
+export interface StepDriver {
+  /** Begins the 0-based `epoch` of `epochs`; every batch of it reports through `report`. */
+  beginEpoch(epoch: number, epochs: number, report: (outcome: BatchOutcome) => void): void;
+  /** Trains on one batch, `batch` its 1-based number in the epoch; the buffers may move. */
+  feed(x: Float32Array, shape: number[], labels: Int32Array, batch: number): void | Promise<void>;
+  /** Returns once every batch fed so far has reported (a pipeline drains and collects its stages). */
+  endEpoch(): void | Promise<void>;
+  testAccuracy(split: Split): number;
+  /** the learning rate an epoch's metrics report, read after its endEpoch and testAccuracy */
+  lr(): number;
+  /** metrics of the method's own, appended to each epoch's (a pipeline's stage utilisation) */
+  epochExtras?(seconds: number, batches: number): Record<string, unknown>;
+  /** called once as the loop ends, however it ends */
+  finish?(): void;
+}
+
+/** A sequential learner as a step driver: each batch steps at once, and so reports at once. */
+export function learnerDriver(learner: Learner): StepDriver {
+  let lr = Number.NaN, epoch = 0, report: (outcome: BatchOutcome) => void = () => {};
+  return {
+    beginEpoch(e, epochs, onResult) {
+      epoch = e;
+      report = onResult;
+      lr = learner.setEpoch(e, epochs);
+    },
+    feed(x, shape, labels, batch) {
       let step: StepResult;
       try {
-        // Augmentation draws from the same Rng as the shuffle: one state to save and restore.
-        const x = data.augment ? data.augment.apply(batch.x, batch.size, options.rng) : batch.x;
-        step = learner.step(new Tensor(x, [batch.size, ...shape]), batch.labels);
+        step = learner.step(new Tensor(x, shape), labels);
       } catch (error) {
-        if (error instanceof TrainingError) throw new TrainingError(`epoch ${epoch + 1}, batch ${index + 1}: ${error.message}`);
+        if (error instanceof TrainingError) throw new TrainingError(`epoch ${epoch + 1}, batch ${batch}: ${error.message}`);
         throw error;
       }
-      if (!Number.isFinite(step.loss)) {
-        throw new TrainingError(`loss became ${step.loss} at epoch ${epoch + 1}, batch ${index + 1}: lower --lr or check the data`);
-      }
-      lossSum += step.loss * batch.size;
-      correct += step.correct;
-      seen += batch.size;
-      layerSums.add(step.layers, batch.size);
-      index++;
-      options.onBatch?.({
-        epoch, batch: index, batches: batches.batchesPerEpoch, samples: seen,
-        loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - start) / 1000, layers: layerSums.means(),
-        last: { size: batch.size, loss: step.loss, correct: step.correct, layers: step.layers },
-      });
-      await yieldToEventLoop();
+      report(step);
+    },
+    endEpoch() {},
+    testAccuracy: (split) => learner.testAccuracy(split),
+    lr: () => lr,
+  };
+}
+
+/** Trains a sequential learner for options.epochs epochs: the step loop (runStepLoop) over learnerDriver. */
+export function runEpochs(learner: Learner, data: Dataset, options: LoopOptions): Promise<EpochMetrics[]> {
+  return runStepLoop(learnerDriver(learner), data, options, 'runEpochs');
+}
+
+/** The running sums of one epoch, fed by the driver's reports. */
+class EpochSums {
+  lossSum = 0;
+  correct = 0;
+  seen = 0;
+  reported = 0;
+  measuredAccuracy = true;
+  failure: TrainingError | null = null;
+  readonly layers = new LayerLossSums();
+  readonly start = performance.now();
+
+  constructor(private readonly epoch: number) {}
+
+  /** Adds a batch; a non-finite loss becomes the epoch's failure, and nothing after it counts. */
+  add(outcome: BatchOutcome, size: number): boolean {
+    if (this.failure) return false;
+    if (!Number.isFinite(outcome.loss)) {
+      this.failure = new TrainingError(`loss became ${outcome.loss} at epoch ${this.epoch + 1}, batch ${this.reported + 1}: lower --lr or check the data`);
+      return false;
+    }
+    this.lossSum += outcome.loss * size;
+    this.seen += size;
+    this.layers.add(outcome.layers, size);
+    if (outcome.correct === null) this.measuredAccuracy = false;
+    else this.correct += outcome.correct;
+    this.reported++;
+    return true;
+  }
+
+  get accuracy(): number {
+    return this.measuredAccuracy ? this.correct / Math.max(this.seen, 1) : Number.NaN;
+  }
+
+  seconds(): number {
+    return (performance.now() - this.start) / 1000;
+  }
+}
+
+/**
+ * The epoch loop of every method, sequential or pipelined. Async so that it yields to the event
+ * loop after every batch: a synchronous loop would hold back signal handlers, and Ctrl-C (SIGINT)
+ * must be able to ask for a stop between batches. A stopped epoch still ends (a pipeline drains,
+ * so that every stage ends on the same batch), but only a finished one is reported.
+ */
+export async function runStepLoop(driver: StepDriver, data: Dataset, options: LoopOptions, owner = 'runStepLoop'): Promise<EpochMetrics[]> {
+  const batches = new BatchIterator(data.train, options.batchSize, options.rng, { shuffle: options.shuffle ?? true, dropLast: false });
+  const history: EpochMetrics[] = [];
+  const first = firstEpoch(owner, options);
+  try {
+    for (let epoch = first; epoch < options.epochs; epoch++) {
+      const sums = new EpochSums(epoch);
+      const fed = await feedEpoch(driver, data, batches, epoch, sums, options);
+      await driver.endEpoch();
+      if (sums.failure) throw sums.failure;
+      if (fed < batches.batchesPerEpoch) break; // stopped mid-epoch
+      const seconds = sums.seconds();
+      const metrics: EpochMetrics = {
+        epoch: epoch + 1,
+        trainLoss: sums.lossSum / Math.max(sums.seen, 1),
+        trainAccuracy: sums.accuracy,
+        testAccuracy: driver.testAccuracy(data.test),
+        samplesPerSec: sums.seen / seconds,
+        seconds,
+        lr: driver.lr(),
+        ...(sums.layers.means() ? { layers: sums.layers.means() } : {}),
+        ...driver.epochExtras?.(seconds, sums.reported),
+      };
+      history.push(metrics);
+      options.onEpoch?.(metrics);
+      releaseEpochMemory();
       if (options.shouldStop?.()) break;
     }
-    if (index < batches.batchesPerEpoch) break; // stopped mid-epoch
-    const seconds = (performance.now() - start) / 1000;
-    const metrics: EpochMetrics = {
-      epoch: epoch + 1,
-      trainLoss: lossSum / Math.max(seen, 1),
-      trainAccuracy: correct / Math.max(seen, 1),
-      testAccuracy: learner.testAccuracy(data.test),
-      samplesPerSec: seen / seconds,
-      seconds,
-      lr,
-      ...(layerSums.means() ? { layers: layerSums.means() } : {}),
-    };
-    history.push(metrics);
-    options.onEpoch?.(metrics);
-    releaseEpochMemory();
-    if (options.shouldStop?.()) break;
+  } finally {
+    driver.finish?.();
   }
   return history;
+}
+
+/** Feeds one epoch's batches until they end or a stop is asked for; returns how many went in. */
+async function feedEpoch(driver: StepDriver, data: Dataset, batches: BatchIterator, epoch: number, sums: EpochSums, options: LoopOptions): Promise<number> {
+  const sizes: number[] = [];
+  driver.beginEpoch(epoch, options.epochs, (outcome) => {
+    const size = sizes[sums.reported]!;
+    if (!sums.add(outcome, size)) return;
+    options.onBatch?.({
+      epoch, batch: sums.reported, batches: batches.batchesPerEpoch, samples: sums.seen, loss: sums.lossSum / sums.seen,
+      accuracy: sums.measuredAccuracy ? sums.correct / sums.seen : Number.NaN, seconds: sums.seconds(), layers: sums.layers.means(),
+      last: { size, loss: outcome.loss, correct: outcome.correct ?? Number.NaN, layers: outcome.layers },
+    });
+  });
+  for (const batch of batches.epoch()) {
+    sizes.push(batch.size);
+    // Augmentation draws from the same Rng as the shuffle: one state to save and restore. It runs
+    // here, on the coordinator of a pipeline, off the stages' threads.
+    const x = data.augment ? data.augment.apply(batch.x, batch.size, options.rng) : batch.x;
+    await driver.feed(x, [batch.size, ...data.train.shape], batch.labels, sizes.length);
+    if (sums.failure) throw sums.failure;
+    await yieldToEventLoop();
+    if (options.shouldStop?.()) break;
+  }
+  return sizes.length;
 }
 
 /**

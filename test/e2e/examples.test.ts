@@ -1,7 +1,8 @@
 // The scripts of examples/ and the README's library example run as a user runs them, importing
 // the package by name ('associated-learning', resolved through package.json "exports"), and print
-// what they claim: the saved runs' predictions agree with `al eval`, the custom AL net's losses
-// fall and it classifies its data, and the README's network learns MNIST from every exit.
+// what they claim: the saved runs' predictions agree with `al eval`, the custom AL net, pipelined,
+// ends bit-identical to sequential AL, its losses fall and it classifies its data, and the
+// README's network learns MNIST from every exit.
 // Children run on one compute thread: the machine is shared, and small kernels on contended
 // threads are many times slower (results do not depend on it).
 import assert from 'node:assert/strict';
@@ -39,15 +40,19 @@ test('examples/predict_saved_run.mjs: loadRun predicts as al eval measures, for 
   }
 });
 
-test('examples/custom_al_net.mjs: a net of Linear, activation and Sequential layers learns its blobs', () => {
+test('examples/custom_al_net.mjs: a net of Linear, activation and Sequential layers, pipelined on 2 worker threads, ends bit-identical to sequential AL and learns its blobs', () => {
   const out = runScript(join(root, 'examples', 'custom_al_net.mjs'));
   assert.match(out, /^AssociatedNet\(3 layers, 3 classes\)$/m);
-  const steps = [...out.matchAll(/^step (\d+): (.*)$/gm)].map((m) => ({
-    step: Number(m[1]),
+  assert.match(out, /^pipeline: 2 stages on worker threads \(AL layers 1 \| 2\+3\)$/m);
+  const epochs = [...out.matchAll(/^epoch (\d+): (.*) \((equal to|DIFFERENT from) sequential\)$/gm)].map((m) => ({
+    epoch: Number(m[1]),
+    equal: m[3] === 'equal to',
     layers: [...m[2]!.matchAll(/layer (\d) associated ([\d.]+) autoencoder ([\d.]+)/g)].map((l) => ({ associated: Number(l[2]), autoencoder: Number(l[3]) })),
   }));
-  assert.deepEqual(steps.map((s) => s.step), [1, 50, 100, 150, 200, 250, 300]);
-  const [first, last] = [steps[0]!, steps[steps.length - 1]!];
+  assert.deepEqual(epochs.map((e) => e.epoch), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.ok(epochs.every((e) => e.equal), "every epoch's losses equal sequential AL's");
+  assert.match(out, /^weights: all 24 tensors bit-identical to sequential AL$/m);
+  const [first, last] = [epochs[0]!, epochs[epochs.length - 1]!];
   for (let k = 0; k < 3; k++) {
     assert.equal(first.layers.length, 3);
     assert.ok(last.layers[k]!.associated < first.layers[k]!.associated / 2, `layer ${k + 1}'s associated loss falls: ${JSON.stringify([first.layers[k], last.layers[k]])}`);

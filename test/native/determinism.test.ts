@@ -8,7 +8,7 @@ import { ALLearner } from '../../src/al/al_learner.js';
 import { buildAssociatedNet } from '../../src/al/decompositions.js';
 import { setBackend } from '../../src/backend/backend.js';
 import { nativeBackend } from '../../src/backend/native_backend.js';
-import type { Dataset, Split } from '../../src/data/mnist.js';
+import type { Dataset, Split } from '../../src/data/dataset.js';
 import { Activation, BasicBlock, BatchNorm, Conv2d, Flatten, Linear, MaxPool2d, Sequential } from '../../src/nn/index.js';
 import { Adam } from '../../src/optim/adam.js';
 import { Rng } from '../../src/tensor/rng.js';

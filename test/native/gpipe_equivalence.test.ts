@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { setBackend } from '../../src/backend/backend.js';
 import { nativeBackend } from '../../src/backend/native_backend.js';
-import type { Dataset } from '../../src/data/mnist.js';
+import type { Dataset } from '../../src/data/dataset.js';
 import { randomSplit } from '../../src/data/synthetic.js';
 import { buildModel, type ModelName } from '../../src/models/index.js';
 import type { Sequential } from '../../src/nn/container.js';

@@ -10,7 +10,7 @@ import type { AssociatedNet } from '../../src/al/associated_net.js';
 import { buildAssociatedNet, type ALNetSpec } from '../../src/al/decompositions.js';
 import { setBackend } from '../../src/backend/backend.js';
 import { nativeBackend } from '../../src/backend/native_backend.js';
-import type { Dataset } from '../../src/data/mnist.js';
+import type { Dataset } from '../../src/data/dataset.js';
 import { randomSplit } from '../../src/data/synthetic.js';
 import { ALPipeline, PipelineError } from '../../src/pipeline/al/al_pipeline.js';
 import { layerState } from '../../src/pipeline/al/al_stage.js';

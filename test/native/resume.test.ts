@@ -9,11 +9,11 @@ import { before, test } from 'node:test';
 import { setBackend } from '../../src/backend/backend.js';
 import { nativeBackend } from '../../src/backend/native_backend.js';
 import { buildTrainable, type ModelConfig, type Trainable } from '../../src/run/trainable.js';
-import type { Dataset } from '../../src/data/mnist.js';
+import type { Dataset } from '../../src/data/dataset.js';
 import { randomSplit } from '../../src/data/synthetic.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { runEpochs } from '../../src/train/loop.js';
-import { loadTrainingCheckpoint, saveTrainingCheckpoint } from '../../src/train/resume.js';
+import { loadTrainingCheckpoint, saveTrainingCheckpoint } from '../../src/run/resume.js';
 import { tempDir } from '../util/temp_dir.js';
 
 before(() => {

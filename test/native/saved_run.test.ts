@@ -7,13 +7,13 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadNpyDataset } from '../../src/data/tabular.js';
-import type { Dataset } from '../../src/data/mnist.js';
+import type { Dataset } from '../../src/data/dataset.js';
 import { loadRun } from '../../src/index.js';
 import { buildTrainable, type ModelConfig, type Trainable } from '../../src/run/trainable.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { runEpochs } from '../../src/train/loop.js';
-import { saveTrainingCheckpoint } from '../../src/train/resume.js';
+import { saveTrainingCheckpoint } from '../../src/run/resume.js';
 import { blobs, writeNpyBlobs } from '../util/npy_files.js';
 import { tempDir } from '../util/temp_dir.js';
 

@@ -13,7 +13,7 @@ import { layerCodeRows } from '../../analysis/layer_codes.js';
 import { SLIDES_ASSOCIATED_LOSS, layerLossTable, parseMetrics, type MetricsRecord } from '../../analysis/layer_losses.js';
 import { alProbe, measureDistances, sampleSplit, sequentialProbe, targetInterDistance, withInput } from '../../analysis/representations.js';
 import { chartWindow, epochBatches, lastEpoch, parseTrace, projectTimeline, simulatedSchedule, traceStats, weightedSchedule } from '../../analysis/trace_stats.js';
-import type { Dataset } from '../../data/mnist.js';
+import type { Dataset } from '../../data/dataset.js';
 import { ganttSvg } from '../../report/gantt_svg.js';
 import { utilisation } from '../../pipeline/plan/utilisation.js';
 import { writeFileAtomic } from '../../train/run_dir.js';
@@ -26,8 +26,8 @@ import { useNativeBackend } from '../runtime.js';
 import { saveAnalysis } from '../analysis_file.js';
 import { DEFAULT_ITERATIONS, DEFAULT_PERPLEXITY, tsneFlags, tsneSettings, tsneUntilCtrlC } from './analyze_tsne.js';
 import { distanceText, exitText, layerCodeText, layerLossText, projectionText, stageText } from './analyze_text.js';
-import { readRunConfig } from '../resume.js';
-import type { TrainConfig } from './train.js';
+import { readTrainConfig as readRunConfig } from '../../run/train_config.js';
+import type { TrainConfig } from '../../run/train_config.js';
 
 export const analyzeUsage = `Usage: al analyze RUN_DIR [--layer-losses] [--layer-codes] [--distance-ratio] [--exit-accuracy] [--timeline] [--tsne] [options]
 

@@ -9,7 +9,7 @@ import type { Backend } from '../../backend/kernel_names.js';
 import { alProbe, collectFeatures, sampleSplit, sequentialProbe } from '../../analysis/representations.js';
 import { scatterSvg } from '../../analysis/scatter_svg.js';
 import { TsneRun } from '../../analysis/tsne.js';
-import type { Dataset, Split } from '../../data/mnist.js';
+import type { Dataset, Split } from '../../data/dataset.js';
 import { writeFileAtomic } from '../../train/run_dir.js';
 import { int, num, type Parsed } from '../args.js';
 import { UsageError } from '../errors.js';

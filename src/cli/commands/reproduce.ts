@@ -15,11 +15,11 @@ import { buildModel } from '../../models/index.js';
 import { Rng } from '../../tensor/rng.js';
 import { optionalInt, parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
-import { readRunConfig } from '../resume.js';
+import { readTrainConfig as readRunConfig } from '../../run/train_config.js';
 import { CIFAR_TRAIN, project, projectionText } from './reproduce_project.js';
 import { CIFAR_EPOCHS, DEFAULT_TARGET, TABLES, experimentConfig, experiments, trainArgs, type Experiment, type Table } from './reproduce_tables.js';
 import { accuracyRows, accuracyText, distanceRows, distanceText, firstReaching, runsText, staleGradients, staleGradientText, timeToAccuracyText, type RunDistances, type RunResult } from './reproduce_text.js';
-import type { TrainConfig } from './train.js';
+import type { TrainConfig } from '../../run/train_config.js';
 
 export { TABLES } from './reproduce_tables.js';
 

@@ -3,40 +3,27 @@
 // pipelined BP baselines --method gpipe and --method naive-pipeline on the same engine.
 import { availableParallelism } from 'node:os';
 import { ALConfigError } from '../../al/associated_net.js';
-import { CheckpointError } from '../../train/checkpoint.js';
 import { BRIDGES } from '../../al/codes.js';
-import { checkCut, defaultALLayers, defaultTWidth, maxALLayers } from '../../al/decompositions.js';
+import { checkCut, defaultALLayers, maxALLayers } from '../../al/decompositions.js';
 import { CIFAR_LAYOUTS, cifarHint } from '../../data/cifar.js';
-import { DATASET_NAMES, hasAugmentation, loadDataset, type Dataset } from '../../data/index.js';
-import { CSV_FILES, CSV_HINT, NPY_FILES, NPY_HINT } from '../../data/tabular.js';
-import type { Normalization } from '../../data/mnist.js';
-import { PRESET_NAMES, authorsSettings, type PresetName } from '../../train/presets.js';
+import { hasAugmentation } from '../../data/index.js';
+import { CSV_HINT, NPY_HINT } from '../../data/tabular.js';
 import { MODEL_NAMES, type ModelName } from '../../models/index.js';
-import { Rng } from '../../tensor/rng.js';
-import { trainMacsPerSample } from '../../train/macs.js';
-import { runEpochs, type EpochMetrics, type LoopOptions } from '../../train/loop.js';
-import { saveTrainingCheckpoint } from '../../train/resume.js';
-import { STEPS_FILE, StepLog } from '../../train/step_log.js';
-import { paperSchedule, scheduledLr } from '../../optim/schedule.js';
-import { backend } from '../../backend/backend.js';
-import { ALPipeline } from '../../pipeline/al/al_pipeline.js';
-import { linearStages, measureLayerCosts, measureModulePhases, planStages } from '../../pipeline/plan/balance.js';
-import { BpPipeline } from '../../pipeline/bp/bp_pipeline.js';
-import type { BpPipelineMethod } from '../../pipeline/bp/bp_stage.js';
-import { runPipelinedEpochs } from '../../pipeline/runtime/run_pipelined.js';
-import type { StageProcesses } from '../../pipeline/runtime/stage_group.js';
-import { startLocalStages, type LocalStages } from '../../pipeline/runtime/local_stages.js';
-import { RunDir, defaultRunPath, writeError, writeFileAtomic } from '../../train/run_dir.js';
-import { buildTrainable, type ModelConfig, type Trainable } from '../learners.js';
-import { openRun, resumeConfig, runIdentity } from '../resume.js';
-import { stagePlacement } from '../stage_placement.js';
-import { choice, int, num, optionalInt, parseFlags, str, type FlagSpec } from '../args.js';
+import { RunConfigError } from '../../run/errors.js';
+import { AL_DEFAULT_LR, DATASETS, MAX_T_WIDTH, METHODS, type TrainConfig } from '../../run/train_config.js';
+import { train, type RunEpochMetrics, type TrainResult } from '../../run/train_run.js';
+import { CheckpointError } from '../../train/checkpoint.js';
+import type { BatchProgress, EpochMetrics } from '../../train/loop.js';
+import { PRESET_NAMES, authorsSettings } from '../../train/presets.js';
+import { defaultRunPath } from '../../train/run_dir.js';
+import { choice, int, num, optionalInt, parseFlags, str, type FlagSpec, type Parsed } from '../args.js';
 import { UsageError } from '../errors.js';
 import { ProgressBar, formatDuration } from '../progress.js';
-import { machineInfo, useNativeBackend } from '../runtime.js';
+import { resumeConfig } from '../resume.js';
+import { useNativeBackend } from '../runtime.js';
+import { stagePlacement } from '../stage_placement.js';
 
-export const DATASETS = DATASET_NAMES;
-export const METHODS = ['bp', 'al', 'gpipe', 'naive-pipeline'] as const;
+export { DATASETS, METHODS, MAX_T_WIDTH, AL_DEFAULT_LR, type TrainConfig } from '../../run/train_config.js';
 
 export const trainUsage = `Usage: al train --model mlp|cnn|vgg|resnet20|resnet32 --dataset mnist|fashion-mnist|cifar10|cifar100|npy|csv [options]
 
@@ -142,59 +129,9 @@ const flags: FlagSpec = {
   preset: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 };
 
-export interface TrainConfig extends ModelConfig {
-  dataset: (typeof DATASETS)[number];
-  dataDir: string | undefined;
-  /** cifar100's label set; undefined for the other datasets */
-  label: 'fine' | 'coarse' | undefined;
-  /** the dataset's training augmentation (CIFAR); always false for the others */
-  augment: boolean;
-  epochs: number;
-  batch: number;
-  /** the settings came from a preset (flags given beside it override it) */
-  preset?: PresetName | undefined;
-  /** false: every epoch in the stored order (undefined: shuffled) */
-  shuffle?: boolean | undefined;
-  /** MNIST-format data: how pixels are prepared (undefined: the loader's default) */
-  normalize?: Normalization | undefined;
-  seed: number;
-  threads: number;
-  limit: number | undefined;
-  /** AL layers train simultaneously on worker threads; threads is then per stage */
-  pipeline: boolean;
-  workers: number | undefined;
-  /** gpipe: micro-batches per mini-batch */
-  microBatches: number | undefined;
-  trace: boolean;
-  /** pipelined: stage processes to use, one HOST:PORT per stage; not written to the run directory */
-  stages?: string[] | undefined;
-  /** pipelined: local stage processes to start */
-  processes?: number | undefined;
-  /** the token of the --stages processes; never written to the run directory */
-  stageToken?: string | undefined;
-  out: string;
-  json: boolean;
-  /** write steps.jsonl, a line every logEvery steps */
-  logEvery?: number | undefined;
-  /** the run directory being continued (--resume) */
-  resume?: string | undefined;
-}
-
-/** --t-width's bound, far above the authors' widths (at most 3000); whether a width fits in memory is checked as the net is built. */
-export const MAX_T_WIDTH = 65536;
-
-/** Default learning rates: Adam 1e-3 for BP; AL_DEFAULT_LR for AL, ten times the authors' for our 10-epoch budget (docs/fidelity.md). */
-export const AL_DEFAULT_LR = 1e-3;
-
-export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
-  const { values } = parseFlags(argv, flags);
-  if (values['help']) return 'help';
-  const resume = str(values, 'resume');
-  if (resume !== undefined) return resumeConfig(values, resume, checkSavedSettings);
+/** --method and the flags that only some methods take. */
+function methodFlags(values: Parsed['values']): { method: (typeof METHODS)[number]; bpPipeline: boolean; pipeline: boolean } {
   const method = choice(values, 'method', METHODS, 'bp');
-  for (const flag of ['resume']) {
-    if (values[flag] !== undefined) throw new UsageError(`--${flag}: not available in this version yet`);
-  }
   const bpPipeline = method === 'gpipe' || method === 'naive-pipeline';
   const pipeline = values['pipeline'] === true || bpPipeline;
   if (pipeline && method === 'bp') throw new UsageError('--pipeline: --method bp has no pipelined form; use --method gpipe or naive-pipeline (or al)');
@@ -205,6 +142,11 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   if (method !== 'al') {
     for (const flag of ['al-layers', 'al-cut', 't-width', 'target-lr', 'bridge']) if (values[flag] !== undefined) throw new UsageError(`--${flag}: only applies to --method al`);
   }
+  return { method, bpPipeline, pipeline };
+}
+
+/** --dataset and the flags of where and how its data is read. */
+function dataFlags(values: Parsed['values']): Pick<TrainConfig, 'dataset' | 'dataDir' | 'label' | 'augment'> {
   const dataset = choice(values, 'dataset', DATASETS, 'mnist');
   const dataDir = str(values, 'data-dir');
   if ((dataset === 'cifar10' || dataset === 'cifar100') && dataDir === undefined) {
@@ -218,6 +160,16 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
   if (values['augment'] && values['no-augment']) throw new UsageError('--augment and --no-augment: give one of them, not both');
   if (!hasAugmentation(dataset) && values['augment']) throw new UsageError(`--augment: ${dataset} has no training augmentation (the CIFAR datasets do)`);
   const augment = hasAugmentation(dataset) && values['no-augment'] !== true;
+  return { dataset, dataDir, label, augment };
+}
+
+export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
+  const { values } = parseFlags(argv, flags);
+  if (values['help']) return 'help';
+  const resume = str(values, 'resume');
+  if (resume !== undefined) return resumeConfig(values, resume, checkSavedSettings);
+  const { method, bpPipeline, pipeline } = methodFlags(values);
+  const { dataset, dataDir, label, augment } = dataFlags(values);
   const model = choice(values, 'model', MODEL_NAMES, 'mlp');
   const presetName = values['preset'] === undefined ? undefined : choice(values, 'preset', PRESET_NAMES, 'authors');
   if (presetName !== undefined && bpPipeline) {
@@ -339,28 +291,6 @@ function parseCut(raw: unknown, model: ModelName, layers: number | undefined): n
   return cut;
 }
 
-/** The run's dataset; the logic is src/data's loadDataset, this only passes the settings on. */
-export function loadData(config: Pick<TrainConfig, 'dataset' | 'dataDir' | 'label' | 'augment' | 'normalize'> & { limit?: number | undefined }): Dataset {
-  return loadDataset(config.dataset, { dataDir: config.dataDir, limit: config.limit, label: config.label, augment: config.augment, normalize: config.normalize });
-}
-
-/** Feature vectors have no height and width to convolve over: only the MLP, which flattens its input, takes them. */
-function checkTabular(config: TrainConfig, data: Dataset): void {
-  if (!data.train.tabular || config.model === 'mlp') return;
-  const features = data.train.shape[2];
-  const source = config.dataset === 'csv' ? `${CSV_FILES.train} holds ${features} feature columns` : `${NPY_FILES.trainX} is shaped (n, ${features})`;
-  throw new UsageError(`--model ${config.model}: a convolutional network needs images, x shaped (n, h, w) or (n, h, w, c); ${source}, tabular data: use --model mlp`);
-}
-
-/** trainMacsPerSample of the run's network, counted on a throwaway copy (a step changes weights). */
-function countTrainMacs(config: TrainConfig, data: Dataset): number {
-  const copy = buildTrainable(config, data.train.shape, data.train.classes, new Rng(0));
-  copy.learner.setEpoch(0, 1);
-  return trainMacsPerSample(copy.learner, data.train.shape, data.train.classes);
-}
-
-const formatMacs = (macs: number): string => (macs >= 1e9 ? `${(macs / 1e9).toFixed(2)} G` : `${(macs / 1e6).toFixed(1)} M`);
-
 /** Where a run stopped by Ctrl-C can go on from: only finished epochs are saved. */
 function stopNote(savedEpochs: number, runDir: string): string {
   return savedEpochs === 0
@@ -372,196 +302,81 @@ function layerLine(layers: EpochMetrics['layers']): string {
   return layers ? '  ' + layers.map((l, i) => `L${i + 1} ${l.associatedLoss.toExponential(2)}/${l.autoencoderLoss.toExponential(2)}`).join(' ') : '';
 }
 
-interface Placement {
-  /** local stage processes started for this run (--processes) */
-  local?: LocalStages;
-  processes?: StageProcesses;
-  /** for the log: where the stages run */
-  where: string;
-}
-
-/** Where the stages run: local stage processes started here (--processes), listed ones (--stages), or worker threads. */
-async function placeStages(config: TrainConfig): Promise<Placement> {
-  const local = config.processes !== undefined ? await startLocalStages(config.processes) : undefined;
-  const processes = local ? { addresses: local.addresses, token: local.token } : config.stages ? { addresses: config.stages, token: config.stageToken! } : undefined;
-  const where = processes ? `in stage processes at ${processes.addresses.join(', ')}` : 'on worker threads';
-  return { ...(local ? { local } : {}), ...(processes ? { processes } : {}), where };
-}
-
-/** Starts an engine on placed stages; local stage processes end with it if it does not start. */
-async function startOn<E>(placement: Placement, start: (processes: { processes?: StageProcesses }) => Promise<E>): Promise<E> {
-  try {
-    return await start(placement.processes ? { processes: placement.processes } : {});
-  } catch (error) {
-    await placement.local?.stop();
-    throw error;
-  }
-}
-
-/** Plans the stages and starts the workers (or stage processes) of a pipelined method (AL, GPipe or naive). */
-async function startPipeline(config: TrainConfig, model: Trainable, data: Dataset, log: (line: string) => void): Promise<{ engine: ALPipeline | BpPipeline; stages: number[][]; lr: () => number; local?: LocalStages }> {
-  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-  if (model.al) {
-    const { net, blueprint } = model.al;
-    // costs are measured with the stages' thread count, before the coordinator takes every core
-    // for its evaluations (at drain points, while the stages wait)
-    const stages = planStages(net.depth, config.workers ?? net.depth, () => measureLayerCosts(blueprint, config.batch));
-    backend().setNumThreads(availableParallelism());
-    const placement = await placeStages(config);
-    log(`pipeline: ${stages.length} stages ${placement.where} (AL layers ${stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')}), ${plural(config.threads, 'thread')} each`);
-    const engine = await startOn(placement, (where) => ALPipeline.start({ blueprint, net, stages, threads: config.threads, trace: config.trace, ...where }));
-    return { engine, stages, lr: () => net.layers[0]!.forwardOptimizer.lr, ...(placement.local ? { local: placement.local } : {}) };
-  }
-  const { model: network, optimizer, settings, milestones } = model.bp!;
-  const shape = data.train.shape;
-  const phases = measureModulePhases(config.model, shape, data.train.classes, config.batch, settings);
-  const stages = linearStages(phases.map((p) => p.forward + p.backward + p.update), config.workers ?? 1);
-  backend().setNumThreads(availableParallelism());
-  const placement = await placeStages(config);
-  log(`pipeline: ${stages.length} stages ${placement.where} (modules ${stages.map((g) => `${g[0]}-${g[g.length - 1]}`).join(' | ')}), ${plural(config.threads, 'thread')} each${config.method === 'gpipe' ? `, ${config.microBatches} micro-batch${config.microBatches === 1 ? '' : 'es'} per mini-batch` : ''}`);
-  const engine = await startOn(placement, (where) => BpPipeline.start({
-    method: config.method as BpPipelineMethod, model: config.model, inputShape: shape, classes: data.train.classes,
-    network, optimizer, settings, milestones, stages, microBatches: config.microBatches ?? 1, threads: config.threads, trace: config.trace, ...where,
-  }));
-  return { engine, stages, lr: () => optimizer.lr, ...(placement.local ? { local: placement.local } : {}) };
-}
-
-/** A BP pipeline cuts at top-level modules; checked before the run directory exists, so a bad --workers leaves nothing behind. */
-function checkBpStages(config: TrainConfig, model: Trainable): void {
-  if (!config.pipeline || model.al || !model.bp) return;
-  const modules = model.bp.model.layers.length;
-  if ((config.workers ?? 1) > modules) throw new UsageError(`--workers: at most one stage per top-level module (${modules} in ${config.model}), got ${config.workers}`);
-}
-
-/** A pipelined method: start the workers, run the epochs, stop the workers, write the trace. */
-async function trainPipelined(config: TrainConfig, model: Trainable, data: Dataset, run: RunDir, loop: LoopOptions, log: (line: string) => void): Promise<EpochMetrics[]> {
-  const { engine, stages, lr, local } = await startPipeline(config, model, data, log);
-  try {
-    return await runPipelinedEpochs(engine, data, {
-      ...loop,
-      testAccuracy: (split) => model.testAccuracy(split),
-      lr,
-      reportStaleness: config.method === 'naive-pipeline',
-    });
-  } finally {
-    await engine.close();
-    await local?.stop();
-    if (config.trace) {
-      writeFileAtomic(run.file('trace.json'), JSON.stringify({
-        clock: 'ms since the coordinator started',
-        method: config.method,
-        stages: stages.map((items, stage) => (model.al ? { stage, layers: items.map((l) => l + 1) } : { stage, modules: items })),
-        intervals: engine.intervals,
-      }) + '\n');
-    }
-  }
-}
-
 /** Exit code of a run stopped by Ctrl-C: the shell's for a process ended by SIGINT (128 + 2). */
 export const STOPPED_EXIT_CODE = 130;
 
 export async function trainCommand(argv: string[]): Promise<number> {
+  try {
+    return await trainFromFlags(argv);
+  } catch (error) {
+    // the library names a setting by its flag: here it is a usage error, with the usage hint
+    if (error instanceof RunConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+async function trainFromFlags(argv: string[]): Promise<number> {
   const config = parseTrainConfig(argv);
   if (config === 'help') {
     process.stdout.write(trainUsage);
     return 0;
   }
-  const backend = await useNativeBackend(config.threads);
-  const data = loadData(config);
-  checkTabular(config, data);
-  // a preset's config.json holds every setting resolved, the t width included
-  if (config.preset !== undefined && config.method === 'al' && config.tWidth === undefined) {
-    config.tWidth = defaultTWidth(config.model, data.train.shape, data.train.classes);
-  }
-  const rng = new Rng(config.seed);
-  const model = buildTrainable(config, data.train.shape, data.train.classes, rng);
-  checkBpStages(config, model);
-  const macs = countTrainMacs(config, data);
-  const { run, startEpoch, lock } = openRun(config, model, { data: rng });
-  // Ctrl-C stops the run after the current batch. Listened for before config.json is written, so
-  // that from then on (a run directory in use) a Ctrl-C never ends the process half-way.
-  const stop = { requested: false };
-  const onSigint = (): void => {
-    stop.requested = true;
+  await useNativeBackend(config.threads);
+  const log = (line: string): void => {
+    if (!config.json) process.stdout.write(line + '\n');
   };
-  process.once('SIGINT', onSigint);
-  try {
-    run.writeConfig({ ...config, resume: undefined, stages: undefined, stageToken: undefined, parameters: model.parameters, trainMacsPerSample: macs, machine: machineInfo(backend) });
-    const log = (line: string): void => {
-      if (!config.json) process.stdout.write(line + '\n');
-    };
-    log(`${config.model} on ${config.dataset} (${data.train.n} training samples), method ${config.method}: ${model.summary.join('; ')}; ${backend.getNumThreads()} threads, ${backend.cpuIsa()}`);
-    log(`training arithmetic: ${formatMacs(macs)} multiply-adds a sample (matrix products and convolutions, forward and backward)`);
-    log(`run directory: ${run.path}${startEpoch > 0 ? ` (resumed after epoch ${startEpoch})` : config.resume !== undefined ? ' (no epoch had finished: starting again from epoch 1)' : ''}`);
-    if (config.preset) log(`preset ${config.preset}: lr ${config.lr}, batch ${config.batch}, ${config.epochs} epochs, ${config.schedule} schedule, weight decay ${config.weightDecay} on ${config.decayOn ?? 'all'}${config.method === 'al' ? ' (of f)' : ''}, ${config.shuffle === false ? 'no shuffling' : 'shuffled'}${config.normalize ? `, ${config.normalize} data` : ''}, the authors' network`);
-    if (data.augment) log(`augmentation: ${data.augment.description}`);
-    return await trainEpochs(config, model, data, { run, startEpoch, rng, log, stop, macs });
-  } catch (error) {
-    // a full disk or a folder made read-only mid-run: named, in words, as a bad --out is
-    throw writeError(error, run.path);
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-    lock.release();
-  }
-}
-
-/** The epochs of a run whose directory is open: progress, metrics, checkpoints, and the summary. */
-async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset, at: { run: RunDir; startEpoch: number; rng: Rng; log: (line: string) => void; stop: { requested: boolean }; macs: number }): Promise<number> {
-  const { run, startEpoch, rng, log, stop, macs } = at;
   const bar = new ProgressBar();
-  const milestones = config.schedule === 'paper' ? paperSchedule : [];
-  const steps = config.logEvery === undefined ? undefined : new StepLog(run.file(STEPS_FILE), {
-    every: config.logEvery, samplesPerEpoch: data.train.n, lrAt: (epoch) => scheduledLr(config.lr, epoch, config.epochs, milestones),
-  });
-  const begin = performance.now();
-  const loop: LoopOptions = {
-    epochs: config.epochs,
-    startEpoch,
-    batchSize: config.batch,
-    ...(config.shuffle === false ? { shuffle: false } : {}),
-    rng,
-    onBatch: (p) => {
-      steps?.add(p);
-      const rate = p.samples / Math.max(p.seconds, 1e-9);
-      const eta = (p.batches - p.batch) * (p.seconds / p.batch);
-      const accuracy = Number.isNaN(p.accuracy) ? '' : ` acc ${(100 * p.accuracy).toFixed(2)}%`;
-      bar.update(`epoch ${p.epoch + 1}/${config.epochs}`, p.batch, p.batches,
-        `loss ${p.loss.toFixed(4)}${accuracy} ${Math.round(rate)} samples/s${layerLine(p.layers)}`, eta);
-    },
-    onEpoch: (m: EpochMetrics & { utilisation?: number[]; staleness?: number }) => {
-      bar.clear();
-      // resident set size of the whole process (worker threads included): memory must stay flat
-      const rssMB = Math.round(process.memoryUsage().rss / 2 ** 20);
-      run.appendMetrics({ ...m, method: config.method, ...(config.pipeline ? { pipeline: true } : {}), rssMB });
-      saveTrainingCheckpoint(run.path, model, { epoch: m.epoch, rngs: { data: rng }, config: runIdentity(config) });
-      const train = Number.isNaN(m.trainAccuracy) ? '' : `  train ${(100 * m.trainAccuracy).toFixed(2)}%`;
-      const stages = m.utilisation ? `  stages busy ${m.utilisation.map((u) => `${Math.round(100 * u)}%`).join('/')}` : '';
-      const stale = m.staleness !== undefined ? `  staleness ${m.staleness.toFixed(2)} updates` : '';
-      log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}${train}  test ${(100 * m.testAccuracy).toFixed(2)}%  ${Math.round(m.samplesPerSec)} samples/s  ${formatDuration(m.seconds)}${stages}${stale}${layerLine(m.layers)}`);
-    },
-    shouldStop: () => stop.requested,
-  };
-  let history: EpochMetrics[];
+  // Ctrl-C stops the run after the current batch. Listened for from the moment the run directory
+  // is open, before config.json is written, so that from then on a Ctrl-C never ends the process
+  // half-way.
+  const stop = new AbortController();
+  const onSigint = (): void => stop.abort();
+  let result: TrainResult;
   try {
-    history = config.pipeline ? await trainPipelined(config, model, data, run, loop, log) : await runEpochs(model.learner, data, loop);
+    result = await train(config, {
+      signal: stop.signal,
+      log,
+      onOpen: () => process.once('SIGINT', onSigint),
+      onStep: (p) => bar.update(`epoch ${p.epoch + 1}/${config.epochs}`, p.batch, p.batches, progressText(p), (p.batches - p.batch) * (p.seconds / p.batch)),
+      onEpoch: (m) => {
+        bar.clear();
+        log(epochLine(m, config.epochs));
+      },
+    });
   } finally {
     bar.clear();
+    process.removeListener('SIGINT', onSigint);
   }
-  // a Ctrl-C after the last batch stopped nothing: the run is complete
-  const stopped = stop.requested && startEpoch + history.length < config.epochs;
-  const last = history[history.length - 1];
-  const seconds = (performance.now() - begin) / 1000;
+  printSummary(result, config, log);
+  return result.stopped ? STOPPED_EXIT_CODE : 0;
+}
+
+function progressText(p: BatchProgress): string {
+  const rate = p.samples / Math.max(p.seconds, 1e-9);
+  const accuracy = Number.isNaN(p.accuracy) ? '' : ` acc ${(100 * p.accuracy).toFixed(2)}%`;
+  return `loss ${p.loss.toFixed(4)}${accuracy} ${Math.round(rate)} samples/s${layerLine(p.layers)}`;
+}
+
+function epochLine(m: RunEpochMetrics, epochs: number): string {
+  const train = Number.isNaN(m.trainAccuracy) ? '' : `  train ${(100 * m.trainAccuracy).toFixed(2)}%`;
+  const stages = m.utilisation ? `  stages busy ${m.utilisation.map((u) => `${Math.round(100 * u)}%`).join('/')}` : '';
+  const stale = m.staleness !== undefined ? `  staleness ${m.staleness.toFixed(2)} updates` : '';
+  return `epoch ${m.epoch}/${epochs}  loss ${m.trainLoss.toFixed(4)}${train}  test ${(100 * m.testAccuracy).toFixed(2)}%  ${Math.round(m.samplesPerSec)} samples/s  ${formatDuration(m.seconds)}${stages}${stale}${layerLine(m.layers)}`;
+}
+
+/** The run's last line: --json's object, or how it ended. */
+function printSummary(result: TrainResult, config: TrainConfig, log: (line: string) => void): void {
+  const last = result.history[result.history.length - 1];
   const summary = {
     testAccuracy: last?.testAccuracy ?? 0,
     trainLoss: last?.trainLoss ?? Number.NaN,
     samplesPerSec: last?.samplesPerSec ?? 0,
-    seconds,
-    trainMacsPerSample: macs,
-    runDir: run.path,
-    stopped,
+    seconds: result.seconds,
+    trainMacsPerSample: result.trainMacsPerSample,
+    runDir: result.runDir,
+    stopped: result.stopped,
   };
   if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
-  else if (stopped) log(`stopped early by Ctrl-C after ${formatDuration(seconds)}: ${stopNote(startEpoch + history.length, run.path)}`);
-  else log(`done in ${formatDuration(seconds)}: test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%`);
-  return stopped ? STOPPED_EXIT_CODE : 0;
+  else if (result.stopped) log(`stopped early by Ctrl-C after ${formatDuration(result.seconds)}: ${stopNote(result.startEpoch + result.history.length, result.runDir)}`);
+  else log(`done in ${formatDuration(result.seconds)}: test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%`);
 }

@@ -3,7 +3,7 @@
 // reports every batch it finished to the coordinator.
 import type { LayerLosses } from '../../al/al_layer.js';
 import type { OptimizerState } from '../../optim/optimizer.js';
-import type { ALNetBlueprint, BatchMessage, StageInitBase, TraceInterval } from '../runtime/messages.js';
+import type { ALStageNet, BatchMessage, StageInitBase, TraceInterval } from '../runtime/messages.js';
 import type { ChannelSpec, Fields } from '../runtime/parse.js';
 import type { StageChannels } from '../runtime/stage_runtime.js';
 
@@ -21,7 +21,8 @@ export interface StageFault {
 
 /** Everything an AL stage needs to start: sent once, before any batch. */
 export interface ALStageInit extends StageInitBase {
-  blueprint: ALNetBlueprint;
+  /** what the stage builds its layers from */
+  blueprint: ALStageNet;
   /** 0-based indices of the AL layers this stage owns, contiguous */
   layers: number[];
   /** initial state of those layers (the coordinator initialised the whole net from the seed) */

@@ -6,15 +6,19 @@
 // and collects their state back into its own copy of the net for evaluation and checkpoints.
 import type { LayerLosses } from '../../al/al_layer.js';
 import type { AssociatedNet } from '../../al/associated_net.js';
-import { layerState, loadLayerState } from './al_stage.js';
+import { layerState, loadLayerState, moduleUrl } from './al_stage.js';
 import { AL_REPORTS, type ALReport, type ALStageInit, type LayerState, type StageFault } from './al_messages.js';
-import { transferables, type ALNetBlueprint, type BatchMessage, type TraceInterval } from '../runtime/messages.js';
+import { transferables, type ALStageNet, type BatchMessage, type TraceInterval } from '../runtime/messages.js';
 import { StageGroup, checkStages, type BatchDone, type PipelineEngine, type StageProcesses } from '../runtime/stage_group.js';
 
 export { PipelineError } from '../runtime/stage_group.js';
 
 export interface ALPipelineOptions {
-  blueprint: ALNetBlueprint;
+  /**
+   * what each stage builds its layers from: a built-in backbone's blueprint, or the module of a
+   * net of the user's own layers (ALNetModule), which must build the same net as `net`
+   */
+  blueprint: ALStageNet;
   /** the coordinator's copy of the net: initial state comes from it, collected state goes back into it */
   net: AssociatedNet;
   /** 0-based AL layer indices of each stage, contiguous and in order, covering every layer */
@@ -56,7 +60,9 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
   /** Starts the workers (or connects to the stage processes) and waits until every stage holds its layers. */
   static async start(options: ALPipelineOptions): Promise<ALPipeline> {
     const pipeline = new ALPipeline(options);
-    const { stages, net, blueprint, threads, fault } = options;
+    const { stages, net, threads, fault } = options;
+    // a relative module path is the coordinator's: the stages get it resolved
+    const blueprint = 'module' in options.blueprint ? { ...options.blueprint, module: moduleUrl(options.blueprint.module) } : options.blueprint;
     const init = (k: number): ALStageInit => ({
       stage: k, stages: stages.length, blueprint, layers: stages[k]!,
       state: stages[k]!.map((i) => layerState(net.layers[i]!)),

@@ -3,14 +3,16 @@
 // step in order, and hands (s_j, t_j) of its last layer on. Nothing comes back from downstream:
 // that AL needs no backward messages is what makes the pipeline possible. This class knows no
 // transport; a worker thread (al_worker.ts) or a process wraps it.
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ALLayer, LayerLosses } from '../../al/al_layer.js';
-import { oneHot } from '../../al/associated_net.js';
+import { oneHot, type AssociatedNet } from '../../al/associated_net.js';
 import { buildALLayers } from '../../al/decompositions.js';
 import { Rng } from '../../tensor/rng.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { StageConfigError } from '../runtime/errors.js';
 import type { LayerState } from './al_messages.js';
-import type { ALNetBlueprint } from '../runtime/messages.js';
+import type { ALNetBlueprint, ALNetModule, ALStageNet } from '../runtime/messages.js';
 import { loadNamedTensors, namedTensors } from '../runtime/state.js';
 
 export { StageConfigError };
@@ -23,6 +25,38 @@ export function buildStageLayers(blueprint: ALNetBlueprint, indices: readonly nu
   const missing = indices.find((i) => !layers.some((layer) => layer.index === i + 1));
   if (missing !== undefined) throw new StageConfigError(`stage: the net has no AL layer ${missing + 1}`);
   return indices.map((i) => layers.find((layer) => layer.index === i + 1)!);
+}
+
+/** The module of a user's net as a file: URL, so that a stage resolves it as the coordinator did. */
+export function moduleUrl(module: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(module)) return module;
+  return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
+}
+
+/** Builds the user's net from its module (see ALNetModule), with an Rng whose draws are overwritten. */
+export async function buildModuleNet(net: ALNetModule): Promise<AssociatedNet> {
+  const name = net.exportName ?? 'default';
+  const exports = await import(moduleUrl(net.module)) as Record<string, unknown>;
+  const builder = exports[name];
+  if (typeof builder !== 'function') throw new StageConfigError(`stage: ${net.module} has no function export '${name}' to build the AL net with`);
+  const built = await (builder as (rng: Rng, options: unknown) => unknown)(new Rng(0), net.options);
+  const layers = (built as { layers?: unknown } | null)?.layers;
+  if (!Array.isArray(layers) || typeof (built as { classes?: unknown }).classes !== 'number') {
+    throw new StageConfigError(`stage: ${net.module}'s '${name}' returned ${String(built)}, expected an AssociatedNet`);
+  }
+  return built as AssociatedNet;
+}
+
+/** The layers `indices` (0-based) of a stage's net, built-in or the user's, and its class count. */
+export async function buildStageNet(net: ALStageNet, indices: readonly number[]): Promise<{ layers: ALLayer[]; classes: number }> {
+  if (!('module' in net)) return { layers: buildStageLayers(net, indices), classes: net.classes };
+  const built = await buildModuleNet(net);
+  const layers = indices.map((i) => {
+    const layer = built.layers[i];
+    if (!layer) throw new StageConfigError(`stage: the net of ${net.module} has ${built.depth} AL layers, no layer ${i + 1}`);
+    return layer;
+  });
+  return { layers, classes: built.classes };
 }
 
 /** The state of an AL layer as plain data: copies of its tensors and its optimizers' states. */

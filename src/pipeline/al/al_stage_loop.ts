@@ -8,7 +8,7 @@
 // every queue holds at most its capacity and memory stays flat however long the run. Credits are
 // the only messages that travel upstream, and they carry no data: AL needs no backward messages.
 import { Tensor } from '../../tensor/tensor.js';
-import { ALStage, buildStageLayers, loadLayerState } from './al_stage.js';
+import { ALStage, buildStageNet, loadLayerState } from './al_stage.js';
 import { AL_CHANNELS, type ALReport, type ALStageInit, type CreditMessage } from './al_messages.js';
 import { toWire, traceInterval, transferables, type BatchMessage } from '../runtime/messages.js';
 import type { StageRuntime } from '../runtime/stage_runtime.js';
@@ -73,11 +73,11 @@ export function runALStage(runtime: StageRuntime): void {
 
   runtime.run<ALStageInit, BatchMessage, CreditMessage>({
     channels: AL_CHANNELS,
-    init(message) {
-      const layers = buildStageLayers(message.blueprint, message.layers);
+    async init(message) {
+      const { layers, classes } = await buildStageNet(message.blueprint, message.layers);
       message.state.forEach((state, i) => loadLayerState(layers[i]!, state));
       init = message;
-      stage = new ALStage(layers, message.blueprint.classes);
+      stage = new ALStage(layers, classes);
       pump();
     },
     message(m) {

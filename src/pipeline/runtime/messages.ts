@@ -41,6 +41,22 @@ export interface WireTensor {
 export type ALNetBlueprint = Omit<ALNetSpec, 'rng'>;
 
 /**
+ * An AL net of the user's own layers, as pipeline stages build it: an ES module (a file: URL, or
+ * a path, relative to the coordinator's working directory) whose export `exportName` (default
+ * 'default') is a builder `(rng: Rng, options) => AssociatedNet`. Every stage imports the module
+ * and builds the whole net with a throwaway Rng (the coordinator ships the initial weights), so
+ * the builder must give the same shapes on every call. `options` travels to the stages: plain data.
+ */
+export interface ALNetModule {
+  module: string;
+  exportName?: string;
+  options?: unknown;
+}
+
+/** What an AL stage builds its layers from: a built-in backbone's blueprint, or the user's module. */
+export type ALStageNet = ALNetBlueprint | ALNetModule;
+
+/**
  * A mini-batch entering an AL stage: (s_{i-1}, t_{i-1}); stage 0 gets x and the labels instead of t.
  * Here, not in al/, because frames.ts gives it a binary layout of its own.
  */

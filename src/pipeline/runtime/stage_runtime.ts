@@ -23,7 +23,7 @@ export interface StageChannels<In extends { type: string }, Back extends { type:
 export interface StageHandlers<Init extends StageInitBase, In extends { type: string }, Back extends { type: string }> {
   channels: StageChannels<In, Back>;
   /** builds the stage from its init message */
-  init(init: Init): void;
+  init(init: Init): void | Promise<void>;
   /** a method message from upstream (or the coordinator) or downstream */
   message(m: In | Back): void;
   /** plain-data state for a collect at a drain point */
@@ -107,10 +107,10 @@ export class StageRuntime {
         checkFields(`${this.channel('the coordinator')}: 'init' message's init`, { ...STAGE_INIT_FIELDS, ...handlers.channels.init }, m.init);
         const init = m.init as Init;
         this.stageIndex = init.stage;
-        import('../../backend/native_backend.js').then(({ nativeBackend }) => {
+        import('../../backend/native_backend.js').then(async ({ nativeBackend }) => {
           setBackend(nativeBackend);
           nativeBackend.setNumThreads(checkThreadCount(init.threads, 'stage init', 'threads'));
-          handlers.init(init);
+          await handlers.init(init);
           this.report({ type: 'ready', stage: this.stageIndex });
         }).catch((e: unknown) => this.fail(e));
         return;

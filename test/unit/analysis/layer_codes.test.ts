@@ -8,7 +8,7 @@ import { buildAssociatedNet } from '../../../src/al/decompositions.js';
 import { classCodes, CodeAccumulator, codeSpread, layerCodeRows } from '../../../src/analysis/layer_codes.js';
 import { setBackend } from '../../../src/backend/backend.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
-import type { Split } from '../../../src/data/mnist.js';
+import type { Split } from '../../../src/data/dataset.js';
 import { Rng } from '../../../src/tensor/rng.js';
 import { Tensor, noGrad } from '../../../src/tensor/tensor.js';
 

@@ -12,7 +12,7 @@ import { exitAccuracies } from '../../../src/analysis/exit_accuracy.js';
 import { alProbe, collectFeatures, measureDistances, moduleName, sampleSplit, sequentialProbe, targetInterDistance, withInput } from '../../../src/analysis/representations.js';
 import { setBackend } from '../../../src/backend/backend.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
-import type { Split } from '../../../src/data/mnist.js';
+import type { Split } from '../../../src/data/dataset.js';
 import { Activation, BasicBlock, BatchNorm, Flatten, Linear, Sequential } from '../../../src/nn/index.js';
 import { Rng } from '../../../src/tensor/rng.js';
 import { Tensor, noGrad } from '../../../src/tensor/tensor.js';

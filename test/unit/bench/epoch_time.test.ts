@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { BatchAugmentation } from '../../../src/data/augment.js';
 import { cpuShare, epochSeconds, timeSteps, type StepTiming, type StepTimingOptions } from '../../../src/bench/epoch_time.js';
 import type { Learner, StepResult } from '../../../src/train/loop.js';
-import type { Split } from '../../../src/data/mnist.js';
+import type { Split } from '../../../src/data/dataset.js';
 import type { Tensor } from '../../../src/tensor/tensor.js';
 import type { Rng } from '../../../src/tensor/rng.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchIterator, epochOrder, type Batch } from '../../../src/data/batches.js';
-import type { Split } from '../../../src/data/mnist.js';
+import type { Split } from '../../../src/data/dataset.js';
 import { Rng } from '../../../src/tensor/rng.js';
 
 /** Sample i is [i, -i, i + 0.5] with label 100 + i, so every row says which sample it came from. */

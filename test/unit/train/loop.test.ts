@@ -2,7 +2,7 @@
 // per-layer loss means and stopping between batches.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Dataset, Split } from '../../../src/data/mnist.js';
+import type { Dataset, Split } from '../../../src/data/dataset.js';
 import { Rng } from '../../../src/tensor/rng.js';
 import { TrainingError } from '../../../src/train/errors.js';
 import { runEpochs, type BatchProgress, type Learner, type StepResult } from '../../../src/train/loop.js';

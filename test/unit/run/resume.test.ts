@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { setBackend } from '../../../src/backend/backend.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
-import type { Dataset, Split } from '../../../src/data/mnist.js';
+import type { Dataset, Split } from '../../../src/data/dataset.js';
 import { Activation, BatchNorm, Flatten, Linear, Sequential } from '../../../src/nn/index.js';
 import { Adam } from '../../../src/optim/adam.js';
 import type { Optimizer } from '../../../src/optim/optimizer.js';
@@ -18,7 +18,7 @@ import { BpLearner } from '../../../src/train/bp_trainer.js';
 import { decodeSafetensors } from '../../../src/train/checkpoint.js';
 import { INFO_FILE, TENSORS_FILE } from '../../../src/train/checkpoint_files.js';
 import { runEpochs } from '../../../src/train/loop.js';
-import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingState } from '../../../src/train/resume.js';
+import { loadTrainingCheckpoint, saveTrainingCheckpoint, type TrainingState } from '../../../src/run/resume.js';
 import { tempDir } from '../../util/temp_dir.js';
 
 before(() => setBackend(referenceBackend));

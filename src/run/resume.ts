@@ -1,5 +1,7 @@
-// Everything a training run needs to continue exactly where it was, saved after every finished
-// epoch and restored by `al train --resume`:
+// Resuming a run, in one place: the checkpoint of a model and its training, and the run directory
+// a training run opens, fresh or resumed. Everything a training run needs to continue exactly
+// where it was is saved after every finished epoch and restored by train(config) with
+// config.resume (`al train --resume`):
 //   checkpoint.safetensors  parameters, batch-norm buffers, optimizer moments (names in checkpoint.ts)
 //   checkpoint.json         finished epochs, each optimizer's type, step count, rate and
 //                           parameter list, the state of every random stream, the configuration
@@ -7,15 +9,20 @@
 // run that was never stopped (same thread count: oneDNN is deterministic per shape, ISA and
 // thread count). Checkpoints are taken only between epochs: the data order of an epoch is drawn
 // from the Rng when the epoch starts, so the Rng state at an epoch's end is all a resume needs.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { CheckpointError, encodeSafetensors, loadInto, type NamedArray } from './checkpoint.js';
+import { CheckpointError, encodeSafetensors, loadInto, type NamedArray } from '../train/checkpoint.js';
 import {
   INFO_FILE, readCheckpointInfo, readCheckpointTensors, restorePreviousTensors, writeCheckpointPair,
   type CheckpointInfo, type OptimizerRecord,
-} from './checkpoint_files.js';
-import { join } from 'node:path';
+} from '../train/checkpoint_files.js';
+import { guardWrite, RunDir } from '../train/run_dir.js';
+import { lockRunDir, removeStaleTemporaries, type RunLock } from '../train/run_lock.js';
+import { STEPS_FILE } from '../train/step_log.js';
+import { RunConfigError } from './errors.js';
 
 /** What a checkpoint holds of a model and its training. */
 export interface TrainingState {
@@ -143,4 +150,80 @@ export function loadTrainingCheckpoint(dir: string, state: TrainingState, option
   // A save that stopped halfway left the committed tensors aside: put them back before the next save.
   if (previous) restorePreviousTensors(dir);
   return info;
+}
+
+// ***** the run directory of a training run *****
+
+/** Settings that may differ between a checkpoint and the run resuming it. */
+// where the stages run (threads, processes, hosts) is free too: the result is bit-identical
+const FREE_SETTINGS = new Set(['epochs', 'threads', 'dataDir', 'json', 'trace', 'out', 'resume', 'machine', 'parameters', 'trainMacsPerSample', 'stages', 'processes', 'stageToken', 'logEvery']);
+
+/** The settings a checkpoint is tied to: everything but the free ones. */
+export function runIdentity(config: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).filter(([key, value]) => !FREE_SETTINGS.has(key) && value !== undefined));
+}
+
+/** What opening a run directory needs of the run's configuration. */
+export interface RunPlace {
+  /** the directory of a fresh run */
+  out: string;
+  /** the directory of the run being continued */
+  resume?: string | undefined;
+  epochs: number;
+}
+
+/** A checkpoint that belongs to the run's config.json and leaves epochs to train. */
+export function checkResumable(config: RunPlace, info: CheckpointInfo): void {
+  const runDir = config.resume!;
+  compareConfig(info.config, join(runDir, INFO_FILE), runIdentity(config), join(runDir, 'config.json'));
+  if (info.epoch >= config.epochs) {
+    throw new RunConfigError(`--resume ${runDir}: the run has finished ${info.epoch} of ${config.epochs} epochs; pass --epochs N with N > ${info.epoch} to train further`);
+  }
+}
+
+/**
+ * The run directory, locked for this process (see run_lock.ts), and the 0-based epoch training
+ * starts with. Fresh runs refuse a directory that holds a run, or files of one. Resumed runs load
+ * the checkpoint into `state` and `rngs` (checked again, as the files are read anew), and drop
+ * metrics lines past it; a run stopped before its first epoch ended has no checkpoint and starts
+ * again from epoch 1 with its saved settings.
+ */
+export function openRun(config: RunPlace, state: TrainingState, rngs: Record<string, Rng>): { run: RunDir; startEpoch: number; lock: RunLock } {
+  const run = new RunDir(config.resume ?? config.out);
+  const lock = guardWrite(run.path, () => lockRunDir(run.path));
+  try {
+    removeStaleTemporaries(run.path);
+    return { run, startEpoch: config.resume === undefined ? checkFresh(config, run) : resumeAt(run, state, rngs, config), lock };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+function checkFresh(config: RunPlace, run: RunDir): number {
+  if (run.holdsRun()) throw new RunConfigError(`--out ${config.out}: already holds a run (config.json); continue it with --resume ${config.out} or choose another directory`);
+  const files = run.runFiles();
+  if (files.length > 0) {
+    throw new RunConfigError(`--out ${config.out}: holds ${files.join(', ')} of a run without its config.json; a new run would overwrite them: choose another directory, or remove them`);
+  }
+  return 0;
+}
+
+function resumeAt(run: RunDir, state: TrainingState, rngs: Record<string, Rng>, config: RunPlace): number {
+  if (!existsSync(run.file(INFO_FILE))) {
+    // epoch 1's metrics line may precede its checkpoint (a stop between the two writes); a later
+    // epoch's line means a checkpoint existed and was lost, and starting over would hide that
+    const metrics = run.file('metrics.jsonl');
+    if (existsSync(metrics) && /"epoch":\s*([2-9]|\d\d)/.test(readFileSync(metrics, 'utf8'))) {
+      throw new CheckpointError(`${run.file(INFO_FILE)}: missing, but ${metrics} records finished epochs after the first; the checkpoint was removed or lost, so the run cannot go on from them`);
+    }
+    run.trimMetrics(0);
+    run.trimLines(STEPS_FILE, 0);
+    return 0;
+  }
+  const info = loadTrainingCheckpoint(run.path, state, { rngs });
+  checkResumable(config, info);
+  run.trimMetrics(info.epoch);
+  run.trimLines(STEPS_FILE, info.epoch);
+  return info.epoch;
 }
