@@ -22,11 +22,11 @@ import { stagePlacement } from './stage_placement.js';
 import type { Trainable } from './learners.js';
 
 /** Flags a resumed run may change: they do not change what is computed (--threads: see docs/cli.md). */
-const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'trace', 'help', 'stages', 'token', 'processes', 'log-every']);
+const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'trace', 'help', 'stages', 'token', 'processes', 'key', 'stage-key', 'insecure', 'log-every']);
 
 /** Settings that may differ between a checkpoint and the run resuming it. */
 // where the stages run (threads, processes, hosts) is free too: the result is bit-identical
-const FREE_SETTINGS = new Set(['epochs', 'threads', 'dataDir', 'json', 'trace', 'out', 'resume', 'machine', 'parameters', 'trainMacsPerSample', 'stages', 'processes', 'stageToken', 'logEvery']);
+const FREE_SETTINGS = new Set(['epochs', 'threads', 'dataDir', 'json', 'trace', 'out', 'resume', 'machine', 'parameters', 'trainMacsPerSample', 'stages', 'processes', 'stageToken', 'stageKeys', 'insecure', 'logEvery']);
 
 /** The settings a checkpoint is tied to: everything but the free ones. */
 export function runIdentity(config: object): Record<string, unknown> {
@@ -78,10 +78,10 @@ export function resumeConfig(values: Parsed['values'], runDir: string, checkSett
         'a resumed run keeps its settings (only --epochs, --threads, --data-dir, --trace, --json, --log-every, --stages, --token and --processes may change)');
     }
   }
-  const { machine: _machine, parameters: _parameters, trainMacsPerSample: _macs, stages: _stages, stageToken: _token, ...settings } = saved as TrainConfig & { machine?: unknown; parameters?: unknown; trainMacsPerSample?: unknown };
+  const { machine: _machine, parameters: _parameters, trainMacsPerSample: _macs, stages: _stages, stageToken: _token, stageKeys: _keys, insecure: _insecure, ...settings } = saved as TrainConfig & { machine?: unknown; parameters?: unknown; trainMacsPerSample?: unknown };
   // placement flags replace the saved placement; without them, local stage processes are started
   // again, and the stages of a run on listed stages (whose addresses were not saved) run on threads
-  const placed = ['stages', 'token', 'processes'].some((flag) => values[flag] !== undefined);
+  const placed = ['stages', 'token', 'processes', 'key', 'stage-key', 'insecure'].some((flag) => values[flag] !== undefined);
   const placement = placed
     ? stagePlacement(values, { method: saved.method, pipeline: saved.pipeline, workers: saved.workers, layers: saved.alLayers, savedIn: file })
     : { stages: undefined, processes: saved.processes, stageToken: undefined };

@@ -24,7 +24,7 @@ import { linearStages, measureLayerCosts, measureModulePhases, planStages } from
 import { BpPipeline } from '../../pipeline/bp/bp_pipeline.js';
 import type { BpPipelineMethod } from '../../pipeline/bp/bp_stage.js';
 import { runPipelinedEpochs } from '../../pipeline/runtime/run_pipelined.js';
-import type { StageProcesses } from '../../pipeline/runtime/stage_group.js';
+import type { StageKeys, StageProcesses } from '../../pipeline/runtime/stage_group.js';
 import { startLocalStages, type LocalStages } from '../../pipeline/runtime/local_stages.js';
 import { RunDir, defaultRunPath, writeError, writeFileAtomic } from '../../train/run_dir.js';
 import { buildTrainable, type ModelConfig, type Trainable } from '../learners.js';
@@ -88,7 +88,13 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
                        H:P', started beforehand with the same token), in order
   --processes N        pipelined: start N local stage processes on 127.0.0.1 (free ports,
                        a random token) and use them; the same result as worker threads
-  --token T            with --stages: the run's secret the stages hold (default: AL_TOKEN)
+  --token T            with --stages: the run's secret the stages hold (default: AL_TOKEN;
+                       optional with keys, required with --insecure)
+  --key FILE           with --stages: this coordinator's keypair (al keygen; default: AL_KEY);
+                       all stage traffic is encrypted (CurveZMQ)
+  --stage-key PUB,...  with --stages: the stages' public key files, one for all or one per
+                       stage (default: --key's own public key, for a cluster sharing one keypair)
+  --insecure           with --stages or --processes: no encryption; stages on loopback only
   --micro-batches M    gpipe: micro-batches per mini-batch (default 4)
   --trace              pipelined: record every stage's busy intervals in trace.json
   --epochs N           passes over the training set (default 10)
@@ -139,6 +145,7 @@ const flags: FlagSpec = {
   augment: { type: 'boolean' }, 'no-augment': { type: 'boolean' },
   resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' }, 'log-every': { type: 'string' },
   stages: { type: 'string' }, processes: { type: 'string' }, token: { type: 'string' },
+  key: { type: 'string' }, 'stage-key': { type: 'string' }, insecure: { type: 'boolean' },
   preset: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 };
 
@@ -172,6 +179,10 @@ export interface TrainConfig extends ModelConfig {
   processes?: number | undefined;
   /** the token of the --stages processes; never written to the run directory */
   stageToken?: string | undefined;
+  /** the keys for the --stages processes; never written to the run directory */
+  stageKeys?: StageKeys | undefined;
+  /** stage processes without encryption (--insecure, loopback only) */
+  insecure?: boolean | undefined;
   out: string;
   json: boolean;
   /** write steps.jsonl, a line every logEvery steps */
@@ -382,8 +393,8 @@ interface Placement {
 
 /** Where the stages run: local stage processes started here (--processes), listed ones (--stages), or worker threads. */
 async function placeStages(config: TrainConfig): Promise<Placement> {
-  const local = config.processes !== undefined ? await startLocalStages(config.processes) : undefined;
-  const processes = local ? { addresses: local.addresses, token: local.token } : config.stages ? { addresses: config.stages, token: config.stageToken! } : undefined;
+  const local = config.processes !== undefined ? await startLocalStages(config.processes, { insecure: config.insecure === true }) : undefined;
+  const processes = local ? local.processes : config.stages ? { addresses: config.stages, token: config.stageToken, curve: config.stageKeys } : undefined;
   const where = processes ? `in stage processes at ${processes.addresses.join(', ')}` : 'on worker threads';
   return { ...(local ? { local } : {}), ...(processes ? { processes } : {}), where };
 }
@@ -486,7 +497,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', onSigint);
   try {
-    run.writeConfig({ ...config, resume: undefined, stages: undefined, stageToken: undefined, parameters: model.parameters, trainMacsPerSample: macs, machine: machineInfo(backend) });
+    run.writeConfig({ ...config, resume: undefined, stages: undefined, stageToken: undefined, stageKeys: undefined, insecure: undefined, parameters: model.parameters, trainMacsPerSample: macs, machine: machineInfo(backend) });
     const log = (line: string): void => {
       if (!config.json) process.stdout.write(line + '\n');
     };
