@@ -45,7 +45,9 @@ export async function startLocalStages(count: number, options: { timeoutMs?: num
   const timeoutMs = options.timeoutMs ?? 20_000;
   const token = randomBytes(24).toString('hex');
   const keys = options.insecure ? null : generateKeys();
-  const env = { ...process.env, AL_TOKEN: token, ...(keys ? { AL_KEYPAIR: `${keys.publicKey} ${keys.secretKey}` } : {}) };
+  // AL_KEY (a key file for --stages) would take precedence over the run's own keypair
+  const { AL_KEY: _file, ...inherited } = process.env;
+  const env = { ...inherited, AL_TOKEN: token, ...(keys ? { AL_KEYPAIR: `${keys.publicKey} ${keys.secretKey}` } : {}) };
   const stderr: string[] = new Array<string>(count).fill('');
   const children = Array.from({ length: count }, (_, k) => {
     const child = spawn(process.execPath, [alBin, 'stage', '--listen', '127.0.0.1:0', '--once', ...(keys ? [] : ['--insecure'])], { env, stdio: ['pipe', 'pipe', 'pipe'] });
