@@ -96,7 +96,7 @@ async function capturedRun(stageArgs: string[], coordinatorArgs: string[], name:
 
 const found = (stream: Buffer, windows: Buffer[]): number => windows.filter((w) => stream.includes(w)).length;
 
-test('no float data of a run crosses the loopback in the clear; with --insecure it does', { timeout: 60_000 }, async () => {
+test('no float data of a run crosses the loopback in the clear; with --insecure it does', { timeout: 120_000 }, async () => {
   const key = makeKeyPair(work, 'cluster');
   const secure = await capturedRun(['--key', key], ['--key', key], 'curve');
   const windows = weightWindows(secure.runDir, 40);
@@ -108,7 +108,7 @@ test('no float data of a run crosses the loopback in the clear; with --insecure 
   assert.ok(found(plain.stream, plainWindows) >= plainWindows.length / 2, 'the unencrypted run\'s weights should be readable in the capture');
 });
 
-test('a coordinator whose key the stage does not allow is refused, by name on both sides', { timeout: 60_000 }, async () => {
+test('a coordinator whose key the stage does not allow is refused, by name on both sides', { timeout: 120_000 }, async () => {
   const stageKey = makeKeyPair(work, 'stage');
   const otherKey = makeKeyPair(work, 'other');
   const stage = await startStage(['--key', stageKey]);

@@ -74,7 +74,7 @@ function syntheticSplit(n: number, seed: number): Split {
 
 const mlp: ALNetBlueprint = { model: 'mlp', inputShape: [8, 8, 1], classes: 10, layers: 2, tWidth: 16, lr: 1e-3, milestones: [] };
 
-test('peers without the key: 1,000,000 one-byte frames and 4 × 128 MB add < 32 MB to the stage and are cut off; a real run follows', { timeout: 60_000 }, async () => {
+test('peers without the key: 1,000,000 one-byte frames and 4 × 128 MB add < 32 MB to the stage and are cut off; a real run follows', { timeout: 120_000 }, async () => {
   const stages = await startLocalStages(1);
   const pid = stages.children[0]!.pid!;
   try {

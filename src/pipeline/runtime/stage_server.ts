@@ -2,10 +2,11 @@
 // waits for a coordinator. With keys (the rule; curve.ts), the Router is a CURVE server: a peer
 // whose public key the stage does not allow is refused in the handshake, before it can send a
 // message, and everything else is encrypted; a token, if the stage has one, must match as well.
-// Without keys (--insecure, loopback only) the token is all that tells a coordinator apart. The coordinator's init names the stage program
-// to run (AL or BP, from the programs the server was given) and the stage's downstream neighbour;
-// the stage connects to it (presenting the same token), then runs the same stage loop as a worker
-// thread. After a run's stop it waits for the next coordinator.
+// Without keys (--insecure, loopback only) the token is all that tells a coordinator apart.
+// The coordinator's init names the stage program to run (AL or BP, from the programs the server
+// was given) and the stage's downstream neighbour with its public key; the stage connects to it
+// (with its own keys, and the same token), then runs the same stage loop as a worker thread.
+// After a run's stop it waits for the next coordinator.
 //
 // Nothing a peer sends can crash it: a message that does not decode, a wrong token, a second
 // coordinator or a message from a peer that never said hello is logged and dropped (and a malformed
