@@ -18,6 +18,7 @@ import { buildAssociatedNet } from '../al/decompositions.js';
 import { ALPipeline } from '../pipeline/al/al_pipeline.js';
 import { startLocalStages } from '../pipeline/runtime/local_stages.js';
 import type { ALNetBlueprint } from '../pipeline/runtime/messages.js';
+import type { StageProcesses } from '../pipeline/runtime/stage_group.js';
 import { runPipelinedEpochs } from '../pipeline/runtime/run_pipelined.js';
 import { Rng } from '../tensor/rng.js';
 import { median } from './timing.js';
@@ -67,7 +68,7 @@ interface RunFigures {
 }
 
 /** One epoch of pipelined AL; steady-state samples/s and per-batch sums of each stage. */
-async function runOnce(w: ProcessesWorkload, data: Dataset, batch: number, processes: { addresses: string[]; token: string; connectTimeoutMs: number } | undefined): Promise<RunFigures> {
+async function runOnce(w: ProcessesWorkload, data: Dataset, batch: number, processes: StageProcesses | undefined): Promise<RunFigures> {
   const rng = new Rng(1);
   const net = buildAssociatedNet({ ...w.blueprint, rng });
   const engine = await ALPipeline.start({ blueprint: w.blueprint, net, stages: w.stages, threads: 1, ...(processes ? { processes } : {}) });
@@ -120,7 +121,7 @@ export async function processesBench(w: ProcessesWorkload, options: { batch: num
     const local = await startLocalStages(w.stages.length);
     try {
       // a generous connect timeout: on a loaded machine a fresh stage process can be slow to answer
-      processes.push(await runOnce(w, data, batch, { addresses: local.addresses, token: local.token, connectTimeoutMs: 30_000 }));
+      processes.push(await runOnce(w, data, batch, { ...local.processes, connectTimeoutMs: 30_000 }));
     } finally {
       await local.stop();
     }

@@ -20,6 +20,7 @@ import { analyzeCommand } from './commands/analyze.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { reportCommand } from './commands/report.js';
 import { stageCommand } from './commands/stage.js';
+import { keygenCommand } from './commands/keygen.js';
 import { AnalysisError } from '../analysis/errors.js';
 import { CheckpointError } from '../train/checkpoint.js';
 import { ALConfigError } from '../al/associated_net.js';
@@ -35,6 +36,7 @@ Commands:
   report     one self-contained HTML page with the plots and tables of one or more runs
   bench      throughput of the compute core, BP and AL training, with PyTorch beside it when present
   stage      one stage of a pipelined AL run in its own process, waiting for a coordinator
+  keygen     a CurveZMQ keypair for stage processes and their coordinators
   help       this text
 
 Run 'al <command> --help' for the options of a command; 'al --version' (-V) prints the version.
@@ -49,6 +51,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   report: reportCommand,
   bench: benchCommand,
   stage: stageCommand,
+  keygen: keygenCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

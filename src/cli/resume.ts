@@ -18,7 +18,7 @@ import { UsageError } from './errors.js';
 import { stagePlacement } from './stage_placement.js';
 
 /** Flags a resumed run may change: they do not change what is computed (--threads: see docs/cli.md). */
-const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'trace', 'help', 'stages', 'token', 'processes', 'log-every']);
+const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'trace', 'help', 'stages', 'token', 'processes', 'key', 'stage-key', 'insecure', 'log-every']);
 
 const camelCase = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -40,13 +40,13 @@ export function resumeConfig(values: Parsed['values'], runDir: string, checkSett
     const have = (saved as unknown as Record<string, unknown>)[key];
     if (!sameValue(value, have)) {
       throw new UsageError(`--${flag}${typeof value === 'string' ? ` ${value}` : ''}: conflicts with the run's ${key} ${JSON.stringify(have) ?? '(unset)'} in ${file}; ` +
-        'a resumed run keeps its settings (only --epochs, --threads, --data-dir, --trace, --json, --log-every, --stages, --token and --processes may change)');
+        'a resumed run keeps its settings (only --epochs, --threads, --data-dir, --trace, --json, --log-every, --stages, --token, --key, --stage-key, --insecure and --processes may change)');
     }
   }
-  const { machine: _machine, parameters: _parameters, trainMacsPerSample: _macs, stages: _stages, stageToken: _token, ...settings } = saved as TrainConfig & { machine?: unknown; parameters?: unknown; trainMacsPerSample?: unknown };
+  const { machine: _machine, parameters: _parameters, trainMacsPerSample: _macs, stages: _stages, stageToken: _token, stageKeys: _keys, insecure: _insecure, ...settings } = saved as TrainConfig & { machine?: unknown; parameters?: unknown; trainMacsPerSample?: unknown };
   // placement flags replace the saved placement; without them, local stage processes are started
   // again, and the stages of a run on listed stages (whose addresses were not saved) run on threads
-  const placed = ['stages', 'token', 'processes'].some((flag) => values[flag] !== undefined);
+  const placed = ['stages', 'token', 'processes', 'key', 'stage-key', 'insecure'].some((flag) => values[flag] !== undefined);
   const placement = placed
     ? stagePlacement(values, { method: saved.method, pipeline: saved.pipeline, workers: saved.workers, layers: saved.alLayers, savedIn: file })
     : { stages: undefined, processes: saved.processes, stageToken: undefined };

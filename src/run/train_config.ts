@@ -8,6 +8,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { Normalization } from '../data/mnist.js';
 import { CSV_FILES, NPY_FILES } from '../data/tabular.js';
 import type { PresetName } from '../train/presets.js';
+import type { StageKeys } from '../pipeline/runtime/stage_group.js';
 import { RunConfigError } from './errors.js';
 import { readRunConfig, type RunConfig } from './run_config.js';
 import type { ModelConfig, Trainable } from './trainable.js';
@@ -55,6 +56,10 @@ export interface TrainConfig extends ModelConfig, RunConfig {
   processes?: number | undefined;
   /** the token of the listed stage processes; never written to the run directory */
   stageToken?: string | undefined;
+  /** the keys for the listed stage processes; never written to the run directory */
+  stageKeys?: StageKeys | undefined;
+  /** stage processes without encryption (loopback only) */
+  insecure?: boolean | undefined;
   /** the run directory of a fresh run */
   out: string;
   /** `al train --json`: print one JSON object at the end (the CLI's; kept in config.json) */

@@ -81,7 +81,7 @@ export async function train(settings: TrainConfig, hooks: TrainHooks = {}): Prom
   const { run, startEpoch, lock } = openRun(config, model, { data: rng });
   try {
     hooks.onOpen?.({ path: run.path, startEpoch });
-    run.writeConfig({ ...config, resume: undefined, stages: undefined, stageToken: undefined, parameters: model.parameters, trainMacsPerSample: macs, machine: machineInfo(compute) });
+    run.writeConfig({ ...config, resume: undefined, stages: undefined, stageToken: undefined, stageKeys: undefined, insecure: undefined, parameters: model.parameters, trainMacsPerSample: macs, machine: machineInfo(compute) });
     log(`${config.model} on ${config.dataset} (${data.train.n} training samples), method ${config.method}: ${model.summary.join('; ')}; ${compute.getNumThreads()} threads, ${compute.cpuIsa()}`);
     log(`training arithmetic: ${formatMacs(macs)} multiply-adds a sample (matrix products and convolutions, forward and backward)`);
     log(`run directory: ${run.path}${startEpoch > 0 ? ` (resumed after epoch ${startEpoch})` : config.resume !== undefined ? ' (no epoch had finished: starting again from epoch 1)' : ''}`);
@@ -157,8 +157,8 @@ interface Placement {
 
 /** Where the stages run: local stage processes started here (processes), listed ones (stages), or worker threads. */
 async function placeStages(config: TrainConfig): Promise<Placement> {
-  const local = config.processes !== undefined ? await startLocalStages(config.processes) : undefined;
-  const processes = local ? { addresses: local.addresses, token: local.token } : config.stages ? { addresses: config.stages, token: config.stageToken! } : undefined;
+  const local = config.processes !== undefined ? await startLocalStages(config.processes, { insecure: config.insecure === true }) : undefined;
+  const processes = local ? local.processes : config.stages ? { addresses: config.stages, token: config.stageToken, curve: config.stageKeys } : undefined;
   const where = processes ? `in stage processes at ${processes.addresses.join(', ')}` : 'on worker threads';
   return { ...(local ? { local } : {}), ...(processes ? { processes } : {}), where };
 }

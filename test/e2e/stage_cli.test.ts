@@ -6,10 +6,13 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { alBin as al, runAl, type CliResult } from '../util/al_cli.js';
+import { alBin as al, makeKeyPair, runAl, type CliResult } from '../util/al_cli.js';
 import { tempDir } from '../util/temp_dir.js';
 
 const run = (args: string[], env: Record<string, string> = {}): CliResult => runAl(args, { timeoutMs: 120_000, env });
+
+// one keypair for the coordinator and the stages of these tests, through the environment of each child
+process.env['AL_KEY'] = makeKeyPair(tempDir('al-stage-keys-'));
 
 const common = ['train', '--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '2', '--t-width', '32', '--limit', '256', '--epochs', '1', '--batch', '64'];
 
@@ -47,7 +50,7 @@ test('naive-pipeline --processes 2 trains in stage processes and reports stalene
   assert.match(r.stdout, /staleness \d+\.\d\d updates/);
 });
 
-test('--stages with listed stage processes; the token is not written to the run directory', async () => {
+test('--stages with listed stage processes; neither the token nor the keys are written to the run directory', async () => {
   const base = tempDir('al-stage-');
   const token = 'secret-' + Math.random().toString(36).slice(2);
   const stage = spawn(process.execPath, [al, 'stage', '--listen', '127.0.0.1:0'], { env: { ...process.env, AL_TOKEN: token } });
@@ -70,7 +73,11 @@ test('--stages with listed stage processes; the token is not written to the run 
     assert.equal(code, 0, stderr);
     assert.equal((JSON.parse(stdout.trim().split('\n').pop()!) as { runDir: string }).runDir, join(base, 'run'));
     assert.equal(stage.exitCode, null, 'the stage process serves on');
-    for (const file of readdirSync(join(base, 'run'))) assert.ok(!readFileSync(join(base, 'run', file)).includes(token), `${file} holds the token`);
+    // nor are the keys
+    const secretKey = /secret (\S+)/.exec(readFileSync(process.env['AL_KEY']!, 'utf8'))![1]!;
+    for (const file of readdirSync(join(base, 'run'))) {
+      for (const secret of [token, secretKey]) assert.ok(!readFileSync(join(base, 'run', file)).includes(secret), `${file} holds ${secret === token ? 'the token' : 'the secret key'}`);
+    }
   } finally {
     stage.kill('SIGTERM');
   }
@@ -82,15 +89,17 @@ test('a stage that cannot be reached exits 1 naming HOST:PORT; bad stage flags e
   assert.match(unreachable.stderr, /pipeline stage 1 \(AL layers 1, 2\): cannot reach a stage process at 127\.0\.0\.1:9 within 5 s/);
   const cases: [string[], RegExp][] = [
     [[...common, '--stages', 'localhost'], /--stages: expected HOST:PORT \(e\.g\. 127\.0\.0\.1:5001\), got 'localhost'/],
-    [[...common, '--stages', '127.0.0.1:5001'], /--stages: the stages' token is needed: give --token T or set AL_TOKEN/],
+    [[...common, '--stages', '127.0.0.1:5001'], /--stages: the coordinator's keypair is needed: give --key FILE \(make one with al keygen\) or set AL_KEY/],
+    [[...common, '--stages', '127.0.0.1:5001', '--insecure'], /--stages: with --insecure, the stages' token is needed: give --token T or set AL_TOKEN/],
     [[...common, '--processes', '3'], /--processes: at most one stage per AL layer \(2 layers\), got 3/],
     [[...common, '--processes', '2', '--stages', '127.0.0.1:1'], /--stages and --processes: give one of them, not both/],
     [['train', '--method', 'bp', '--processes', '2'], /--processes: only applies to a pipelined run \(--method al --pipeline, gpipe or naive-pipeline\)/],
-    [['stage', '--listen', '127.0.0.1:1'], /--token: required \(or set AL_TOKEN\)/],
+    [['stage', '--listen', '127.0.0.1:1'], /--key: required: this stage's keypair file \(make one with al keygen\), or set AL_KEY/],
+    [['stage', '--listen', '127.0.0.1:1', '--insecure'], /--token: required with --insecure \(or set AL_TOKEN\)/],
     [['stage', '--listen', 'nowhere', '--token', 't'], /--listen: expected HOST:PORT/],
   ];
   for (const [args, message] of cases) {
-    const r = run(args, { AL_TOKEN: '' });
+    const r = run(args, { AL_TOKEN: '', AL_KEY: '' });
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
   }

@@ -15,10 +15,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { PREVIOUS_TENSORS_FILE, readCheckpointInfo, readCheckpointTensors } from '../../src/train/checkpoint_files.js';
 import { until } from '../util/poll.js';
-import { alBin as al, runAl, type CliResult } from '../util/al_cli.js';
+import { alBin as al, makeKeyPair, runAl, type CliResult } from '../util/al_cli.js';
 import { tempDir } from '../util/temp_dir.js';
 
 const work = tempDir('al-stage-resume-');
+// one keypair for the coordinator and every stage, through the environment of each child
+process.env['AL_KEY'] = makeKeyPair(work);
 const children: ChildProcess[] = [];
 after(() => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -4,12 +4,13 @@
 // layers do not take the state the coordinator ships. The stage logs it and stays usable.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { Dealer, Router } from 'zeromq';
+import { Router } from 'zeromq';
 import { buildAssociatedNet, type ALNetSpec } from '../../src/al/decompositions.js';
 import { setBackend } from '../../src/backend/backend.js';
 import { nativeBackend } from '../../src/backend/native_backend.js';
 import { ALPipeline } from '../../src/pipeline/al/al_pipeline.js';
-import { WIRE_VERSION, decode, encode } from '../../src/pipeline/runtime/frames.js';
+import { WIRE_VERSION, encodeWire } from '../../src/pipeline/runtime/frames.js';
+import { receiveMessage, sendMessage, stageDealer } from '../util/stage_peer.js';
 import { startLocalStages } from '../../src/pipeline/runtime/local_stages.js';
 import type { ALNetBlueprint } from '../../src/pipeline/runtime/messages.js';
 import { Rng } from '../../src/tensor/rng.js';
@@ -25,22 +26,21 @@ const escaped = (s: string): string => s.replace(/[.[\]]/g, '\\$&');
 
 /** A message as an al of the next wire version would frame it: the version byte is where every version keeps it. */
 function nextVersion(message: { type: string } & Record<string, unknown>): Buffer[] {
-  const frames = encode(message).map((f) => Buffer.from(f));
+  const frames = encodeWire(message).map((f) => Buffer.from(f));
   frames[0]![4] = WIRE_VERSION + 1;
   return frames;
 }
 
 test('a coordinator of another wire version is told so by the stage, which logs it and serves on', async () => {
   const stages = await startLocalStages(1);
-  const dealer = new Dealer({ linger: 0, receiveTimeout: 5000 });
+  const dealer = stageDealer(stages);
   try {
-    dealer.connect(`tcp://${stages.addresses[0]}`);
     await dealer.send(nextVersion({ type: 'hello', role: 'coordinator', token: stages.token, version: WIRE_VERSION + 1 }));
-    assert.deepEqual(decode(await dealer.receive()), { type: 'rejected', reason: `wire version ${WIRE_VERSION + 1}, the stage speaks ${WIRE_VERSION}` });
+    assert.deepEqual((await receiveMessage(dealer)), { type: 'rejected', reason: `wire version ${WIRE_VERSION + 1}, the stage speaks ${WIRE_VERSION}` });
     dealer.close();
     // still free for a coordinator of its own version
     const net = buildAssociatedNet({ ...mlp, rng: new Rng(1) } as ALNetSpec);
-    const pipeline = await ALPipeline.start({ blueprint: mlp, net, stages: [[0, 1, 2]], threads: 1, processes: { addresses: stages.addresses, token: stages.token } });
+    const pipeline = await ALPipeline.start({ blueprint: mlp, net, stages: [[0, 1, 2]], threads: 1, processes: stages.processes });
     await pipeline.close();
   } finally {
     dealer.close();
@@ -52,6 +52,7 @@ test('a coordinator of another wire version is told so by the stage, which logs 
 });
 
 test('a stage of another wire version: the coordinator fails at once, naming its address and both versions', async () => {
+  // an --insecure stage of the next version (on loopback, no keys)
   const router = new Router({ linger: 0 });
   await router.bind('tcp://127.0.0.1:*');
   const address = router.lastEndpoint!.replace('tcp://', '');
@@ -79,7 +80,7 @@ test('a stage that cannot take the shipped state fails the start naming stage, a
   const begin = performance.now();
   try {
     await assert.rejects(
-      ALPipeline.start({ blueprint: { ...mlp, tWidth: 8 }, net, stages: [[0], [1, 2]], threads: 1, processes: { addresses: stages.addresses, token: stages.token } }),
+      ALPipeline.start({ blueprint: { ...mlp, tWidth: 8 }, net, stages: [[0], [1, 2]], threads: 1, processes: stages.processes }),
       new RegExp(`^PipelineError: pipeline stage \\d \\(AL layers? [\\d, ]+\\): the stage process at 127\\.0\\.0\\.1:\\d+ reports StageConfigError: AL layer \\d: tensor '[a-z]\\.[\\w.]+' has \\d+ elements, expected \\d+$`),
     );
     assert.ok(performance.now() - begin < 10_000);
@@ -94,23 +95,22 @@ test('a stage that cannot take the shipped state fails the start naming stage, a
 
 test('a malformed hello is refused with the field at fault; an init naming an unknown program or lacking a field fails the run by name', async () => {
   const stages = await startLocalStages(1);
-  const dealer = new Dealer({ linger: 0, receiveTimeout: 5000 });
-  const send = (m: { type: string } & Record<string, unknown>) => dealer.send(encode(m).map((x) => Buffer.from(x)));
+  const dealer = stageDealer(stages);
+  const send = (m: { type: string } & Record<string, unknown>) => sendMessage(dealer, m);
   try {
-    dealer.connect(`tcp://${stages.addresses[0]}`);
     await send({ type: 'hello', role: 'coordinator', token: 42, version: WIRE_VERSION });
-    assert.deepEqual(decode(await dealer.receive()), { type: 'rejected', reason: 'hello to a stage process: \'hello\' message: expected string for token, got number 42' });
+    assert.deepEqual((await receiveMessage(dealer)), { type: 'rejected', reason: 'hello to a stage process: \'hello\' message: expected string for token, got number 42' });
     await send({ type: 'hello', role: 'spectator', token: stages.token, version: WIRE_VERSION });
-    assert.deepEqual(decode(await dealer.receive()), { type: 'rejected', reason: "hello to a stage process: expected 'coordinator' or 'upstream' for role, got 'spectator'" });
+    assert.deepEqual((await receiveMessage(dealer)), { type: 'rejected', reason: "hello to a stage process: expected 'coordinator' or 'upstream' for role, got 'spectator'" });
     await send({ type: 'hello', role: 'coordinator', token: stages.token, version: WIRE_VERSION });
-    assert.equal(decode(await dealer.receive()).type, 'welcome');
+    assert.equal((await receiveMessage(dealer)).type, 'welcome');
     const base = { stage: 0, stages: 1, threads: 1, timeOrigin: 0 };
     await send({ type: 'init', program: 'rl', init: base, downstream: null, capacity: 2 });
-    assert.deepEqual(decode(await dealer.receive()), {
+    assert.deepEqual((await receiveMessage(dealer)), {
       type: 'error', stage: -1, name: 'Error', message: "the coordinator asks for stage program 'rl'; this stage runs al, bp",
     });
     await send({ type: 'init', program: 'al', init: { stage: 0, stages: 1, timeOrigin: 0 }, downstream: null, capacity: 2 });
-    assert.deepEqual(decode(await dealer.receive()), {
+    assert.deepEqual((await receiveMessage(dealer)), {
       type: 'error', stage: -1, name: 'MessageError', message: "coordinator to stage: 'init' message's init: expected number for threads, got undefined",
     });
   } finally {

@@ -14,3 +14,10 @@ export function runAl(args: string[], options: { timeoutMs?: number; env?: Recor
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** A keypair made by `al keygen` in `dir`; returns the .key file (for --key or AL_KEY). */
+export function makeKeyPair(dir: string, name = 'al'): string {
+  const r = runAl(['keygen', '--out', dir, '--name', name], { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`al keygen failed (${r.code}): ${r.stderr}`);
+  return join(dir, `${name}.key`);
+}

@@ -75,7 +75,13 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
                        H:P', started beforehand with the same token), in order
   --processes N        pipelined: start N local stage processes on 127.0.0.1 (free ports,
                        a random token) and use them; the same result as worker threads
-  --token T            with --stages: the run's secret the stages hold (default: AL_TOKEN)
+  --token T            with --stages: the run's secret the stages hold (default: AL_TOKEN;
+                       optional with keys, required with --insecure)
+  --key FILE           with --stages: this coordinator's keypair (al keygen; default: AL_KEY);
+                       all stage traffic is encrypted (CurveZMQ)
+  --stage-key PUB,...  with --stages: the stages' public key files, one for all or one per
+                       stage (default: --key's own public key, for a cluster sharing one keypair)
+  --insecure           with --stages or --processes: no encryption; stages on loopback only
   --micro-batches M    gpipe: micro-batches per mini-batch (default 4)
   --trace              pipelined: record every stage's busy intervals in trace.json
   --epochs N           passes over the training set (default 10)
@@ -126,6 +132,7 @@ const flags: FlagSpec = {
   augment: { type: 'boolean' }, 'no-augment': { type: 'boolean' },
   resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' }, 'log-every': { type: 'string' },
   stages: { type: 'string' }, processes: { type: 'string' }, token: { type: 'string' },
+  key: { type: 'string' }, 'stage-key': { type: 'string' }, insecure: { type: 'boolean' },
   preset: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 };
 

@@ -6,6 +6,13 @@
 // infinity by {"$num": "NaN"}. Decoding checks every
 // length against the header and throws a FrameError naming what is wrong, so a truncated or
 // random frame is a clean error, never a crash or a wrong tensor.
+//
+// Between processes a message travels as pieces (toWire / fromWire): a layout frame listing the
+// byte length of each frame, then every frame cut into pieces of at most MAX_PIECE bytes. So every
+// ZeroMQ frame of every socket is small, and each socket refuses a larger one (ZMQ_MAXMSGSIZE,
+// socketOptions in zmq_transport.ts) before it allocates anything for it, whatever the model: a
+// peer that is still in its CURVE handshake cannot make a stage set aside more than that. The
+// layout is checked against the receiver's limits (frames, bytes) before anything is joined or decoded.
 import { endianness } from 'node:os';
 import type { BatchMessage } from './messages.js';
 
@@ -24,9 +31,10 @@ export class WireVersionError extends FrameError {
 // Every version keeps the magic number in bytes 0-3 and the version in byte 4 of a message's first
 // frame, so that peers of different versions can tell each other so instead of failing obscurely.
 const MAGIC = 0x53504c41; // "ALPS" read little-endian
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 const KIND_JSON = 1;
 const KIND_BATCH = 2;
+const KIND_LAYOUT = 3;
 const MAX_RANK = 8;
 
 if (endianness() !== 'LE') throw new Error('pipeline frames: stages in processes need a little-endian machine');
@@ -155,4 +163,88 @@ function decodeBatch(view: Buffer, frames: readonly Uint8Array[]): BatchMessage 
     message.labels = labels;
   }
   return message;
+}
+
+// ***** pieces on the wire *****
+
+/** The largest ZeroMQ frame a message is cut into. */
+export const MAX_PIECE = 1 << 20;
+/** What a socket accepts per frame: a piece, plus CURVE's box and ZeroMQ's command header. */
+export const MAX_WIRE_FRAME = MAX_PIECE + 4096;
+
+/** How much of one message a receiver takes: logical frames and their bytes in all. */
+export interface WireLimits {
+  frames: number;
+  bytes: number;
+}
+
+/** A hello or a reply to one, from a peer that is not in a run: two small frames. */
+export const HELLO_LIMITS: WireLimits = { frames: 4, bytes: 64 * 1024 };
+
+/** A peer of the run: a stage's whole state in one message (an init, a 'state' report) at most. */
+export const RUN_LIMITS: WireLimits = { frames: 1 << 16, bytes: 2 ** 32 - 1 };
+
+/** Cuts a message's frames into pieces of at most MAX_PIECE bytes, behind a layout frame (views, no copy). */
+export function toWire(frames: readonly Uint8Array[]): Uint8Array[] {
+  const layout = Buffer.alloc(12 + 4 * frames.length);
+  layout.writeUInt32LE(MAGIC, 0);
+  layout.writeUInt8(WIRE_VERSION, 4);
+  layout.writeUInt8(KIND_LAYOUT, 5);
+  layout.writeUInt32LE(frames.length, 8);
+  const pieces: Uint8Array[] = [layout];
+  frames.forEach((frame, i) => {
+    if (frame.byteLength > 0xffffffff) throw new FrameError(`frame ${i} of ${frame.byteLength} bytes: at most 4 GiB per frame`);
+    layout.writeUInt32LE(frame.byteLength, 12 + 4 * i);
+    for (let at = 0; at < frame.byteLength; at += MAX_PIECE) pieces.push(frame.subarray(at, Math.min(at + MAX_PIECE, frame.byteLength)));
+  });
+  return pieces;
+}
+
+/** The version of a frame that opens like every version's first frame, else null. */
+function versionOf(head: Uint8Array | undefined): number | null {
+  if (!head || head.byteLength < 8) return null;
+  const view = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  return view.readUInt32LE(0) === MAGIC ? view.readUInt8(4) : null;
+}
+
+/**
+ * The frames of a message as toWire sent them, checked against `limits` from its layout frame
+ * alone (counts and sizes) before anything is joined or copied. A frame of one piece is that
+ * piece itself; a longer one is joined into a buffer of its own.
+ */
+export function fromWire(wire: readonly Uint8Array[], limits: WireLimits): Uint8Array[] {
+  const head = wire[0];
+  const version = versionOf(head);
+  if (version === null) throw new FrameError('not a pipeline message (bad magic number)');
+  if (version !== WIRE_VERSION) throw new WireVersionError(version);
+  const view = Buffer.from(head!.buffer, head!.byteOffset, head!.byteLength);
+  if (view.readUInt8(5) !== KIND_LAYOUT || view.byteLength < 12) throw new FrameError('a message without its layout frame');
+  const count = view.readUInt32LE(8);
+  if (count > limits.frames) throw new FrameError(`a message of ${count} frames, at most ${limits.frames} accepted here`);
+  if (view.byteLength !== 12 + 4 * count) throw new FrameError(`layout frame of ${view.byteLength} bytes for ${count} frames`);
+  const sizes = Array.from({ length: count }, (_, i) => view.readUInt32LE(12 + 4 * i));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (total > limits.bytes) throw new FrameError(`a message of ${total} bytes, at most ${limits.bytes} accepted here`);
+  const pieces = sizes.reduce((n, size) => n + Math.ceil(size / MAX_PIECE), 0);
+  if (wire.length !== 1 + pieces) throw new FrameError(`a message of ${wire.length - 1} pieces, its layout gives ${pieces}`);
+  let at = 1;
+  return sizes.map((size, i) => {
+    const parts = wire.slice(at, at + Math.ceil(size / MAX_PIECE));
+    at += parts.length;
+    parts.forEach((part, j) => {
+      const expected = Math.min(MAX_PIECE, size - j * MAX_PIECE);
+      if (part.byteLength !== expected) throw new FrameError(`frame ${i}, piece ${j}: ${part.byteLength} bytes, expected ${expected}`);
+    });
+    return parts.length === 1 ? parts[0]! : parts.length === 0 ? new Uint8Array(0) : Buffer.concat(parts, size);
+  });
+}
+
+/** A message as it goes onto a socket. */
+export function encodeWire<M extends { type: string }>(message: M): Uint8Array[] {
+  return toWire(encode(message));
+}
+
+/** A message as it comes off a socket, within `limits`. */
+export function decodeWire(wire: readonly Uint8Array[], limits: WireLimits): { type: string } {
+  return decode(fromWire(wire, limits));
 }

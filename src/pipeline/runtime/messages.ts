@@ -111,6 +111,8 @@ export interface InitMessage {
   init: StageInitBase;
   /** stage processes: the next stage's HOST:PORT (null on the last stage) */
   downstream?: string | null;
+  /** stage processes with keys: the next stage's public key (Z85), to connect to it by */
+  downstreamKey?: string | null;
   /** stage processes: batches a queue between two stages may hold */
   capacity?: number;
   connectTimeoutMs?: number;
@@ -122,7 +124,7 @@ export type ControlMessage =
   | { type: 'stop' };
 
 export const CONTROL: ChannelSpec<ControlMessage> = {
-  init: { program: 'string', init: 'object', downstream: 'string|null?', capacity: 'number?', connectTimeoutMs: 'number?' },
+  init: { program: 'string', init: 'object', downstream: 'string|null?', downstreamKey: 'string|null?', capacity: 'number?', connectTimeoutMs: 'number?' },
   collect: { request: 'number' },
   stop: {},
 };

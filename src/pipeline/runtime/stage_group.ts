@@ -13,6 +13,7 @@ import { parseMessage, type ChannelSpec } from './parse.js';
 import type { LinkCallbacks, StageLink } from './transport.js';
 import { DownstreamLostError } from './errors.js';
 import { connectStageProcess } from './zmq_transport.js';
+import type { CurveKeys } from './curve.js';
 
 export class PipelineError extends TrainingError {
   override name = 'PipelineError';
@@ -48,9 +49,17 @@ export interface PipelineEngine {
 /** Stage processes to run a pipeline on (`al stage --listen`): one HOST:PORT per stage, in order. */
 export interface StageProcesses {
   addresses: string[];
-  /** the run's secret, which every stage process holds */
-  token: string;
+  /** the run's secret, if the stage processes hold one (with keys it is optional) */
+  token?: string | undefined;
+  /** the coordinator's keys and each stage's public key, in stage order; without it, plaintext on loopback only */
+  curve?: StageKeys | undefined;
   connectTimeoutMs?: number;
+}
+
+/** The keys of a run on stage processes: the coordinator's keypair and each stage's public key. */
+export interface StageKeys {
+  keys: CurveKeys;
+  stageKeys: string[];
 }
 
 export interface StageWorkerData {
@@ -131,9 +140,11 @@ export abstract class StageGroup<Report extends { type: string }> {
    * server knows) and its downstream neighbour's address, and waits until every stage is ready. A stage that cannot be reached fails with its address.
    */
   protected async attach(program: string, processes: StageProcesses, capacity: number, init: (k: number) => unknown): Promise<void> {
-    const { addresses, token, connectTimeoutMs } = processes;
+    const { addresses, token, curve, connectTimeoutMs } = processes;
     if (addresses.length !== this.stageCount) throw new RangeError(`pipeline: ${addresses.length} stage addresses for ${this.stageCount} stages`);
-    const settled = await Promise.allSettled(addresses.map((address, k) => connectStageProcess(address, token, this.callbacks(k), connectTimeoutMs)));
+    if (curve && curve.stageKeys.length !== this.stageCount) throw new RangeError(`pipeline: ${curve.stageKeys.length} stage public keys for ${this.stageCount} stages`);
+    const client = (k: number) => (curve ? { keys: curve.keys, serverKey: curve.stageKeys[k]! } : undefined);
+    const settled = await Promise.allSettled(addresses.map((address, k) => connectStageProcess(address, token ?? '', this.callbacks(k), connectTimeoutMs, client(k))));
     // the stages that did answer are released too, else they would stay busy with a run that never starts
     for (const s of settled) if (s.status === 'fulfilled') this.links.push(s.value);
     const refused = settled.findIndex((s) => s.status === 'rejected');
@@ -143,7 +154,11 @@ export abstract class StageGroup<Report extends { type: string }> {
     }
     // each stage connects to its downstream neighbour with the same timeout: that neighbour may be
     // busy building its layers from its own init, which holds up its answer
-    addresses.forEach((_, k) => this.links[k]!.post({ type: 'init', program, init: init(k), downstream: addresses[k + 1] ?? null, capacity, ...(connectTimeoutMs ? { connectTimeoutMs } : {}) }));
+    // a stage connects to its downstream neighbour by the public key the coordinator holds for it
+    addresses.forEach((_, k) => this.links[k]!.post({
+      type: 'init', program, init: init(k), downstream: addresses[k + 1] ?? null, capacity,
+      ...(curve ? { downstreamKey: curve.stageKeys[k + 1] ?? null } : {}), ...(connectTimeoutMs ? { connectTimeoutMs } : {}),
+    }));
     await this.untilReady();
   }
 

@@ -1,18 +1,26 @@
 // A pipeline stage in its own process: `al stage --listen HOST:PORT`. It binds a ZeroMQ Router and
-// waits for a coordinator holding the run's token. The coordinator's init names the stage program
-// to run (AL or BP, from the programs the server was given) and the stage's downstream neighbour;
-// the stage connects to it (presenting the same token), then runs the same stage loop as a worker
-// thread. After a run's stop it waits for the next coordinator.
+// waits for a coordinator. With keys (the rule; curve.ts), the Router is a CURVE server: a peer
+// whose public key the stage does not allow is refused in the handshake, before it can send a
+// message, and everything else is encrypted; a token, if the stage has one, must match as well.
+// Without keys (--insecure, loopback only) the token is all that tells a coordinator apart.
+// The coordinator's init names the stage program to run (AL or BP, from the programs the server
+// was given) and the stage's downstream neighbour with its public key; the stage connects to it
+// (with its own keys, and the same token), then runs the same stage loop as a worker thread.
+// After a run's stop it waits for the next coordinator.
 //
 // Nothing a peer sends can crash it: a message that does not decode, a wrong token, a second
 // coordinator or a message from a peer that never said hello is logged and dropped (and a malformed
 // message from the run's own coordinator or neighbour fails the run with a clean error report).
+// A peer that has not said hello gets no more than a hello's size decoded (HELLO_LIMITS), and
+// what it sent reaches the log escaped, once per peer and reason (peer_log.ts).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'zeromq';
 import { DownstreamLostError } from './errors.js';
-import { WIRE_VERSION, WireVersionError, decode, encode } from './frames.js';
+import { checkPlaintext, registerZap, serverOptions, z85Encode, type ServerCurve } from './curve.js';
+import { HELLO_LIMITS, RUN_LIMITS, WIRE_VERSION, WireVersionError, decodeWire, encodeWire } from './frames.js';
 import { parseHello, parseStageInit, type Hello, type InitMessage } from './messages.js';
 import { MessageError } from './parse.js';
+import { RefusalLog, printable } from './peer_log.js';
 import { StageRuntime } from './stage_runtime.js';
 import { PushedEndpoint, type Endpoint } from './transport.js';
 import { CONNECT_TIMEOUT_MS, HEARTBEAT_TIMEOUT_MS, SendQueue, WireClock, openPeer, socketOptions } from './zmq_transport.js';
@@ -23,7 +31,10 @@ export type StageProgram = (runtime: StageRuntime) => void;
 export interface StageServerOptions {
   /** HOST:PORT to bind; port 0 picks a free one */
   listen: string;
-  token: string;
+  /** the run's secret a coordinator's hello must hold; optional with `curve`, whose keys decide */
+  token?: string | undefined;
+  /** the stage's keys and the peers it accepts; without it, plaintext, on loopback only */
+  curve?: ServerCurve | undefined;
   log: (line: string) => void;
   /** the stage programs a coordinator may ask for, by the name its init gives */
   programs: Readonly<Record<string, StageProgram>>;
@@ -53,10 +64,14 @@ export class StageServer {
   private run: ActiveRun | null = null;
   private readonly clock = new WireClock();
   private readonly queue: SendQueue;
+  private readonly refusals: RefusalLog;
+  /** gives the server's ZAP domain back when it closes */
+  private releaseZap: () => void = () => {};
 
   /** `address`: the bound HOST:PORT */
   private constructor(private readonly router: Router, readonly address: string, private readonly options: StageServerOptions) {
     this.finished = new Promise<void>((resolve) => (this.finish = resolve));
+    this.refusals = new RefusalLog((line) => this.log(line));
     this.queue = new SendQueue((frames) => this.clock.time(() => router.send(frames)), (e) => options.log(`al stage: a send failed: ${e.message}`));
   }
 
@@ -67,14 +82,27 @@ export class StageServer {
     // A send to a connection that is closing but not yet gone waits instead, and nothing wakes it
     // until another peer connects; the timeout fails it, so the queue moves on (a live peer reads
     // continuously and never keeps a send waiting that long).
-    const router = new Router({ ...socketOptions, mandatory: true, sendTimeout: HEARTBEAT_TIMEOUT_MS });
+    const { curve } = options;
+    if (!curve) checkPlaintext(options.listen);
+    let server: StageServer | null = null;
+    // the peer check runs in the handshake, before the peer can send a message
+    const zap = curve ? await registerZap((key, address) => server?.allows(curve, key, address) ?? false) : null;
+    const router = new Router({ ...socketOptions, mandatory: true, sendTimeout: HEARTBEAT_TIMEOUT_MS, ...(curve && zap ? serverOptions(curve, zap.domain) : {}) });
     const at = options.listen.lastIndexOf(':');
     const [host, port] = [options.listen.slice(0, at), options.listen.slice(at + 1)];
-    await router.bind(`tcp://${host}:${port === '0' ? '*' : port}`);
-    const server = new StageServer(router, router.lastEndpoint!.replace(/^tcp:\/\//, ''), options);
-    router.events.on('disconnect', () => server.onDisconnect());
-    void server.receive();
-    return server;
+    try {
+      await router.bind(`tcp://${host}:${port === '0' ? '*' : port}`);
+    } catch (error) {
+      zap?.release();
+      router.close();
+      throw error;
+    }
+    const started = new StageServer(router, router.lastEndpoint!.replace(/^tcp:\/\//, ''), options);
+    server = started;
+    if (zap) started.releaseZap = zap.release;
+    router.events.on('disconnect', () => started.onDisconnect());
+    void started.receive();
+    return started;
   }
 
   close(): void {
@@ -82,15 +110,25 @@ export class StageServer {
     this.closed = true;
     this.run?.closeDownstream();
     this.router.close();
+    this.releaseZap();
     this.finish();
   }
 
   private sendTo<M extends { type: string }>(peer: string, m: M): void {
-    this.clock.time(() => this.queue.push([Buffer.from(peer, 'hex'), ...encode(m)]));
+    this.clock.time(() => this.queue.push([Buffer.from(peer, 'hex'), ...encodeWire(m)]));
   }
 
+  /** Every line escaped: parts of it may come from a peer. */
   private log(line: string): void {
-    this.options.log(`al stage: ${line}`);
+    this.options.log(`al stage: ${printable(line, 1000)}`);
+  }
+
+  /** The ZAP decision on a peer in its CURVE handshake; a refusal is logged once per address and key. */
+  private allows(curve: ServerCurve, key: Buffer, address: string): boolean {
+    const text = z85Encode(key);
+    if (curve.allow.includes(text)) return true;
+    this.refusals.refuse(`${address} ${text}`, 'key', `refused a peer at ${address}: its public key ${text} is not among the keys this stage allows`);
+    return false;
   }
 
   /** The run's over: the next coordinator may come (or, with `once`, the server closes). */
@@ -109,13 +147,13 @@ export class StageServer {
   }
 
   private reject(peer: string, why: string, reason: string): void {
-    this.log(`rejected ${why}`);
+    this.refusals.refuse(peer, reason, `rejected ${why}`);
     this.sendTo(peer, { type: 'rejected', reason });
   }
 
   private hello(peer: string, m: Hello): void {
     const who = m.role === 'upstream' ? 'an upstream stage' : 'a coordinator';
-    if (!sameToken(m.token, this.options.token)) return this.reject(peer, `${who}: wrong token`, 'wrong token');
+    if (this.options.token !== undefined && !sameToken(m.token, this.options.token)) return this.reject(peer, `${who}: wrong token`, 'wrong token');
     if (m.version !== WIRE_VERSION) {
       return this.reject(peer, `${who}: wire version ${m.version}, this stage speaks version ${WIRE_VERSION}`, `wire version ${m.version}, the stage speaks ${WIRE_VERSION}`);
     }
@@ -153,11 +191,13 @@ export class StageServer {
   private async connectDownstream(current: ActiveRun, m: InitMessage): Promise<Endpoint | null> {
     if (typeof m.downstream !== 'string') return null;
     const endpoint = new PushedEndpoint((out) => peer.send(out), () => peer.close());
-    const hello: Hello = { type: 'hello', role: 'upstream', token: this.options.token, version: WIRE_VERSION };
+    const hello: Hello = { type: 'hello', role: 'upstream', token: this.options.token ?? '', version: WIRE_VERSION };
+    const { curve } = this.options;
+    if (curve && typeof m.downstreamKey !== 'string') throw new Error(`the coordinator names the downstream stage ${m.downstream} without its public key (downstreamKey)`);
     const peer = await openPeer(m.downstream!, hello, m.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, {
       message: (out) => endpoint.deliver(out),
       fail: (what) => current.runtime?.fail(new DownstreamLostError(what)),
-    }, this.clock);
+    }, this.clock, curve ? { keys: curve.keys, serverKey: m.downstreamKey! } : undefined);
     current.closeDownstream = () => peer.close();
     return endpoint;
   }
@@ -182,7 +222,7 @@ export class StageServer {
   private onDisconnect(): void {
     const current = this.run;
     if (!current) return;
-    this.queue.push([Buffer.from(current.coordinator, 'hex'), ...encode({ type: 'ping' })], () => {
+    this.queue.push([Buffer.from(current.coordinator, 'hex'), ...encodeWire({ type: 'ping' })], () => {
       if (this.run !== current) return;
       this.endRun('lost the coordinator; the run is over, ');
       if (this.options.once) this.close();
@@ -207,7 +247,8 @@ export class StageServer {
     const role = this.roleOf(peer);
     let m: { type: string };
     try {
-      m = this.clock.time(() => decode(frames));
+      // nothing of a peer outside the run is decoded beyond a hello's size
+      m = this.clock.time(() => decodeWire(frames, role === null ? HELLO_LIMITS : RUN_LIMITS));
       if (m.type === 'hello') return this.hello(peer, parseHello(m));
     } catch (error) {
       if (error instanceof MessageError) return this.reject(peer, `a peer: ${error.message}`, error.message);
@@ -217,11 +258,13 @@ export class StageServer {
         return this.reject(peer, `a peer speaking wire version ${error.version}; this stage speaks version ${WIRE_VERSION} (run the same version of al on every host)`,
           `wire version ${error.version}, the stage speaks ${WIRE_VERSION}`);
       }
-      this.log(`malformed message from ${role ?? 'an unknown peer'}: ${(error as Error).message}`);
+      const line = `malformed message from ${role ?? 'an unknown peer'}: ${(error as Error).message}`;
+      if (role === null) return this.refusals.refuse(peer, 'malformed', line);
+      this.log(line);
       if (role !== null) this.failRun(error as Error);
       return;
     }
-    if (role === null) this.log(`ignored a '${m.type.slice(0, 40)}' message from a peer that has not presented the run's token`);
+    if (role === null) this.refusals.refuse(peer, 'ignored', `ignored a '${m.type.slice(0, 40)}' message from a peer that has not presented the run's token`);
     else if (role === 'upstream') this.run!.upstreamEndpoint.deliver(m);
     else if (this.run!.runtime !== null) this.run!.coordinatorEndpoint.deliver(m);
     else if (m.type === 'stop') this.stopRun();

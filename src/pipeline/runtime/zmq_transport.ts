@@ -8,17 +8,24 @@
 // A stage process that dies is noticed by its coordinator's Dealer: the socket monitor reports
 // the closed connection at once on one machine, and ZeroMQ's heartbeats end a silent connection
 // to another host within HEARTBEAT_TIMEOUT_MS.
-import { Dealer } from 'zeromq';
-import { FrameError, WIRE_VERSION, WireVersionError, decode, encode } from './frames.js';
+//
+// Every connection is CurveZMQ (curve.ts) unless both ends are on loopback and were told to run
+// without it; each side's keys are given with the connection.
+import { Dealer, type SocketOptions } from 'zeromq';
+import { checkPlaintext, clientOptions, type ClientCurve } from './curve.js';
+import { FrameError, HELLO_LIMITS, MAX_WIRE_FRAME, RUN_LIMITS, WIRE_VERSION, WireVersionError, decodeWire, encodeWire } from './frames.js';
 import { SERVER_REPLIES, type Hello, type ServerReply } from './messages.js';
 import { parseMessage } from './parse.js';
+import { printable } from './peer_log.js';
 import type { LinkCallbacks, StageLink } from './transport.js';
 
 export const HEARTBEAT_INTERVAL_MS = 500;
 export const HEARTBEAT_TIMEOUT_MS = 3000;
 export const CONNECT_TIMEOUT_MS = 5000;
 
-export const socketOptions = { linger: 0, heartbeatInterval: HEARTBEAT_INTERVAL_MS, heartbeatTimeout: HEARTBEAT_TIMEOUT_MS };
+// maxMessageSize: a frame above one piece (frames.ts) ends the connection before ZeroMQ allocates
+// for it, also while a CURVE handshake is still going on
+export const socketOptions = { linger: 0, heartbeatInterval: HEARTBEAT_INTERVAL_MS, heartbeatTimeout: HEARTBEAT_TIMEOUT_MS, maxMessageSize: MAX_WIRE_FRAME };
 
 /**
  * Time this thread spends in the transport: encoding and decoding messages (frames.ts, which
@@ -99,14 +106,41 @@ export function parseAddress(address: string): { host: string; port: number } {
 }
 
 /**
- * A Dealer connected to a stage's Router that has been welcomed with `hello`. Resolves once the
- * stage answered; rejects when it rejects us or gives no answer within `timeoutMs`. After that,
- * its messages go to `callbacks.message`, and a closed connection or a malformed message to
- * `callbacks.fail`.
+ * Turns a failed CURVE handshake into an answer naming the cause: a stage that does not allow our
+ * key says so (ZAP refused it); one that drops the handshake without a word holds another key than
+ * the one we expect of it; one that speaks no CURVE (or only CURVE) fails on the mechanism.
  */
-export async function openPeer(address: string, hello: Hello, timeoutMs: number, callbacks: LinkCallbacks, clock = new WireClock()): Promise<{ send(m: { type: string }): void; close(): void; closed(): boolean }> {
+function watchHandshake(dealer: Dealer, address: string, curve: ClientCurve | undefined, fail: (error: Error) => void): void {
+  let drops = 0, shook = false;
+  dealer.events.on('handshake', () => (shook = true));
+  dealer.events.on('handshake:error:auth', () => fail(new Error(`the stage process at ${address} refused our public key ${curve?.keys.publicKey ?? ''}: it is not among the keys it allows (its --allow, or its own key)`)));
+  dealer.events.on('handshake:error:protocol', (event) => {
+    if ((event.error as { code?: string }).code !== 'ERR_ZMTP_MECHANISM_MISMATCH') return;
+    fail(new Error(curve
+      ? `the stage process at ${address} does not encrypt (it was started with --insecure); start it with --key, or give --insecure here too (loopback only)`
+      : `the stage process at ${address} requires encryption (CURVE): give its coordinators a key (--key) instead of --insecure`));
+  });
+  dealer.events.on('disconnect', () => {
+    if (curve && !shook && ++drops >= 2) fail(new Error(`the stage process at ${address} ends our CURVE handshake: its public key is not ${curve.serverKey} (check --stage-key)`));
+  });
+}
+
+/** A Dealer for `address`, encrypted with `curve`, or plaintext where loopback allows it. */
+function newDealer(address: string, curve: ClientCurve | undefined): Dealer {
+  if (!curve) checkPlaintext(address);
+  const options: Partial<SocketOptions<Dealer>> = { ...socketOptions, ...(curve ? clientOptions(curve) : {}) };
+  return new Dealer(options);
+}
+
+/**
+ * A Dealer connected to a stage's Router that has been welcomed with `hello`. Resolves once the
+ * stage answered; rejects when it rejects us (or our key) or gives no answer within `timeoutMs`.
+ * After that, its messages go to `callbacks.message`, and a closed connection or a malformed
+ * message to `callbacks.fail`.
+ */
+export async function openPeer(address: string, hello: Hello, timeoutMs: number, callbacks: LinkCallbacks, clock = new WireClock(), curve?: ClientCurve): Promise<{ send(m: { type: string }): void; close(): void; closed(): boolean }> {
   parseAddress(address);
-  const dealer = new Dealer(socketOptions);
+  const dealer = newDealer(address, curve);
   let closed = false, welcomed = false;
   const close = (): void => {
     if (closed) return;
@@ -123,18 +157,21 @@ export async function openPeer(address: string, hello: Hello, timeoutMs: number,
   const answered = new Promise<void>((resolve, reject) => {
     answer = (error) => (error ? reject(error) : resolve());
   });
+  watchHandshake(dealer, address, curve, (error) => {
+    if (!welcomed) answer(error);
+  });
   void (async () => {
     try {
       for await (const frames of dealer) {
         let m: { type: string };
         try {
-          m = clock.time(() => decode(frames));
+          m = clock.time(() => decodeWire(frames, welcomed ? RUN_LIMITS : HELLO_LIMITS));
           // before the welcome, only the stage process's answer to our hello may come
           if (!welcomed) m = parseMessage('stage process answer', SERVER_REPLIES, m);
         } catch (error) {
           const what = error instanceof WireVersionError
             ? `the stage process at ${address} speaks wire version ${error.version}, this al speaks version ${WIRE_VERSION}: run the same version of al on every host`
-            : `malformed message from the stage process at ${address}: ${(error as Error).message}`;
+            : `malformed message from the stage process at ${address}: ${printable((error as Error).message)}`;
           if (welcomed) callbacks.fail(what);
           else answer(new FrameError(what));
           continue;
@@ -144,7 +181,7 @@ export async function openPeer(address: string, hello: Hello, timeoutMs: number,
           if (reply.type === 'welcome') {
             welcomed = true;
             answer(null);
-          } else answer(new Error(`the stage process at ${address} refused us: ${reply.type === 'rejected' ? reply.reason : reply.type}`));
+          } else answer(new Error(`the stage process at ${address} refused us: ${printable(reply.type === 'rejected' ? reply.reason : reply.type)}`));
           continue;
         }
         callbacks.message(m);
@@ -154,7 +191,7 @@ export async function openPeer(address: string, hello: Hello, timeoutMs: number,
     }
   })();
   dealer.connect(`tcp://${address}`);
-  queue.push(encode(hello));
+  queue.push(encodeWire(hello));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`cannot reach a stage process at ${address} within ${timeoutMs / 1000} s (is 'al stage --listen ${address}' running there?)`)), timeoutMs);
@@ -167,7 +204,7 @@ export async function openPeer(address: string, hello: Hello, timeoutMs: number,
   } finally {
     clearTimeout(timer);
   }
-  return { send: (m) => clock.time(() => queue.push(encode(m))), close, closed: () => closed };
+  return { send: (m) => clock.time(() => queue.push(encodeWire(m))), close, closed: () => closed };
 }
 
 /** How long the coordinator waits for a stage process to confirm a stop. */
@@ -175,8 +212,8 @@ export const STOP_TIMEOUT_MS = 10_000;
 /** The same after a failure, when the stage may be stuck: it also notices the closed connection. */
 export const STOP_AFTER_FAILURE_MS = 2000;
 
-/** The coordinator's link to a stage process. */
-export async function connectStageProcess(address: string, token: string, callbacks: LinkCallbacks, timeoutMs = CONNECT_TIMEOUT_MS): Promise<StageLink> {
+/** The coordinator's link to a stage process: encrypted with `curve` (our keys, the stage's public key), else plaintext on loopback. */
+export async function connectStageProcess(address: string, token: string, callbacks: LinkCallbacks, timeoutMs = CONNECT_TIMEOUT_MS, curve?: ClientCurve): Promise<StageLink> {
   // lost: the connection failed (the stage is gone, nothing to stop); closing: being stopped, so
   // a failure of the connection is no longer the run's
   let lost = false, closing = false;
@@ -191,7 +228,7 @@ export async function connectStageProcess(address: string, token: string, callba
       if (closing) stopped?.();
       else callbacks.fail(message);
     },
-  });
+  }, undefined, curve);
   /** Asks the stage to end the run, waits (bounded) for its 'stopped', then closes the connection. */
   const stop = async (waitMs: number): Promise<void> => {
     closing = true;

@@ -1,6 +1,7 @@
 // `al train --resume RUN_DIR`: the saved settings win, flags beside --resume must agree with them
 // (except --epochs, --threads, --data-dir, --json and where the stages run), and an unreadable run
 // directory or config.json is named.
+import { generateKeys } from '../../../src/pipeline/runtime/curve.js';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -94,6 +95,9 @@ test('the checkpoint is checked at once: of another configuration, or with no ep
 });
 
 test('where the stages run is given anew: --stages with --token, or --processes; saved addresses and tokens are never reused', () => {
+  // --stages needs the coordinator's keypair: given here through the environment
+  const { publicKey, secretKey } = generateKeys();
+  process.env['AL_KEYPAIR'] = `${publicKey} ${secretKey}`;
   const al = ['--method', 'al', '--pipeline', '--al-layers', '2'];
   const placement = (c: TrainConfig): unknown[] => [c.stages, c.processes, c.stageToken];
   // a config.json that holds stage addresses and a token, as no run writes it: neither is taken
@@ -117,9 +121,14 @@ test('where the stages run is given anew: --stages with --token, or --processes;
   const env = process.env['AL_TOKEN'];
   delete process.env['AL_TOKEN'];
   try {
-    refused(local.dir, ['--stages', '127.0.0.1:3,127.0.0.1:4'], "--stages: the stages' token is needed: give --token T or set AL_TOKEN");
+    // with keys the token is optional; without them (--insecure) it is the only check
+    assert.deepEqual(placement(resume(['--resume', local.dir, '--stages', '127.0.0.1:3,127.0.0.1:4'])), [['127.0.0.1:3', '127.0.0.1:4'], undefined, undefined]);
+    refused(local.dir, ['--stages', '127.0.0.1:3,127.0.0.1:4', '--insecure'], "--stages: with --insecure, the stages' token is needed: give --token T or set AL_TOKEN");
+    delete process.env['AL_KEYPAIR'];
+    refused(local.dir, ['--stages', '127.0.0.1:3,127.0.0.1:4'], "--stages: the coordinator's keypair is needed: give --key FILE (make one with al keygen) or set AL_KEY; or --insecure for stages on loopback");
   } finally {
     if (env !== undefined) process.env['AL_TOKEN'] = env;
+    delete process.env['AL_KEYPAIR'];
   }
 });
 

@@ -2,7 +2,7 @@
 // raw float32 bits, never JSON), and any truncated or random input is a FrameError, nothing else.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FrameError, decode, encode } from '../../../../src/pipeline/runtime/frames.js';
+import { FrameError, HELLO_LIMITS, MAX_PIECE, RUN_LIMITS, WIRE_VERSION, decode, decodeWire, encode, encodeWire, fromWire, toWire } from '../../../../src/pipeline/runtime/frames.js';
 import type { BatchMessage } from '../../../../src/pipeline/runtime/messages.js';
 import { Rng } from '../../../../src/tensor/rng.js';
 
@@ -80,4 +80,27 @@ test('random frames, and valid headers with random bodies, only ever give FrameE
       assert.ok(error instanceof FrameError, `input ${i}: ${(error as Error).name}: ${(error as Error).message}`);
     }
   }
+});
+
+// ***** pieces on the wire *****
+
+test('toWire/fromWire: frames above MAX_PIECE cross in pieces of at most MAX_PIECE and come back whole', () => {
+  const big = Float32Array.from({ length: (MAX_PIECE * 2.5) / 4 }, (_, i) => i * 0.5);
+  const m = { type: 'state', stage: 0, request: 1, state: { w: big, b: new Float32Array(0), n: 3 } };
+  const wire = encodeWire(m);
+  assert.ok(wire.every((piece, i) => i === 0 || piece.byteLength <= MAX_PIECE));
+  assert.equal(wire.length, 1 + 2 + 3, 'layout, header and JSON body, three pieces of w, none for the empty b');
+  assert.deepEqual(decodeWire(wire, RUN_LIMITS), m);
+});
+
+test('fromWire checks the layout against the limits before joining anything, naming what is wrong', () => {
+  const wire = encodeWire({ type: 'hello', role: 'coordinator', token: 'x'.repeat(100_000), version: WIRE_VERSION });
+  assert.throws(() => fromWire(wire, HELLO_LIMITS), new FrameError(`a message of ${wire[1]!.byteLength + wire[2]!.byteLength} bytes, at most ${HELLO_LIMITS.bytes} accepted here`));
+  const many = toWire(Array.from({ length: 5 }, () => new Uint8Array(1)));
+  assert.throws(() => fromWire(many, HELLO_LIMITS), /a message of 5 frames, at most 4 accepted here/);
+  const small = encodeWire({ type: 'ping' });
+  assert.throws(() => fromWire([...small, new Uint8Array(1)], RUN_LIMITS), /a message of 3 pieces, its layout gives 2/);
+  assert.throws(() => fromWire([small[0]!, small[1]!, small[2]!.subarray(1)], RUN_LIMITS), /frame 1, piece 0: \d+ bytes, expected \d+/);
+  assert.throws(() => fromWire(encode({ type: 'ping' }), RUN_LIMITS), /a message without its layout frame/);
+  assert.throws(() => fromWire([Buffer.from('junk')], RUN_LIMITS), /not a pipeline message \(bad magic number\)/);
 });
