@@ -73,7 +73,29 @@ export interface LoopOptions {
    * batch is dropped: no metrics, no onEpoch, so nothing claims it finished.
    */
   shouldStop?: () => boolean;
+  /**
+   * Awaited after every step, before the stop check (test evaluations between steps:
+   * eval_schedule.ts). `settle` brings the model `testAccuracy` reads up to this step: nothing to
+   * do in this loop; the pipelined loop drains the pipeline and collects the stages' state, which
+   * stalls it, so call it only when evaluating. Resolves to the milliseconds to leave out of the
+   * epoch's time (an evaluation's), if any.
+   */
+  afterStep?: (at: StepPoint, settle: () => Promise<void>) => void | number | Promise<void | number>;
+  /** test accuracy after each epoch (default: the learner's); a wrapper may time or cache it */
+  testAccuracy?: (split: Split) => number;
 }
+
+/** Where a run stands after a step, resumed epochs included. */
+export interface StepPoint {
+  /** steps (batches) trained since the run began */
+  step: number;
+  /** the 0-based epoch in progress */
+  epoch: number;
+  /** training samples since the run began */
+  samples: number;
+}
+
+const settled = (): Promise<void> => Promise.resolve();
 
 /** Running means of per-layer losses, weighted by batch size. */
 export class LayerLossSums {
@@ -110,7 +132,7 @@ export async function runEpochs(learner: Learner, data: Dataset, options: LoopOp
   for (let epoch = first; epoch < options.epochs; epoch++) {
     const lr = learner.setEpoch(epoch, options.epochs);
     const start = performance.now();
-    let lossSum = 0, correct = 0, seen = 0, index = 0;
+    let lossSum = 0, correct = 0, seen = 0, index = 0, pausedMs = 0;
     const layerSums = new LayerLossSums();
     for (const batch of batches.epoch()) {
       let step: StepResult;
@@ -132,19 +154,20 @@ export async function runEpochs(learner: Learner, data: Dataset, options: LoopOp
       index++;
       options.onBatch?.({
         epoch, batch: index, batches: batches.batchesPerEpoch, samples: seen,
-        loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - start) / 1000, layers: layerSums.means(),
+        loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - start - pausedMs) / 1000, layers: layerSums.means(),
         last: { size: batch.size, loss: step.loss, correct: step.correct, layers: step.layers },
       });
+      pausedMs += (await options.afterStep?.({ step: epoch * batches.batchesPerEpoch + index, epoch, samples: epoch * data.train.n + seen }, settled)) ?? 0;
       await yieldToEventLoop();
       if (options.shouldStop?.()) break;
     }
     if (index < batches.batchesPerEpoch) break; // stopped mid-epoch
-    const seconds = (performance.now() - start) / 1000;
+    const seconds = (performance.now() - start - pausedMs) / 1000;
     const metrics: EpochMetrics = {
       epoch: epoch + 1,
       trainLoss: lossSum / Math.max(seen, 1),
       trainAccuracy: correct / Math.max(seen, 1),
-      testAccuracy: learner.testAccuracy(data.test),
+      testAccuracy: options.testAccuracy ? options.testAccuracy(data.test) : learner.testAccuracy(data.test),
       samplesPerSec: seen / seconds,
       seconds,
       lr,

@@ -34,6 +34,7 @@ import { choice, int, num, optionalInt, parseFlags, str, type FlagSpec } from '.
 import { UsageError } from '../errors.js';
 import { ProgressBar, formatDuration } from '../progress.js';
 import { machineInfo, useNativeBackend } from '../runtime.js';
+import { EVAL_FLAGS, EVAL_USAGE, SAVED_EVAL_FLAGS, openEvalSchedule, parseEvalFlags, type EvalSettings } from '../eval_flags.js';
 
 export const DATASETS = DATASET_NAMES;
 export const METHODS = ['bp', 'al', 'gpipe', 'naive-pipeline'] as const;
@@ -124,7 +125,7 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
                        epoch, samples, seconds since training began in this process, lr, and
                        over the N steps: mean train loss (and accuracy where measured),
                        samples/s, each AL layer's losses
-  --json               print one JSON object as the last line of stdout
+${EVAL_USAGE}  --json               print one JSON object as the last line of stdout
   -h, --help           this text
 `;
 
@@ -139,10 +140,10 @@ const flags: FlagSpec = {
   augment: { type: 'boolean' }, 'no-augment': { type: 'boolean' },
   resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' }, 'log-every': { type: 'string' },
   stages: { type: 'string' }, processes: { type: 'string' }, token: { type: 'string' },
-  preset: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  preset: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...EVAL_FLAGS,
 };
 
-export interface TrainConfig extends ModelConfig {
+export interface TrainConfig extends ModelConfig, EvalSettings {
   dataset: (typeof DATASETS)[number];
   dataDir: string | undefined;
   /** cifar100's label set; undefined for the other datasets */
@@ -273,6 +274,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     out: str(values, 'out') ?? defaultRunPath(model, dataset, method),
     json: values['json'] === true,
     logEvery: optionalInt(values, 'log-every'),
+    ...parseEvalFlags(values),
   };
 }
 
@@ -284,6 +286,7 @@ const SAVED_FLAGS: [key: string, flag: string, type: 'number' | 'string' | 'bool
   ['lr', 'lr', 'number'], ['optimizer', 'optimizer', 'string'], ['weightDecay', 'weight-decay', 'number'], ['schedule', 'schedule', 'string'],
   ['alLayers', 'al-layers', 'number'], ['alCut', 'al-cut', 'numbers'], ['tWidth', 't-width', 'number'], ['targetLr', 'target-lr', 'number'],
   ['seed', 'seed', 'number'], ['threads', 'threads', 'number'], ['limit', 'limit', 'number'], ['logEvery', 'log-every', 'number'],
+  ...SAVED_EVAL_FLAGS,
 ];
 
 /**
@@ -439,7 +442,7 @@ async function trainPipelined(config: TrainConfig, model: Trainable, data: Datas
   try {
     return await runPipelinedEpochs(engine, data, {
       ...loop,
-      testAccuracy: (split) => model.testAccuracy(split),
+      testAccuracy: loop.testAccuracy ?? ((split) => model.testAccuracy(split)),
       lr,
       reportStaleness: config.method === 'naive-pipeline',
     });
@@ -513,8 +516,10 @@ async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset,
   const steps = config.logEvery === undefined ? undefined : new StepLog(run.file(STEPS_FILE), {
     every: config.logEvery, samplesPerEpoch: data.train.n, lrAt: (epoch) => scheduledLr(config.lr, epoch, config.epochs, milestones),
   });
+  const evals = openEvalSchedule(config, run, startEpoch, data, (split) => model.testAccuracy(split));
   const begin = performance.now();
   const loop: LoopOptions = {
+    ...evals?.loopOptions(),
     epochs: config.epochs,
     startEpoch,
     batchSize: config.batch,
@@ -522,6 +527,7 @@ async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset,
     rng,
     onBatch: (p) => {
       steps?.add(p);
+      evals?.onBatch(p);
       const rate = p.samples / Math.max(p.seconds, 1e-9);
       const eta = (p.batches - p.batch) * (p.seconds / p.batch);
       const accuracy = Number.isNaN(p.accuracy) ? '' : ` acc ${(100 * p.accuracy).toFixed(2)}%`;
@@ -539,7 +545,7 @@ async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset,
       const stale = m.staleness !== undefined ? `  staleness ${m.staleness.toFixed(2)} updates` : '';
       log(`epoch ${m.epoch}/${config.epochs}  loss ${m.trainLoss.toFixed(4)}${train}  test ${(100 * m.testAccuracy).toFixed(2)}%  ${Math.round(m.samplesPerSec)} samples/s  ${formatDuration(m.seconds)}${stages}${stale}${layerLine(m.layers)}`);
     },
-    shouldStop: () => stop.requested,
+    shouldStop: () => stop.requested || evals?.done === true,
   };
   let history: EpochMetrics[];
   try {
@@ -559,9 +565,10 @@ async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset,
     trainMacsPerSample: macs,
     runDir: run.path,
     stopped,
+    ...(evals ? { evals: evals.summary() } : {}),
   };
   if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
   else if (stopped) log(`stopped early by Ctrl-C after ${formatDuration(seconds)}: ${stopNote(startEpoch + history.length, run.path)}`);
-  else log(`done in ${formatDuration(seconds)}: test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%`);
+  else log(evals?.stopLine() ?? `done in ${formatDuration(seconds)}: test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%`);
   return stopped ? STOPPED_EXIT_CODE : 0;
 }

@@ -58,18 +58,25 @@ export async function runPipelinedEpochs(pipeline: PipelineEngine, data: Dataset
       batchesOut++;
       options.onBatch?.({
         epoch, batch: batchesOut, batches: batches.batchesPerEpoch, samples: seen, loss: lossSum / seen,
-        accuracy: measuredAccuracy ? correct / seen : Number.NaN, seconds: (performance.now() - start) / 1000, layers: layerSums.means(),
+        accuracy: measuredAccuracy ? correct / seen : Number.NaN, seconds: (performance.now() - start - pausedMs) / 1000, layers: layerSums.means(),
         last: { size, loss, correct: done.correct ?? Number.NaN, layers: done.layers },
       });
     };
-    let stopped = false;
+    let stopped = false, fedSamples = 0, pausedMs = 0;
+    // a drain mid-epoch (for a test evaluation) leaves every stage on the same batch, as at an epoch's end
+    const settle = async (): Promise<void> => {
+      await pipeline.collect();
+      if (failure) throw failure;
+    };
     for (const batch of batches.epoch()) {
       sizes.push(batch.size);
+      fedSamples += batch.size;
       // augmentation runs here, on the coordinator, off the stages' threads; it draws from the
       // same Rng as the shuffle, in the same order as the sequential loop
       const x = data.augment ? data.augment.apply(batch.x, batch.size, options.rng) : batch.x;
       await pipeline.feed(x, [batch.size, ...shape], batch.labels, epoch, options.epochs);
       if (failure) throw failure;
+      pausedMs += (await options.afterStep?.({ step: epoch * batches.batchesPerEpoch + sizes.length, epoch, samples: epoch * data.train.n + fedSamples }, settle)) ?? 0;
       await yieldToEventLoop();
       if (options.shouldStop?.()) {
         stopped = true;
@@ -81,7 +88,7 @@ export async function runPipelinedEpochs(pipeline: PipelineEngine, data: Dataset
     await pipeline.collect();
     if (failure) throw failure;
     if (stopped && batchesOut < batches.batchesPerEpoch) break;
-    const seconds = (performance.now() - start) / 1000;
+    const seconds = (performance.now() - start - pausedMs) / 1000;
     const metrics: PipelinedEpochMetrics = {
       epoch: epoch + 1,
       trainLoss: lossSum / Math.max(seen, 1),
