@@ -23,7 +23,17 @@ export const MAX_T_WIDTH = 65536;
 export const AL_DEFAULT_LR = 1e-3;
 
 /** Every setting of a training run; config.json holds it, with the machine and parameter counts beside. */
-export interface TrainConfig extends ModelConfig, RunConfig {
+/** Test evaluations between steps and the stops they allow (train/eval_schedule.ts). */
+export interface EvalSettings {
+  /** evaluate the test set every evalEvery steps (evals.jsonl) */
+  evalEvery?: number | undefined;
+  /** stop once the test accuracy reaches this, in percent */
+  untilAccuracy?: number | undefined;
+  /** stop once the training clock passes this many seconds */
+  maxSeconds?: number | undefined;
+}
+
+export interface TrainConfig extends EvalSettings, ModelConfig, RunConfig {
   dataset: DatasetName;
   dataDir: string | undefined;
   /** cifar100's label set; undefined for the other datasets */

@@ -17,6 +17,7 @@ import { pipelineDriver, type PipelinedEpochMetrics } from '../pipeline/runtime/
 import type { StageProcesses } from '../pipeline/runtime/stage_group.js';
 import { Rng } from '../tensor/rng.js';
 import { learnerDriver, runStepLoop, type BatchProgress, type EpochMetrics, type LoopOptions, type StepDriver } from '../train/loop.js';
+import { EvalSchedule, type EvalSummary } from '../train/eval_schedule.js';
 import { trainMacsPerSample } from '../train/macs.js';
 import { writeError, writeFileAtomic, type RunDir } from '../train/run_dir.js';
 import { STEPS_FILE, StepLog } from '../train/step_log.js';
@@ -52,6 +53,10 @@ export interface TrainResult {
   seconds: number;
   /** multiply-adds of one training sample (matrix products and convolutions, forward and backward) */
   trainMacsPerSample: number;
+  /** with evalEvery, untilAccuracy or maxSeconds: the evaluations between steps and the stop they made */
+  evals?: EvalSummary;
+  /** how a run stopped by untilAccuracy or maxSeconds ended, in words */
+  stopLine?: string;
 }
 
 /**
@@ -88,10 +93,15 @@ export async function train(settings: TrainConfig, hooks: TrainHooks = {}): Prom
     if (config.preset) log(`preset ${config.preset}: lr ${config.lr}, batch ${config.batch}, ${config.epochs} epochs, ${config.schedule} schedule, weight decay ${config.weightDecay} on ${config.decayOn ?? 'all'}${config.method === 'al' ? ' (of f)' : ''}, ${config.shuffle === false ? 'no shuffling' : 'shuffled'}${config.normalize ? `, ${config.normalize} data` : ''}, the authors' network`);
     if (data.augment) log(`augmentation: ${data.augment.description}`);
     const begin = performance.now();
-    const history = await trainEpochs(config, model, data, { run, startEpoch, rng, log, hooks });
+    const evals = openEvalSchedule(config, run, startEpoch, data, (split) => model.testAccuracy(split));
+    const history = await trainEpochs(config, model, data, { run, startEpoch, rng, log, hooks, evals });
     // a stop after the last batch stopped nothing: the run is complete
     const stopped = (hooks.signal?.aborted ?? false) && startEpoch + history.length < config.epochs;
-    return { history, runDir: run.path, startEpoch, stopped, seconds: (performance.now() - begin) / 1000, trainMacsPerSample: macs };
+    const stopLine = evals?.stopLine();
+    return {
+      history, runDir: run.path, startEpoch, stopped, seconds: (performance.now() - begin) / 1000, trainMacsPerSample: macs,
+      ...(evals ? { evals: evals.summary() } : {}), ...(stopLine ? { stopLine } : {}),
+    };
   } catch (error) {
     // a full disk or a folder made read-only mid-run: named, in words, as a bad --out is
     throw writeError(error, run.path);
@@ -115,16 +125,27 @@ interface OpenRun {
   rng: Rng;
   log: (line: string) => void;
   hooks: TrainHooks;
+  evals: EvalSchedule | undefined;
+}
+
+/** The run's evaluations between steps, or undefined when none of their settings was given. */
+function openEvalSchedule(config: TrainConfig, run: RunDir, startEpoch: number, data: Dataset, evaluate: (split: Dataset['test']) => number): EvalSchedule | undefined {
+  const { evalEvery, untilAccuracy, maxSeconds } = config;
+  if (evalEvery === undefined && untilAccuracy === undefined && maxSeconds === undefined) return undefined;
+  return EvalSchedule.open(run, startEpoch, {
+    every: evalEvery, untilAccuracy: untilAccuracy === undefined ? undefined : untilAccuracy / 100, maxSeconds, test: data.test, evaluate,
+  });
 }
 
 /** The epochs of a run whose directory is open: steps.jsonl, metrics.jsonl and a checkpoint after every epoch. */
 async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset, at: OpenRun): Promise<RunEpochMetrics[]> {
-  const { run, startEpoch, rng, hooks } = at;
+  const { run, startEpoch, rng, hooks, evals } = at;
   const milestones = config.schedule === 'paper' ? paperSchedule : [];
   const steps = config.logEvery === undefined ? undefined : new StepLog(run.file(STEPS_FILE), {
     every: config.logEvery, samplesPerEpoch: data.train.n, lrAt: (epoch) => scheduledLr(config.lr, epoch, config.epochs, milestones),
   });
   const loop: LoopOptions = {
+    ...evals?.loopOptions(),
     epochs: config.epochs,
     startEpoch,
     batchSize: config.batch,
@@ -132,6 +153,7 @@ async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset,
     rng,
     onBatch: (p) => {
       steps?.add(p);
+      evals?.onBatch(p);
       hooks.onStep?.(p);
     },
     onEpoch: (m: RunEpochMetrics) => {
@@ -141,7 +163,7 @@ async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset,
       saveTrainingCheckpoint(run.path, model, { epoch: m.epoch, rngs: { data: rng }, config: runIdentity(config) });
       hooks.onEpoch?.(m);
     },
-    shouldStop: () => hooks.signal?.aborted ?? false,
+    shouldStop: () => (hooks.signal?.aborted ?? false) || evals?.done === true,
   };
   if (!config.pipeline) return runStepLoop(learnerDriver(model.learner), data, loop, 'train');
   return trainPipelined(config, model, data, { run, loop, log: at.log });

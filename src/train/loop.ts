@@ -74,6 +74,26 @@ export interface LoopOptions {
    * batch is dropped: no metrics, no onEpoch, so nothing claims it finished.
    */
   shouldStop?: () => boolean;
+  /**
+   * Awaited after every step, before the stop check (test evaluations between steps:
+   * eval_schedule.ts). `settle` brings the model `testAccuracy` reads up to this step: nothing to
+   * do in this loop; the pipelined loop drains the pipeline and collects the stages' state, which
+   * stalls it, so call it only when evaluating. Resolves to the milliseconds to leave out of the
+   * epoch's time (an evaluation's), if any.
+   */
+  afterStep?: (at: StepPoint, settle: () => Promise<void>) => void | number | Promise<void | number>;
+  /** test accuracy after each epoch (default: the learner's); a wrapper may time or cache it */
+  testAccuracy?: (split: Split) => number;
+}
+
+/** Where a run stands after a step, resumed epochs included. */
+export interface StepPoint {
+  /** steps (batches) trained since the run began */
+  step: number;
+  /** the 0-based epoch in progress */
+  epoch: number;
+  /** training samples since the run began */
+  samples: number;
 }
 
 /** Running means of per-layer losses, weighted by batch size. */
@@ -124,6 +144,11 @@ export interface StepDriver {
   epochExtras?(seconds: number, batches: number): Record<string, unknown>;
   /** called once as the loop ends, however it ends */
   finish?(): void;
+  /**
+   * Brings the model testAccuracy reads up to every batch fed so far, mid-epoch (a pipeline drains
+   * and collects, which stalls it); a sequential learner is always up to date.
+   */
+  settle?(): Promise<void>;
 }
 
 /** A sequential learner as a step driver: each batch steps at once, and so reports at once. */
@@ -166,6 +191,8 @@ class EpochSums {
   failure: TrainingError | null = null;
   readonly layers = new LayerLossSums();
   readonly start = performance.now();
+  /** time spent outside training (evaluations between steps), left out of the epoch's seconds */
+  pausedMs = 0;
 
   constructor(private readonly epoch: number) {}
 
@@ -190,7 +217,7 @@ class EpochSums {
   }
 
   seconds(): number {
-    return (performance.now() - this.start) / 1000;
+    return (performance.now() - this.start - this.pausedMs) / 1000;
   }
 }
 
@@ -216,7 +243,7 @@ export async function runStepLoop(driver: StepDriver, data: Dataset, options: Lo
         epoch: epoch + 1,
         trainLoss: sums.lossSum / Math.max(sums.seen, 1),
         trainAccuracy: sums.accuracy,
-        testAccuracy: driver.testAccuracy(data.test),
+        testAccuracy: (options.testAccuracy ?? ((split: Split) => driver.testAccuracy(split)))(data.test),
         samplesPerSec: sums.seen / seconds,
         seconds,
         lr: driver.lr(),
@@ -237,6 +264,11 @@ export async function runStepLoop(driver: StepDriver, data: Dataset, options: Lo
 /** Feeds one epoch's batches until they end or a stop is asked for; returns how many went in. */
 async function feedEpoch(driver: StepDriver, data: Dataset, batches: BatchIterator, epoch: number, sums: EpochSums, options: LoopOptions): Promise<number> {
   const sizes: number[] = [];
+  let fedSamples = 0;
+  const settle = async (): Promise<void> => {
+    await driver.settle?.();
+    if (sums.failure) throw sums.failure;
+  };
   driver.beginEpoch(epoch, options.epochs, (outcome) => {
     const size = sizes[sums.reported]!;
     if (!sums.add(outcome, size)) return;
@@ -253,6 +285,11 @@ async function feedEpoch(driver: StepDriver, data: Dataset, batches: BatchIterat
     const x = data.augment ? data.augment.apply(batch.x, batch.size, options.rng) : batch.x;
     await driver.feed(x, [batch.size, ...data.train.shape], batch.labels, sizes.length);
     if (sums.failure) throw sums.failure;
+    fedSamples += batch.size;
+    if (options.afterStep) {
+      const at = { step: epoch * batches.batchesPerEpoch + sizes.length, epoch, samples: epoch * data.train.n + fedSamples };
+      sums.pausedMs += (await options.afterStep(at, settle)) ?? 0;
+    }
     await yieldToEventLoop();
     if (options.shouldStop?.()) break;
   }

@@ -6,10 +6,8 @@
 // then runs `al analyze` on each of its runs, also in a child process.
 // The experiment lists and published figures are in reproduce_tables.ts, the printing in
 // reproduce_text.ts, the --project timing in reproduce_project.ts.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CIFAR_LAYOUTS, checkCifarFiles, cifarHint } from '../../data/cifar.js';
 import { buildModel } from '../../models/index.js';
 import { Rng } from '../../tensor/rng.js';
@@ -17,14 +15,17 @@ import { optionalInt, parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { readTrainConfig as readRunConfig } from '../../run/train_config.js';
 import { CIFAR_TRAIN, project, projectionText } from './reproduce_project.js';
-import { CIFAR_EPOCHS, DEFAULT_TARGET, TABLES, experimentConfig, experiments, trainArgs, type Experiment, type Table } from './reproduce_tables.js';
-import { accuracyRows, accuracyText, distanceRows, distanceText, firstReaching, runsText, staleGradients, staleGradientText, timeToAccuracyText, type RunDistances, type RunResult } from './reproduce_text.js';
+import { runAl } from './al_child.js';
+import { RACE_DEFAULT_EVAL_EVERY, RACE_FLAGS, raceCommand } from './reproduce_race.js';
+import { CIFAR_EPOCHS, TABLES, experimentConfig, experiments, trainArgs, type Experiment, type Table } from './reproduce_tables.js';
+import { accuracyRows, accuracyText, distanceRows, distanceText, runsText, staleGradients, staleGradientText, type RunDistances, type RunResult } from './reproduce_text.js';
 import type { TrainConfig } from '../../run/train_config.js';
 
 export { TABLES } from './reproduce_tables.js';
 
 const e = CIFAR_EPOCHS;
-export const reproduceUsage = `Usage: al reproduce TABLE [--epochs N] [--data-dir DIR] [--out DIR] [--only NAME,...] [--project] [--target PCT] [--json]
+export const reproduceUsage = `Usage: al reproduce TABLE [--epochs N] [--data-dir DIR] [--out DIR] [--only NAME,...] [--project] [--json]
+       al reproduce time-to-accuracy [--datasets NAME,...] [--configs NAME,...] [--target PCT|NAME=PCT,...] [--eval-every N] [--max-seconds S] [--quick]
 
 Runs the experiments of one of the paper's tables and prints ours beside the published figures
 (200 epochs each) in the paper's layout. Every experiment is an al train run in
@@ -48,9 +49,15 @@ Tables:
                   workers, 4 micro-batches), the naive BP pipeline (2 workers, stale
                   gradients), sequential AL and pipelined AL (2 workers): samples/s and time,
                   and the naive pipeline's test accuracy against BP's and GPipe's
-  time-to-accuracy  MLP on MNIST, 10 epochs each, two cores each: sequential BP on 2 threads
-                  and pipelined AL on 2 workers of 1 thread; the training time each took to
-                  first reach --target test accuracy (about 25 min on 2 cores)
+  time-to-accuracy  a race to a test accuracy on two cores: MNIST MLP (target 98.5 %), MNIST
+                  Vanilla CNN (99.2 %) and Fashion-MNIST MLP (89 %), each trained by BP on 2
+                  threads (bp), GPipe on 2 workers (gpipe), sequential AL on 2 threads and
+                  pipelined AL on 2 workers, with wide and with lean bridges (al-wide, al-lean,
+                  al-pipeline-wide, al-pipeline-lean). Each run evaluates the test set every N
+                  steps and stops at its target or budget; the table gives each one's time to
+                  the target on its command's clock (start-up counted, evaluations left out) and
+                  its ratio to BP's; DIR/time-to-accuracy/report.html and one SVG per dataset
+                  draw test accuracy against that clock
 
   --epochs N         epochs of every run (overrides the table's defaults)
   --data-dir DIR     dataset directory, passed to al train and al analyze. The CIFAR tables need
@@ -64,18 +71,25 @@ Tables:
                      and print samples/s and the projected time per epoch and for the budget
   --project-steps N  time exactly N steps of each run (after one untimed step) instead
   --limit N          train on the first N samples only (a quick check of the whole table)
-  --target PCT       time-to-accuracy: the test accuracy to reach, in percent (default ${100 * DEFAULT_TARGET},
-                     the published BP figure of the MNIST MLP)
   --json             print one JSON object with the table as the last line of stdout
   -h, --help         this text
+
+time-to-accuracy only (--epochs, --limit, --data-dir, --out and --json as above; --epochs and
+--limit apply to every run; --data-dir needs --datasets to pick MNIST or Fashion-MNIST):
+  --datasets NAME,...  mnist-mlp, mnist-cnn, fashion-mnist-mlp (default all)
+  --configs NAME,...   bp, gpipe, al-wide, al-lean, al-pipeline-wide, al-pipeline-lean (default all)
+  --target PCT         the test accuracy to reach, in percent, for every selected dataset; or
+                       NAME=PCT,... for some (defaults 98.5, 99.2 and 89)
+  --eval-every N       evaluate the test set every N steps (default ${RACE_DEFAULT_EVAL_EVERY}); a pipelined run drains for it
+  --max-seconds S      stop a run whose training clock passes S seconds (default: only --epochs)
+  --quick              tiny runs for a check of the whole race: --limit 256 --epochs 1 --eval-every 1
 `;
 
 const flags: FlagSpec = {
   epochs: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' }, limit: { type: 'string' },
   only: { type: 'string' }, project: { type: 'boolean' }, target: { type: 'string' }, 'project-steps': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  ...RACE_FLAGS,
 };
-
-const alBin = fileURLToPath(new URL('../../../../bin/al.js', import.meta.url));
 
 /** Epochs a run directory has finished (0 when it holds no run). */
 function finishedEpochs(dir: string): number {
@@ -86,33 +100,7 @@ function finishedEpochs(dir: string): number {
   }
 }
 
-/** Signals passed on to the running `al` child, so that none outlives this process. */
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-/**
- * Runs `al ARGS` in a child process. Ctrl-C (the child stops after its batch) and SIGTERM or
- * SIGHUP (e.g. a job being cancelled) are passed on, and this process ends once the child has.
- * Resolves to its stdout when `capture`.
- */
-function runAl(args: string[], capture = false): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [alBin, ...args], { stdio: ['ignore', capture ? 'pipe' : 'ignore', 'inherit'] });
-    let stdout = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    const forward = (signal: NodeJS.Signals): void => {
-      child.kill(signal);
-    };
-    for (const s of FORWARDED) process.once(s, forward);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      for (const s of FORWARDED) process.removeListener(s, forward);
-      if (code === 0) resolve(stdout);
-      else reject(new Error(`al ${args.join(' ')}: exited with ${signal ?? `code ${code}`}`));
-    });
-  });
-}
-
-function readResult(e: Experiment, dir: string, target: number | undefined): RunResult {
+function readResult(e: Experiment, dir: string): RunResult {
   const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | null>);
   const last = lines[lines.length - 1]!;
   const epochs = lines.map((l) => ({ epoch: l['epoch'] as number, testAccuracy: l['testAccuracy'] as number, seconds: l['seconds'] as number }));
@@ -120,17 +108,7 @@ function readResult(e: Experiment, dir: string, target: number | undefined): Run
     name: e.name, epochs: last['epoch'] as number, testAccuracy: last['testAccuracy'] as number,
     trainAccuracy: last['trainAccuracy'] ?? null, samplesPerSec: last['samplesPerSec'] as number,
     seconds: epochs.reduce((s, l) => s + l.seconds, 0), runDir: dir,
-    ...(target !== undefined ? { reached: firstReaching(epochs, target) } : {}),
   };
-}
-
-/** --target: a percentage in (0, 100], for the time-to-accuracy table only. */
-function parseTarget(table: Table, raw: unknown): number | undefined {
-  if (raw === undefined) return table === 'time-to-accuracy' ? DEFAULT_TARGET : undefined;
-  if (table !== 'time-to-accuracy') throw new UsageError('--target: only applies to the time-to-accuracy table');
-  const value = Number(raw);
-  if (String(raw).trim() === '' || !Number.isFinite(value) || value <= 0 || value > 100) throw new UsageError(`--target: expected a test accuracy in percent, above 0 and at most 100, got '${String(raw)}'`);
-  return value / 100;
 }
 
 /** Settings a run found in the experiment's directory must share with it to be reused or resumed. */
@@ -238,6 +216,8 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`expected one TABLE (${TABLES.join(', ')}), got ${positionals.length}`);
   const table = positionals[0] as Table;
   if (!TABLES.includes(table)) throw new UsageError(`TABLE: expected one of ${TABLES.join(', ')}, got '${positionals[0]}'`);
+  if (table === 'time-to-accuracy') return raceCommand(values);
+  for (const flag of [...Object.keys(RACE_FLAGS), 'target']) if (values[flag] !== undefined) throw new UsageError(`--${flag}: only applies to the time-to-accuracy table`);
   const epochs = optionalInt(values, 'epochs');
   const out = str(values, 'out') ?? join('runs', 'reproduce');
   const dataDir = str(values, 'data-dir');
@@ -247,7 +227,6 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
     if (!json) process.stdout.write(line + '\n');
   };
   const list = selected(table, experiments(table, epochs), str(values, 'only'));
-  const target = parseTarget(table, values['target']);
 
   if (values['project-steps'] !== undefined && !values['project']) throw new UsageError('--project-steps: only applies with --project');
   if (values['project']) {
@@ -268,7 +247,7 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   for (const [i, e] of list.entries()) {
     const dir = join(out, e.dir);
     await train(e, dir, `[${i + 1}/${list.length}]`, { dataDir, limit, log });
-    results.push(readResult(e, dir, target));
+    results.push(readResult(e, dir));
     if (table === 'distance-ratio') {
       log(`[${i + 1}/${list.length}] ${e.name}: al analyze ${dir} --distance-ratio`);
       distances.push(await analyzeRun(e, dir, dataDir));
@@ -286,10 +265,6 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   if (stale.length > 0) {
     report['staleGradients'] = stale;
     for (const line of [...staleGradientText(stale), '']) log(line);
-  }
-  if (target !== undefined) {
-    report['target'] = target;
-    for (const line of [...timeToAccuracyText(results, target), '']) log(line);
   }
   if (table === 'distance-ratio') {
     const rows = distanceRows(list, distances);

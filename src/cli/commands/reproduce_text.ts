@@ -13,24 +13,6 @@ export interface RunResult {
   samplesPerSec: number;
   seconds: number;
   runDir: string;
-  /** time-to-accuracy: the first epoch whose test accuracy reached the target (null: none did) */
-  reached?: Reached | null;
-}
-
-export interface Reached {
-  epoch: number;
-  /** training time of the epochs up to and including that one (test evaluations left out) */
-  seconds: number;
-}
-
-/** The first of `epochs` (metrics.jsonl records, in order) at or above `target`, and the training time until then. */
-export function firstReaching(epochs: readonly { epoch: number; testAccuracy: number; seconds: number }[], target: number): Reached | null {
-  let seconds = 0;
-  for (const e of epochs) {
-    seconds += e.seconds;
-    if (e.testAccuracy >= target) return { epoch: e.epoch, seconds };
-  }
-  return null;
 }
 
 /** Our distances of one run's top representation, and what that representation is. */
@@ -146,19 +128,5 @@ export function staleGradientText(rows: StaleGradients[]): string[] {
     ...table(['naive run', 'test acc', 'against', 'its test acc', 'naive − it'],
       rows.flatMap((r) => r.against.map((a, i) => [i === 0 ? r.naive.name : '', i === 0 ? pct(r.naive.testAccuracy) : '', `${a.name} (${a.method})`, pct(a.testAccuracy),
         `${a.points >= 0 ? '+' : '−'}${Math.abs(a.points).toFixed(2)} points`]))),
-  ];
-}
-
-/** Each run's training time until it first reached `target`, fastest first, with the ratio to the slowest. */
-export function timeToAccuracyText(results: RunResult[], target: number): string[] {
-  const ranked = [...results].sort((a, b) => (a.reached?.seconds ?? Infinity) - (b.reached?.seconds ?? Infinity));
-  const slowest = Math.max(...ranked.map((r) => r.reached?.seconds ?? 0));
-  return [
-    `Time to ${pct(target)} test accuracy: training time up to the end of the first epoch that reached it (test evaluations left out)`,
-    ...table(['run', 'reached after epoch', 'training time', 'vs slowest', 'final test acc', 'epochs run'],
-      ranked.map((r) => [
-        r.name, r.reached ? `${r.reached.epoch}` : `not in ${r.epochs}`, r.reached ? formatDuration(r.reached.seconds) : DASH,
-        r.reached && slowest > 0 ? `${(r.reached.seconds / slowest).toFixed(2)}` : DASH, pct(r.testAccuracy), `${r.epochs}`,
-      ])),
   ];
 }

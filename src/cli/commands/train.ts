@@ -18,6 +18,7 @@ import { PRESET_NAMES, authorsSettings } from '../../train/presets.js';
 import { defaultRunPath } from '../../train/run_dir.js';
 import { choice, int, num, optionalInt, parseFlags, str, type FlagSpec, type Parsed } from '../args.js';
 import { UsageError } from '../errors.js';
+import { EVAL_FLAGS, EVAL_USAGE, SAVED_EVAL_FLAGS, parseEvalFlags } from '../eval_flags.js';
 import { ProgressBar, formatDuration } from '../progress.js';
 import { resumeConfig } from '../resume.js';
 import { useNativeBackend } from '../runtime.js';
@@ -117,7 +118,7 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
                        epoch, samples, seconds since training began in this process, lr, and
                        over the N steps: mean train loss (and accuracy where measured),
                        samples/s, each AL layer's losses
-  --json               print one JSON object as the last line of stdout
+${EVAL_USAGE}  --json               print one JSON object as the last line of stdout
   -h, --help           this text
 `;
 
@@ -133,7 +134,7 @@ const flags: FlagSpec = {
   resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' }, 'log-every': { type: 'string' },
   stages: { type: 'string' }, processes: { type: 'string' }, token: { type: 'string' },
   key: { type: 'string' }, 'stage-key': { type: 'string' }, insecure: { type: 'boolean' },
-  preset: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  preset: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...EVAL_FLAGS,
 };
 
 /** --method and the flags that only some methods take. */
@@ -232,6 +233,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     out: str(values, 'out') ?? defaultRunPath(model, dataset, method),
     json: values['json'] === true,
     logEvery: optionalInt(values, 'log-every'),
+    ...parseEvalFlags(values),
   };
 }
 
@@ -243,6 +245,7 @@ const SAVED_FLAGS: [key: string, flag: string, type: 'number' | 'string' | 'bool
   ['lr', 'lr', 'number'], ['optimizer', 'optimizer', 'string'], ['weightDecay', 'weight-decay', 'number'], ['schedule', 'schedule', 'string'],
   ['alLayers', 'al-layers', 'number'], ['alCut', 'al-cut', 'numbers'], ['tWidth', 't-width', 'number'], ['targetLr', 'target-lr', 'number'],
   ['seed', 'seed', 'number'], ['threads', 'threads', 'number'], ['limit', 'limit', 'number'], ['logEvery', 'log-every', 'number'],
+  ...SAVED_EVAL_FLAGS,
 ];
 
 /**
@@ -382,8 +385,9 @@ function printSummary(result: TrainResult, config: TrainConfig, log: (line: stri
     trainMacsPerSample: result.trainMacsPerSample,
     runDir: result.runDir,
     stopped: result.stopped,
+    ...(result.evals ? { evals: result.evals } : {}),
   };
   if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
   else if (result.stopped) log(`stopped early by Ctrl-C after ${formatDuration(result.seconds)}: ${stopNote(result.startEpoch + result.history.length, result.runDir)}`);
-  else log(`done in ${formatDuration(result.seconds)}: test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%`);
+  else log(result.stopLine ?? `done in ${formatDuration(result.seconds)}: test accuracy ${(100 * summary.testAccuracy).toFixed(2)}%`);
 }

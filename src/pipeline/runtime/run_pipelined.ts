@@ -27,7 +27,7 @@ export interface PipelineDriverOptions {
   reportStaleness?: boolean;
 }
 
-export interface PipelinedLoopOptions extends Omit<LoopOptions, 'onEpoch'>, PipelineDriverOptions {
+export interface PipelinedLoopOptions extends Omit<LoopOptions, 'onEpoch' | 'testAccuracy'>, PipelineDriverOptions {
   onEpoch?: (m: PipelinedEpochMetrics) => void;
 }
 
@@ -48,6 +48,8 @@ export function pipelineDriver(pipeline: PipelineEngine, options: PipelineDriver
     feed: (x, shape, labels) => pipeline.feed(x, shape, labels, epoch, epochs),
     // even a stopped epoch drains, so that every stage ends on the same batch
     endEpoch: () => pipeline.collect(),
+    // a drain mid-epoch (for a test evaluation) leaves every stage on the same batch, as at an epoch's end
+    settle: () => pipeline.collect(),
     testAccuracy: options.testAccuracy,
     lr: options.lr,
     epochExtras: (seconds, batches) => ({

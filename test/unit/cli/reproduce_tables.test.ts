@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CIFAR_EPOCHS, PUBLISHED_ACCURACY, TABLES, experimentConfig, experiments, trainArgs } from '../../../src/cli/commands/reproduce_tables.js';
-import { accuracyRows, accuracyText, distanceRows, distanceText, firstReaching, timeToAccuracyText, type RunDistances, type RunResult } from '../../../src/cli/commands/reproduce_text.js';
+import { accuracyRows, accuracyText, distanceRows, distanceText, type RunDistances, type RunResult } from '../../../src/cli/commands/reproduce_text.js';
 import { reproduceCommand } from '../../../src/cli/commands/reproduce.js';
 import { UsageError } from '../../../src/cli/errors.js';
 
@@ -70,33 +70,6 @@ test('distance table: ours and the published ratios, row by row in the paper\'s 
   const text = distanceText(rows);
   assert.match(text.find((l) => l.includes('CIFAR-100'))!, /CIFAR-100\s+Vanilla CNN\s+ours\s+3\.00\s+2\.00\s+1\.50\s+0\.50\s+0\.25\s+2\.00/);
   assert.match(text.find((l) => l.includes('published') && l.includes('114'))!, /published\s+114\.71\s+163\.43\s+0\.70\s+0\.55\s+0\.51\s+1\.08/);
-});
-
-test('firstReaching: the first epoch at or above the target and the training time summed up to it; null when none reached it', () => {
-  const epochs = [
-    { epoch: 1, testAccuracy: 0.97, seconds: 50 },
-    { epoch: 2, testAccuracy: 0.985, seconds: 48 },
-    { epoch: 3, testAccuracy: 0.984, seconds: 47 },
-    { epoch: 4, testAccuracy: 0.99, seconds: 46 },
-  ];
-  assert.deepEqual(firstReaching(epochs, 0.985), { epoch: 2, seconds: 98 }, 'equal to the target counts');
-  assert.deepEqual(firstReaching(epochs, 0.986), { epoch: 4, seconds: 191 }, 'a later dip below does not undo it, an earlier one is not enough');
-  assert.equal(firstReaching(epochs, 0.995), null);
-  assert.equal(firstReaching([], 0.5), null);
-});
-
-test('time-to-accuracy: BP and pipelined AL on the MNIST MLP; the table ranks runs by time to the target, the slowest as 1', () => {
-  const list = experiments('time-to-accuracy', undefined);
-  assert.deepEqual(list.map((e) => [e.name, e.method, e.epochs]), [['mlp-bp', 'bp', 10], ['mlp-al-pipeline', 'al', 10]]);
-  const bp = experimentConfig(list[0]!), al = experimentConfig(list[1]!);
-  assert.deepEqual([bp.threads, al.pipeline, al.workers, al.threads], [2, true, 2, 1], 'two cores each: BP by threads, AL by stages');
-  const run = (name: string, reached: RunResult['reached'], testAccuracy: number): RunResult => ({ ...result(name, testAccuracy), epochs: 10, reached });
-  const text = timeToAccuracyText([run('slow', { epoch: 8, seconds: 400 }, 0.9851), run('never', null, 0.98), run('fast', { epoch: 5, seconds: 300 }, 0.986)], 0.985);
-  assert.match(text[0]!, /Time to 98\.50% test accuracy/);
-  const rows = text.slice(3);
-  assert.match(rows[0]!, /^\s*fast\s+5\s+05:00\s+0\.75\s+98\.60%\s+10$/);
-  assert.match(rows[1]!, /^\s*slow\s+8\s+06:40\s+1\.00\s+98\.51%\s+10$/);
-  assert.match(rows[2]!, /^\s*never\s+not in 10\s+—\s+—\s+98\.00%\s+10$/);
 });
 
 test('al reproduce --target: only for time-to-accuracy, a percentage in (0, 100]', async () => {
