@@ -11,7 +11,8 @@ import { paperSchedule, scheduledLr } from '../optim/schedule.js';
 import { ALPipeline } from '../pipeline/al/al_pipeline.js';
 import { BpPipeline } from '../pipeline/bp/bp_pipeline.js';
 import type { BpPipelineMethod } from '../pipeline/bp/bp_stage.js';
-import { linearStages, measureLayerCosts, measureModulePhases, planStages } from '../pipeline/plan/balance.js';
+import { linearStages, measureModulePhases, planStages } from '../pipeline/plan/balance.js';
+import { alLayerMacs } from '../pipeline/plan/layer_macs.js';
 import { startLocalStages, type LocalStages } from '../pipeline/runtime/local_stages.js';
 import { pipelineDriver, type PipelinedEpochMetrics } from '../pipeline/runtime/run_pipelined.js';
 import type { StageProcesses } from '../pipeline/runtime/stage_group.js';
@@ -82,7 +83,8 @@ export async function train(settings: TrainConfig, hooks: TrainHooks = {}): Prom
   const rng = new Rng(config.seed);
   const model = buildTrainable(config, data.train.shape, data.train.classes, rng);
   checkBpStages(config, model);
-  const macs = countTrainMacs(config, data);
+  const counted = countTrainMacs(config, model, data);
+  const macs = counted.total;
   const { run, startEpoch, lock } = openRun(config, model, { data: rng });
   try {
     hooks.onOpen?.({ path: run.path, startEpoch });
@@ -94,7 +96,7 @@ export async function train(settings: TrainConfig, hooks: TrainHooks = {}): Prom
     if (data.augment) log(`augmentation: ${data.augment.description}`);
     const begin = performance.now();
     const evals = openEvalSchedule(config, run, startEpoch, data, (split) => model.testAccuracy(split));
-    const history = await trainEpochs(config, model, data, { run, startEpoch, rng, log, hooks, evals });
+    const history = await trainEpochs(config, model, data, { run, startEpoch, rng, log, hooks, evals, layerMacs: counted.perLayer });
     // a stop after the last batch stopped nothing: the run is complete
     const stopped = (hooks.signal?.aborted ?? false) && startEpoch + history.length < config.epochs;
     const stopLine = evals?.stopLine();
@@ -110,11 +112,19 @@ export async function train(settings: TrainConfig, hooks: TrainHooks = {}): Prom
   }
 }
 
-/** trainMacsPerSample of the run's network, counted on a throwaway copy (a step changes weights). */
-function countTrainMacs(config: TrainConfig, data: Dataset): number {
+/**
+ * trainMacsPerSample of the run's network (a step changes weights, so it is never counted on the
+ * run's own). An AL net is counted layer by layer (alLayerMacs), which also gives the pipeline its
+ * stage costs; a BP network on a throwaway copy.
+ */
+function countTrainMacs(config: TrainConfig, model: Trainable, data: Dataset): { total: number; perLayer?: number[] } {
+  if (model.al) {
+    const perLayer = alLayerMacs(model.al.blueprint);
+    return { total: perLayer.reduce((a, b) => a + b, 0), perLayer };
+  }
   const copy = buildTrainable(config, data.train.shape, data.train.classes, new Rng(0));
   copy.learner.setEpoch(0, 1);
-  return trainMacsPerSample(copy.learner, data.train.shape, data.train.classes);
+  return { total: trainMacsPerSample(copy.learner, data.train.shape, data.train.classes) };
 }
 
 const formatMacs = (macs: number): string => (macs >= 1e9 ? `${(macs / 1e9).toFixed(2)} G` : `${(macs / 1e6).toFixed(1)} M`);
@@ -126,6 +136,8 @@ interface OpenRun {
   log: (line: string) => void;
   hooks: TrainHooks;
   evals: EvalSchedule | undefined;
+  /** multiply-adds of each AL layer's step: the pipeline's stage costs */
+  layerMacs: number[] | undefined;
 }
 
 /** The run's evaluations between steps, or undefined when none of their settings was given. */
@@ -166,7 +178,7 @@ async function trainEpochs(config: TrainConfig, model: Trainable, data: Dataset,
     shouldStop: () => (hooks.signal?.aborted ?? false) || evals?.done === true,
   };
   if (!config.pipeline) return runStepLoop(learnerDriver(model.learner), data, loop, 'train');
-  return trainPipelined(config, model, data, { run, loop, log: at.log });
+  return trainPipelined(config, model, data, { run, loop, log: at.log, layerMacs: at.layerMacs });
 }
 
 interface Placement {
@@ -205,11 +217,12 @@ interface StartedPipeline {
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Plans the stages and starts the workers (or stage processes) of pipelined AL. */
-async function startALPipeline(config: TrainConfig, al: NonNullable<Trainable['al']>, log: (line: string) => void): Promise<StartedPipeline> {
+async function startALPipeline(config: TrainConfig, al: NonNullable<Trainable['al']>, layerMacs: number[] | undefined, log: (line: string) => void): Promise<StartedPipeline> {
   const { net, blueprint } = al;
-  // costs are measured with the stages' thread count, before the coordinator takes every core
-  // for its evaluations (at drain points, while the stages wait)
-  const stages = planStages(net.depth, config.workers ?? net.depth, () => measureLayerCosts(blueprint, config.batch));
+  // stages balanced by the layers' multiply-adds: counted, not timed, so planning needs no copy of
+  // the net and no steps of it (the costs of dense and convolutional layers follow their counts
+  // closely enough to cut the same stages)
+  const stages = planStages(net.depth, config.workers ?? net.depth, () => layerMacs ?? alLayerMacs(blueprint));
   backend().setNumThreads(availableParallelism());
   const placement = await placeStages(config);
   log(`pipeline: ${stages.length} stages ${placement.where} (AL layers ${stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')}), ${plural(config.threads, 'thread')} each`);
@@ -234,8 +247,8 @@ async function startBpPipeline(config: TrainConfig, bp: NonNullable<Trainable['b
 }
 
 /** A pipelined method: start the workers, run the epochs, stop the workers, write the trace. */
-async function trainPipelined(config: TrainConfig, model: Trainable, data: Dataset, at: { run: RunDir; loop: LoopOptions; log: (line: string) => void }): Promise<RunEpochMetrics[]> {
-  const { engine, stages, lr, local } = model.al ? await startALPipeline(config, model.al, at.log) : await startBpPipeline(config, model.bp!, data, at.log);
+async function trainPipelined(config: TrainConfig, model: Trainable, data: Dataset, at: { run: RunDir; loop: LoopOptions; log: (line: string) => void; layerMacs: number[] | undefined }): Promise<RunEpochMetrics[]> {
+  const { engine, stages, lr, local } = model.al ? await startALPipeline(config, model.al, at.layerMacs, at.log) : await startBpPipeline(config, model.bp!, data, at.log);
   try {
     const driver: StepDriver = pipelineDriver(engine, {
       testAccuracy: (split) => model.testAccuracy(split),

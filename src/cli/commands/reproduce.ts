@@ -13,6 +13,7 @@ import { buildModel } from '../../models/index.js';
 import { Rng } from '../../tensor/rng.js';
 import { optionalInt, parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
+import { useNativeBackend } from '../runtime.js';
 import { readTrainConfig as readRunConfig } from '../../run/train_config.js';
 import { CIFAR_TRAIN, project, projectionText } from './reproduce_project.js';
 import { runAl } from './al_child.js';
@@ -184,6 +185,8 @@ async function train(e: Experiment, dir: string, step: string, options: { dataDi
  */
 async function analyzeRun(e: Experiment, dir: string, dataDir: string | undefined): Promise<RunDistances> {
   const config = readRunConfig(dir);
+  // the BP network is built here only to count its modules, but building draws its weights
+  if (e.method !== 'al') await useNativeBackend();
   const layer = e.method === 'al'
     ? config.alLayers!
     : buildModel(config.model, { inputShape: [32, 32, 3], classes: 10, rng: new Rng(0) }).layers.length - 1;

@@ -1,0 +1,52 @@
+// The multiply-adds of each AL layer's local step, counted one layer at a time: the stage
+// planner's cost model and a run's trainMacsPerSample. Building the layers one by one keeps the
+// count from needing a second copy of the whole net, whose wide bridges would double a run's
+// memory at start-up; counting rather than timing keeps it to one tiny step per layer.
+import { oneHot } from '../../al/associated_net.js';
+import { buildALLayers } from '../../al/decompositions.js';
+import { backend, setBackend } from '../../backend/backend.js';
+import { countingBackend } from '../../backend/counting.js';
+import { randomSplit } from '../../data/synthetic.js';
+import { Rng } from '../../tensor/rng.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { ALNetBlueprint } from '../runtime/messages.js';
+
+/**
+ * Multiply-adds per sample of each AL layer of the net `blueprint` describes: its training step
+ * (forward and backward of f, b, g and h) and its decoder h applied once more, as the sequential
+ * step does to decode the last bridge into class scores. Their sum is what trainMacsPerSample
+ * counts for the whole net. Batch 2, so batch norm has statistics to take.
+ */
+export function alLayerMacs(blueprint: ALNetBlueprint, batch = 2): number[] {
+  const inputShape = blueprint.inputShape as [number, number, number];
+  const data = randomSplit(batch, inputShape, blueprint.classes, 1);
+  let s = new Tensor(data.images, [batch, ...inputShape]);
+  let t = oneHot(data.labels, blueprint.classes);
+  const inner = backend();
+  const counting = countingBackend(inner, { dry: true });
+  const macs: number[] = [];
+  // the weights' values change no count: built without drawing them (zeros), the layers cost
+  // next to nothing to make
+  const undrawn = new Proxy(inner, { get: (target, key, receiver) => (key === 'normalFill' ? () => Number.NaN : Reflect.get(target, key, receiver)) });
+  for (let i = 0; ; i++) {
+    setBackend(undrawn);
+    let layer;
+    try {
+      [layer] = buildALLayers({ ...blueprint, rng: new Rng(0) }, [i]);
+    } finally {
+      setBackend(inner);
+    }
+    if (!layer) return macs;
+    counting.reset();
+    setBackend(counting.backend);
+    try {
+      const out = layer.trainStep(s, t);
+      layer.decode(out.t);
+      s = out.s;
+      t = out.t;
+    } finally {
+      setBackend(inner);
+    }
+    macs.push(counting.macs() / batch);
+  }
+}
