@@ -41,6 +41,8 @@ export interface ALOptimizerOptions {
    */
   decayOn?: DecayScope;
   milestones: readonly Milestone[];
+  /** multipliers of lr for some parameters of f and b (codes.ts: the wide bridge's last layer) */
+  lrScale?: ReadonlyMap<Tensor, number>;
 }
 
 export interface LayerLosses {
@@ -64,7 +66,9 @@ export class ALLayer {
     const { f, b, g, h } = parts;
     const scope = options.decayOn ?? 'all';
     const only = (decayed: Layer[]): { decayed?: Tensor[] } => (scope === 'all' ? {} : { decayed: decayedParameters(decayed, scope) });
-    this.forwardOptimizer = new Adam([...f.parameters(), ...b.parameters()], { lr: options.lr, weightDecay: options.weightDecay, ...only([f]) });
+    this.forwardOptimizer = new Adam([...f.parameters(), ...b.parameters()], {
+      lr: options.lr, weightDecay: options.weightDecay, ...only([f]), ...(options.lrScale ? { lrScale: options.lrScale } : {}),
+    });
     this.targetOptimizer = new Adam([...g.parameters(), ...h.parameters()], { lr: options.targetLr, weightDecay: options.weightDecay, ...only([]) });
   }
 

@@ -248,9 +248,9 @@ export function buildALLayers(spec: ALNetSpec, indices?: readonly number[]): ALL
     }
     next += count;
     if (!wanted(i)) return;
-    const { b, g, h } = buildCodeMaps({ sShape: shape, tPrev: i === 0 ? spec.classes : tWidth, tWidth, first: i === 0, bridge, authors, rng });
+    const { b, g, h, lrScale } = buildCodeMaps({ sShape: shape, tPrev: i === 0 ? spec.classes : tWidth, tWidth, first: i === 0, bridge, authors, rng });
     const targetLr = spec.targetLr ?? defaultTargetLr(spec.lr, authors, i + 1);
-    built.push(new ALLayer(i + 1, { f: f.length === 1 ? f[0]! : new Sequential(...f), b, g, h }, { ...options, targetLr }));
+    built.push(new ALLayer(i + 1, { f: f.length === 1 ? f[0]! : new Sequential(...f), b, g, h }, { ...options, targetLr, lrScale }));
   });
   return built;
 }

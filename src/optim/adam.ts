@@ -6,7 +6,7 @@
 // Defaults lr 1e-3, betas (0.9, 0.999), eps 1e-8, as PyTorch.
 import { backend } from '../backend/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer, copyBuffers, decayMask, requireInRange, stateBuffers, type OptimizerState } from './optimizer.js';
+import { Optimizer, copyBuffers, decayMask, lrScales, requireInRange, stateBuffers, type OptimizerState } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -17,6 +17,8 @@ export interface AdamOptions {
   decoupled?: boolean;
   /** the parameters weight decay applies to (default: every one) */
   decayed?: readonly Tensor[];
+  /** per-parameter multipliers of lr (default 1 for every parameter) */
+  lrScale?: ReadonlyMap<Tensor, number>;
 }
 
 export class Adam extends Optimizer {
@@ -27,6 +29,8 @@ export class Adam extends Optimizer {
   readonly decoupled: boolean;
   /** per parameter: whether weight decay applies to it */
   readonly decays: boolean[];
+  /** per parameter: the multiplier of lr */
+  readonly lrScales: number[];
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];
 
@@ -42,13 +46,14 @@ export class Adam extends Optimizer {
     requireInRange('Adam', 'eps', this.eps, 0, Infinity, false);
     requireInRange('Adam', 'weightDecay', this.weightDecay, 0, Infinity);
     this.decays = decayMask('Adam', params, options.decayed);
+    this.lrScales = lrScales('Adam', params, options.lrScale);
     this.m = stateBuffers(params);
     this.v = stateBuffers(params);
   }
 
   protected update(param: Tensor, grad: Float32Array, i: number): void {
     backend().adamStep(param.data, grad, this.m[i]!, this.v[i]!, {
-      lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps,
+      lr: this.lr * this.lrScales[i]!, beta1: this.beta1, beta2: this.beta2, eps: this.eps,
       weightDecay: this.decays[i] ? this.weightDecay : 0, decoupled: this.decoupled, step: this.stepCount,
     });
   }

@@ -50,6 +50,17 @@ export function decayMask(owner: string, params: Tensor[], decayed: readonly Ten
   return mask;
 }
 
+/** Per parameter, its multiplier of lr (1 where `scale` has none); a scale for a tensor that is not a parameter is an error. */
+export function lrScales(owner: string, params: Tensor[], scale: ReadonlyMap<Tensor, number> | undefined): number[] {
+  if (scale === undefined) return params.map(() => 1);
+  const known = new Set(params);
+  for (const [tensor, k] of scale) {
+    if (!known.has(tensor)) throw new ConfigError(`${owner}: lrScale: expected only the optimizer's parameters, got a tensor of shape [${tensor.shape.join(', ')}] that is not one`);
+    requireInRange(owner, 'lrScale', k, 0, Infinity, false);
+  }
+  return params.map((p) => scale.get(p) ?? 1);
+}
+
 /** Lazily allocated per-parameter buffers of the parameter's size. */
 export function stateBuffers(params: Tensor[]): Float32Array[] {
   return params.map((p) => new Float32Array(p.size));

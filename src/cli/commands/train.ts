@@ -87,7 +87,8 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
   --trace              pipelined: record every stage's busy intervals in trace.json
   --epochs N           passes over the training set (default 10)
   --batch B            mini-batch size (default 128)
-  --lr X               initial learning rate (default 1e-3 with adam, 0.05 with sgd; AL: of f and b)
+  --lr X               initial learning rate (default 1e-3 with adam, 0.05 with sgd; AL: of f and b,
+                       the wide bridge's 5n -> n layer at lr/5 but under --preset authors)
   --optimizer NAME     adam (default) or sgd (momentum 0.9)
   --weight-decay X     L2 weight decay (default 0)
   --schedule NAME      paper (x0.1 at 40/60/80 %, x0.5 at 90 % of the epochs; default) or constant

@@ -3,11 +3,13 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { ALLayer, ALDivergenceError } from '../../../src/al/al_layer.js';
+import { oneHot } from '../../../src/al/associated_net.js';
+import { buildAssociatedNet } from '../../../src/al/decompositions.js';
 import { setBackend } from '../../../src/backend/backend.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
 import { Activation, Linear, Sequential } from '../../../src/nn/index.js';
 import { Rng } from '../../../src/tensor/rng.js';
-import { Tensor } from '../../../src/tensor/tensor.js';
+import { noGrad, Tensor } from '../../../src/tensor/tensor.js';
 
 before(() => setBackend(referenceBackend));
 
@@ -101,4 +103,27 @@ test('a non-finite loss names the AL layer and which loss went bad', () => {
   const nan = Tensor.from([Number.NaN, 0], [1, 2]);
   assert.throws(() => layer.trainStep(nan, Tensor.from([1, 0], [1, 2])), (e: unknown) => e instanceof ALDivergenceError && /AL layer 3: the associated loss became NaN/.test(e.message));
   assert.throws(() => layer.trainStep(Tensor.from([1, 0], [1, 2]), nan), (e: unknown) => e instanceof ALDivergenceError && /the associated loss|the autoencoder loss/.test(e.message));
+});
+
+// Adam's first step moves every weight by about lr in the direction of its gradient's sign. On one
+// sample the gradient of the bridge's 5n -> n layer is delta_i h_j, so each code pre-activation
+// moves by lr (sum_j |h_j| + 1): a shift that grows with the fan-in 5n, and that the wide bridge of
+// our recipe takes at lr / 5.
+test("one coherent step moves the wide bridge's code pre-activations by lr (sum |h| + 1), at lr / 5 in ours", () => {
+  const lr = 1e-3;
+  const shifts = (variant?: 'authors'): { shift: number[]; bound: number } => {
+    const net = buildAssociatedNet({ model: 'mlp', inputShape: [1, 1, 16], classes: 10, tWidth: 24, layers: 1, lr, rng: new Rng(3), ...(variant ? { variant } : {}) });
+    const layer = net.layers[0]!;
+    const b = layer.parts.b as Sequential;
+    const x = new Tensor(Float32Array.from({ length: 16 }, (_, i) => Math.sin(i + 1)), [1, 1, 1, 16]);
+    const hidden = noGrad(() => b.layers[1]!.forward(b.layers[0]!.forward(layer.parts.f.forward(x))));
+    const out = b.layers[2]! as Linear;
+    const before = noGrad(() => out.forward(hidden)).data.slice();
+    layer.trainStep(x, oneHot(Int32Array.of(4), 10));
+    const after = noGrad(() => out.forward(hidden)).data;
+    return { shift: [...after].map((v, i) => Math.abs(v - before[i]!)), bound: lr * (hidden.data.reduce((s, h) => s + Math.abs(h), 0) + 1) };
+  };
+  const ours = shifts(), authors = shifts('authors');
+  for (const s of authors.shift) assert.ok(Math.abs(s - authors.bound) < 1e-3 * authors.bound, `authors: ${s} vs ${authors.bound}`);
+  for (const s of ours.shift) assert.ok(Math.abs(s - ours.bound / 5) < 1e-3 * ours.bound, `ours: ${s} vs ${ours.bound / 5}`);
 });

@@ -5,7 +5,7 @@ import { before, test } from 'node:test';
 import { buildCodeMaps, type CodeMapsSpec } from '../../../src/al/codes.js';
 import { setBackend } from '../../../src/backend/backend.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
-import { Activation, Linear, MaxPool2d, type Layer } from '../../../src/nn/index.js';
+import { Activation, Linear, MaxPool2d, Sequential, type Layer } from '../../../src/nn/index.js';
 import { Rng } from '../../../src/tensor/rng.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 
@@ -67,4 +67,12 @@ test('ours: square g and h start near the identity (diagonal 1 + small noise, of
   assert.ok(fromIdentity(m.g) < 0.05);
   assert.ok(fromIdentity(buildCodeMaps({ ...base, tPrev: 32, first: false, authors: true, rng: new Rng(1) }).g) > 0.5);
   assert.ok(fromIdentity(buildCodeMaps({ ...base, rng: new Rng(1) }).g) > 0.5);
+});
+
+test("ours: the wide bridge's 5n -> n layer steps at lr / 5; the authors' bridge and the lean one at lr", () => {
+  const m = buildCodeMaps({ ...base, rng: new Rng(1) });
+  const out = (m.b as Sequential).layers[2] as Linear;
+  assert.deepEqual([...m.lrScale.entries()], [[out.weight, 0.2], [out.bias, 0.2]]);
+  assert.equal(buildCodeMaps({ ...base, authors: true, rng: new Rng(1) }).lrScale.size, 0);
+  assert.equal(buildCodeMaps({ ...base, bridge: 'lean', rng: new Rng(1) }).lrScale.size, 0);
 });

@@ -66,3 +66,17 @@ test("the paper's schedule: x0.1 at 40/60/80 %, x0.5 at 90 %", () => {
   lrs.forEach((lr, i) => assert.ok(Math.abs(lr - expected[i]!) < 1e-12, `epoch ${i}: ${lr}`));
   assert.equal(scheduledLr(1, 0, 1, paperSchedule), 1);
 });
+
+test('Adam lrScale: a scaled parameter moves by its multiple of lr; a tensor that is no parameter, or a scale <= 0, is refused', () => {
+  const a = Tensor.from([1, -1], [2], true), b = Tensor.from([1, -1], [2], true);
+  const opt = new Adam([a, b], { lr: 0.1, lrScale: new Map([[b, 0.2]]) });
+  opt.zeroGrad();
+  meanSquaredError(a, Tensor.zeros([2])).backward();
+  meanSquaredError(b, Tensor.zeros([2])).backward();
+  opt.step();
+  // Adam's first step moves each weight by lr * g / (|g| + eps), about lr
+  [0.9, -0.9].forEach((v, i) => assert.ok(Math.abs(a.data[i]! - v) < 1e-6, `a[${i}] = ${a.data[i]}`));
+  [0.98, -0.98].forEach((v, i) => assert.ok(Math.abs(b.data[i]! - v) < 1e-6, `b[${i}] = ${b.data[i]}`));
+  assert.throws(() => new Adam([a], { lrScale: new Map([[b, 0.5]]) }), /Adam: lrScale: expected only the optimizer's parameters, got a tensor of shape \[2\]/);
+  assert.throws(() => new Adam([a], { lrScale: new Map([[a, 0]]) }), /Adam: expected 0 < lrScale <= Infinity, got 0/);
+});
