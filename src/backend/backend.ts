@@ -42,3 +42,18 @@ export function backend(): Backend {
 export function hasBackend(): boolean {
   return current !== null;
 }
+
+/**
+ * Runs `build` with normal draws skipped: weights initialised from normals stay zero. For networks
+ * whose weights are overwritten at once (a pipeline stage's, shipped by the coordinator) or never
+ * matter (counting multiply-adds): a wide AL net draws tens of millions of them.
+ */
+export function withoutWeightDraws<T>(build: () => T): T {
+  const inner = backend();
+  setBackend(new Proxy(inner, { get: (target, key, receiver) => (key === 'normalFill' ? () => Number.NaN : Reflect.get(target, key, receiver)) }));
+  try {
+    return build();
+  } finally {
+    setBackend(inner);
+  }
+}

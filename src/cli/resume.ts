@@ -18,7 +18,7 @@ import { UsageError } from './errors.js';
 import { stagePlacement } from './stage_placement.js';
 
 /** Flags a resumed run may change: they do not change what is computed (--threads: see docs/cli.md). */
-const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'trace', 'help', 'stages', 'token', 'processes', 'key', 'stage-key', 'insecure', 'log-every']);
+const FREE_FLAGS = new Set(['resume', 'epochs', 'threads', 'data-dir', 'json', 'trace', 'help', 'stages', 'token', 'processes', 'key', 'stage-key', 'insecure', 'log-every', 'test-limit']);
 
 const camelCase = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 

@@ -156,7 +156,7 @@ export function loadTrainingCheckpoint(dir: string, state: TrainingState, option
 
 /** Settings that may differ between a checkpoint and the run resuming it. */
 // where the stages run (threads, processes, hosts) is free too: the result is bit-identical
-const FREE_SETTINGS = new Set(['epochs', 'threads', 'dataDir', 'json', 'trace', 'out', 'resume', 'machine', 'parameters', 'trainMacsPerSample', 'stages', 'processes', 'stageToken', 'stageKeys', 'insecure', 'logEvery']);
+const FREE_SETTINGS = new Set(['epochs', 'threads', 'dataDir', 'json', 'trace', 'out', 'resume', 'machine', 'parameters', 'trainMacsPerSample', 'stages', 'processes', 'stageToken', 'stageKeys', 'insecure', 'logEvery', 'testLimit']);
 
 /** The settings a checkpoint is tied to: everything but the free ones. */
 export function runIdentity(config: object): Record<string, unknown> {

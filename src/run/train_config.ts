@@ -52,6 +52,8 @@ export interface TrainConfig extends EvalSettings, ModelConfig, RunConfig {
   /** compute threads; pipelined: per stage */
   threads: number;
   limit: number | undefined;
+  /** evaluate on the first testLimit test samples only */
+  testLimit?: number | undefined;
   /** AL layers train simultaneously on worker threads (or stage processes); always true for gpipe and naive-pipeline */
   pipeline: boolean;
   /** pipelined: the number of stages */
@@ -107,8 +109,8 @@ export function readTrainConfig(runDir: string): TrainConfig {
 }
 
 /** The run's dataset; the logic is src/data's loadDataset, this only passes the settings on. */
-export function loadData(config: Pick<TrainConfig, 'dataset' | 'dataDir' | 'label' | 'augment' | 'normalize'> & { limit?: number | undefined }): Dataset {
-  return loadDataset(config.dataset, { dataDir: config.dataDir, limit: config.limit, label: config.label, augment: config.augment, normalize: config.normalize });
+export function loadData(config: Pick<TrainConfig, 'dataset' | 'dataDir' | 'label' | 'augment' | 'normalize'> & { limit?: number | undefined; testLimit?: number | undefined }): Dataset {
+  return loadDataset(config.dataset, { dataDir: config.dataDir, limit: config.limit, testLimit: config.testLimit, label: config.label, augment: config.augment, normalize: config.normalize });
 }
 
 /** Feature vectors have no height and width to convolve over: only the MLP, which flattens its input, takes them. */

@@ -15,7 +15,7 @@ const metrics = (dir: string): Record<string, unknown>[] =>
 
 test('pipelined AL run: same per-layer losses and test accuracy as sequential AL, and a trace per stage', () => {
   const base = tempDir('al-pipe-');
-  const common = ['train', '--model', 'mlp', '--method', 'al', '--al-layers', '3', '--t-width', '64', '--limit', '384', '--epochs', '2', '--batch', '64', '--threads', '1'];
+  const common = ['train', '--model', 'mlp', '--method', 'al', '--al-layers', '3', '--t-width', '64', '--limit', '384', '--epochs', '2', '--batch', '64', '--threads', '1', '--test-limit', '1000'];
   const seq = run([...common, '--out', join(base, 'seq')]);
   assert.equal(seq.code, 0, seq.stderr);
   const pipe = run([...common, '--pipeline', '--trace', '--out', join(base, 'pipe')]);
@@ -44,7 +44,7 @@ test('pipelined AL run: same per-layer losses and test accuracy as sequential AL
 
 test('gpipe and naive-pipeline runs: per-stage trace with forward, backward and update; naive reports staleness', () => {
   const base = tempDir('al-pipe-');
-  const common = ['train', '--model', 'cnn', '--limit', '96', '--epochs', '1', '--batch', '32', '--workers', '2', '--trace'];
+  const common = ['train', '--model', 'cnn', '--limit', '96', '--epochs', '1', '--batch', '32', '--workers', '2', '--trace', '--test-limit', '1000'];
   const gpipe = run([...common, '--method', 'gpipe', '--micro-batches', '4', '--out', join(base, 'gpipe')]);
   assert.equal(gpipe.code, 0, gpipe.stderr);
   assert.match(gpipe.stdout, /pipeline: 2 stages on worker threads \(modules 0-\d+ \| \d+-14\), 1 thread each, 4 micro-batches per mini-batch/);
@@ -91,7 +91,7 @@ test('fewer workers than AL layers: contiguous stages balanced by measured cost'
 
 test('a pipelined AL run stopped after epoch 1 and resumed ends with the same checkpoint as one that ran through', () => {
   const base = tempDir('al-pipe-');
-  const common = ['--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '2', '--t-width', '32', '--limit', '256', '--batch', '64'];
+  const common = ['--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '2', '--t-width', '32', '--limit', '256', '--batch', '64', '--test-limit', '1000'];
   const straight = run(['train', ...common, '--epochs', '2', '--out', join(base, 'straight')]);
   assert.equal(straight.code, 0, straight.stderr);
   const first = run(['train', ...common, '--epochs', '1', '--out', join(base, 'resumed')]);

@@ -18,7 +18,7 @@ const sha = (file: string): string => createHash('sha256').update(readFileSync(f
 /** The hashes of a run directory's files, to prove a failed command changed none of them. */
 const state = (dir: string): string[] => readdirSync(dir).sort().map((f) => `${f} ${sha(join(dir, f))}`);
 
-const bp = ['--model', 'mlp', '--limit', '192', '--batch', '64', '--threads', '1'];
+const bp = ['--model', 'mlp', '--limit', '192', '--batch', '64', '--threads', '1', '--test-limit', '1000'];
 
 test('BP: --epochs 1 then --resume --epochs 2 ends byte-identical to --epochs 2', () => {
   const straight = join(work, 'straight'), resumed = join(work, 'resumed');

@@ -106,6 +106,7 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
   --threads T          compute threads (default: all ${availableParallelism()} cores; with
                        --pipeline, per stage, default 1)
   --limit N            use only the first N training samples
+  --test-limit N       evaluate on the first N test samples only (quicker, coarser)
   --out RUN_DIR        run directory (default runs/<model>-<dataset>-<method>-<time>); must not
                        hold a run already
   --resume RUN_DIR     continue a run from its last finished epoch, with its saved settings;
@@ -132,7 +133,7 @@ const flags: FlagSpec = {
   limit: { type: 'string' }, 'al-layers': { type: 'string' }, 'al-cut': { type: 'string' }, 't-width': { type: 'string' }, bridge: { type: 'string' },
   'target-lr': { type: 'string' }, out: { type: 'string' }, label: { type: 'string' },
   augment: { type: 'boolean' }, 'no-augment': { type: 'boolean' },
-  resume: { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' }, 'log-every': { type: 'string' },
+  resume: { type: 'string' }, 'test-limit': { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' }, 'log-every': { type: 'string' },
   stages: { type: 'string' }, processes: { type: 'string' }, token: { type: 'string' },
   key: { type: 'string' }, 'stage-key': { type: 'string' }, insecure: { type: 'boolean' },
   preset: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...EVAL_FLAGS,
@@ -234,6 +235,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     out: str(values, 'out') ?? defaultRunPath(model, dataset, method),
     json: values['json'] === true,
     logEvery: optionalInt(values, 'log-every'),
+    testLimit: optionalInt(values, 'test-limit'),
     ...parseEvalFlags(values),
   };
 }
@@ -245,7 +247,7 @@ const SAVED_FLAGS: [key: string, flag: string, type: 'number' | 'string' | 'bool
   ['processes', 'processes', 'number'], ['microBatches', 'micro-batches', 'number'], ['epochs', 'epochs', 'number'], ['batch', 'batch', 'number'],
   ['lr', 'lr', 'number'], ['optimizer', 'optimizer', 'string'], ['weightDecay', 'weight-decay', 'number'], ['schedule', 'schedule', 'string'],
   ['alLayers', 'al-layers', 'number'], ['alCut', 'al-cut', 'numbers'], ['tWidth', 't-width', 'number'], ['targetLr', 'target-lr', 'number'],
-  ['seed', 'seed', 'number'], ['threads', 'threads', 'number'], ['limit', 'limit', 'number'], ['logEvery', 'log-every', 'number'],
+  ['seed', 'seed', 'number'], ['threads', 'threads', 'number'], ['limit', 'limit', 'number'], ['logEvery', 'log-every', 'number'], ['testLimit', 'test-limit', 'number'],
   ...SAVED_EVAL_FLAGS,
 ];
 

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { ALLayer, LayerLosses } from '../../al/al_layer.js';
 import { oneHot, type AssociatedNet } from '../../al/associated_net.js';
 import { buildALLayers } from '../../al/decompositions.js';
+import { withoutWeightDraws } from '../../backend/backend.js';
 import { Rng } from '../../tensor/rng.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { StageConfigError } from '../runtime/errors.js';
@@ -19,9 +20,9 @@ export { StageConfigError };
 
 /** Builds the layers `indices` (0-based) of the net a blueprint describes, and of the others only what fixes their shapes. */
 export function buildStageLayers(blueprint: ALNetBlueprint, indices: readonly number[]): ALLayer[] {
-  // The coordinator ships the initial weights, so the Rng here only fills tensors that are
+  // The coordinator ships the initial weights, so nothing is drawn here: the tensors are
   // overwritten at once.
-  const layers = buildALLayers({ ...blueprint, rng: new Rng(0) }, indices);
+  const layers = withoutWeightDraws(() => buildALLayers({ ...blueprint, rng: new Rng(0) }, indices));
   const missing = indices.find((i) => !layers.some((layer) => layer.index === i + 1));
   if (missing !== undefined) throw new StageConfigError(`stage: the net has no AL layer ${missing + 1}`);
   return indices.map((i) => layers.find((layer) => layer.index === i + 1)!);

@@ -4,7 +4,7 @@
 // memory at start-up; counting rather than timing keeps it to one tiny step per layer.
 import { oneHot } from '../../al/associated_net.js';
 import { buildALLayers } from '../../al/decompositions.js';
-import { backend, setBackend } from '../../backend/backend.js';
+import { backend, setBackend, withoutWeightDraws } from '../../backend/backend.js';
 import { countingBackend } from '../../backend/counting.js';
 import { randomSplit } from '../../data/synthetic.js';
 import { Rng } from '../../tensor/rng.js';
@@ -25,17 +25,9 @@ export function alLayerMacs(blueprint: ALNetBlueprint, batch = 2): number[] {
   const inner = backend();
   const counting = countingBackend(inner, { dry: true });
   const macs: number[] = [];
-  // the weights' values change no count: built without drawing them (zeros), the layers cost
-  // next to nothing to make
-  const undrawn = new Proxy(inner, { get: (target, key, receiver) => (key === 'normalFill' ? () => Number.NaN : Reflect.get(target, key, receiver)) });
   for (let i = 0; ; i++) {
-    setBackend(undrawn);
-    let layer;
-    try {
-      [layer] = buildALLayers({ ...blueprint, rng: new Rng(0) }, [i]);
-    } finally {
-      setBackend(inner);
-    }
+    // the weights' values change no count: built without drawing them, the layers cost next to nothing
+    const [layer] = withoutWeightDraws(() => buildALLayers({ ...blueprint, rng: new Rng(0) }, [i]));
     if (!layer) return macs;
     counting.reset();
     setBackend(counting.backend);
