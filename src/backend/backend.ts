@@ -50,10 +50,16 @@ export function hasBackend(): boolean {
  */
 export function withoutWeightDraws<T>(build: () => T): T {
   const inner = backend();
-  setBackend(new Proxy(inner, { get: (target, key, receiver) => (key === 'normalFill' ? () => Number.NaN : Reflect.get(target, key, receiver)) }));
+  return withBackend(new Proxy(inner, { get: (target, key, receiver) => (key === 'normalFill' ? () => Number.NaN : Reflect.get(target, key, receiver)) }), build);
+}
+
+/** Runs `body` on `backend`, then puts the backend selected before back, however `body` ends. */
+export function withBackend<T>(backend: Backend, body: () => T): T {
+  const before = current;
+  setBackend(backend);
   try {
-    return build();
+    return body();
   } finally {
-    setBackend(inner);
+    current = before;
   }
 }

@@ -217,12 +217,12 @@ interface StartedPipeline {
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Plans the stages and starts the workers (or stage processes) of pipelined AL. */
-async function startALPipeline(config: TrainConfig, al: NonNullable<Trainable['al']>, layerMacs: number[] | undefined, log: (line: string) => void): Promise<StartedPipeline> {
+async function startALPipeline(config: TrainConfig, al: NonNullable<Trainable['al']>, layerMacs: number[], log: (line: string) => void): Promise<StartedPipeline> {
   const { net, blueprint } = al;
   // stages balanced by the layers' multiply-adds: counted, not timed, so planning needs no copy of
   // the net and no steps of it (the costs of dense and convolutional layers follow their counts
   // closely enough to cut the same stages)
-  const stages = planStages(net.depth, config.workers ?? net.depth, () => layerMacs ?? alLayerMacs(blueprint));
+  const stages = planStages(net.depth, config.workers ?? net.depth, () => layerMacs);
   backend().setNumThreads(availableParallelism());
   const placement = await placeStages(config);
   log(`pipeline: ${stages.length} stages ${placement.where} (AL layers ${stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')}), ${plural(config.threads, 'thread')} each`);
@@ -248,7 +248,8 @@ async function startBpPipeline(config: TrainConfig, bp: NonNullable<Trainable['b
 
 /** A pipelined method: start the workers, run the epochs, stop the workers, write the trace. */
 async function trainPipelined(config: TrainConfig, model: Trainable, data: Dataset, at: { run: RunDir; loop: LoopOptions; log: (line: string) => void; layerMacs: number[] | undefined }): Promise<RunEpochMetrics[]> {
-  const { engine, stages, lr, local } = model.al ? await startALPipeline(config, model.al, at.layerMacs, at.log) : await startBpPipeline(config, model.bp!, data, at.log);
+  // an AL net's multiply-adds were counted layer by layer (countTrainMacs), so layerMacs is set
+  const { engine, stages, lr, local } = model.al ? await startALPipeline(config, model.al, at.layerMacs!, at.log) : await startBpPipeline(config, model.bp!, data, at.log);
   try {
     const driver: StepDriver = pipelineDriver(engine, {
       testAccuracy: (split) => model.testAccuracy(split),

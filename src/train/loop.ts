@@ -76,9 +76,9 @@ export interface LoopOptions {
   shouldStop?: () => boolean;
   /**
    * Awaited after every step, before the stop check (test evaluations between steps:
-   * eval_schedule.ts). `settle` brings the model `testAccuracy` reads up to this step: nothing to
-   * do in this loop; the pipelined loop drains the pipeline and collects the stages' state, which
-   * stalls it, so call it only when evaluating. Resolves to the milliseconds to leave out of the
+   * eval_schedule.ts). `settle` brings the model `testAccuracy` reads up to this step (the
+   * driver's settle): nothing to do for a sequential learner; a pipeline drains and collects the
+   * stages' state, which stalls it, so call it only when evaluating. Resolves to the milliseconds to leave out of the
    * epoch's time (an evaluation's), if any.
    */
   afterStep?: (at: StepPoint, settle: () => Promise<void>) => void | number | Promise<void | number>;

@@ -1,7 +1,7 @@
 // trainMacsPerSample: the multiply-adds one training sample costs (the forward and backward
 // passes of everything that trains), counted from the kernels a real step calls, so AL's and BP's
 // arithmetic are read off the same network code rather than estimated by hand.
-import { backend, setBackend } from '../backend/backend.js';
+import { backend, withBackend } from '../backend/backend.js';
 import { countingBackend } from '../backend/counting.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Learner } from './loop.js';
@@ -18,11 +18,6 @@ export function trainMacsPerSample(learner: Learner, inputShape: readonly number
   const x = new Float32Array(batch * size);
   for (let i = 0; i < x.length; i++) x[i] = Math.sin(i);
   const labels = Int32Array.from({ length: batch }, (_, i) => i % classes);
-  setBackend(counting.backend);
-  try {
-    learner.step(new Tensor(x, [batch, ...inputShape]), labels);
-  } finally {
-    setBackend(inner);
-  }
+  withBackend(counting.backend, () => learner.step(new Tensor(x, [batch, ...inputShape]), labels));
   return counting.macs() / batch;
 }

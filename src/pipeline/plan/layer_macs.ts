@@ -4,7 +4,7 @@
 // memory at start-up; counting rather than timing keeps it to one tiny step per layer.
 import { oneHot } from '../../al/associated_net.js';
 import { buildALLayers } from '../../al/decompositions.js';
-import { backend, setBackend, withoutWeightDraws } from '../../backend/backend.js';
+import { backend, withBackend, withoutWeightDraws } from '../../backend/backend.js';
 import { countingBackend } from '../../backend/counting.js';
 import { randomSplit } from '../../data/synthetic.js';
 import { Rng } from '../../tensor/rng.js';
@@ -22,23 +22,18 @@ export function alLayerMacs(blueprint: ALNetBlueprint, batch = 2): number[] {
   const data = randomSplit(batch, inputShape, blueprint.classes, 1);
   let s = new Tensor(data.images, [batch, ...inputShape]);
   let t = oneHot(data.labels, blueprint.classes);
-  const inner = backend();
-  const counting = countingBackend(inner, { dry: true });
+  const counting = countingBackend(backend(), { dry: true });
   const macs: number[] = [];
   for (let i = 0; ; i++) {
     // the weights' values change no count: built without drawing them, the layers cost next to nothing
     const [layer] = withoutWeightDraws(() => buildALLayers({ ...blueprint, rng: new Rng(0) }, [i]));
     if (!layer) return macs;
     counting.reset();
-    setBackend(counting.backend);
-    try {
+    ({ s, t } = withBackend(counting.backend, () => {
       const out = layer.trainStep(s, t);
       layer.decode(out.t);
-      s = out.s;
-      t = out.t;
-    } finally {
-      setBackend(inner);
-    }
+      return out;
+    }));
     macs.push(counting.macs() / batch);
   }
 }
