@@ -15,15 +15,9 @@
 // Ours also steps the wide bridge's 5n -> n layer at lr / 5. Adam moves every weight by up to
 // about lr a step, all one way when the batch's gradient agrees, so a code pre-activation can move
 // by lr * sum_j |h_j| over the layer's inputs h: a bound that grows with the fan-in, and this
-// layer has 5n inputs where the others have about n. On the MNIST MLP (2 AL layers, lr 1e-3) it
-// killed layer 2 in epoch 3: the associated loss rose from 0.01 to 0.72 in 8 steps while that
-// layer's update alone moved the pre-activations by rms 0.6, 1.6, 2.1, 3.2 a step (0.03 before),
-// 45 % of its 5.2 M weights stepping more than lr. The code tanh saturated (99.8 % of
-// pre-activations past +-3, mean |v| 45, 45 steps later), then the hidden tanh (98 %) and f_2's
-// ELU (44 % of pre-activations below -3); with f_2's gradient 500-fold smaller than before,
-// nothing pulled back, and the net stayed at chance for its last 7 epochs while t_2 kept its
-// spread. At lr / 5 the step moves the pre-activations by rms 0.005 and the same epoch, resumed
-// from the same checkpoint, ends at 97.7 % instead of 9.8 %.
+// layer has 5n inputs where the others have about n. At lr, such steps saturate the codes' tanh
+// and then the layers below it, the gradient vanishes and the net stays at chance for good
+// (docs/design.md, the recipe, has the measurements).
 //
 // Bridges: 'wide' is the authors' (dense 5n then n); 'lean' is one dense map to t_i, after a max
 // pool that brings a feature map down to about 4 x 4, so that AL does about BP's arithmetic.
