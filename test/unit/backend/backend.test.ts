@@ -3,7 +3,7 @@
 // cannot load, or none at all, is an error naming setBackend(referenceBackend).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backend, hasBackend, setBackend, setDefaultBackend } from '../../../src/backend/backend.js';
+import { backend, hasBackend, setBackend, setDefaultBackend, withBackend, withoutWeightDraws } from '../../../src/backend/backend.js';
 import type { Backend } from '../../../src/backend/kernel_names.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
 
@@ -39,4 +39,28 @@ test('the default is selected once, at the first call; setBackend replaces it', 
   setBackend(other);
   assert.equal(backend(), other);
   assert.equal(calls, 1);
+});
+
+test('withBackend runs on the given backend and restores the one before, also when the body throws', () => {
+  setBackend(referenceBackend);
+  const other = { ...referenceBackend } as Backend;
+  assert.equal(withBackend(other, () => backend()), other);
+  assert.equal(backend(), referenceBackend);
+  assert.throws(() => withBackend(other, () => {
+    throw new Error('body failed');
+  }), /body failed/);
+  assert.equal(backend(), referenceBackend);
+});
+
+test('withoutWeightDraws leaves normal draws undone (zeros) and the other kernels as they are', () => {
+  setBackend(referenceBackend);
+  const out = new Float32Array(8);
+  const state = Uint32Array.of(1, 2, 3, 4);
+  const left = withoutWeightDraws(() => backend().normalFill(out, state, 1));
+  assert.ok(Number.isNaN(left));
+  assert.deepEqual(Array.from(out), new Array(8).fill(0));
+  assert.deepEqual(Array.from(state), [1, 2, 3, 4]);
+  assert.equal(backend(), referenceBackend);
+  referenceBackend.normalFill(out, state, 1);
+  assert.ok(out.some((v) => v !== 0));
 });
