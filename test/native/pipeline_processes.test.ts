@@ -211,7 +211,8 @@ test('a stage process whose coordinator goes away ends that run (with --once, ex
     dealer.close();
     const child = stages.children[0]!;
     const code = await new Promise<number | null>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`still running: ${stages.stderr[0]}`)), 5000);
+      // the stage notices at once on loopback, or within the heartbeat timeout when its probe waits on a closing pipe
+      const timer = setTimeout(() => reject(new Error(`still running: ${stages.stderr[0]}`)), 10_000);
       child.once('exit', (c) => {
         clearTimeout(timer);
         resolve(c);

@@ -56,6 +56,9 @@ function sameToken(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
+/** how often a disconnect's probe of the coordinator repeats */
+const PROBE_INTERVAL_MS = 200;
+
 export class StageServer {
   /** resolves when the server closed (with `once`: after its run) */
   readonly finished: Promise<void>;
@@ -218,15 +221,22 @@ export class StageServer {
   }
 
   // A connection closed (or silent past the heartbeat timeout): if it was the run's coordinator, a
-  // ping to it fails, and the run ends, so the stage is free for the next coordinator.
+  // ping to it fails, and the run ends, so the stage is free for the next coordinator. The monitor
+  // can report the close before the socket has dropped the peer's pipe, and a ping into that pipe
+  // goes through: so the ping is repeated a few times over the heartbeat timeout.
   private onDisconnect(): void {
     const current = this.run;
     if (!current) return;
-    this.queue.push([Buffer.from(current.coordinator, 'hex'), ...encodeWire({ type: 'ping' })], () => {
-      if (this.run !== current) return;
-      this.endRun('lost the coordinator; the run is over, ');
-      if (this.options.once) this.close();
-    });
+    const probe = (left: number): void => {
+      if (this.run !== current || this.closed) return;
+      this.queue.push([Buffer.from(current.coordinator, 'hex'), ...encodeWire({ type: 'ping' })], () => {
+        if (this.run !== current) return;
+        this.endRun('lost the coordinator; the run is over, ');
+        if (this.options.once) this.close();
+      });
+      if (left > 0) setTimeout(() => probe(left - 1), PROBE_INTERVAL_MS).unref();
+    };
+    probe(Math.ceil(HEARTBEAT_TIMEOUT_MS / PROBE_INTERVAL_MS));
   }
 
   private async receive(): Promise<void> {
