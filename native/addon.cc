@@ -4,7 +4,6 @@
 #include <napi.h>
 
 #include "batch_norm.h"
-#include "bench_direct.h"
 #include "buffer_pool.h"
 #include "common.h"
 #include "conv.h"
@@ -121,9 +120,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "activationBackward", ActivationBackward);
 
   Export(env, exports, "augmentImages", AugmentImages);
-
-  Export(env, exports, "benchMatmulDirect", BenchMatmulDirect);
-  Export(env, exports, "benchConvDirect", BenchConvDirect);
 
   // sumRows, add, axpby, losses, argmaxRows and the optimizer steps.
   InitOwnKernels(env, exports);

@@ -1,4 +1,5 @@
-// The one place that loads the compiled addon (build/Release/al_native.node). Both the compiled
+// The one place that loads the compiled addons (build/Release/al_native.node, and al_bench.node
+// for `al bench`). Both the compiled
 // file (dist/src/backend/) and its source (src/backend/) find the package root by walking up to
 // the package.json that names this package, so the answer does not depend on the working
 // directory or on how deep the compiled tree is.
@@ -8,14 +9,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { AnalysisKernels } from './analysis_kernels.js';
-import type { Backend, Conv2dAttrs, MatMulAttrs } from './kernel_names.js';
+import type { Backend } from './kernel_names.js';
 
 const PACKAGE_NAME = 'associated-learning';
 
-export type ConvPass = 'forward' | 'backwardData' | 'backwardWeights';
 export type ConvLayout = 'auto' | 'nhwc' | 'blocked';
-/** Activations of a direct convolution benchmark: oneDNN's choice (blocked), or NHWC as the binding keeps them. */
-export type DirectConvLayout = 'any' | 'nhwc';
 
 export interface NativeInfo {
   onednnVersion: string;
@@ -51,9 +49,6 @@ export interface NativeAddon extends Omit<Backend, 'name' | 'pooledBuffer' | 'ch
 
   /** Where convolutions keep activations ('auto' picks per shape); per calling thread. */
   setConvLayout(layout: ConvLayout): void;
-
-  benchMatmulDirect(attrs: MatMulAttrs, iterations: number, threads: number): number;
-  benchConvDirect(pass: ConvPass, attrs: Conv2dAttrs, iterations: number, threads: number, layout?: DirectConvLayout): number;
 }
 
 /** The directory holding this package's package.json, searched upwards from `start`. */
@@ -71,7 +66,7 @@ export function packageRoot(start: string): string | null {
   }
 }
 
-function candidatePaths(): string[] {
+function candidatePaths(file: string): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   const roots = new Set<string>();
   const found = packageRoot(here);
@@ -81,33 +76,40 @@ function candidatePaths(): string[] {
   roots.add(resolve(here, '..', '..'));
   const paths: string[] = [];
   for (const root of roots) {
-    paths.push(join(root, 'build', 'Release', 'al_native.node'));
-    paths.push(join(root, 'build', 'Debug', 'al_native.node'));
+    paths.push(join(root, 'build', 'Release', file));
+    paths.push(join(root, 'build', 'Debug', file));
   }
   return paths;
 }
 
-let cached: NativeAddon | null = null;
+const cached = new Map<string, unknown>();
 
 /** The addon, loaded on first use; throws an Error that lists every path tried and the fix. */
 export function loadNative(): NativeAddon {
-  if (cached !== null) return cached;
+  return loadAddonFile<NativeAddon>('al_native.node');
+}
+
+/** A compiled module of this package's build/ by file name, loaded once; the error lists every path tried and the fix. */
+export function loadAddonFile<T>(file: string): T {
+  const loaded = cached.get(file);
+  if (loaded !== undefined) return loaded as T;
   const require = createRequire(import.meta.url);
   const failures: string[] = [];
-  for (const path of candidatePaths()) {
+  for (const path of candidatePaths(file)) {
     if (!existsSync(path)) {
       failures.push(`  ${path}: not found`);
       continue;
     }
     try {
-      cached = require(path) as NativeAddon;
-      return cached;
+      const addon = require(path) as T;
+      cached.set(file, addon);
+      return addon;
     } catch (e) {
       failures.push(`  ${path}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
   throw new Error(
-    'associated-learning: could not load the native addon al_native.node. Tried:\n' +
+    `associated-learning: could not load the native addon ${file}. Tried:\n` +
       failures.join('\n') +
       '\nTo fix: install oneDNN and a compiler (sudo apt-get install -y libdnnl-dev build-essential), ' +
       'then build the addon with `npm install` (or `npx node-gyp rebuild`) in the package directory.',

@@ -13,7 +13,7 @@ import { checkThreadCount } from './kernel_names.js';
 import type {
   Activation, AdamAttrs, AugmentAttrs, Backend, BatchNormAttrs, Conv2dAttrs, F32, ImageAttrs, MatMulAttrs, PoolAttrs, ReorderAttrs, SgdAttrs, Window2dAttrs,
 } from './kernel_names.js';
-import { loadNative, type NativeAddon, type ConvLayout, type ConvPass, type DirectConvLayout, type NativeInfo } from './load_native.js';
+import { loadNative, type NativeAddon, type ConvLayout, type NativeInfo } from './load_native.js';
 import { setDefaultBackend } from './backend.js';
 import { checkAugment } from './reference/image.js';
 import { referenceBackend as reference } from './reference_backend.js';
@@ -285,38 +285,18 @@ setDefaultBackend(() => {
   return nativeBackend;
 });
 
-/** oneDNN called directly from C++ in its preferred layouts: the yardstick for the binding. */
-export interface NativeBench {
-  /** Seconds per iteration of the best matmul primitive oneDNN offers for m, k, n. */
-  benchMatmulDirect(attrs: MatMulAttrs, iterations: number, threads: number): number;
-  /**
-   * Seconds per iteration of one convolution pass, every layout left to oneDNN ('any', the
-   * default), or with NHWC activations as the binding keeps them ('nhwc').
-   */
-  benchConvDirect(pass: ConvPass, attrs: Conv2dAttrs, iterations: number, threads: number, layout?: DirectConvLayout): number;
-  /**
-   * Where the binding's convolutions keep activations: 'auto' (the default) picks per shape,
-   * 'nhwc' runs oneDNN on the user's buffers, 'blocked' reorders to oneDNN's layout and back.
-   * For comparing the two; applies to the calling thread.
-   */
-  setConvLayout(layout: ConvLayout): void;
+/**
+ * Where the binding's convolutions keep activations: 'auto' (the default) picks per shape,
+ * 'nhwc' runs oneDNN on the user's buffers, 'blocked' reorders to oneDNN's layout and back.
+ * For comparing the two; applies to the calling thread.
+ */
+export function setConvLayout(layout: ConvLayout): void {
+  addon().setConvLayout(layout);
 }
-
-export const nativeBench: NativeBench = {
-  benchMatmulDirect(attrs, iterations, threads) {
-    return addon().benchMatmulDirect(attrs, iterations, threads);
-  },
-  benchConvDirect(pass, attrs, iterations, threads, layout = 'any') {
-    return addon().benchConvDirect(pass, attrs, iterations, threads, layout);
-  },
-  setConvLayout(layout) {
-    addon().setConvLayout(layout);
-  },
-};
 
 /** oneDNN version, runtime, effective ISA and the calling thread's thread count. */
 export function nativeInfo(): NativeInfo {
   return addon().info();
 }
 
-export type { ConvLayout, ConvPass, DirectConvLayout, NativeInfo };
+export type { ConvLayout, NativeInfo };

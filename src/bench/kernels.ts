@@ -4,11 +4,23 @@
 // (src/tensor/layout.ts), so both sides run the same kernel. They are also timed directly on NHWC
 // activations, the layout tensors kept before: direct NHWC / direct is what that layout costs.
 import type { Backend, Conv2dAttrs, MatMulAttrs } from '../backend/kernel_names.js';
+import { loadAddonFile } from '../backend/load_native.js';
 import { median, secondsPerCall, type TimingOptions } from './timing.js';
 
+/** oneDNN called directly from C++ in its preferred layouts (native/bench_direct.cc): the yardstick for the binding. */
 export interface DirectBench {
+  /** Seconds per iteration of the best matmul primitive oneDNN offers for m, k, n. */
   benchMatmulDirect(attrs: MatMulAttrs, iterations: number, threads: number): number;
+  /**
+   * Seconds per iteration of one convolution pass, every layout left to oneDNN ('any', the
+   * default), or with NHWC activations as the binding keeps them ('nhwc').
+   */
   benchConvDirect(pass: ConvPass, attrs: Conv2dAttrs, iterations: number, threads: number, layout?: 'any' | 'nhwc'): number;
+}
+
+/** The benchmark addon (build/Release/al_bench.node), built beside al_native.node but loaded only here. */
+export function loadDirectBench(): DirectBench {
+  return loadAddonFile<DirectBench>('al_bench.node');
 }
 
 export type ConvPass = 'forward' | 'backwardData' | 'backwardWeights';

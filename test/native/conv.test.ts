@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 
 import type { Conv2dAttrs } from '../../src/backend/kernel_names.js';
-import { nativeBackend as N, nativeBench } from '../../src/backend/native_backend.js';
+import { nativeBackend as N, setConvLayout } from '../../src/backend/native_backend.js';
 import { referenceBackend as R } from '../../src/backend/reference_backend.js';
 import { assertClose, randoms } from './native_check.js';
 
@@ -32,7 +32,7 @@ const SHAPES: Conv2dAttrs[] = [
 
 for (const layout of ['nhwc', 'blocked', 'auto'] as const) {
   test(`conv2d forward / backward data / backward weights match the reference (layout ${layout})`, () => {
-    nativeBench.setConvLayout(layout);
+    setConvLayout(layout);
     try {
       for (const a of SHAPES) {
         const { n, h, w, c, o, kh, kw, outH, outW } = a;
@@ -68,7 +68,7 @@ for (const layout of ['nhwc', 'blocked', 'auto'] as const) {
         }
       }
     } finally {
-      nativeBench.setConvLayout('auto');
+      setConvLayout('auto');
     }
   });
 }

@@ -8,7 +8,8 @@ import { Worker } from 'node:worker_threads';
 
 import type { Activation, Conv2dAttrs, MatMulAttrs } from '../../src/backend/kernel_names.js';
 import { loadNative } from '../../src/backend/load_native.js';
-import { nativeBackend as N, nativeBench, nativeInfo } from '../../src/backend/native_backend.js';
+import { nativeBackend as N, nativeInfo } from '../../src/backend/native_backend.js';
+import { loadDirectBench } from '../../src/bench/kernels.js';
 import { referenceBackend as R } from '../../src/backend/reference_backend.js';
 import { assertClose, randoms } from './native_check.js';
 
@@ -111,29 +112,40 @@ test('worker_threads: a worker terminated in the middle of kernel calls, good an
   }
 });
 
+const direct = loadDirectBench();
+
+test('the direct benchmarks live in their own addon: the one every run loads has none of them', () => {
+  const production = loadNative() as unknown as Record<string, unknown>;
+  assert.equal(typeof production.matmul, 'function');
+  assert.equal(production.benchMatmulDirect, undefined);
+  assert.equal(production.benchConvDirect, undefined);
+  assert.equal(typeof direct.benchMatmulDirect, 'function');
+  assert.equal(typeof direct.benchConvDirect, 'function');
+});
+
 test('direct benchmarks return seconds per iteration and leave the thread count alone', () => {
   const before = N.getNumThreads();
-  const mm = nativeBench.benchMatmulDirect({ m: 16, k: 16, n: 16, transA: false, transB: false, accumulate: false }, 5, 1);
+  const mm = direct.benchMatmulDirect({ m: 16, k: 16, n: 16, transA: false, transB: false, accumulate: false }, 5, 1);
   assert.ok(Number.isFinite(mm) && mm > 0, `matmul: ${mm}`);
   for (const pass of ['forward', 'backwardData', 'backwardWeights'] as const) {
-    const s = nativeBench.benchConvDirect(pass, CONV, 3, 1);
+    const s = direct.benchConvDirect(pass, CONV, 3, 1);
     assert.ok(Number.isFinite(s) && s > 0, `${pass}: ${s}`);
   }
   for (const pass of ['forward', 'backwardData', 'backwardWeights'] as const) {
-    const s = nativeBench.benchConvDirect(pass, CONV, 3, 1, 'nhwc');
+    const s = direct.benchConvDirect(pass, CONV, 3, 1, 'nhwc');
     assert.ok(Number.isFinite(s) && s > 0, `${pass} on NHWC: ${s}`);
   }
   assert.equal(N.getNumThreads(), before);
-  assert.throws(() => nativeBench.benchConvDirect('sideways' as 'forward', CONV, 1, 1), /^Error: benchConvDirect: expected 'forward'/);
-  assert.throws(() => nativeBench.benchConvDirect('forward', CONV, 1, 1, 'nchw' as 'nhwc'), /^Error: benchConvDirect: expected 'any' \| 'nhwc' for layout, got 'nchw'$/);
+  assert.throws(() => direct.benchConvDirect('sideways' as 'forward', CONV, 1, 1), /^Error: benchConvDirect: expected 'forward'/);
+  assert.throws(() => direct.benchConvDirect('forward', CONV, 1, 1, 'nchw' as 'nhwc'), /^Error: benchConvDirect: expected 'any' \| 'nhwc' for layout, got 'nchw'$/);
 });
 
 test("the direct convolution benchmark's 'nhwc' layout runs oneDNN on NHWC activations, 'any' on its own", () => {
   // oneDNN's verbose log names each primitive's memory formats: acdb is NHWC.
-  const moduleUrl = new URL('../../src/backend/native_backend.js', import.meta.url).href;
+  const moduleUrl = new URL('../../src/bench/kernels.js', import.meta.url).href;
   const attrs = JSON.stringify({ ...CONV, c: 16, o: 16 });
-  const code = `import(${JSON.stringify(moduleUrl)}).then(({ nativeBench }) => {
-    for (const layout of ['nhwc', 'any']) { console.log('layout ' + layout); nativeBench.benchConvDirect('forward', ${attrs}, 1, 1, layout); }
+  const code = `import(${JSON.stringify(moduleUrl)}).then(({ loadDirectBench }) => {
+    for (const layout of ['nhwc', 'any']) { console.log('layout ' + layout); loadDirectBench().benchConvDirect('forward', ${attrs}, 1, 1, layout); }
   });`;
   const run = spawnSync(process.execPath, ['-e', code], { env: { ...process.env, DNNL_VERBOSE: '1' }, encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
@@ -176,6 +188,6 @@ test('the addon itself rejects bad arguments with messages that start with the k
     /^Error: maxPool2dForward: workspace holds 0 elements, the shape needs \d+$/);
   assert.throws(() => addon.activationForward('elu', f(4), f(4), -1), /^Error: activationForward: expected alpha >= 0 for elu/);
   // a oneDNN failure comes back as an Error naming the kernel too (here: a 4 TB operand)
-  assert.throws(() => nativeBench.benchMatmulDirect({ m: 1e6, k: 1e6, n: 1, transA: false, transB: false, accumulate: false }, 1, 1),
+  assert.throws(() => direct.benchMatmulDirect({ m: 1e6, k: 1e6, n: 1, transA: false, transB: false, accumulate: false }, 1, 1),
     /^Error: benchMatmulDirect: oneDNN: could not create a memory object \(status \d+\)$/);
 });

@@ -2,7 +2,7 @@
 // PyTorch (when /usr/bin/python3 can import torch) measured in the same invocation, so every
 // figure comes with a ratio against a baseline run on the same machine at the same time.
 import { availableParallelism } from 'node:os';
-import { KERNEL_WORKLOADS, runKernel, type DirectBench, type KernelResult } from '../../bench/kernels.js';
+import { KERNEL_WORKLOADS, loadDirectBench, runKernel, type KernelResult } from '../../bench/kernels.js';
 import { FULL, QUICK, median, type TimingOptions } from '../../bench/timing.js';
 import { TRAINING_WORKLOADS, trainingSamplesPerSec } from '../../bench/training.js';
 import { bestByWorkload, runTorchBench, type BestFigure, type TorchBenchResult, type TorchUnavailable } from '../../bench/torch_runner.js';
@@ -155,12 +155,12 @@ export async function benchCommand(argv: string[]): Promise<number> {
 
 /** Matmul and convolution GFLOP/s: ours, oneDNN called directly (blocked and NHWC), and PyTorch's best. */
 async function benchKernels({ backend, threads, timing, out }: BenchRun, torchBest: Map<string, BestFigure>): Promise<KernelResult[]> {
-  const { nativeBench } = await import('../../backend/native_backend.js');
+  const direct = loadDirectBench();
   const kernels: KernelResult[] = [];
   out('\nkernel                     threads   ours GFLOP/s   oneDNN direct   ours/direct   direct NHWC   ours/NHWC   PyTorch best   ours/PyTorch');
   for (const w of KERNEL_WORKLOADS) {
     for (const t of threads) {
-      const r = runKernel(w, backend, nativeBench as DirectBench, t, timing);
+      const r = runKernel(w, backend, direct, t, timing);
       kernels.push(r);
       const pt = torchBest.get(w.name);
       const nhwc = r.directNhwcGflops;
