@@ -95,7 +95,7 @@ interface BenchRun {
   threads: number[];
   timing: TimingOptions;
   rounds: number;
-  progressBar: ProgressBar;
+  progress: ProgressBar;
   out: (line: string) => void;
   /** PyTorch on these workloads, run alone, before ours, so the two never compete for the cores */
   runTorch: (workloads: string[]) => Promise<TorchBenchResult | TorchUnavailable>;
@@ -127,7 +127,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   out(`machine: ${machine['cpu']}, ${machine['cores']} cores, oneDNN ISA ${machine['isa']}, node ${machine['node']}`);
   const runTorch = async (workloads: string[]): Promise<TorchBenchResult | TorchUnavailable> =>
     values['no-torch'] || workloads.length === 0 ? { unavailable: 'skipped' } : await runTorchBench({ workloads, threads, quick: timing === QUICK });
-  const run: BenchRun = { backend, threads, timing, rounds, progressBar: bar, out, runTorch };
+  const run: BenchRun = { backend, threads, timing, rounds, progress: bar, out, runTorch };
   const runs = (part: (typeof PARTS)[number]): boolean => only === undefined || only === part;
 
   const torch = await runTorch(runs('kernels') ? KERNEL_WORKLOADS.map((w) => w.name) : []);
@@ -173,7 +173,7 @@ async function benchKernels({ backend, threads, timing, out }: BenchRun, torchBe
 type RoundFigure = TrainingFigure['rounds'][number] & { params: number; torchParams: number | undefined };
 
 /** BP and sequential AL training samples/s, PyTorch and ours in turn for each round; medians of the rounds. */
-async function benchTraining({ backend, threads, timing, rounds, progressBar: bar, out, runTorch }: BenchRun): Promise<TrainingFigure[]> {
+async function benchTraining({ backend, threads, timing, rounds, progress: bar, out, runTorch }: BenchRun): Promise<TrainingFigure[]> {
   // perRound[r][i]: round r's figures for row i (workload x threads)
   const rows = TRAINING_WORKLOADS.flatMap((w) => threads.map((t) => ({ w, t })));
   const perRound: RoundFigure[][] = [];
@@ -209,7 +209,7 @@ async function benchTraining({ backend, threads, timing, rounds, progressBar: ba
 }
 
 /** Sequential, pipelined AL and GPipe measured on this machine's cores, then BP, GPipe and AL projected to 1-16 devices. */
-async function benchPipelines({ timing, rounds, progressBar: bar, out }: BenchRun): Promise<{ pipelines: PipelineBenchResult[]; projections: { workload: string; rows: ProjectionRow[] }[] }> {
+async function benchPipelines({ timing, rounds, progress: bar, out }: BenchRun): Promise<{ pipelines: PipelineBenchResult[]; projections: { workload: string; rows: ProjectionRow[] }[] }> {
   const pipelines: PipelineBenchResult[] = [];
   const cores = availableParallelism();
   const batches = timing === QUICK ? 12 : 40;
