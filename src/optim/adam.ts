@@ -62,9 +62,9 @@ export class Adam extends Optimizer {
     return { step: this.stepCount, lr: this.lr, buffers: { m: this.m, v: this.v } };
   }
 
-  loadState(state: OptimizerState): void {
-    copyBuffers('Adam', this.m, state.buffers['m']);
-    copyBuffers('Adam', this.v, state.buffers['v']);
+  loadState(state: OptimizerState, adopt = false): void {
+    copyBuffers('Adam', this.m, state.buffers['m'], adopt, this.params.map((p) => p.size));
+    copyBuffers('Adam', this.v, state.buffers['v'], adopt, this.params.map((p) => p.size));
     this.stepCount = state.step;
     this.lr = state.lr;
   }

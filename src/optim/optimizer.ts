@@ -38,7 +38,8 @@ export abstract class Optimizer {
   protected abstract update(param: Tensor, grad: Float32Array, index: number): void;
 
   abstract state(): OptimizerState;
-  abstract loadState(state: OptimizerState): void;
+  /** Loads a state() of an optimizer of the same parameters; with `adopt`, takes its buffers (the caller gives them up) instead of copying them. */
+  abstract loadState(state: OptimizerState, adopt?: boolean): void;
 }
 
 /** Per parameter, whether it is among `decayed` (undefined: all are); a decayed tensor that is not a parameter is an error. */
@@ -66,11 +67,16 @@ export function stateBuffers(params: Tensor[]): Float32Array[] {
   return params.map((p) => new Float32Array(p.size));
 }
 
-export function copyBuffers(owner: string, into: Float32Array[], from: Float32Array[] | undefined): void {
+/**
+ * Copies `from` into the buffers `into`, or with `adopt` puts `from`'s arrays in their places
+ * (`into` may then hold arrays given away, of no length: `sizes` are the lengths expected).
+ */
+export function copyBuffers(owner: string, into: Float32Array[], from: Float32Array[] | undefined, adopt = false, sizes: readonly number[] = into.map((b) => b.length)): void {
   if (!from || from.length !== into.length) throw new ConfigError(`${owner}: optimizer state has ${from?.length ?? 0} buffers, expected ${into.length}`);
   into.forEach((b, i) => {
     const src = from[i]!;
-    if (src.length !== b.length) throw new ConfigError(`${owner}: optimizer state buffer ${i} has ${src.length} elements, expected ${b.length}`);
-    b.set(src);
+    if (src.length !== sizes[i]) throw new ConfigError(`${owner}: optimizer state buffer ${i} has ${src.length} elements, expected ${sizes[i]}`);
+    if (adopt) into[i] = src;
+    else b.set(src);
   });
 }

@@ -43,8 +43,8 @@ export class SGD extends Optimizer {
     return { step: this.stepCount, lr: this.lr, buffers: { momentum: this.buffers } };
   }
 
-  loadState(state: OptimizerState): void {
-    copyBuffers('SGD', this.buffers, state.buffers['momentum']);
+  loadState(state: OptimizerState, adopt = false): void {
+    copyBuffers('SGD', this.buffers, state.buffers['momentum'], adopt, this.params.map((p) => (this.momentum > 0 ? p.size : 0)));
     this.stepCount = state.step;
     this.lr = state.lr;
   }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { CheckpointError, encodeSafetensors, loadInto, type NamedArray } from '../train/checkpoint.js';
+import { CheckpointError, loadInto, safetensorsChunks, type NamedArray } from '../train/checkpoint.js';
 import {
   INFO_FILE, readCheckpointInfo, readCheckpointTensors, restorePreviousTensors, writeCheckpointPair,
   type CheckpointInfo, type OptimizerRecord,
@@ -74,7 +74,7 @@ export function saveTrainingCheckpoint(dir: string, state: TrainingState, option
     return { type: optimizer.constructor.name, step: s.step, lr: s.lr, buffers: Object.keys(s.buffers), parameters };
   });
   const rng = Object.fromEntries(Object.entries(options.rngs).map(([name, r]) => [name, r.getState().map((v) => Number.isNaN(v) ? null : v)]));
-  writeCheckpointPair(dir, encodeSafetensors(arrays, { epoch: String(options.epoch) }), { epoch: options.epoch, rng, optimizers, config: options.config });
+  writeCheckpointPair(dir, safetensorsChunks(arrays, { epoch: String(options.epoch) }), { epoch: options.epoch, rng, optimizers, config: options.config });
 }
 
 /** The first setting that differs between a checkpoint's configuration and the run's. */

@@ -147,8 +147,8 @@ export function releaseGrad(t: Tensor): void {
 }
 
 export class Tensor {
-  /** The elements in the order `layout` says: the same array as `data` for NHWC tensors. */
-  readonly storage: Float32Array;
+  private stored: Float32Array;
+  private readonly count: number;
   readonly shape: Shape;
   /** 'blocked' only for images [n, h, w, c] whose c is a multiple of the backend's channelBlock */
   readonly layout: ImageLayout;
@@ -166,10 +166,28 @@ export class Tensor {
     if (layout === 'blocked' && (shape.length !== 4 || shape[3]! % backend().channelBlock !== 0)) {
       throw new ShapeError(`Tensor: the blocked layout needs an image [n, h, w, c] with c a multiple of ${backend().channelBlock}, got ${shapeString(shape)}`);
     }
-    this.storage = data;
+    this.stored = data;
+    this.count = size;
     this.shape = [...shape];
     this.requiresGrad = requiresGrad;
     this.layout = layout;
+  }
+
+  /** The elements in the order `layout` says: the same array as `data` for NHWC tensors. */
+  get storage(): Float32Array {
+    return this.stored;
+  }
+
+  /**
+   * Takes `data` as this tensor's elements in place of the ones it holds, which the caller has
+   * given away (a pipeline ships a layer's weights to the stage that trains them and takes the
+   * trained ones back without a copy). Same size; NHWC tensors only.
+   */
+  adopt(data: Float32Array): void {
+    if (data.length !== this.size || this.layout !== 'nhwc') {
+      throw new ShapeError(`Tensor.adopt: expected ${this.size} elements for an NHWC tensor ${shapeString(this.shape)}, got ${data.length}${this.layout === 'nhwc' ? '' : ' (it is blocked)'}`);
+    }
+    this.stored = data;
   }
 
   /** The elements, row-major over `shape`. A blocked tensor has none in that order: call toLayout('nhwc') first. */
@@ -208,8 +226,9 @@ export class Tensor {
     return new Tensor(Float32Array.from(values), shape, requiresGrad);
   }
 
+  /** The element count of `shape` (also while the elements are given away, see adopt) */
   get size(): number {
-    return this.storage.length;
+    return this.count;
   }
 
   /** Same data, no history: gradients stop here. */

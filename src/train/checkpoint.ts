@@ -29,7 +29,17 @@ export interface NamedArray {
 /** The reference implementation's limit on the header size. */
 const MAX_HEADER = 100_000_000;
 
+/** A safetensors file's bytes, in one buffer. */
 export function encodeSafetensors(arrays: NamedArray[], metadata: Record<string, string> = {}): Uint8Array {
+  return Buffer.concat(safetensorsChunks(arrays, metadata));
+}
+
+/**
+ * The bytes of a safetensors file as chunks: the header, then each tensor's elements as a view of
+ * its own array, so that writing a checkpoint copies no weights (a copy would double the memory of
+ * the model at every save).
+ */
+export function safetensorsChunks(arrays: NamedArray[], metadata: Record<string, string> = {}): Uint8Array[] {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const a of arrays) {
@@ -43,16 +53,10 @@ export function encodeSafetensors(arrays: NamedArray[], metadata: Record<string,
   }
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   // Trailing spaces (allowed by the format) keep the data 8-byte aligned.
-  const padded = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, 0x20)]);
-  const out = Buffer.allocUnsafe(8 + padded.length + offset);
-  out.writeBigUInt64LE(BigInt(padded.length), 0);
-  padded.copy(out, 8);
-  let at = 8 + padded.length;
-  for (const a of arrays) {
-    Buffer.from(a.data.buffer, a.data.byteOffset, a.data.length * 4).copy(out, at);
-    at += a.data.length * 4;
-  }
-  return out;
+  const head = Buffer.alloc(8 + json.length + ((8 - (json.length % 8)) % 8), 0x20);
+  head.writeBigUInt64LE(BigInt(head.length - 8), 0);
+  json.copy(head, 8);
+  return [head, ...arrays.map((a) => new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.length * 4))];
 }
 
 interface Entry {
@@ -124,7 +128,7 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): Map<string, 
 
 /** A standalone safetensors file, written atomically. */
 export function writeSafetensors(path: string, arrays: NamedArray[], metadata: Record<string, string> = {}): void {
-  writeFileAtomic(path, encodeSafetensors(arrays, metadata));
+  writeFileAtomic(path, safetensorsChunks(arrays, metadata));
 }
 
 export function readSafetensors(path: string): Map<string, NamedArray> {

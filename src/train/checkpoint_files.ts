@@ -48,20 +48,23 @@ export interface CheckpointInfo {
 
 export type CheckpointContents = Omit<CheckpointInfo, 'format' | 'version' | 'tensors'>;
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+function sha256(chunks: readonly Uint8Array[]): string {
+  const hash = createHash('sha256');
+  for (const bytes of chunks) hash.update(bytes);
+  return hash.digest('hex');
 }
 
 /** Writes a checkpoint pair into `dir` by the protocol above. */
-export function writeCheckpointPair(dir: string, tensorBytes: Uint8Array, contents: CheckpointContents): void {
+export function writeCheckpointPair(dir: string, tensorBytes: Uint8Array | readonly Uint8Array[], contents: CheckpointContents): void {
+  const chunks = tensorBytes instanceof Uint8Array ? [tensorBytes] : tensorBytes;
   const tensors = join(dir, TENSORS_FILE), previous = join(dir, PREVIOUS_TENSORS_FILE);
   const info: CheckpointInfo = {
     format: FORMAT, version: 1, epoch: contents.epoch,
-    tensors: { file: TENSORS_FILE, bytes: tensorBytes.length, sha256: sha256(tensorBytes) },
+    tensors: { file: TENSORS_FILE, bytes: chunks.reduce((n, c) => n + c.length, 0), sha256: sha256(chunks) },
     rng: contents.rng, optimizers: contents.optimizers, config: contents.config,
   };
   const next = temporaryPath(tensors);
-  writeFileDurable(next, tensorBytes);
+  writeFileDurable(next, chunks);
   try {
     if (existsSync(tensors)) renameSync(tensors, previous);
     renameSync(next, tensors);
@@ -149,7 +152,7 @@ export function readCheckpointTensors(dir: string, info: CheckpointInfo): { arra
       seen.push(`${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
       continue;
     }
-    if (bytes.length === info.tensors.bytes && sha256(bytes) === info.tensors.sha256) {
+    if (bytes.length === info.tensors.bytes && sha256([bytes]) === info.tensors.sha256) {
       return { arrays: decodeSafetensors(bytes, file), file, previous };
     }
     seen.push(`${file}: ${bytes.length} bytes, another SHA-256`);

@@ -135,8 +135,11 @@ export interface StepDriver {
   beginEpoch(epoch: number, epochs: number, report: (outcome: BatchOutcome) => void): void;
   /** Trains on one batch, `batch` its 1-based number in the epoch; the buffers may move. */
   feed(x: Float32Array, shape: number[], labels: Int32Array, batch: number): void | Promise<void>;
-  /** Returns once every batch fed so far has reported (a pipeline drains and collects its stages). */
-  endEpoch(): void | Promise<void>;
+  /**
+   * Returns once every batch fed so far has reported (a pipeline drains and collects its stages);
+   * `last`: no batch follows in this loop (its last epoch, or a stop)
+   */
+  endEpoch(last: boolean): void | Promise<void>;
   testAccuracy(split: Split): number;
   /** the learning rate an epoch's metrics report, read after its endEpoch and testAccuracy */
   lr(): number;
@@ -235,7 +238,7 @@ export async function runStepLoop(driver: StepDriver, data: Dataset, options: Lo
     for (let epoch = first; epoch < options.epochs; epoch++) {
       const sums = new EpochSums(epoch);
       const fed = await feedEpoch(driver, data, batches, epoch, sums, options);
-      await driver.endEpoch();
+      await driver.endEpoch(epoch === options.epochs - 1 || fed < batches.batchesPerEpoch);
       if (sums.failure) throw sums.failure;
       if (fed < batches.batchesPerEpoch) break; // stopped mid-epoch
       const seconds = sums.seconds();

@@ -54,12 +54,12 @@ export function temporaryPath(path: string): string {
 }
 
 /** Writes `data` to `path` and flushes it to disk; on failure the partial file is removed. */
-export function writeFileDurable(path: string, data: string | Uint8Array): void {
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+export function writeFileDurable(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
+  const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
   const fd = openSync(path, 'w');
   try {
     try {
-      for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
+      for (const bytes of chunks) for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
       // Without the flush, a power loss right after a rename can leave an empty file there.
       fsyncSync(fd);
     } finally {
@@ -74,7 +74,7 @@ export function writeFileDurable(path: string, data: string | Uint8Array): void 
 }
 
 /** Writes `data` to a temporary file, flushes it, then renames it to `path`; on failure `path` is untouched. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
   const tmp = temporaryPath(path);
   writeFileDurable(tmp, data);
   try {

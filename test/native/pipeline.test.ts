@@ -153,3 +153,34 @@ test('a stop between batches drains the pipeline: every layer has seen the same 
   }
   assertBitIdentical(seqNet, net);
 });
+
+test('the weights live in one place: the stages take the coordinator\'s arrays, a collect brings copies the next batch gives up, the last collect brings the stages\' own', async () => {
+  const data = dataset([8, 8, 1]);
+  const net = buildAssociatedNet({ ...mlp, rng: new Rng(6) } as ALNetSpec);
+  const weight = (): Float32Array => net.layers[0]!.parts.f.parameters()[0]!.data;
+  const moment = (): Float32Array => net.layers[2]!.forwardOptimizer.state().buffers['m']![0]!;
+  const [weightSize, momentSize] = [weight().length, moment().length];
+  const feed = (index: number): Promise<void> => {
+    const size = 8 * 8;
+    return pipeline.feed(data.train.images.slice(index * 16 * size, (index + 1) * 16 * size), [16, 8, 8, 1], data.train.labels.slice(index * 16, (index + 1) * 16), 0, 1);
+  };
+  const pipeline = await ALPipeline.start({ blueprint: mlp, net, stages: [[0], [1, 2]], threads: 1 });
+  try {
+    assert.deepEqual([weight().length, moment().length], [0, 0], 'given to the stages');
+    await feed(0);
+    await pipeline.collect();
+    assert.deepEqual([weight().length, moment().length], [weightSize, momentSize], 'a collect brings every array back');
+    assert.ok(moment().some((v) => v !== 0), 'trained state: Adam moments after a step');
+    const collected = weight().slice();
+    await feed(1);
+    assert.equal(weight().length, 0, 'the next batch gives the copies up');
+    await pipeline.collect({ handOver: true });
+    assert.equal(weight().length, weightSize);
+    assert.ok(weight().some((v, i) => v !== collected[i]), 'the state after the second batch');
+    // the stages gave their own arrays: one more batch is an error that says why, not a hang
+    await feed(2);
+    await assert.rejects(pipeline.drain(), /batch 2 came after the run's last collect took this stage's layers/);
+  } finally {
+    await pipeline.close();
+  }
+});

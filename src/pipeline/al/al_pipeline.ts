@@ -4,9 +4,15 @@
 // m−1. At a drain point (end of an epoch, a stop) it waits until every stage has finished every
 // batch fed so far, which leaves all layers consistent (each has seen exactly the same batches),
 // and collects their state back into its own copy of the net for evaluation and checkpoints.
+//
+// The weights live in one place at a time, so a pipelined run needs about the memory of a
+// sequential one: the coordinator's net gives its arrays to the stages (moved to worker threads,
+// freed here after a stage process has its copy) and holds none while they train; a collect hands
+// it copies, which it gives up again at the next batch it feeds; the run's last collect moves the
+// stages' own arrays instead of copying them.
 import type { LayerLosses } from '../../al/al_layer.js';
 import type { AssociatedNet } from '../../al/associated_net.js';
-import { layerState, loadLayerState, moduleUrl } from './al_stage.js';
+import { detachBuffers, layerState, loadLayerState, moduleUrl, movableBuffers } from './al_stage.js';
 import { AL_REPORTS, type ALReport, type ALStageInit, type LayerState, type StageFault } from './al_messages.js';
 import { transferables, type ALStageNet, type BatchMessage, type TraceInterval } from '../runtime/messages.js';
 import { StageGroup, checkStages, type BatchDone, type PipelineEngine, type StageProcesses } from '../runtime/stage_group.js';
@@ -42,6 +48,8 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
   private credits: number;
   private fed = 0;
   private completed = 0;
+  /** the buffers of the state the last collect brought, which the next feed gives up */
+  private collected: ArrayBuffer[] = [];
   /** ms each stage process spent in the transport (zmq_transport.ts WireClock); 0 on worker threads */
   readonly wireMs: number[];
   /** called as each batch has left every stage, in batch order */
@@ -63,16 +71,25 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
     const { stages, net, threads, fault } = options;
     // a relative module path is the coordinator's: the stages get it resolved
     const blueprint = 'module' in options.blueprint ? { ...options.blueprint, module: moduleUrl(options.blueprint.module) } : options.blueprint;
-    const init = (k: number): ALStageInit => ({
-      stage: k, stages: stages.length, blueprint, layers: stages[k]!,
-      state: stages[k]!.map((i) => layerState(net.layers[i]!)),
-      threads, timeOrigin: performance.timeOrigin,
-      ...(fault?.stage === k ? { fault: { batch: fault.batch, kind: fault.kind } } : {}),
-    });
+    const given: ArrayBuffer[] = [];
+    const init = (k: number): { message: ALStageInit; transfer: ArrayBuffer[] } => {
+      const state = stages[k]!.map((i) => layerState(net.layers[i]!, true));
+      const transfer = state.flatMap(movableBuffers);
+      given.push(...transfer);
+      return {
+        message: {
+          stage: k, stages: stages.length, blueprint, layers: stages[k]!, state, threads, timeOrigin: performance.timeOrigin,
+          ...(fault?.stage === k ? { fault: { batch: fault.batch, kind: fault.kind } } : {}),
+        },
+        transfer,
+      };
+    };
     const capacity = options.capacity ?? 2;
     const { processes } = options;
     if (processes) await pipeline.attach('al', processes, capacity, init);
     else await pipeline.spawn('al', workerUrl, capacity, init);
+    // every stage holds its layers: what the coordinator still has of them (a stage process got a copy) goes
+    detachBuffers(given);
     return pipeline;
   }
 
@@ -111,6 +128,8 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
 
   /** Sends a mini-batch into stage 0, waiting for a free slot in its queue. Its buffers move. */
   async feed(x: Float32Array, shape: number[], labels: Int32Array, epoch: number, epochs: number): Promise<void> {
+    // the stages train on: the state the last collect brought is out of date, and goes
+    if (this.collected.length > 0) detachBuffers(this.collected.splice(0));
     await this.until(() => this.credits > 0);
     this.credits--;
     const message: BatchMessage = { type: 'batch', index: this.fed++, epoch, epochs, s: { data: x, shape }, labels };
@@ -122,10 +141,16 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
     await this.until(() => this.completed === this.fed);
   }
 
-  /** Drains, then copies every stage's layer state (weights, buffers, optimizers) into the coordinator's net. */
-  async collect(): Promise<void> {
+  /**
+   * Drains, then brings every stage's layer state (weights, buffers, optimizers) into the
+   * coordinator's net, which takes the arrays as its own; `handOver`: the run's last collect, no
+   * batch follows, and the stages give their own arrays instead of copies.
+   */
+  async collect(options: { handOver?: boolean } = {}): Promise<void> {
     await this.drain();
-    const states = await this.collectStates<LayerState[]>();
-    this.options.stages.forEach((layers, k) => layers.forEach((i, j) => loadLayerState(this.options.net.layers[i]!, states[k]![j]!)));
+    const handOver = options.handOver === true;
+    const states = await this.collectStates<LayerState[]>(handOver);
+    this.options.stages.forEach((layers, k) => layers.forEach((i, j) => loadLayerState(this.options.net.layers[i]!, states[k]![j]!, true)));
+    if (!handOver) this.collected = states.flat().flatMap(movableBuffers);
   }
 }

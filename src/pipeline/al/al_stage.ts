@@ -13,8 +13,9 @@ import { Rng } from '../../tensor/rng.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { StageConfigError } from '../runtime/errors.js';
 import type { LayerState } from './al_messages.js';
+import type { OptimizerState } from '../../optim/optimizer.js';
 import type { ALNetBlueprint, ALNetModule, ALStageNet } from '../runtime/messages.js';
-import { loadNamedTensors, namedTensors } from '../runtime/state.js';
+import { loadNamedTensors } from '../runtime/state.js';
 
 export { StageConfigError };
 
@@ -60,21 +61,66 @@ export async function buildStageNet(net: ALStageNet, indices: readonly number[])
   return { layers, classes: built.classes };
 }
 
-/** The state of an AL layer as plain data: copies of its tensors and its optimizers' states. */
-export function layerState(layer: ALLayer): LayerState {
-  return { index: layer.index, tensors: alLayerTensors(layer, true), optimizers: layer.optimizerStates() };
+/**
+ * The state of an AL layer as plain data: copies of its tensors and of its optimizers' buffers,
+ * or with `live` the very arrays the layer trains in (to be moved, after which the layer holds
+ * none until it adopts others: see loadLayerState).
+ */
+export function layerState(layer: ALLayer, live = false): LayerState {
+  const optimizers = layer.optimizerStates();
+  const copy = (s: OptimizerState): OptimizerState => ({ ...s, buffers: Object.fromEntries(Object.entries(s.buffers).map(([k, b]) => [k, b.map((a) => a.slice())])) });
+  return {
+    index: layer.index,
+    // buffers (batch-norm statistics) are small, and always copied: only parameters move
+    tensors: alLayerTensors(layer, !live, true),
+    optimizers: live ? optimizers : { forward: copy(optimizers.forward), target: copy(optimizers.target) },
+  };
 }
 
-/** Loads a state made by layerState into a layer of the same shape (names and sizes checked). */
-export function loadLayerState(layer: ALLayer, state: LayerState): void {
+/**
+ * Loads a state made by layerState into a layer of the same shape (names and sizes checked). With
+ * `adopt`, the layer takes the state's arrays of parameters and optimizer buffers as its own
+ * instead of copying them (the state's owner gives them up); buffers such as batch-norm
+ * statistics are copied either way.
+ */
+export function loadLayerState(layer: ALLayer, state: LayerState, adopt = false): void {
   if (state.index !== layer.index) throw new StageConfigError(`stage: state of AL layer ${state.index} given to layer ${layer.index}`);
-  loadNamedTensors(alLayerTensors(layer, false), state.tensors, `AL layer ${layer.index}`);
-  layer.forwardOptimizer.loadState(state.optimizers.forward);
-  layer.targetOptimizer.loadState(state.optimizers.target);
+  const owner = `AL layer ${layer.index}`;
+  loadNamedTensors(alLayerTensors(layer, false, false), state.tensors, owner, adopt ? new Map(alLayerParameters(layer)) : undefined);
+  layer.forwardOptimizer.loadState(state.optimizers.forward, adopt);
+  layer.targetOptimizer.loadState(state.optimizers.target, adopt);
 }
 
-function alLayerTensors(layer: ALLayer, copy: boolean): [string, Float32Array][] {
-  return (['f', 'b', 'g', 'h'] as const).flatMap((part) => namedTensors(layer.parts[part], `${part}.`, copy));
+/**
+ * The buffers of a layer's live state that can move without a copy: those of its parameters and
+ * optimizer buffers, each the whole of its ArrayBuffer (a view into a shared one would take its
+ * neighbours along).
+ */
+export function movableBuffers(state: LayerState): ArrayBuffer[] {
+  const arrays = [...state.tensors.map(([, a]) => a), ...[state.optimizers.forward, state.optimizers.target].flatMap((s) => Object.values(s.buffers).flat())];
+  const owned = arrays.filter((a) => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.byteLength > 0).map((a) => a.buffer as ArrayBuffer);
+  return [...new Set(owned)];
+}
+
+/**
+ * Frees arrays a layer gave away whose memory is still here (a copy was sent, as over ZeroMQ):
+ * each buffer is detached, as a transfer would have done. The layer holds nothing until it adopts.
+ */
+export function detachBuffers(buffers: ArrayBuffer[]): void {
+  const attached = buffers.filter((b) => b.byteLength > 0);
+  if (attached.length > 0) structuredClone(attached, { transfer: attached });
+}
+
+function alLayerParameters(layer: ALLayer): [string, Tensor][] {
+  return (['f', 'b', 'g', 'h'] as const).flatMap((part) => layer.parts[part].namedParameters(`${part}.`));
+}
+
+/** Parameters then buffers of each of f, b, g, h, named by part; copies where asked, else the live arrays. */
+function alLayerTensors(layer: ALLayer, copyParameters: boolean, copyBuffers: boolean): [string, Float32Array][] {
+  return (['f', 'b', 'g', 'h'] as const).flatMap((part) => [
+    ...layer.parts[part].namedParameters(`${part}.`).map(([n, t]): [string, Float32Array] => [n, copyParameters ? t.data.slice() : t.data]),
+    ...layer.parts[part].namedBuffers(`${part}.`).map(([n, b]): [string, Float32Array] => [n, copyBuffers ? b.slice() : b]),
+  ]);
 }
 
 export interface StageOutput {
@@ -114,7 +160,8 @@ export class ALStage {
     return { s: sOut, t: target, losses };
   }
 
-  states(): LayerState[] {
-    return this.layers.map(layerState);
+  /** Copies of the layers' states, or with `live` the arrays they train in (see layerState). */
+  states(live = false): LayerState[] {
+    return this.layers.map((layer) => layerState(layer, live));
   }
 }

@@ -8,7 +8,7 @@
 // every queue holds at most its capacity and memory stays flat however long the run. Credits are
 // the only messages that travel upstream, and they carry no data: AL needs no backward messages.
 import { Tensor } from '../../tensor/tensor.js';
-import { ALStage, buildStageNet, loadLayerState } from './al_stage.js';
+import { ALStage, buildStageNet, loadLayerState, movableBuffers } from './al_stage.js';
 import { AL_CHANNELS, type ALReport, type ALStageInit, type CreditMessage } from './al_messages.js';
 import { toWire, traceInterval, transferables, type BatchMessage } from '../runtime/messages.js';
 import type { StageRuntime } from '../runtime/stage_runtime.js';
@@ -24,8 +24,11 @@ export function runALStage(runtime: StageRuntime): void {
   let stage: ALStage | null = null;
   let init: ALStageInit | null = null;
   let pumping = false;
+  /** the layers' arrays went to the coordinator with the run's last collect */
+  let handedOver = false;
 
   function run(batch: BatchMessage): void {
+    if (handedOver) throw new Error(`stage ${init!.stage + 1}: batch ${batch.index} came after the run's last collect took this stage's layers`);
     const begin = performance.now();
     if (init!.fault?.batch === batch.index) {
       if (init!.fault.kind === 'exit') process.exit(3);
@@ -75,7 +78,7 @@ export function runALStage(runtime: StageRuntime): void {
     channels: AL_CHANNELS,
     async init(message) {
       const { layers, classes } = await buildStageNet(message.blueprint, message.layers);
-      message.state.forEach((state, i) => loadLayerState(layers[i]!, state));
+      message.state.forEach((state, i) => loadLayerState(layers[i]!, state, true));
       init = message;
       stage = new ALStage(layers, classes);
       pump();
@@ -85,6 +88,11 @@ export function runALStage(runtime: StageRuntime): void {
       else credits++;
       pump();
     },
-    state: () => stage!.states(),
+    state(handOver) {
+      // the run's last collect: the arrays themselves go, and this stage trains no more
+      if (handOver) handedOver = true;
+      const state = stage!.states(handOver);
+      return { state, transfer: state.flatMap(movableBuffers) };
+    },
   });
 }

@@ -71,13 +71,13 @@ export class BpPipeline extends StageGroup<BpDone> implements PipelineEngine {
     const { network, stages } = options;
     const counts = stages.map((g) => g.reduce((n, i) => n + network.layers[i]!.parameters().length, 0));
     const slices = sliceState(options.optimizer.state(), counts);
-    const init = (k: number): BpStageInit => ({
+    const init = (k: number): { message: BpStageInit } => ({ message: {
       stage: k, stages: stages.length, method: options.method, model: options.model, inputShape: options.inputShape,
       classes: options.classes, modules: stages[k]!,
       tensors: moduleTensors(stages[k]!.map((i) => network.layers[i]!), stages[k]!, true),
       optimizer: options.settings, milestones: options.milestones, optimizerState: slices[k]!,
       threads: options.threads, timeOrigin: performance.timeOrigin,
-    });
+    } });
     // the coordinator's flow control (a flush per mini-batch, or K batches in flight) bounds every queue
     if (options.processes) await pipeline.attach('bp', options.processes, 1, init);
     else await pipeline.spawn('bp', workerUrl, 1, init);

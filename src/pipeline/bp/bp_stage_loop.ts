@@ -121,6 +121,6 @@ export function runBpStage(runtime: StageRuntime): void {
       if (m.type === 'forward') loop!.forward(m);
       else loop!.backward(m.index, m.micro, m.grad.data);
     },
-    state: () => loop!.state(),
+    state: () => ({ state: loop!.state() }),
   });
 }

@@ -120,12 +120,13 @@ export interface InitMessage {
 
 export type ControlMessage =
   | InitMessage
-  | { type: 'collect'; request: number }
+  /** handOver: the last collect of the run; the stage may give up its live arrays instead of copying them */
+  | { type: 'collect'; request: number; handOver?: boolean }
   | { type: 'stop' };
 
 export const CONTROL: ChannelSpec<ControlMessage> = {
   init: { program: 'string', init: 'object', downstream: 'string|null?', downstreamKey: 'string|null?', capacity: 'number?', connectTimeoutMs: 'number?' },
-  collect: { request: 'number' },
+  collect: { request: 'number', handOver: 'boolean?' },
   stop: {},
 };
 

@@ -46,8 +46,9 @@ export function pipelineDriver(pipeline: PipelineEngine, options: PipelineDriver
       };
     },
     feed: (x, shape, labels) => pipeline.feed(x, shape, labels, epoch, epochs),
-    // even a stopped epoch drains, so that every stage ends on the same batch
-    endEpoch: () => pipeline.collect(),
+    // even a stopped epoch drains, so that every stage ends on the same batch; after the loop's
+    // last one, the stages hand their arrays over instead of copying them
+    endEpoch: (last) => pipeline.collect({ handOver: last }),
     // a drain mid-epoch (for a test evaluation) leaves every stage on the same batch, as at an epoch's end
     settle: () => pipeline.collect(),
     testAccuracy: options.testAccuracy,

@@ -42,8 +42,12 @@ export interface PipelineEngine {
   onBatchDone: ((done: BatchDone) => void) | null;
   /** sends a mini-batch in; resolves when the pipeline has room for it (its buffers move) */
   feed(x: Float32Array, shape: number[], labels: Int32Array, epoch: number, epochs: number): Promise<void>;
-  /** waits for every batch fed so far, then brings every stage's state into the coordinator's model */
-  collect(): Promise<void>;
+  /**
+   * waits for every batch fed so far, then brings every stage's state into the coordinator's
+   * model; `handOver`: the run's last collect, after which no batch is fed (the stages may give
+   * up their arrays instead of copying them)
+   */
+  collect(options?: { handOver?: boolean }): Promise<void>;
 }
 
 /** Stage processes to run a pipeline on (`al stage --listen`): one HOST:PORT per stage, in order. */
@@ -76,6 +80,12 @@ export function checkStages(stages: number[][], count: number, what = 'AL layers
   const flat = stages.flat();
   const ok = stages.length > 0 && stages.every((g) => g.length > 0) && flat.length === count && flat.every((l, i) => l === i);
   if (!ok) throw new RangeError(`pipeline: stages ${JSON.stringify(stages)} must split ${what} 0..${count - 1} into contiguous groups in order`);
+}
+
+/** A stage's init message, and the buffers it owns outright: moved to a worker thread, not copied. */
+export interface StageInitPayload {
+  message: unknown;
+  transfer?: ArrayBuffer[];
 }
 
 export abstract class StageGroup<Report extends { type: string }> {
@@ -121,7 +131,7 @@ export abstract class StageGroup<Report extends { type: string }> {
   }
 
   /** Starts the workers, sends each its init message, and waits until every stage is ready. */
-  protected async spawn(program: string, url: URL, capacity: number, init: (k: number) => unknown): Promise<void> {
+  protected async spawn(program: string, url: URL, capacity: number, init: (k: number) => StageInitPayload): Promise<void> {
     const links = Array.from({ length: this.stageCount - 1 }, () => new MessageChannel());
     for (let k = 0; k < this.stageCount; k++) {
       const upstream = k > 0 ? links[k - 1]!.port2 : null;
@@ -129,7 +139,8 @@ export abstract class StageGroup<Report extends { type: string }> {
       const data: StageWorkerData = { upstream, downstream, capacity };
       const worker = new Worker(url, { workerData: data, transferList: [upstream, downstream].filter((p): p is MessagePort => p !== null) });
       this.links.push(workerLink(worker, this.callbacks(k), () => this.closing));
-      worker.postMessage({ type: 'init', program, init: init(k) });
+      const { message, transfer } = init(k);
+      worker.postMessage({ type: 'init', program, init: message }, transfer ?? []);
     }
     await this.untilReady();
   }
@@ -139,7 +150,7 @@ export abstract class StageGroup<Report extends { type: string }> {
    * the run's token; sends each its init, the stage program to run (`program`, a name the stage
    * server knows) and its downstream neighbour's address, and waits until every stage is ready. A stage that cannot be reached fails with its address.
    */
-  protected async attach(program: string, processes: StageProcesses, capacity: number, init: (k: number) => unknown): Promise<void> {
+  protected async attach(program: string, processes: StageProcesses, capacity: number, init: (k: number) => StageInitPayload): Promise<void> {
     const { addresses, token, curve, connectTimeoutMs } = processes;
     if (addresses.length !== this.stageCount) throw new RangeError(`pipeline: ${addresses.length} stage addresses for ${this.stageCount} stages`);
     if (curve && curve.stageKeys.length !== this.stageCount) throw new RangeError(`pipeline: ${curve.stageKeys.length} stage public keys for ${this.stageCount} stages`);
@@ -156,7 +167,7 @@ export abstract class StageGroup<Report extends { type: string }> {
     // busy building its layers from its own init, which holds up its answer
     // a stage connects to its downstream neighbour by the public key the coordinator holds for it
     addresses.forEach((_, k) => this.links[k]!.post({
-      type: 'init', program, init: init(k), downstream: addresses[k + 1] ?? null, capacity,
+      type: 'init', program, init: init(k).message, downstream: addresses[k + 1] ?? null, capacity,
       ...(curve ? { downstreamKey: curve.stageKeys[k + 1] ?? null } : {}), ...(connectTimeoutMs ? { connectTimeoutMs } : {}),
     }));
     await this.untilReady();
@@ -217,11 +228,11 @@ export abstract class StageGroup<Report extends { type: string }> {
     }
   }
 
-  /** Asks every stage for its state (call at a drain point) and returns them by stage. */
-  protected async collectStates<State>(): Promise<State[]> {
+  /** Asks every stage for its state (call at a drain point) and returns them by stage; `handOver`: the run's last collect. */
+  protected async collectStates<State>(handOver = false): Promise<State[]> {
     const request = ++this.request;
     this.states.clear();
-    for (const link of this.links) link.post({ type: 'collect', request });
+    for (const link of this.links) link.post({ type: 'collect', request, ...(handOver ? { handOver } : {}) });
     await this.until(() => this.states.size === this.stageCount);
     return Array.from({ length: this.stageCount }, (_, k) => this.states.get(k) as State);
   }

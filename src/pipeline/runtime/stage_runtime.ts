@@ -26,8 +26,17 @@ export interface StageHandlers<Init extends StageInitBase, In extends { type: st
   init(init: Init): void | Promise<void>;
   /** a method message from upstream (or the coordinator) or downstream */
   message(m: In | Back): void;
-  /** plain-data state for a collect at a drain point */
-  state(): unknown;
+  /**
+   * plain-data state for a collect at a drain point, and the buffers that may move with it; with
+   * `handOver` (the run's last collect) the stage may give up the arrays it trains in
+   */
+  state(handOver: boolean): StageState;
+}
+
+export interface StageState {
+  state: unknown;
+  /** buffers the state owns outright: transferred to the coordinator, not copied */
+  transfer?: ArrayBuffer[];
 }
 
 /** A worker thread's endpoints: its parent and the ports it was started with. */
@@ -116,7 +125,10 @@ export class StageRuntime {
         return;
       }
       case 'collect':
-        if (!this.failed) this.report({ type: 'state', stage: this.stageIndex, request: m.request, state: handlers.state() });
+        if (!this.failed) {
+          const { state, transfer } = handlers.state(m.handOver === true);
+          this.report({ type: 'state', stage: this.stageIndex, request: m.request, state }, transfer);
+        }
         // a collect is an epoch's end: a stage process gives its allocator's free heap memory
         // back (src/train/loop.ts, releaseEpochMemory). A stage on a worker thread leaves it to
         // the coordinator, whose call covers every heap of the process they share.

@@ -1,6 +1,7 @@
 // Named tensors as plain data, to ship a stage its initial state and collect it back: the same
 // names as the whole model's (module index first), checked by name and size on the way in.
 import type { Layer } from '../../nn/layer.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { StageConfigError } from './errors.js';
 
 /** Parameters and buffers of modules[i] as "<indices[i]>.<name>"; copies when `copy`, else the live arrays. */
@@ -16,14 +17,20 @@ export function namedTensors(layer: Layer, prefix: string, copy: boolean): [stri
   ];
 }
 
-/** Copies `source` into `targets` (live arrays); every name must match and every size agree. */
-export function loadNamedTensors(targets: [string, Float32Array][], source: [string, Float32Array][], owner: string): void {
+/**
+ * Copies `source` into `targets` (live arrays); every name must match and every size agree. A
+ * name in `adopt` (parameters by name) takes the source array itself as its tensor's elements.
+ */
+export function loadNamedTensors(targets: [string, Float32Array][], source: [string, Float32Array][], owner: string, adopt?: Map<string, Tensor>): void {
   const byName = new Map(targets);
   if (byName.size !== source.length) throw new StageConfigError(`${owner}: state has ${source.length} tensors, expected ${byName.size}`);
   for (const [name, data] of source) {
     const target = byName.get(name);
     if (!target) throw new StageConfigError(`${owner}: state has an unknown tensor '${name}'`);
-    if (target.length !== data.length) throw new StageConfigError(`${owner}: tensor '${name}' has ${data.length} elements, expected ${target.length}`);
-    target.set(data);
+    const parameter = adopt?.get(name);
+    const expected = parameter ? parameter.size : target.length;
+    if (expected !== data.length) throw new StageConfigError(`${owner}: tensor '${name}' has ${data.length} elements, expected ${expected}`);
+    if (parameter) parameter.adopt(data);
+    else target.set(data);
   }
 }

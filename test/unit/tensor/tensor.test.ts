@@ -64,3 +64,15 @@ test('intermediate gradients are released after use, leaf gradients kept', () =>
   assert.equal(h.grad, null);
   assert.ok(x.grad !== null);
 });
+
+test('adopt: a tensor whose elements were moved away keeps its size and takes new elements of that size only', () => {
+  const w = new Tensor(Float32Array.from([1, 2, 3, 4, 5, 6]), [2, 3], true);
+  const buffer = w.data.buffer as ArrayBuffer;
+  structuredClone(buffer, { transfer: [buffer] });
+  assert.equal(w.data.length, 0);
+  assert.equal(w.size, 6);
+  assert.throws(() => w.adopt(new Float32Array(5)), /Tensor.adopt: expected 6 elements for an NHWC tensor \[2, 3\], got 5/);
+  const fresh = Float32Array.from([6, 5, 4, 3, 2, 1]);
+  w.adopt(fresh);
+  assert.equal(w.data, fresh);
+});

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Rng } from '../../../src/tensor/rng.js';
-import { CheckpointError, decodeSafetensors, encodeSafetensors, loadInto, readSafetensors, writeSafetensors } from '../../../src/train/checkpoint.js';
+import { CheckpointError, decodeSafetensors, encodeSafetensors, loadInto, readSafetensors, safetensorsChunks, writeSafetensors } from '../../../src/train/checkpoint.js';
 import { tempDir } from '../../util/temp_dir.js';
 
 const arrays = [
@@ -26,6 +26,16 @@ test('round trip through a file; the layout is the safetensors one', () => {
   assert.deepEqual(header.__metadata__, { epoch: '3' });
   const back = readSafetensors(file);
   for (const a of arrays) assert.deepEqual(back.get(a.name)?.data, a.data);
+});
+
+test('the chunks a checkpoint is written from are the header and views of the arrays themselves, no copies', () => {
+  const chunks = safetensorsChunks(arrays, { epoch: '3' });
+  assert.deepEqual(Buffer.concat(chunks), Buffer.from(encodeSafetensors(arrays, { epoch: '3' })));
+  assert.equal(chunks.length, 1 + arrays.length);
+  arrays.forEach((a, i) => {
+    assert.equal(chunks[i + 1]!.buffer, a.data.buffer);
+    assert.equal(chunks[i + 1]!.byteLength, a.data.byteLength);
+  });
 });
 
 test('loadInto copies by name and rejects a missing name or another shape', () => {

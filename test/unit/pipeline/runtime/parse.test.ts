@@ -55,7 +55,7 @@ test('StageRuntime: a malformed message from a neighbour becomes the stage\'s er
   const upstream = new PushedEndpoint(() => {});
   const received: string[] = [];
   const runtime = new StageRuntime({ coordinator, upstream, downstream: null, capacity: 2 });
-  runtime.run({ channels: AL_CHANNELS, init: () => {}, message: (m) => received.push(m.type), state: () => null });
+  runtime.run({ channels: AL_CHANNELS, init: () => {}, message: (m) => received.push(m.type), state: () => ({ state: null }) });
   upstream.deliver(batch);
   assert.deepEqual(received, ['batch']);
   upstream.deliver({ type: 'credit' });
@@ -70,7 +70,7 @@ test('StageRuntime: a malformed message from a neighbour becomes the stage\'s er
   assert.deepEqual(received, ['batch']);
   let closed = false;
   const runtime2 = new StageRuntime({ coordinator: new PushedEndpoint(() => {}, () => (closed = true)), upstream: null, downstream: null, capacity: 2 });
-  runtime2.run({ channels: AL_CHANNELS, init: () => {}, message: () => {}, state: () => null });
+  runtime2.run({ channels: AL_CHANNELS, init: () => {}, message: () => {}, state: () => ({ state: null }) });
   runtime2.fail(new Error('boom'));
   (runtime2.links.coordinator as PushedEndpoint).deliver({ type: 'stop' });
   assert.ok(closed, 'the stop closed the coordinator endpoint');
