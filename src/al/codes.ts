@@ -19,8 +19,9 @@
 // and then the layers below it, the gradient vanishes and the net stays at chance for good
 // (docs/design.md, the recipe, has the measurements).
 //
-// Bridges: 'wide' is the authors' (dense 5n then n); 'lean' is one dense map to t_i, after a max
-// pool that brings a feature map down to about 4 x 4, so that AL does about BP's arithmetic.
+// Bridges: 'wide' is the authors' (dense 5n then n); 'slim' keeps their two dense layers with a
+// hidden width of n; 'lean' is one dense map to t_i. Slim and lean first max-pool a feature map
+// down to about 4 x 4, so that AL does about BP's arithmetic or less (docs/design.md, the recipe).
 import type { Activation as ActivationKind } from '../backend/kernel_names.js';
 import { Activation, Flatten, Linear, MaxPool2d, Sequential, type Initializer, type Layer } from '../nn/index.js';
 import type { Rng } from '../tensor/rng.js';
@@ -38,10 +39,10 @@ export function defaultTargetLr(lr: number, authors: boolean, index: number): nu
   return authors || index === 1 ? 2 * lr : lr / 2;
 }
 
-export const BRIDGES = ['wide', 'lean'] as const;
+export const BRIDGES = ['wide', 'slim', 'lean'] as const;
 export type Bridge = (typeof BRIDGES)[number];
 
-/** The side a lean bridge pools a feature map down to (about; the pool window is a whole number). */
+/** The side a slim or lean bridge pools a feature map down to (about; the pool window is a whole number). */
 const LEAN_SIDE = 4;
 
 export interface CodeMapsSpec {
@@ -67,8 +68,8 @@ export interface CodeMaps {
   lrScale: Map<Tensor, number>;
 }
 
-/** The wide bridge's hidden width, in multiples of n (the authors'). */
-const WIDE = 5;
+/** The hidden width of a two-layer bridge, in multiples of n: the authors' wide one, and the slim one. */
+const HIDDEN: Record<Exclude<Bridge, 'lean'>, number> = { wide: 5, slim: 1 };
 
 export function buildCodeMaps(spec: CodeMapsSpec): CodeMaps {
   const { tPrev, tWidth, rng } = spec;
@@ -84,7 +85,7 @@ function bridge(spec: CodeMapsSpec, code: ActivationKind, lrScale: Map<Tensor, n
   const { sShape, tWidth, rng } = spec;
   const layers: Layer[] = [];
   let inputs = sShape.reduce((p, d) => p * d, 1);
-  if (spec.bridge === 'lean' && sShape.length === 3) {
+  if (spec.bridge !== 'wide' && sShape.length === 3) {
     const [h, w, c] = sShape as [number, number, number];
     const window = Math.floor(Math.min(h, w) / LEAN_SIDE);
     if (window > 1) {
@@ -96,9 +97,11 @@ function bridge(spec: CodeMapsSpec, code: ActivationKind, lrScale: Map<Tensor, n
   if (spec.bridge === 'lean') {
     layers.push(new Linear(inputs, tWidth, rng), new Activation(code));
   } else {
-    const out = new Linear(WIDE * tWidth, tWidth, rng);
-    layers.push(new Linear(inputs, WIDE * tWidth, rng), new Activation(code), out, new Activation(code));
-    if (!spec.authors) for (const p of out.parameters()) lrScale.set(p, 1 / WIDE);
+    const hidden = HIDDEN[spec.bridge];
+    const out = new Linear(hidden * tWidth, tWidth, rng);
+    layers.push(new Linear(inputs, hidden * tWidth, rng), new Activation(code), out, new Activation(code));
+    // ours: the second layer's fan-in is hidden x n; see the lr / 5 above (a slim one's is n, as the others')
+    if (!spec.authors && hidden > 1) for (const p of out.parameters()) lrScale.set(p, 1 / hidden);
   }
   return new Sequential(...layers);
 }

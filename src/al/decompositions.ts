@@ -51,7 +51,7 @@ export interface ALNetSpec {
   milestones?: readonly Milestone[];
   /** 'authors': the units and code maps as the authors' code builds them (see the header and codes.ts); default ours */
   variant?: 'authors';
-  /** the bridges b_i (codes.ts): 'wide' (default, the authors') or 'lean' */
+  /** the bridges b_i (codes.ts): 'wide' (default, the authors'), 'slim' or 'lean' */
   bridge?: Bridge;
 }
 
@@ -182,15 +182,16 @@ const MAX_TENSOR_ELEMENTS = 2 ** 32;
  */
 function checkWidth(model: ModelName, inputShape: readonly number[], classes: number, layers: number, tWidth: number, bridge: Bridge): void {
   const n = tWidth;
-  // the parameters of a wide bridge's second dense layer (a lean bridge has none)
-  const wideSecond = bridge === 'wide' ? 5 * n * n : 0;
+  // the parameters of a two-layer bridge's second dense layer (a lean bridge has none)
+  const hidden = bridge === 'wide' ? 5 : bridge === 'slim' ? 1 : 0;
+  const wideSecond = hidden * n * n;
   const inputs = inputShape.reduce((p, d) => p * d, 1);
   let parameters = 0;
   let tPrev = classes;
   for (let i = 0; i < layers; i++) {
     // a wide b_i's second dense layer, g_i and h_i; the MLP's f_i and b_i's first layer also scale with n
     parameters += wideSecond + 2 * n * tPrev;
-    if (model === 'mlp') parameters += (i === 0 ? inputs : n) * n + (bridge === 'wide' ? 5 * n * n : n * n);
+    if (model === 'mlp') parameters += (i === 0 ? inputs : n) * n + Math.max(hidden, 1) * n * n;
     tPrev = n;
   }
   const largest = Math.max(wideSecond, n * (layers > 1 ? n : classes), model === 'mlp' ? inputs * n : 0);

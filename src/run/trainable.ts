@@ -36,7 +36,7 @@ export interface ModelConfig {
   /** AL: units of the backbone per AL layer (undefined: the authors' cut, or even for alLayers) */
   alCut?: number[] | undefined;
   tWidth: number | undefined;
-  /** AL: the bridges b_i, 'wide' or 'lean' (undefined: wide) */
+  /** AL: the bridges b_i, 'wide', 'slim' or 'lean' (undefined: wide) */
   bridge?: Bridge | undefined;
 }
 

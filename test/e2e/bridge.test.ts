@@ -1,4 +1,4 @@
-// --bridge and trainMacsPerSample through the CLI: both bridges train, the lean one costs less
+// --bridge and trainMacsPerSample through the CLI: the bridges train, the slim and lean ones cost less
 // arithmetic, the count is printed, in --json and in config.json; bad uses exit 2 naming the flag.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -9,9 +9,9 @@ import { tempDir } from '../util/temp_dir.js';
 
 const common = ['train', '--model', 'mlp', '--method', 'al', '--t-width', '64', '--limit', '256', '--epochs', '1', '--threads', '1'];
 
-test('--bridge wide and lean: trainMacsPerSample printed, in --json and config.json, lean below wide', () => {
+test('--bridge wide, slim and lean: trainMacsPerSample printed, in --json and config.json, lean below slim below wide', () => {
   const macs: Record<string, number> = {};
-  for (const bridge of ['wide', 'lean']) {
+  for (const bridge of ['wide', 'slim', 'lean']) {
     const out = join(tempDir('al-e2e-bridge-'), 'run');
     const text = runAl([...common, '--bridge', bridge, '--out', out]);
     assert.equal(text.code, 0, text.stderr);
@@ -23,14 +23,15 @@ test('--bridge wide and lean: trainMacsPerSample printed, in --json and config.j
     assert.equal(config.trainMacsPerSample, summary.trainMacsPerSample);
     macs[bridge] = summary.trainMacsPerSample;
   }
-  // f: 784x64 + 64x64; the wide bridges add two 64x320 + 320x64 pairs, the lean ones two 64x64
-  assert.ok(macs['lean']! < macs['wide']! / 2, JSON.stringify(macs));
+  // f: 784x64 + 64x64; the wide bridges add two 64x320 + 320x64 pairs, the slim ones two
+  // 64x64 + 64x64 pairs, the lean ones two 64x64
+  assert.ok(macs['lean']! < macs['slim']! && macs['slim']! < macs['wide']! / 2, JSON.stringify(macs));
 });
 
 test('an unknown --bridge exits 2 naming the flag and the allowed values; BP has no bridges', () => {
   const unknown = runAl([...common, '--bridge', 'narrow']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /--bridge: expected one of wide, lean, got 'narrow'/);
+  assert.match(unknown.stderr, /--bridge: expected one of wide, slim, lean, got 'narrow'/);
   const bp = runAl(['train', '--method', 'bp', '--bridge', 'lean', '--limit', '64']);
   assert.equal(bp.code, 2);
   assert.match(bp.stderr, /--bridge: only applies to --method al/);

@@ -1,7 +1,7 @@
 // `al reproduce time-to-accuracy`: a race to a target test accuracy. For each benchmark (MNIST MLP,
 // MNIST Vanilla CNN, Fashion-MNIST MLP) it trains each configuration on two cores (BP on 2
 // threads, GPipe on 2 workers, sequential AL on 2 threads and pipelined AL on 2 workers, AL with
-// wide and with lean bridges), each an `al train --eval-every N --until-accuracy T` child with its
+// wide, slim and lean bridges), each an `al train --eval-every N --until-accuracy T` child with its
 // own run directory, stopped at the target or at its epoch (or time) budget. The times come from
 // each run's evals.jsonl (train/eval_schedule.ts has the clock, analysis/time_to_accuracy.ts the
 // first crossing); report.html and one SVG per benchmark are written beside the runs.
@@ -46,8 +46,10 @@ export const RACE_CONFIGS: readonly { name: string; label: string; args: readonl
   { name: 'bp', label: 'BP, 2 threads', args: ['--method', 'bp', '--threads', '2'] },
   { name: 'gpipe', label: 'GPipe, 2 workers', args: ['--method', 'gpipe', '--workers', '2'] },
   { name: 'al-wide', label: 'sequential AL, 2 threads, wide bridges', args: ['--method', 'al', '--threads', '2', '--bridge', 'wide'] },
+  { name: 'al-slim', label: 'sequential AL, 2 threads, slim bridges', args: ['--method', 'al', '--threads', '2', '--bridge', 'slim'] },
   { name: 'al-lean', label: 'sequential AL, 2 threads, lean bridges', args: ['--method', 'al', '--threads', '2', '--bridge', 'lean'] },
   { name: 'al-pipeline-wide', label: 'pipelined AL, 2 workers, wide bridges', args: ['--method', 'al', '--pipeline', '--workers', '2', '--bridge', 'wide'] },
+  { name: 'al-pipeline-slim', label: 'pipelined AL, 2 workers, slim bridges', args: ['--method', 'al', '--pipeline', '--workers', '2', '--bridge', 'slim'] },
   { name: 'al-pipeline-lean', label: 'pipelined AL, 2 workers, lean bridges', args: ['--method', 'al', '--pipeline', '--workers', '2', '--bridge', 'lean'] },
 ];
 

@@ -98,8 +98,9 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
                        authors' cut, or as even as possible for --al-layers); where the cuts
                        fall sets each bridge's input size, and so the balance of pipeline stages
   --t-width N          AL: width of every t_i (default: the authors' for the backbone)
-  --bridge KIND        AL: the bridges b_i: wide (default; the authors': dense 5n, then n) or
-                       lean (one dense map to t_i, after a max pool to about 4x4 for feature maps)
+  --bridge KIND        AL: the bridges b_i: wide (default; the authors': dense 5n, then n), slim
+                       (dense n, then n) or lean (one dense map to t_i); slim and lean first
+                       max-pool a feature map to about 4x4
   --target-lr X        AL: learning rate of every g and h (default: 2 x --lr in layer 1 and
                        --lr / 2 deeper; the authors': 2 x --lr everywhere)
   --seed S             seed for weights and data order (default 1)

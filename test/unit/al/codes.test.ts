@@ -1,5 +1,5 @@
-// The code maps b, g, h of both recipes and both bridges: their activations, widths, the lean
-// bridge's pooling, and the near-identity start of the square maps.
+// The code maps b, g, h of both recipes and the three bridges: their activations, widths, the slim
+// and lean bridges' pooling, and the near-identity start of the square maps.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { buildCodeMaps, type CodeMapsSpec } from '../../../src/al/codes.js';
@@ -47,6 +47,14 @@ test('lean: one dense map; a feature map is max-pooled to about 4x4 first, a sma
   assert.deepEqual(b.forward(Tensor.zeros([2, 28, 28, 8])).shape, [2, 32]);
 });
 
+test('slim: dense n, then n; a feature map is max-pooled to about 4x4 first, as for lean', () => {
+  assert.deepEqual(leaves(buildCodeMaps({ ...base, bridge: 'slim', rng: new Rng(1) }).b), ['linear 64x32', 'tanh', 'linear 32x32', 'tanh']);
+  assert.deepEqual(leaves(buildCodeMaps({ ...base, sShape: [28, 28, 8], bridge: 'slim', rng: new Rng(1) }).b), ['maxpool 7', 'flatten', 'linear 128x32', 'tanh', 'linear 32x32', 'tanh']);
+  assert.deepEqual(leaves(buildCodeMaps({ ...base, bridge: 'slim', authors: true, rng: new Rng(1) }).b), ['linear 64x32', 'sigmoid', 'linear 32x32', 'sigmoid']);
+  const b = buildCodeMaps({ ...base, sShape: [28, 28, 8], bridge: 'slim', rng: new Rng(1) }).b;
+  assert.deepEqual(b.forward(Tensor.zeros([2, 28, 28, 8])).shape, [2, 32]);
+});
+
 test('ours: square g and h start near the identity (diagonal 1 + small noise, off-diagonal small); others and the authors\' do not', () => {
   const m = buildCodeMaps({ ...base, tPrev: 32, first: false, rng: new Rng(1) });
   for (const map of [m.g, m.h]) {
@@ -69,10 +77,11 @@ test('ours: square g and h start near the identity (diagonal 1 + small noise, of
   assert.ok(fromIdentity(buildCodeMaps({ ...base, rng: new Rng(1) }).g) > 0.5);
 });
 
-test("ours: the wide bridge's 5n -> n layer steps at lr / 5; the authors' bridge and the lean one at lr", () => {
+test("ours: the wide bridge's 5n -> n layer steps at lr / 5; the authors' bridge and the slim and lean ones at lr", () => {
   const m = buildCodeMaps({ ...base, rng: new Rng(1) });
   const out = (m.b as Sequential).layers[2] as Linear;
   assert.deepEqual([...m.lrScale.entries()], [[out.weight, 0.2], [out.bias, 0.2]]);
   assert.equal(buildCodeMaps({ ...base, authors: true, rng: new Rng(1) }).lrScale.size, 0);
   assert.equal(buildCodeMaps({ ...base, bridge: 'lean', rng: new Rng(1) }).lrScale.size, 0);
+  assert.equal(buildCodeMaps({ ...base, bridge: 'slim', rng: new Rng(1) }).lrScale.size, 0);
 });

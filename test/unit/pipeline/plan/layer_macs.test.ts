@@ -29,9 +29,9 @@ for (const blueprint of [
   });
 }
 
-test('alLayerMacs: the first MLP layer, which reads the image, costs most; a lean bridge costs less than a wide one', () => {
+test('alLayerMacs: the first MLP layer, which reads the image, costs most; a lean bridge costs less than a slim one, a slim one less than a wide one', () => {
   const base = { model: 'mlp', inputShape: [12, 12, 1], classes: 4, layers: 3, tWidth: 8, lr: 1e-3 } satisfies ALNetBlueprint;
-  const wide = alLayerMacs(base), lean = alLayerMacs({ ...base, bridge: 'lean' });
+  const wide = alLayerMacs(base), slim = alLayerMacs({ ...base, bridge: 'slim' }), lean = alLayerMacs({ ...base, bridge: 'lean' });
   assert.ok(wide[0]! > wide[1]!, `${wide}`);
-  wide.forEach((m, i) => assert.ok(lean[i]! < m, `layer ${i + 1}: lean ${lean[i]} against wide ${m}`));
+  wide.forEach((m, i) => assert.ok(lean[i]! < slim[i]! && slim[i]! < m, `layer ${i + 1}: lean ${lean[i]}, slim ${slim[i]}, wide ${m}`));
 });
