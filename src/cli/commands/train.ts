@@ -71,7 +71,7 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
   --pipeline           AL: train the AL layers simultaneously, one worker thread per stage
   --workers N          pipelined: number of stages (AL default: one per AL layer; gpipe and
                        naive-pipeline default: ${availableParallelism()}); stages are contiguous
-                       groups balanced by measured cost
+                       groups balanced by cost (AL: counted multiply-adds; BP: measured times)
   --stages H:P,H:P,... pipelined: one stage per listed stage process ('al stage --listen
                        H:P', started beforehand with the same token), in order
   --processes N        pipelined: start N local stage processes on 127.0.0.1 (free ports,
