@@ -1,6 +1,6 @@
 // The benchmark addon's entry point (build/Release/al_bench.node): oneDNN called directly, the
 // yardstick `al bench` holds the binding against. Kept out of al_native so that nothing a run
-// loads can reach it; src/bench/native_bench.ts loads it.
+// loads can reach it; src/bench/kernels.ts (loadDirectBench) loads it.
 #include <napi.h>
 
 #include "bench_direct.h"

@@ -68,8 +68,10 @@ export interface CodeMaps {
   lrScale: Map<Tensor, number>;
 }
 
-/** The hidden width of a two-layer bridge, in multiples of n: the authors' wide one, and the slim one. */
-const HIDDEN: Record<Exclude<Bridge, 'lean'>, number> = { wide: 5, slim: 1 };
+/** A bridge's hidden width in multiples of n: the authors' wide one 5, the slim one 1; 0 for lean, which has no hidden layer. */
+export function bridgeHidden(bridge: Bridge): number {
+  return { wide: 5, slim: 1, lean: 0 }[bridge];
+}
 
 export function buildCodeMaps(spec: CodeMapsSpec): CodeMaps {
   const { tPrev, tWidth, rng } = spec;
@@ -97,7 +99,7 @@ function bridge(spec: CodeMapsSpec, code: ActivationKind, lrScale: Map<Tensor, n
   if (spec.bridge === 'lean') {
     layers.push(new Linear(inputs, tWidth, rng), new Activation(code));
   } else {
-    const hidden = HIDDEN[spec.bridge];
+    const hidden = bridgeHidden(spec.bridge);
     const out = new Linear(hidden * tWidth, tWidth, rng);
     layers.push(new Linear(inputs, hidden * tWidth, rng), new Activation(code), out, new Activation(code));
     // ours: the second layer's fan-in is hidden x n; see the lr / 5 above (a slim one's is n, as the others')

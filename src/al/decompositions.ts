@@ -17,7 +17,7 @@ import type { Milestone } from '../optim/schedule.js';
 import { windowOutput } from '../tensor/ops/conv.js';
 import type { Rng } from '../tensor/rng.js';
 import { ALLayer } from './al_layer.js';
-import { buildCodeMaps, defaultTargetLr, type Bridge } from './codes.js';
+import { bridgeHidden, buildCodeMaps, defaultTargetLr, type Bridge } from './codes.js';
 import { ALConfigError, AssociatedNet } from './associated_net.js';
 
 /** The shape of s_i: [h, w, c] for images, [features] after the dense units. */
@@ -183,18 +183,18 @@ const MAX_TENSOR_ELEMENTS = 2 ** 32;
 function checkWidth(model: ModelName, inputShape: readonly number[], classes: number, layers: number, tWidth: number, bridge: Bridge): void {
   const n = tWidth;
   // the parameters of a two-layer bridge's second dense layer (a lean bridge has none)
-  const hidden = bridge === 'wide' ? 5 : bridge === 'slim' ? 1 : 0;
-  const wideSecond = hidden * n * n;
+  const hidden = bridgeHidden(bridge);
+  const bridgeSecond = hidden * n * n;
   const inputs = inputShape.reduce((p, d) => p * d, 1);
   let parameters = 0;
   let tPrev = classes;
   for (let i = 0; i < layers; i++) {
-    // a wide b_i's second dense layer, g_i and h_i; the MLP's f_i and b_i's first layer also scale with n
-    parameters += wideSecond + 2 * n * tPrev;
+    // b_i's second dense layer, g_i and h_i; the MLP's f_i and b_i's first layer also scale with n
+    parameters += bridgeSecond + 2 * n * tPrev;
     if (model === 'mlp') parameters += (i === 0 ? inputs : n) * n + Math.max(hidden, 1) * n * n;
     tPrev = n;
   }
-  const largest = Math.max(wideSecond, n * (layers > 1 ? n : classes), model === 'mlp' ? inputs * n : 0);
+  const largest = Math.max(bridgeSecond, n * (layers > 1 ? n : classes), model === 'mlp' ? inputs * n : 0);
   const gb = (bytes: number): string => `${(bytes / 2 ** 30).toLocaleString('en-US', { maximumSignificantDigits: 3 })} GB`;
   const bytes = parameters * TRAINING_BYTES_PER_PARAMETER;
   if (bytes > totalmem()) {

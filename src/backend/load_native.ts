@@ -1,8 +1,7 @@
 // The one place that loads the compiled addons (build/Release/al_native.node, and al_bench.node
-// for `al bench`). Both the compiled
-// file (dist/src/backend/) and its source (src/backend/) find the package root by walking up to
-// the package.json that names this package, so the answer does not depend on the working
-// directory or on how deep the compiled tree is.
+// for `al bench`). Both the compiled file (dist/src/backend/) and its source (src/backend/) find
+// the package root by walking up to the package.json that names this package, so the answer does
+// not depend on the working directory or on how deep the compiled tree is.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';

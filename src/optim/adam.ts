@@ -63,8 +63,9 @@ export class Adam extends Optimizer {
   }
 
   loadState(state: OptimizerState, adopt = false): void {
-    copyBuffers('Adam', this.m, state.buffers['m'], adopt, this.params.map((p) => p.size));
-    copyBuffers('Adam', this.v, state.buffers['v'], adopt, this.params.map((p) => p.size));
+    const sizes = this.params.map((p) => p.size);
+    copyBuffers('Adam', this.m, state.buffers['m'], adopt, sizes);
+    copyBuffers('Adam', this.v, state.buffers['v'], adopt, sizes);
     this.stepCount = state.step;
     this.lr = state.lr;
   }

@@ -68,10 +68,10 @@ export function stateBuffers(params: Tensor[]): Float32Array[] {
 }
 
 /**
- * Copies `from` into the buffers `into`, or with `adopt` puts `from`'s arrays in their places
- * (`into` may then hold arrays given away, of no length: `sizes` are the lengths expected).
+ * Copies `from` into the buffers `into`, or with `adopt` puts `from`'s arrays in their places;
+ * `sizes` are the lengths expected (`into` may hold arrays given away, of no length).
  */
-export function copyBuffers(owner: string, into: Float32Array[], from: Float32Array[] | undefined, adopt = false, sizes: readonly number[] = into.map((b) => b.length)): void {
+export function copyBuffers(owner: string, into: Float32Array[], from: Float32Array[] | undefined, adopt: boolean, sizes: readonly number[]): void {
   if (!from || from.length !== into.length) throw new ConfigError(`${owner}: optimizer state has ${from?.length ?? 0} buffers, expected ${into.length}`);
   into.forEach((b, i) => {
     const src = from[i]!;

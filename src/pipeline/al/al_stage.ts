@@ -15,7 +15,7 @@ import { StageConfigError } from '../runtime/errors.js';
 import type { LayerState } from './al_messages.js';
 import type { OptimizerState } from '../../optim/optimizer.js';
 import type { ALNetBlueprint, ALNetModule, ALStageNet } from '../runtime/messages.js';
-import { loadNamedTensors } from '../runtime/state.js';
+import { loadNamedTensors, namedTensors } from '../runtime/state.js';
 
 export { StageConfigError };
 
@@ -115,12 +115,9 @@ function alLayerParameters(layer: ALLayer): [string, Tensor][] {
   return (['f', 'b', 'g', 'h'] as const).flatMap((part) => layer.parts[part].namedParameters(`${part}.`));
 }
 
-/** Parameters then buffers of each of f, b, g, h, named by part; copies where asked, else the live arrays. */
+/** Parameters then buffers of each of f, b, g, h, named by part (namedTensors). */
 function alLayerTensors(layer: ALLayer, copyParameters: boolean, copyBuffers: boolean): [string, Float32Array][] {
-  return (['f', 'b', 'g', 'h'] as const).flatMap((part) => [
-    ...layer.parts[part].namedParameters(`${part}.`).map(([n, t]): [string, Float32Array] => [n, copyParameters ? t.data.slice() : t.data]),
-    ...layer.parts[part].namedBuffers(`${part}.`).map(([n, b]): [string, Float32Array] => [n, copyBuffers ? b.slice() : b]),
-  ]);
+  return (['f', 'b', 'g', 'h'] as const).flatMap((part) => namedTensors(layer.parts[part], `${part}.`, copyParameters, copyBuffers));
 }
 
 export interface StageOutput {

@@ -9,11 +9,11 @@ export function moduleTensors(modules: readonly Layer[], indices: readonly numbe
   return modules.flatMap((module, i) => namedTensors(module, `${indices[i]}.`, copy));
 }
 
-/** A layer's parameters then buffers, named with `prefix`. */
-export function namedTensors(layer: Layer, prefix: string, copy: boolean): [string, Float32Array][] {
+/** A layer's parameters then buffers, named with `prefix`; copies where asked (buffers as parameters unless said), else the live arrays. */
+export function namedTensors(layer: Layer, prefix: string, copy: boolean, copyBuffers = copy): [string, Float32Array][] {
   return [
     ...layer.namedParameters(prefix).map(([n, t]): [string, Float32Array] => [n, copy ? t.data.slice() : t.data]),
-    ...layer.namedBuffers(prefix).map(([n, b]): [string, Float32Array] => [n, copy ? b.slice() : b]),
+    ...layer.namedBuffers(prefix).map(([n, b]): [string, Float32Array] => [n, copyBuffers ? b.slice() : b]),
   ];
 }
 
