@@ -1,6 +1,6 @@
 export { Tensor, fromOp, noGrad, sizeOf } from './tensor.js';
 export type { Shape, BackwardFn } from './tensor.js';
-export { ShapeError, shapeString } from './errors.js';
+export { GivenAwayError, ShapeError, shapeString } from './errors.js';
 export { Rng } from './rng.js';
 export { linear } from './ops/dense.js';
 export { conv2d, windowOutput } from './ops/conv.js';

@@ -10,7 +10,7 @@
 // An image tensor may hold its elements in the blocked layout (./layout.ts); its gradient is then
 // in the same layout, as is the gradient every backward closure receives for it.
 import { backend, hasBackend } from '../backend/backend.js';
-import { ShapeError, shapeString } from './errors.js';
+import { GivenAwayError, ShapeError, shapeString } from './errors.js';
 import type { ImageLayout } from './layout.js';
 
 export type Shape = readonly number[];
@@ -175,6 +175,16 @@ export class Tensor {
 
   /** The elements in the order `layout` says: the same array as `data` for NHWC tensors. */
   get storage(): Float32Array {
+    // a transferred buffer reads as empty: say where the elements went instead of letting a
+    // kernel report a length mismatch (or a loop read nothing)
+    if (this.stored.length !== this.count) {
+      throw new GivenAwayError(`Tensor ${this.name === '' ? '' : `'${this.name}' `}${shapeString(this.shape)}: its elements were moved to pipeline stages and not brought back (collect the pipeline first; after a failed run, load its checkpoint)`);
+    }
+    return this.stored;
+  }
+
+  /** The array held now: empty while the elements are given away. For the code that moves them (compute reads storage). */
+  get held(): Float32Array {
     return this.stored;
   }
 

@@ -9,10 +9,13 @@ export function moduleTensors(modules: readonly Layer[], indices: readonly numbe
   return modules.flatMap((module, i) => namedTensors(module, `${indices[i]}.`, copy));
 }
 
-/** A layer's parameters then buffers, named with `prefix`; copies where asked (buffers as parameters unless said), else the live arrays. */
+/**
+ * A layer's parameters then buffers, named with `prefix`; copies where asked (buffers as parameters
+ * unless said), else the live arrays, as held (empty while given away to stages).
+ */
 export function namedTensors(layer: Layer, prefix: string, copy: boolean, copyBuffers = copy): [string, Float32Array][] {
   return [
-    ...layer.namedParameters(prefix).map(([n, t]): [string, Float32Array] => [n, copy ? t.data.slice() : t.data]),
+    ...layer.namedParameters(prefix).map(([n, t]): [string, Float32Array] => [n, copy ? t.data.slice() : t.held]),
     ...layer.namedBuffers(prefix).map(([n, b]): [string, Float32Array] => [n, copyBuffers ? b.slice() : b]),
   ];
 }
