@@ -93,6 +93,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "info", InfoJs);
   Export(env, exports, "clearCache", ClearCacheJs);
   Export(env, exports, "pooledArrayBuffer", PooledArrayBuffer);
+  Export(env, exports, "zeroedArrayBuffer", ZeroedArrayBuffer);
   Export(env, exports, "bufferPoolStats", BufferPoolStats);
   Export(env, exports, "releaseFreeMemory", ReleaseFreeMemoryJs);
 

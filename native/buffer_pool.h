@@ -10,6 +10,10 @@ namespace al {
 // request of the same size.
 Napi::Value PooledArrayBuffer(const Napi::CallbackInfo& info);
 
+// zeroedArrayBuffer(bytes): an ArrayBuffer of `bytes` zero bytes (weights, optimizer moments) on
+// memory advised for huge pages, which also goes to the pool once freed.
+Napi::Value ZeroedArrayBuffer(const Napi::CallbackInfo& info);
+
 // bufferPoolStats(): { pooledBytes, buffers, hits, misses, expired } of the process-wide pool.
 Napi::Value BufferPoolStats(const Napi::CallbackInfo& info);
 

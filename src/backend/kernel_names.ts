@@ -148,6 +148,11 @@ export interface Backend {
    */
   pooledBuffer(bytes: number): ArrayBuffer | null;
   /**
+   * An ArrayBuffer of `bytes` zero bytes for long-lived arrays (weights, optimizer moments), on
+   * memory the backend makes cheap to touch first; null where it has none for that size.
+   */
+  zeroedBuffer(bytes: number): ArrayBuffer | null;
+  /**
    * Hands memory the allocator holds free back to the system; true when some was. For the end of
    * a phase that allocated and freed a lot (an epoch, with its evaluation and checkpoint).
    */

@@ -37,13 +37,15 @@ export interface BufferPoolStats {
 }
 
 /** What al_native.node exports: every Backend method under its own name, the analysis kernels, and diagnostics. */
-export interface NativeAddon extends Omit<Backend, 'name' | 'pooledBuffer' | 'channelBlock'>, AnalysisKernels {
+export interface NativeAddon extends Omit<Backend, 'name' | 'pooledBuffer' | 'zeroedBuffer' | 'channelBlock'>, AnalysisKernels {
   channelBlock(): number;
   info(): NativeInfo;
   clearCache(): void;
 
   /** `bytes` uninitialised bytes whose memory returns to a process-wide pool when V8 frees them (buffer_pool.cc). */
   pooledArrayBuffer(bytes: number): ArrayBuffer;
+  /** `bytes` zero bytes on memory advised for huge pages, pooled the same way once freed. */
+  zeroedArrayBuffer(bytes: number): ArrayBuffer;
   bufferPoolStats(): BufferPoolStats;
 
   /** Where convolutions keep activations ('auto' picks per shape); per calling thread. */

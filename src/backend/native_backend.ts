@@ -93,6 +93,7 @@ export const nativeBackend: Backend = {
   cpuIsa: () => addon().cpuIsa(),
   // only the sizes glibc would map afresh (the 4 MB threshold addon.cc sets): see buffer_pool.cc
   pooledBuffer: (bytes: number) => (bytes >= POOLED_MIN_BYTES ? addon().pooledArrayBuffer(bytes) : null),
+  zeroedBuffer: (bytes: number) => (bytes >= POOLED_MIN_BYTES ? addon().zeroedArrayBuffer(bytes) : null),
   releaseFreeMemory: () => addon().releaseFreeMemory(),
 
   // a constant of the CPU, asked once (layout choices read it on every convolution)

@@ -33,6 +33,7 @@ export const referenceBackend: Backend = {
   getNumThreads: () => numThreads,
   cpuIsa: () => 'typescript',
   pooledBuffer: () => null,
+  zeroedBuffer: () => null,
   // its memory is V8's alone, which returns what it frees
   releaseFreeMemory: () => false,
 

@@ -1,7 +1,7 @@
 // The optimizer base: zeroGrad, step, and one per-parameter update that subclasses provide.
 // Updates are fused native kernels (one pass over param, grad and state), so TypeScript never
 // loops over weights.
-import { releaseGrad, type Tensor } from '../tensor/tensor.js';
+import { releaseGrad, zerosFloat32, type Tensor } from '../tensor/tensor.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -64,7 +64,7 @@ export function lrScales(owner: string, params: Tensor[], scale: ReadonlyMap<Ten
 
 /** Lazily allocated per-parameter buffers of the parameter's size. */
 export function stateBuffers(params: Tensor[]): Float32Array[] {
-  return params.map((p) => new Float32Array(p.size));
+  return params.map((p) => zerosFloat32(p.size));
 }
 
 /**

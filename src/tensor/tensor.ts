@@ -47,6 +47,12 @@ export function emptyFloat32(n: number): Float32Array {
   return new Float32Array(bytes.buffer, bytes.byteOffset, n);
 }
 
+/** `n` zeros, for arrays that live long (weights, optimizer moments): see Backend.zeroedBuffer. */
+export function zerosFloat32(n: number): Float32Array {
+  const zeroed = hasBackend() ? backend().zeroedBuffer(n * 4) : null;
+  return zeroed !== null ? new Float32Array(zeroed) : new Float32Array(n);
+}
+
 // ***** gradient buffers *****
 // Gradients inside a backward pass die as soon as their op has run, so their buffers go back to
 // a per-thread free list keyed by length and the next step takes them from there: after the
@@ -224,7 +230,7 @@ export class Tensor {
   }
 
   static zeros(shape: Shape, requiresGrad = false): Tensor {
-    return new Tensor(new Float32Array(sizeOf(shape)), shape, requiresGrad);
+    return new Tensor(zerosFloat32(sizeOf(shape)), shape, requiresGrad);
   }
 
   /** Uninitialised contents: only for outputs a kernel overwrites entirely. */

@@ -1,7 +1,10 @@
 // The addon's pool of large output buffers (native/buffer_pool.cc): memory V8 frees comes back for
 // the next request of the same size, also when the buffer was transferred to a worker thread and
 // died there; a buffer left unused for 2 s goes back to the system; emptyFloat32 draws large
-// buffers from it and small ones plainly; bad sizes are refused with a message.
+// buffers from it and small ones plainly; zeroed buffers (zerosFloat32) are zeros whatever the pool
+// holds, advised for huge pages where the kernel offers them; bad sizes are refused with a message.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
@@ -11,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { setBackend } from '../../src/backend/backend.js';
 import { loadNative } from '../../src/backend/load_native.js';
 import { POOLED_MIN_BYTES, nativeBackend } from '../../src/backend/native_backend.js';
-import { emptyFloat32 } from '../../src/tensor/tensor.js';
+import { emptyFloat32, zerosFloat32 } from '../../src/tensor/tensor.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -104,8 +107,60 @@ test('emptyFloat32 takes large buffers from the pool and small ones from plain m
 });
 
 test('bad sizes are refused with the expected form in the message', () => {
-  for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 60, 1e30, Number.POSITIVE_INFINITY]) {
-    assert.throws(() => addon.pooledArrayBuffer(bad), /^RangeError: pooledArrayBuffer: expected a positive whole number of bytes/);
+  for (const name of ['pooledArrayBuffer', 'zeroedArrayBuffer'] as const) {
+    for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 60, 1e30, Number.POSITIVE_INFINITY]) {
+      assert.throws(() => addon[name](bad), new RegExp(`^RangeError: ${name}: expected a positive whole number of bytes`));
+    }
+    assert.throws(() => (addon[name] as (x: unknown) => ArrayBuffer)('8'), new RegExp(`^TypeError: ${name}: expected \\(bytes: number\\)`));
   }
-  assert.throws(() => (addon.pooledArrayBuffer as (x: unknown) => ArrayBuffer)('8'), /^TypeError: pooledArrayBuffer: expected \(bytes: number\)/);
+});
+
+test('a zeroed buffer is zeros even when the pool holds dirty memory of its size, and returns to the pool when freed', async () => {
+  const bytes = 9 << 20;
+  const before = addon.bufferPoolStats();
+  (() => void new Float32Array(addon.pooledArrayBuffer(bytes)).fill(7))();
+  await collectUntil(() => addon.bufferPoolStats().pooledBytes >= before.pooledBytes + bytes, 'the dirty buffer was not returned');
+  const dirty = addon.bufferPoolStats();
+  (() => {
+    const z = new Float32Array(addon.zeroedArrayBuffer(bytes));
+    assert.equal(z.length, bytes / 4);
+    assert.ok(z.every((v) => v === 0), 'every element zero');
+    assert.equal(addon.bufferPoolStats().hits, dirty.hits, 'not served from the pool');
+    z.fill(1);
+  })();
+  await collectUntil(() => addon.bufferPoolStats().pooledBytes >= dirty.pooledBytes + bytes, 'the zeroed buffer was not returned');
+});
+
+test('zerosFloat32 takes large arrays from the addon and small ones from plain memory, zeros either way', () => {
+  setBackend(nativeBackend);
+  const n = POOLED_MIN_BYTES / 4;
+  for (const size of [n, n - 1, 0]) {
+    const z = zerosFloat32(size);
+    assert.equal(z.length, size);
+    assert.equal(z.buffer.byteLength, size * 4);
+    assert.ok(z.every((v) => v === 0));
+  }
+});
+
+// The advice shows in /proc/self/smaps as THPeligible on the mapping that holds the buffer.
+const THP_MODE = existsSync('/sys/kernel/mm/transparent_hugepage/enabled') ? /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1] : undefined;
+
+test('a large zeroed buffer lies on memory advised for huge pages, a pooled one does not; AL_HUGE_PAGES=0 leaves both on small pages', { skip: THP_MODE === 'madvise' ? false : `transparent huge pages are '${THP_MODE ?? 'absent'}' here, not 'madvise'` }, () => {
+  const child = (kind: string, env: NodeJS.ProcessEnv): number => {
+    const script = `
+      const { loadNative } = await import(${JSON.stringify(new URL('../../src/backend/load_native.js', import.meta.url).href)});
+      const addon = loadNative();
+      const keep = new Float32Array(addon.${kind}(96 << 20));
+      keep[0] = 1;
+      const { readFileSync } = await import('node:fs');
+      const maps = readFileSync('/proc/self/smaps', 'utf8').split(/\\n(?=[0-9a-f]+-[0-9a-f]+ )/);
+      const eligible = maps.filter((m) => Number(/\\nSize:\\s+(\\d+) kB/.exec(m)[1]) > (90 << 10) && /\\nTHPeligible:\\s+1/.test(m));
+      process.stdout.write(String(eligible.length));`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.equal(run.status, 0, run.stderr);
+    return Number(run.stdout);
+  };
+  assert.equal(child('zeroedArrayBuffer', {}), 1, 'a zeroed buffer\'s mapping is eligible');
+  assert.equal(child('zeroedArrayBuffer', { AL_HUGE_PAGES: '0' }), 0, 'with AL_HUGE_PAGES=0: not advised');
+  assert.equal(child('pooledArrayBuffer', {}), 0, 'activations stay on small pages');
 });
