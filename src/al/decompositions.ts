@@ -43,7 +43,8 @@ export interface ALNetSpec {
   cut?: readonly number[];
   /** width n of every t_i (default: the authors' for the model and number of classes) */
   tWidth?: number;
-  lr: number;
+  /** learning rate of f and b (default AL_DEFAULT_LR) */
+  lr?: number;
   targetLr?: number;
   weightDecay?: number;
   /** which parameters of f and b weight decay reaches (default 'all'; otherwise f's kernels only, as the authors' code) */
@@ -54,6 +55,9 @@ export interface ALNetSpec {
   /** the bridges b_i (codes.ts): 'wide' (default, the authors'), 'slim' or 'lean' */
   bridge?: Bridge;
 }
+
+/** AL's default learning rate: ten times the authors', for our 10-epoch budget (docs/fidelity.md). */
+export const AL_DEFAULT_LR = 1e-3;
 
 const F_ACT: ActivationKind = 'elu';
 
@@ -224,6 +228,8 @@ export function buildALLayers(spec: ALNetSpec, indices?: readonly number[]): ALL
   }
   const tWidth = spec.tWidth ?? defaultTWidth(spec.model, spec.inputShape, spec.classes);
   if (!Number.isInteger(tWidth) || tWidth < 1) throw new ALConfigError(`--t-width: expected an integer >= 1, got ${tWidth}`);
+  const lr = spec.lr ?? AL_DEFAULT_LR;
+  if (!(lr > 0) || !Number.isFinite(lr)) throw new ALConfigError(`--lr: expected a finite number > 0, got ${lr}`);
   const bridge = spec.bridge ?? 'wide';
   const authors = spec.variant === 'authors';
   checkWidth(spec.model, spec.inputShape, spec.classes, layers, tWidth, bridge);
@@ -231,7 +237,7 @@ export function buildALLayers(spec: ALNetSpec, indices?: readonly number[]): ALL
   const groups = cut ?? grouping(d, layers);
   const wanted = (i: number): boolean => indices === undefined || indices.includes(i);
   const options = {
-    lr: spec.lr,
+    lr,
     weightDecay: spec.weightDecay ?? 0,
     decayOn: spec.decayOn ?? 'all',
     milestones: spec.milestones ?? [],
@@ -250,7 +256,7 @@ export function buildALLayers(spec: ALNetSpec, indices?: readonly number[]): ALL
     next += count;
     if (!wanted(i)) return;
     const { b, g, h, lrScale } = buildCodeMaps({ sShape: shape, tPrev: i === 0 ? spec.classes : tWidth, tWidth, first: i === 0, bridge, authors, rng });
-    const targetLr = spec.targetLr ?? defaultTargetLr(spec.lr, authors, i + 1);
+    const targetLr = spec.targetLr ?? defaultTargetLr(lr, authors, i + 1);
     built.push(new ALLayer(i + 1, { f: f.length === 1 ? f[0]! : new Sequential(...f), b, g, h }, { ...options, targetLr, lrScale }));
   });
   return built;

@@ -2,7 +2,7 @@
 // the run directory's config.json, and the checks of it that need the data or the model (flag
 // parsing itself is the CLI's). The library's train(config) takes the same object.
 import { availableParallelism } from 'node:os';
-import { defaultALLayers } from '../al/decompositions.js';
+import { AL_DEFAULT_LR, defaultALLayers } from '../al/decompositions.js';
 import { DATASET_NAMES, loadDataset, type DatasetName } from '../data/datasets.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Normalization } from '../data/mnist.js';
@@ -19,8 +19,8 @@ export const METHODS = ['bp', 'al', 'gpipe', 'naive-pipeline'] as const;
 /** --t-width's bound, far above the authors' widths (at most 3000); whether a width fits in memory is checked as the net is built. */
 export const MAX_T_WIDTH = 65536;
 
-/** Default learning rates: Adam 1e-3 for BP; AL_DEFAULT_LR for AL, ten times the authors' for our 10-epoch budget (docs/fidelity.md). */
-export const AL_DEFAULT_LR = 1e-3;
+/** Default learning rates: Adam 1e-3 for BP; AL_DEFAULT_LR (al/decompositions.ts) for AL. */
+export { AL_DEFAULT_LR };
 
 /** Every setting of a training run; config.json holds it, with the machine and parameter counts beside. */
 /** Test evaluations between steps and the stops they allow (train/eval_schedule.ts). */

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { ALConfigError } from '../../../src/al/associated_net.js';
-import { buildALLayers, buildAssociatedNet, defaultALLayers, defaultTWidth, maxALLayers } from '../../../src/al/decompositions.js';
+import { AL_DEFAULT_LR, buildALLayers, buildAssociatedNet, defaultALLayers, defaultTWidth, maxALLayers } from '../../../src/al/decompositions.js';
 import { setBackend } from '../../../src/backend/backend.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
 import { Conv2d } from '../../../src/nn/conv.js';
@@ -48,6 +48,17 @@ test('bad --al-layers and t width name the flag and the range', () => {
   assert.equal(maxALLayers('cnn'), 8);
   assert.throws(() => buildAssociatedNet({ ...spec, model: 'cnn', rng: new Rng(1), layers: 9 }), (e: unknown) => e instanceof ALConfigError && /--al-layers: expected 1 to 8 for cnn, got 9/.test(e.message));
   assert.throws(() => buildAssociatedNet({ ...spec, model: 'mlp', rng: new Rng(1), tWidth: 0 }), /--t-width: expected an integer >= 1, got 0/);
+});
+
+test('without lr, every f and b trains at AL_DEFAULT_LR and g, h at their default multiple of it; a bad lr names the flag', () => {
+  const { lr: _, ...withoutLr } = spec;
+  const net = buildAssociatedNet({ ...withoutLr, model: 'mlp', rng: new Rng(1), tWidth: 16, layers: 2 });
+  const given = buildAssociatedNet({ ...spec, lr: AL_DEFAULT_LR, model: 'mlp', rng: new Rng(1), tWidth: 16, layers: 2 });
+  assert.deepEqual(net.layers.map((l) => [l.forwardOptimizer.lr, l.targetOptimizer.lr]), given.layers.map((l) => [l.forwardOptimizer.lr, l.targetOptimizer.lr]));
+  assert.equal(net.layers[0]!.forwardOptimizer.lr, AL_DEFAULT_LR);
+  for (const bad of [0, -1e-3, Number.NaN, Number.POSITIVE_INFINITY]) {
+    assert.throws(() => buildAssociatedNet({ ...spec, lr: bad, model: 'mlp', rng: new Rng(1), tWidth: 16 }), (e: unknown) => e instanceof ALConfigError && e.message === `--lr: expected a finite number > 0, got ${bad}`);
+  }
 });
 
 test('--al-cut: each layer holds the units asked for, and its bridge reads that layer\'s s (the size the cut sets)', () => {
