@@ -30,6 +30,11 @@ async function collectUntil(done: () => boolean, what: string): Promise<void> {
   assert.fail(`after 2 s of garbage collections: ${what}; pool: ${JSON.stringify(addon.bufferPoolStats())}`);
 }
 
+/** Collects garbage until the pool holds `bytes` more than `pooledBefore`: a buffer of that size died and came back. */
+async function untilPooled(pooledBefore: number, bytes: number, what: string): Promise<void> {
+  await collectUntil(() => addon.bufferPoolStats().pooledBytes >= pooledBefore + bytes, what);
+}
+
 test('a freed buffer goes back to the pool and serves the next request of its size', async () => {
   const bytes = 6 << 20;
   const before = addon.bufferPoolStats();
@@ -39,7 +44,7 @@ test('a freed buffer goes back to the pool and serves the next request of its si
     a.fill(1.5);
     assert.equal(a[a.length - 1], 1.5);
   })();
-  await collectUntil(() => addon.bufferPoolStats().pooledBytes >= before.pooledBytes + bytes, 'the dead buffer was not returned');
+  await untilPooled(before.pooledBytes, bytes, 'the dead buffer was not returned');
   const kept = addon.bufferPoolStats();
   const b = new Float32Array(addon.pooledArrayBuffer(bytes));
   const after = addon.bufferPoolStats();
@@ -73,14 +78,14 @@ test('a pooled buffer transfers to a worker thread intact, and returns to the po
   for (let i = 0; i < bytes / 4; i += 4096) expected += i;
   assert.deepEqual(await reply, { bytes, sum: expected });
   await worker.terminate();
-  await collectUntil(() => addon.bufferPoolStats().pooledBytes >= pooledBefore + bytes, 'the buffer that died in the worker was not returned');
+  await untilPooled(pooledBefore, bytes, 'the buffer that died in the worker was not returned');
 });
 
 test('a pooled buffer nobody asks for within 2 s goes back to the system', async () => {
   const bytes = 7 << 20;
   const before = addon.bufferPoolStats();
   (() => void new Float32Array(addon.pooledArrayBuffer(bytes)).fill(1))();
-  await collectUntil(() => addon.bufferPoolStats().pooledBytes >= before.pooledBytes + bytes, 'the dead buffer was not returned');
+  await untilPooled(before.pooledBytes, bytes, 'the dead buffer was not returned');
   const pooled = addon.bufferPoolStats();
   await new Promise((resolve) => setTimeout(resolve, 2600));
   // any request sweeps the pool; this size is new, so it cannot be served by the idle buffer
@@ -119,7 +124,7 @@ test('a zeroed buffer is zeros even when the pool holds dirty memory of its size
   const bytes = 9 << 20;
   const before = addon.bufferPoolStats();
   (() => void new Float32Array(addon.pooledArrayBuffer(bytes)).fill(7))();
-  await collectUntil(() => addon.bufferPoolStats().pooledBytes >= before.pooledBytes + bytes, 'the dirty buffer was not returned');
+  await untilPooled(before.pooledBytes, bytes, 'the dirty buffer was not returned');
   const dirty = addon.bufferPoolStats();
   (() => {
     const z = new Float32Array(addon.zeroedArrayBuffer(bytes));
@@ -128,7 +133,7 @@ test('a zeroed buffer is zeros even when the pool holds dirty memory of its size
     assert.equal(addon.bufferPoolStats().hits, dirty.hits, 'not served from the pool');
     z.fill(1);
   })();
-  await collectUntil(() => addon.bufferPoolStats().pooledBytes >= dirty.pooledBytes + bytes, 'the zeroed buffer was not returned');
+  await untilPooled(dirty.pooledBytes, bytes, 'the zeroed buffer was not returned');
 });
 
 test('zerosFloat32 takes large arrays from the addon and small ones from plain memory, zeros either way', () => {
