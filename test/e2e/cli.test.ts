@@ -35,6 +35,9 @@ test('unknown command, unknown flag and bad value exit 2 naming them', () => {
   const rounds = run(['bench', '--rounds', '0', '--only', 'training']);
   assert.equal(rounds.code, 2);
   assert.match(rounds.stderr, /--rounds: expected an integer from 1 to 20, got '0'/);
+  const batch = run(['bench', '--batch', '2.5', '--only', 'pipeline']);
+  assert.equal(batch.code, 2);
+  assert.match(batch.stderr, /--batch: expected an integer from 1 to 4096, got '2.5'/);
 });
 
 test('a missing or corrupt data file exits 2 naming the file', () => {

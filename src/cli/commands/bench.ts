@@ -18,7 +18,7 @@ import { ProgressBar, stepProgress } from '../progress.js';
 
 const PARTS = ['kernels', 'training', 'pipeline', 'processes', 'transport'] as const;
 
-export const benchUsage = `Usage: al bench [--quick] [--json] [--threads 1,2] [--rounds N] [--only ${PARTS.join('|')}] [--no-torch]
+export const benchUsage = `Usage: al bench [--quick] [--json] [--threads 1,2] [--rounds N] [--batch N] [--only ${PARTS.join('|')}] [--no-torch]
 
 Measures, in one run on this machine:
   - matmul and convolution GFLOP/s through our binding, and oneDNN called directly on the same shapes
@@ -32,7 +32,7 @@ Measures, in one run on this machine:
     rounds and gives the median of the rounds' ratios (this shared machine drifts by tens of
     percent over minutes, which one PyTorch-then-ours pass measures as much as the engines);
   - pipelines (MLP and Vanilla CNN cut into 4 AL layers, the CNN also with its units cut 3,1,2,2
-    for balanced stages; 28x28x1, batch 128): sequential AL on 1
+    for balanced stages; 28x28x1, batch 128 or --batch): sequential AL on 1
     thread and on every core, pipelined AL on one worker per core (1 thread each), GPipe on the
     same workers with 4 micro-batches; and samples/s projected from costs measured here for 1 to
     16 devices (BP, GPipe, pipelined AL) on the Vanilla CNN and ResNet-32;
@@ -49,6 +49,8 @@ Measures, in one run on this machine:
   --rounds N      training: PyTorch-then-ours rounds; pipelines: rounds of all four methods
                   in turn (default 3; 1 with --quick)
   --only PART     ${PARTS.slice(0, -1).join(', ')} or ${PARTS[PARTS.length - 1]}
+  --batch N       pipelines and projections: the mini-batch (default 128; a small one shows
+                  what per-batch costs such as optimizer updates do to the stages)
   --no-torch      skip PyTorch
   --json          print one JSON object with every figure as the last stdout line
 `;
@@ -56,13 +58,20 @@ Measures, in one run on this machine:
 const flags: FlagSpec = {
   quick: { type: 'boolean' }, json: { type: 'boolean' }, threads: { type: 'string' },
   only: { type: 'string' }, 'no-torch': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  rounds: { type: 'string' },
+  rounds: { type: 'string' }, batch: { type: 'string' },
 };
 
 function parseRounds(value: string | undefined, quick: boolean): number {
   if (value === undefined) return quick ? 1 : 3;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 20) throw new UsageError(`--rounds: expected an integer from 1 to 20, got '${value}'`);
+  return n;
+}
+
+function parseBatch(value: string | undefined): number {
+  if (value === undefined) return 128;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > 4096) throw new UsageError(`--batch: expected an integer from 1 to 4096, got '${value}'`);
   return n;
 }
 
@@ -95,6 +104,8 @@ interface BenchRun {
   threads: number[];
   timing: TimingOptions;
   rounds: number;
+  /** the pipelines' mini-batch */
+  batch: number;
   progress: ProgressBar;
   out: (line: string) => void;
   /** PyTorch on these workloads, run alone, before ours, so the two never compete for the cores */
@@ -114,6 +125,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (only !== undefined && !(PARTS as readonly string[]).includes(only)) throw new UsageError(`--only: expected ${PARTS.slice(0, -1).join(', ')} or ${PARTS[PARTS.length - 1]}, got '${only}'`);
   const timing = values['quick'] ? QUICK : FULL;
   const rounds = parseRounds(str(values, 'rounds'), timing === QUICK);
+  const batch = parseBatch(str(values, 'batch'));
   const json = values['json'] === true;
   // a bar on stderr (terminals only, --json or not) through the long parts: minutes each
   const bar = new ProgressBar();
@@ -127,7 +139,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   out(`machine: ${machine['cpu']}, ${machine['cores']} cores, oneDNN ISA ${machine['isa']}, node ${machine['node']}`);
   const runTorch = async (workloads: string[]): Promise<TorchBenchResult | TorchUnavailable> =>
     values['no-torch'] || workloads.length === 0 ? { unavailable: 'skipped' } : await runTorchBench({ workloads, threads, quick: timing === QUICK });
-  const run: BenchRun = { backend, threads, timing, rounds, progress: bar, out, runTorch };
+  const run: BenchRun = { backend, threads, timing, rounds, batch, progress: bar, out, runTorch };
   const runs = (part: (typeof PARTS)[number]): boolean => only === undefined || only === part;
 
   const torch = await runTorch(runs('kernels') ? KERNEL_WORKLOADS.map((w) => w.name) : []);
@@ -209,13 +221,13 @@ async function benchTraining({ backend, threads, timing, rounds, progress: bar, 
 }
 
 /** Sequential, pipelined AL and GPipe measured on this machine's cores, then BP, GPipe and AL projected to 1-16 devices. */
-async function benchPipelines({ timing, rounds, progress: bar, out }: BenchRun): Promise<{ pipelines: PipelineBenchResult[]; projections: { workload: string; rows: ProjectionRow[] }[] }> {
+async function benchPipelines({ timing, rounds, batch, progress: bar, out }: BenchRun): Promise<{ pipelines: PipelineBenchResult[]; projections: { workload: string; rows: ProjectionRow[] }[] }> {
   const pipelines: PipelineBenchResult[] = [];
   const cores = availableParallelism();
   const batches = timing === QUICK ? 12 : 40;
   const progress = stepProgress(bar, 'pipelines', PIPELINE_WORKLOADS.length * rounds * 4);
   for (const w of PIPELINE_WORKLOADS) {
-    const r = await pipelineBench(w, { batch: 128, batches, cores, microBatches: 4, rounds, onRun: (run, round) => progress.step(`${w.name} round ${round + 1}: ${run.method}, ${run.workers} x ${run.threads}`) });
+    const r = await pipelineBench(w, { batch, batches, cores, microBatches: 4, rounds, onRun: (run, round) => progress.step(`${w.name} round ${round + 1}: ${run.method}, ${run.workers} x ${run.threads}`) });
     pipelines.push(r);
     const base = r.runs[0]!.samplesPerSec, pipe = r.runs[2]!.samplesPerSec;
     const many = r.rounds > 1;
@@ -231,9 +243,9 @@ async function benchPipelines({ timing, rounds, progress: bar, out }: BenchRun):
   }
   const projections: { workload: string; rows: ProjectionRow[] }[] = [];
   for (const w of PROJECTION_WORKLOADS) {
-    const rows = projectionBench(w, { batch: 128, devices: [1, 2, 4, 8, 16], microBatches: 4 });
+    const rows = projectionBench(w, { batch, devices: [1, 2, 4, 8, 16], microBatches: 4 });
     projections.push({ workload: w.name, rows });
-    out(`\nprojection ${w.name} (${w.alLayers} AL layers, ${w.inputShape.join('x')}, batch 128, per-layer costs measured on 1 thread)`);
+    out(`\nprojection ${w.name} (${w.alLayers} AL layers, ${w.inputShape.join('x')}, batch ${batch}, per-layer costs measured on 1 thread)`);
     out('devices     BP samples/s   GPipe (M=4)   pipelined AL   AL/GPipe');
     for (const row of rows) out(`${String(row.devices).padStart(7)}${fmt(row.bp).padStart(15)}${fmt(row.gpipe).padStart(14)}${fmt(row.al).padStart(15)}${fmt(row.al !== undefined && row.gpipe !== undefined ? row.al / row.gpipe : undefined, 2).padStart(11)}`);
   }
