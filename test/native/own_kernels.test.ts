@@ -142,6 +142,21 @@ test('adamStep matches the reference over 3 steps (plain, L2, AdamW)', () => {
   }
 });
 
+test('adamStep stores a moment that decays below the smallest normal float as zero, natively and in the reference', () => {
+  // a zero gradient (a dead unit) decays m by beta1 and v by beta2 each step; the first of these
+  // moments becomes subnormal after this step, the second stays normal, and the parameter keeps its value
+  const smallest = 2 ** -126;
+  const attrs: AdamAttrs = { lr: 1e-3, beta1: 0.5, beta2: 0.5, eps: 1e-8, weightDecay: 0, decoupled: false, step: 5 };
+  for (const [name, B] of [['native', N], ['reference', R]] as const) {
+    const p = Float32Array.of(0.25, 0.25);
+    const m = Float32Array.of(smallest * 1.5, smallest * 4), v = Float32Array.of(smallest * 1.5, smallest * 4);
+    B.adamStep(p, new Float32Array(2), m, v, attrs);
+    assert.deepEqual([...m], [0, smallest * 2], `${name} m`);
+    assert.deepEqual([...v], [0, smallest * 2], `${name} v`);
+    assert.deepEqual([...p], [0.25, 0.25], `${name} param`);
+  }
+});
+
 test('sgdStep matches the reference over 3 steps (plain, momentum, Nesterov)', () => {
   const modes: [number, boolean][] = [[0, false], [0.9, false], [0.9, true]];
   for (const n of [1, 17, 1000, 100_003]) {

@@ -2,11 +2,20 @@
 import type { AdamAttrs, F32, SgdAttrs } from '../kernel_names.js';
 import { requireSameLength } from './check.js';
 
+/** The smallest normal float32. */
+const FLT_MIN = 2 ** -126;
+
+/** x as float32, or 0 if that is subnormal. */
+const flushSubnormal = (x: number): number => {
+  const f = Math.fround(x);
+  return Math.abs(f) < FLT_MIN ? 0 : f;
+};
+
 /**
  * Adam / AdamW with bias correction, step t >= 1:
  *   coupled L2 (decoupled false, wd > 0): g += wd * p
  *   decoupled (AdamW):                     p *= 1 - lr * wd
- *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+ *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2   (a subnormal m or v is stored as 0)
  *   p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
  */
 export function adamStep(param: F32, grad: F32, m: F32, v: F32, attrs: AdamAttrs): void {
@@ -23,8 +32,9 @@ export function adamStep(param: F32, grad: F32, m: F32, v: F32, attrs: AdamAttrs
     let g = grad[i];
     if (decoupled) p *= 1 - lr * weightDecay;
     else if (weightDecay > 0) g += weightDecay * p;
-    const mi = beta1 * m[i] + (1 - beta1) * g;
-    const vi = beta2 * v[i] + (1 - beta2) * g * g;
+    // moments below the smallest normal float are stored as zero, as the native kernel does
+    const mi = flushSubnormal(beta1 * m[i] + (1 - beta1) * g);
+    const vi = flushSubnormal(beta2 * v[i] + (1 - beta2) * g * g);
     m[i] = mi;
     v[i] = vi;
     param[i] = p - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
