@@ -295,8 +295,9 @@ void AdamKernel(float* __restrict p, const float* __restrict g, float* __restric
     if (kDecay == Decay::kL2) gi += wd * pi;
     // A moment below the smallest normal float is stored as zero: a unit whose gradient stays zero
     // (a dead ReLU) decays its m and v geometrically into subnormals, and every later step on a
-    // subnormal takes a microcode assist on Intel cores (several times the loop's cost). Such a
-    // moment moves its parameter by under 1e-30 of lr, so the flush changes no update that counts.
+    // subnormal takes a microcode assist on Intel cores (several times the loop's cost). A moment
+    // that small moves its parameter by less than stepSize * FLT_MIN / eps (1e-30 of the step at
+    // the default eps of 1e-8), so the flush changes no update that counts.
     const float mi = FlushSubnormal(b1 * m[i] + oneMinusB1 * gi);
     const float vi = FlushSubnormal(b2 * v[i] + oneMinusB2 * gi * gi);
     m[i] = mi;

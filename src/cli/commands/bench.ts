@@ -11,7 +11,7 @@ import { PROCESSES_WORKLOAD, processesBench, processesRows, type ProcessesBenchR
 import { transportBench, transportRows, type TransportBenchResult } from '../../bench/transport.js';
 import type { ProjectionRow } from '../../pipeline/plan/projection.js';
 import type { Backend } from '../../backend/kernel_names.js';
-import { parseFlags, str, type FlagSpec } from '../args.js';
+import { int, parseFlags, str, type FlagSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { machineInfo, useNativeBackend } from '../runtime.js';
 import { ProgressBar, stepProgress } from '../progress.js';
@@ -68,13 +68,6 @@ function parseRounds(value: string | undefined, quick: boolean): number {
   return n;
 }
 
-function parseBatch(value: string | undefined): number {
-  if (value === undefined) return 128;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > 4096) throw new UsageError(`--batch: expected an integer from 1 to 4096, got '${value}'`);
-  return n;
-}
-
 function parseThreads(value: string | undefined): number[] {
   if (value === undefined) return [...new Set([1, Math.min(2, availableParallelism())])];
   const list = value.split(',').map((s) => Number(s.trim()));
@@ -125,7 +118,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (only !== undefined && !(PARTS as readonly string[]).includes(only)) throw new UsageError(`--only: expected ${PARTS.slice(0, -1).join(', ')} or ${PARTS[PARTS.length - 1]}, got '${only}'`);
   const timing = values['quick'] ? QUICK : FULL;
   const rounds = parseRounds(str(values, 'rounds'), timing === QUICK);
-  const batch = parseBatch(str(values, 'batch'));
+  const batch = int(values, 'batch', 128, 1, 4096);
   const json = values['json'] === true;
   // a bar on stderr (terminals only, --json or not) through the long parts: minutes each
   const bar = new ProgressBar();
