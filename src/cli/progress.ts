@@ -9,7 +9,8 @@ export function formatDuration(seconds: number): string {
 }
 
 export class ProgressBar {
-  private lastDraw = 0;
+  // -Infinity: the first update always draws, even within 100 ms of the process start (performance.now()'s origin)
+  private lastDraw = Number.NEGATIVE_INFINITY;
   constructor(private readonly stream: NodeJS.WriteStream = process.stderr, private readonly width = 24) {}
 
   get enabled(): boolean {
