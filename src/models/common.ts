@@ -15,6 +15,8 @@ export interface ModelSpec {
    * layers, and TensorFlow's batch-norm settings. Default: ours.
    */
   variant?: 'authors';
+  /** MLP: the hidden layers' widths, input side first (default: the paper's, or the authors' variant's) */
+  hidden?: readonly number[] | undefined;
 }
 
 /** TensorFlow's batch normalisation defaults (decay 0.99, epsilon 1e-3), in our momentum convention. */

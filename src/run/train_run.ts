@@ -234,13 +234,13 @@ async function startALPipeline(config: TrainConfig, al: NonNullable<Trainable['a
 async function startBpPipeline(config: TrainConfig, bp: NonNullable<Trainable['bp']>, data: Dataset, log: (line: string) => void): Promise<StartedPipeline> {
   const { model: network, optimizer, settings, milestones } = bp;
   const shape = data.train.shape;
-  const phases = measureModulePhases(config.model, shape, data.train.classes, config.batch, settings);
+  const phases = measureModulePhases(config.model, shape, data.train.classes, config.batch, settings, { hidden: config.hidden });
   const stages = linearStages(phases.map((p) => p.forward + p.backward + p.update), config.workers ?? 1);
   backend().setNumThreads(availableParallelism());
   const placement = await placeStages(config);
   log(`pipeline: ${stages.length} stages ${placement.where} (modules ${stages.map((g) => `${g[0]}-${g[g.length - 1]}`).join(' | ')}), ${plural(config.threads, 'thread')} each${config.method === 'gpipe' ? `, ${config.microBatches} micro-batch${config.microBatches === 1 ? '' : 'es'} per mini-batch` : ''}`);
   const engine = await startOn(placement, (where) => BpPipeline.start({
-    method: config.method as BpPipelineMethod, model: config.model, inputShape: shape, classes: data.train.classes,
+    method: config.method as BpPipelineMethod, model: config.model, inputShape: shape, classes: data.train.classes, ...(config.hidden ? { hidden: config.hidden } : {}),
     network, optimizer, settings, milestones, stages, microBatches: config.microBatches ?? 1, threads: config.threads, trace: config.trace, ...where,
   }));
   return { engine, stages, lr: () => optimizer.lr, ...(placement.local ? { local: placement.local } : {}) };

@@ -38,6 +38,8 @@ export interface ModelConfig {
   tWidth: number | undefined;
   /** AL: the bridges b_i, 'wide', 'slim' or 'lean' (undefined: wide) */
   bridge?: Bridge | undefined;
+  /** BP-trained MLP: the hidden layers' widths (undefined: the paper's) */
+  hidden?: number[] | undefined;
 }
 
 /** A model with its learner; as a TrainingState it can be checkpointed and resumed. */
@@ -89,7 +91,7 @@ export function buildTrainable(config: ModelConfig, shape: [number, number, numb
       al: { net, blueprint },
     };
   }
-  const model: Sequential = buildModel(config.model, { inputShape: shape, classes, rng, ...(config.variant ? { variant: config.variant } : {}) });
+  const model: Sequential = buildModel(config.model, { inputShape: shape, classes, rng, ...(config.variant ? { variant: config.variant } : {}), hidden: config.hidden });
   const params = model.parameters();
   const settings: OptimizerSettings = { kind: config.optimizer, lr: config.lr, weightDecay: config.weightDecay, ...(config.decayOn ? { decayOn: config.decayOn } : {}) };
   const optimizer: Optimizer = createOptimizer(params, settings, config.decayOn ? decayedParameters(model, config.decayOn) : undefined);

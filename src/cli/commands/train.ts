@@ -97,6 +97,9 @@ after the current batch; the unfinished epoch is not saved, and --resume runs it
                        first, e.g. 3,1,2,2 for the Vanilla CNN's 8 conv units (default: the
                        authors' cut, or as even as possible for --al-layers); where the cuts
                        fall sets each bridge's input size, and so the balance of pipeline stages
+  --hidden W,W,...     MLP trained by BP, gpipe or naive-pipeline: the hidden layers' widths,
+                       input side first (default: the paper's 1024,1024,5120,1024,1024);
+                       1024,1024,1024,1024,1024 is the size of AL's MLP prediction path
   --t-width N          AL: width of every t_i (default: the authors' for the backbone)
   --bridge KIND        AL: the bridges b_i: wide (default; the authors': dense 5n, then n), slim
                        (dense n, then n) or lean (one dense map to t_i); slim and lean first
@@ -131,7 +134,7 @@ const flags: FlagSpec = {
   'micro-batches': { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
   lr: { type: 'string' }, optimizer: { type: 'string' }, 'weight-decay': { type: 'string' },
   schedule: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
-  limit: { type: 'string' }, 'al-layers': { type: 'string' }, 'al-cut': { type: 'string' }, 't-width': { type: 'string' }, bridge: { type: 'string' },
+  limit: { type: 'string' }, 'al-layers': { type: 'string' }, 'al-cut': { type: 'string' }, 't-width': { type: 'string' }, bridge: { type: 'string' }, hidden: { type: 'string' },
   'target-lr': { type: 'string' }, out: { type: 'string' }, label: { type: 'string' },
   augment: { type: 'boolean' }, 'no-augment': { type: 'boolean' },
   resume: { type: 'string' }, 'test-limit': { type: 'string' }, trace: { type: 'boolean' }, json: { type: 'boolean' }, 'log-every': { type: 'string' },
@@ -194,6 +197,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     throw new UsageError(`--al-layers: expected 1 to ${maxALLayers(model)} for ${model}, got ${alLayers}`);
   }
   const alCut = parseCut(values['al-cut'], model, alLayers);
+  const hidden = parseHidden(values['hidden'], { model, method, preset: presetName });
   const lr = num(values, 'lr', preset && optimizer === preset.optimizer ? preset.lr : method === 'al' ? AL_DEFAULT_LR : optimizer === 'adam' ? 1e-3 : 0.05);
   const layers = method === 'al' ? alCut?.length ?? alLayers ?? defaultALLayers(model) : undefined;
   const workers = optionalInt(values, 'workers');
@@ -226,6 +230,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     alCut,
     tWidth: optionalInt(values, 't-width', 1, MAX_T_WIDTH),
     bridge: method === 'al' ? choice(values, 'bridge', BRIDGES, 'wide') : undefined,
+    ...(hidden ? { hidden } : {}),
     seed: int(values, 'seed', 1, 0),
     threads: int(values, 'threads', pipeline ? 1 : availableParallelism(), 1, 256),
     pipeline,
@@ -248,6 +253,7 @@ const SAVED_FLAGS: [key: string, flag: string, type: 'number' | 'string' | 'bool
   ['processes', 'processes', 'number'], ['microBatches', 'micro-batches', 'number'], ['epochs', 'epochs', 'number'], ['batch', 'batch', 'number'],
   ['lr', 'lr', 'number'], ['optimizer', 'optimizer', 'string'], ['weightDecay', 'weight-decay', 'number'], ['schedule', 'schedule', 'string'],
   ['alLayers', 'al-layers', 'number'], ['alCut', 'al-cut', 'numbers'], ['tWidth', 't-width', 'number'], ['targetLr', 'target-lr', 'number'],
+  ['bridge', 'bridge', 'string'], ['hidden', 'hidden', 'numbers'],
   ['seed', 'seed', 'number'], ['threads', 'threads', 'number'], ['limit', 'limit', 'number'], ['logEvery', 'log-every', 'number'], ['testLimit', 'test-limit', 'number'],
   ...SAVED_EVAL_FLAGS,
 ];
@@ -303,6 +309,24 @@ function parseCut(raw: unknown, model: ModelName, layers: number | undefined): n
     throw error;
   }
   return cut;
+}
+
+/** Bounds of --hidden: far above the paper's widths; whether a network fits in memory is checked as it is built. */
+export const MAX_HIDDEN_LAYERS = 64;
+export const MAX_HIDDEN_WIDTH = 65536;
+
+/** --hidden: comma-separated widths of a BP-trained MLP's hidden layers. */
+function parseHidden(raw: unknown, at: { model: ModelName; method: string; preset: string | undefined }): number[] | undefined {
+  if (raw === undefined) return undefined;
+  if (at.model !== 'mlp') throw new UsageError(`--hidden: only applies to --model mlp, not ${at.model}`);
+  if (at.method === 'al') throw new UsageError('--hidden: AL\'s MLP takes its widths from --t-width and --bridge; --hidden is for --method bp, gpipe and naive-pipeline');
+  if (at.preset !== undefined) throw new UsageError(`--hidden: --preset ${at.preset} sets the network`);
+  const text = String(raw);
+  const widths = text.split(',').map((part) => (/^\s*\d+\s*$/.test(part) ? Number(part) : Number.NaN));
+  if (widths.length > MAX_HIDDEN_LAYERS || widths.some((n) => !Number.isSafeInteger(n) || n < 1 || n > MAX_HIDDEN_WIDTH)) {
+    throw new UsageError(`--hidden: expected 1 to ${MAX_HIDDEN_LAYERS} comma-separated widths from 1 to ${MAX_HIDDEN_WIDTH}, such as 1024,1024,1024,1024,1024, got '${text}'`);
+  }
+  return widths;
 }
 
 /** Where a run stopped by Ctrl-C can go on from: only finished epochs are saved. */

@@ -14,6 +14,8 @@ export interface BpStageInit extends StageInitBase {
   model: ModelName;
   inputShape: [number, number, number];
   classes: number;
+  /** MLP: the hidden widths the coordinator's network was built with (undefined: the paper's) */
+  hidden?: number[] | undefined;
   /** indices of the backbone's top-level modules this stage holds, contiguous */
   modules: number[];
   /** their tensors by name ("<module>.<name>") */

@@ -29,7 +29,7 @@ interface Progress {
 
 /** Builds a stage's modules and optimizer from its init: the coordinator's weights and optimizer slice. */
 function buildBpStage(init: BpStageInit): BpStage {
-  const model = buildModel(init.model, { inputShape: init.inputShape, classes: init.classes, rng: new Rng(0) });
+  const model = buildModel(init.model, { inputShape: init.inputShape, classes: init.classes, rng: new Rng(0), hidden: init.hidden });
   const modules = init.modules.map((i) => model.layers[i]!);
   loadNamedTensors(moduleTensors(modules, init.modules, false), init.tensors, `stage ${init.stage + 1}`);
   const optimizer = createOptimizer(modules.flatMap((m) => m.parameters()), init.optimizer);

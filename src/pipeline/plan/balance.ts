@@ -55,8 +55,9 @@ export function linearStages(costs: readonly number[], groups: number): number[]
  * count: the median of `repeats` after one warm-up. The projections use the three phases; stage
  * planning balances their sum.
  */
-export function measureModulePhases(model: ModelName, inputShape: readonly [number, number, number], classes: number, batchSize: number, settings: OptimizerSettings, repeats = 3): PhaseCost[] {
-  const network = buildModel(model, { inputShape, classes, rng: new Rng(0) });
+export function measureModulePhases(model: ModelName, inputShape: readonly [number, number, number], classes: number, batchSize: number, settings: OptimizerSettings,
+  { repeats = 3, hidden }: { repeats?: number; hidden?: readonly number[] | undefined } = {}): PhaseCost[] {
+  const network = buildModel(model, { inputShape, classes, rng: new Rng(0), hidden });
   let x = new Tensor(randomSplit(batchSize, [...inputShape], classes, 1).images, [batchSize, ...inputShape]);
   return network.layers.map((module, i) => {
     const optimizer = createOptimizer(module.parameters(), settings);

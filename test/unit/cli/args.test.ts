@@ -45,6 +45,24 @@ test('train --al-cut: the unit counts per AL layer, which also give the number o
   assert.throws(() => parseTrainConfig(['--al-cut', '4,4']), /--al-cut: only applies to --method al/);
 });
 
+test('train --hidden: a BP-trained MLP\'s widths, kept for resume; refused where it does not apply', () => {
+  const config = parseTrainConfig(['--hidden', '1024, 1024,1024,1024,1024', '--method', 'gpipe']);
+  assert.ok(config !== 'help');
+  assert.deepEqual(config.hidden, [1024, 1024, 1024, 1024, 1024]);
+  const plain = parseTrainConfig([]);
+  assert.ok(plain !== 'help');
+  assert.equal(plain.hidden, undefined);
+  const usage = (argv: string[], pattern: RegExp): void => assert.throws(() => parseTrainConfig(argv), (e: unknown) => e instanceof UsageError && pattern.test(e.message));
+  usage(['--hidden', '512,x'], /^--hidden: expected 1 to 64 comma-separated widths from 1 to 65536, such as 1024,1024,1024,1024,1024, got '512,x'$/);
+  usage(['--hidden', '512,0'], /^--hidden: expected 1 to 64/);
+  usage(['--hidden', '65537'], /^--hidden: expected 1 to 64/);
+  usage(['--hidden', ''], /^--hidden: expected 1 to 64/);
+  usage(['--hidden', Array(65).fill('8').join(',')], /^--hidden: expected 1 to 64/);
+  usage(['--hidden', '512', '--model', 'cnn'], /^--hidden: only applies to --model mlp, not cnn$/);
+  usage(['--hidden', '512', '--method', 'al'], /^--hidden: AL's MLP takes its widths from --t-width and --bridge/);
+  usage(['--hidden', '512', '--preset', 'authors'], /^--hidden: --preset authors sets the network$/);
+});
+
 test('train: dataset flags (--label, --augment, --no-augment) resolve per dataset', () => {
   const config = (argv: string[]) => {
     const c = parseTrainConfig(argv);

@@ -15,7 +15,9 @@ const config = (args: string[]): TrainConfig => {
 
 test('the plan: every benchmark × configuration, two cores each, targets as until-accuracy, epochs by benchmark', () => {
   const plan = racePlan(parseRaceSettings({}));
-  assert.equal(plan.length, BENCHMARKS.length * RACE_CONFIGS.length);
+  // bp-al-size is for the MLPs only
+  assert.equal(plan.length, BENCHMARKS.length * RACE_CONFIGS.length - 1);
+  assert.ok(!plan.some((p) => p.benchmark.model === 'cnn' && p.config.name === 'bp-al-size'));
   assert.deepEqual(BENCHMARKS.map((b) => [b.name, b.target]), [['mnist-mlp', 98.5], ['mnist-cnn', 99.2], ['fashion-mnist-mlp', 89]]);
   const cores = plan.map((p) => {
     const c = config(p.args);
@@ -24,7 +26,9 @@ test('the plan: every benchmark × configuration, two cores each, targets as unt
   assert.ok(cores.every(([, n]) => n === 2), JSON.stringify(cores));
   const cnnLean = plan.find((p) => p.benchmark.name === 'mnist-cnn' && p.config.name === 'al-pipeline-lean')!;
   const c = config(cnnLean.args);
-  assert.deepEqual([c.model, c.method, c.pipeline, c.bridge, c.epochs, c.evalEvery, c.untilAccuracy], ['cnn', 'al', true, 'lean', 5, 100, 99.2]);
+  assert.deepEqual([c.model, c.method, c.pipeline, c.bridge, c.alLayers, c.epochs, c.evalEvery, c.untilAccuracy], ['cnn', 'al', true, 'lean', 2, 5, 100, 99.2]);
+  const small = config(plan.find((p) => p.benchmark.name === 'fashion-mnist-mlp' && p.config.name === 'bp-al-size')!.args);
+  assert.deepEqual([small.method, small.hidden, small.threads], ['bp', [1024, 1024, 1024, 1024, 1024], 2]);
   assert.match(cnnLean.dir, /runs\/reproduce\/time-to-accuracy\/mnist-cnn\/al-pipeline-lean$/);
 });
 
@@ -49,7 +53,7 @@ test('the race\'s flag errors, and its flags on other tables', async () => {
   const usage = (values: Record<string, string | boolean>, pattern: RegExp): void => {
     assert.throws(() => parseRaceSettings(values), (e: Error) => e instanceof UsageError && pattern.test(e.message), pattern.source);
   };
-  usage({ configs: 'al' }, /--configs: expected names among bp, gpipe, al-wide, al-slim, al-lean, al-pipeline-wide, al-pipeline-slim, al-pipeline-lean, got 'al'/);
+  usage({ configs: 'al' }, /--configs: expected names among bp, bp-al-size, gpipe, al-wide, al-slim, al-lean, al-pipeline-wide, al-pipeline-slim, al-pipeline-lean, got 'al'/);
   usage({ datasets: '' }, /--datasets: expected names among/);
   usage({ 'data-dir': '/d' }, /--data-dir: MNIST and Fashion-MNIST are in different folders/);
   usage({ only: 'bp' }, /--only: not for time-to-accuracy/);

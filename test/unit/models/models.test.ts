@@ -28,6 +28,14 @@ test('mlp: 784-1024-1024-5120-1024-1024-10 on MNIST', () => {
   assert.deepEqual(y.shape, [2, 10]);
 });
 
+test('mlp with other hidden widths: 784-300-100-10, and the authors\' variant keeps them', () => {
+  for (const variant of [undefined, 'authors'] as const) {
+    const model = buildModel('mlp', { inputShape: [28, 28, 1], classes: 10, rng: new Rng(1), hidden: [300, 100], ...(variant ? { variant } : {}) });
+    assert.equal(countParameters(model), dense(784, 300) + dense(300, 100) + dense(100, 10));
+    assert.deepEqual(noGrad(() => model.forward(Tensor.zeros([2, 28, 28, 1]))).shape, [2, 10]);
+  }
+});
+
 test('vanilla cnn: 8 convolutions, flatten 7x7x64 (28x28) or 8x8x64 (32x32), dense 1280-256x4', () => {
   for (const [side, channels, flat] of [[28, 1, 7 * 7 * 64], [32, 3, 8 * 8 * 64]] as const) {
     const model = buildModel('cnn', { inputShape: [side, side, channels], classes: 10, rng: new Rng(1) });
