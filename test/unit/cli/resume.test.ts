@@ -80,6 +80,18 @@ test('an unreadable run directory or config.json: a CheckpointError naming the f
   assert.throws(() => readRunConfig('/nonexistent'), /ENOENT/);
 });
 
+test('a hand-edited bridge or hidden width in config.json is refused naming the setting and its flag', () => {
+  const edit = (flags: string[], change: object, pattern: RegExp): void => {
+    const { dir, saved } = runWith(flags);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...saved, ...change }));
+    assert.throws(() => resume(['--resume', dir]), (e: unknown) => e instanceof CheckpointError && pattern.test(e.message));
+  };
+  edit(['--method', 'al', '--bridge', 'slim'], { bridge: 'huge' }, /config.json: setting 'bridge' \(--bridge\): expected one of wide, slim, lean, got 'huge'/);
+  edit(['--hidden', '64,32'], { hidden: [64, 0] }, /config.json: setting 'hidden' \(--hidden\): expected 1 to 64 comma-separated widths/);
+  edit(['--hidden', '64,32'], { hidden: '64' }, /config.json: setting 'hidden': expected a list of numbers, got "64"/);
+  assert.deepEqual(resume(['--resume', runWith(['--hidden', '64,32']).dir]).hidden, [64, 32]);
+});
+
 test('the checkpoint is checked at once: of another configuration, or with no epoch left; none at all starts the run again', () => {
   // stopped before its first epoch ended: resumable, from epoch 1 with the saved settings
   const none = runWith(['--epochs', '2'], null);
