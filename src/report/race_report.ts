@@ -19,6 +19,8 @@ export interface RaceRun {
   /** the benchmark's target, a fraction */
   target: number;
   records: readonly EvalRecord[];
+  /** multiply-adds of one training sample (the run's config.json), when known */
+  trainMacsPerSample?: number | undefined;
 }
 
 export interface RaceRow {
@@ -39,6 +41,7 @@ export interface RaceRow {
   bestAccuracy: number;
   /** the training clock at the last evaluation: how long the run went on */
   lastSeconds: number;
+  trainMacsPerSample: number | null;
 }
 
 export function raceRows(runs: readonly RaceRun[]): RaceRow[] {
@@ -51,6 +54,7 @@ export function raceRows(runs: readonly RaceRun[]): RaceRow[] {
       evaluations: upTo ? r.records.indexOf(upTo) + 1 : 0,
       bestAccuracy: r.records.length === 0 ? Number.NaN : Math.max(...r.records.map((x) => x.testAccuracy)),
       lastSeconds: r.records[r.records.length - 1]?.seconds ?? 0,
+      trainMacsPerSample: r.trainMacsPerSample ?? null,
     };
   });
   for (const row of rows) {
@@ -63,7 +67,7 @@ export function raceRows(runs: readonly RaceRun[]): RaceRow[] {
 const pct = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(2)}%`);
 const secs = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${x.toFixed(1)} s`);
 
-export const RACE_HEADER = ['benchmark', 'configuration', 'target', 'time to target', '× BP', 'previous evaluation', 'step (epoch)', 'start-up', 'settling (counted)', 'evaluations (left out)', 'best test acc', 'run directory'];
+export const RACE_HEADER = ['benchmark', 'configuration', 'target', 'time to target', '× BP', 'previous evaluation', 'step (epoch)', 'start-up', 'settling (counted)', 'evaluations (left out)', 'best test acc', 'MACs a sample', 'run directory'];
 
 /** The table's cells, one row per run, as text. */
 export function raceCells(rows: readonly RaceRow[]): string[][] {
@@ -73,7 +77,8 @@ export function raceCells(rows: readonly RaceRow[]): string[][] {
     r.ratioToBp === null ? '—' : r.ratioToBp.toFixed(2),
     r.crossing ? secs(r.crossing.before) : '—',
     r.crossing ? `${r.crossing.step} (${r.crossing.epoch})` : '—',
-    secs(r.startSeconds), secs(r.settleSeconds), `${r.evaluations}, ${secs(r.evalSeconds)}`, pct(r.bestAccuracy), r.runDir,
+    secs(r.startSeconds), secs(r.settleSeconds), `${r.evaluations}, ${secs(r.evalSeconds)}`, pct(r.bestAccuracy),
+    r.trainMacsPerSample === null ? '—' : `${(r.trainMacsPerSample / 1e6).toFixed(1)} M`, r.runDir,
   ]);
 }
 
@@ -83,6 +88,7 @@ export const RACE_NOTES = [
   'seconds since the run\'s al train command started (start-up counts), test evaluations left out; previous evaluation:',
   'the clock of the evaluation before it, so the crossing lies between the two. Settling: a pipelined method drains and',
   'collects its stages before each evaluation, counted in its clock. × BP: time over BP\'s on the same benchmark.',
+  'MACs a sample: the multiply-adds of one training sample, forward and backward of everything that trains.',
 ];
 
 /** Accuracy against the training clock for the runs of one benchmark. */
@@ -113,7 +119,7 @@ export function raceHtml(rows: readonly RaceRow[], charts: readonly { benchmark:
     '<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">', '<title>Time to accuracy</title>', `<style>${PAGE_STYLE}</style>`, '</head>', '<body>',
     '<header><h1>Time to accuracy: BP, GPipe, sequential and pipelined AL</h1></header>', '<main>',
     '<section id="table"><h2>Time to the target</h2>',
-    htmlTable(RACE_HEADER, raceCells(rows), { numeric: [2, 3, 4, 5, 7, 8, 10] }),
+    htmlTable(RACE_HEADER, raceCells(rows), { numeric: [2, 3, 4, 5, 7, 8, 10, 11] }),
     `<p class="note">${e(RACE_NOTES.join(' '))}</p></section>`,
     ...charts.map((c) => `<section id="chart-${e(c.benchmark)}"><h2>${e(c.title)}</h2>\n<div class="gantt">${c.svg.replace(/^<\?xml[^>]*>\n/, '')}</div></section>`),
     `<p class="note">Made ${e(now.toISOString())} by al reproduce time-to-accuracy.</p>`,

@@ -211,7 +211,10 @@ export async function raceCommand(values: Parsed['values']): Promise<number> {
   // every run found is this race's before the first one starts
   for (const p of plan) if (existsSync(join(p.dir, 'config.json'))) checkSameRun(p);
   for (const [i, p] of plan.entries()) await raceRun(p, `[${i + 1}/${plan.length}]`, log);
-  const runs: RaceRun[] = plan.map((p) => ({ benchmark: p.benchmark.name, config: p.config.name, label: p.config.label, runDir: p.dir, target: p.target / 100, records: readEvals(p.dir) }));
+  const runs: RaceRun[] = plan.map((p) => ({
+    benchmark: p.benchmark.name, config: p.config.name, label: p.config.label, runDir: p.dir, target: p.target / 100, records: readEvals(p.dir),
+    trainMacsPerSample: (readRunConfig(p.dir) as { trainMacsPerSample?: number }).trainMacsPerSample,
+  }));
   const rows = raceRows(runs);
   mkdirSync(settings.out, { recursive: true });
   const charts = settings.benchmarks.map((b) => {

@@ -16,7 +16,7 @@ function run(benchmark: string, config: string, points: [number, number][], extr
 }
 
 const runs = [
-  run('a', 'bp', [[10, 0.8], [20, 0.91], [30, 0.95]]),
+  { ...run('a', 'bp', [[10, 0.8], [20, 0.91], [30, 0.95]]), trainMacsPerSample: 39_385_088 },
   run('a', 'al-pipeline-wide', [[5, 0.85], [10, 0.92]]),
   run('a', 'gpipe', [[15, 0.5], [40, 0.7]]),
   run('b', 'al-wide', [[8, 0.95]]),
@@ -34,6 +34,7 @@ test('raceRows: first crossing, ratio to BP on the same benchmark, settling and 
   const cells = raceCells(rows);
   assert.deepEqual(cells[1]!.slice(0, 7), ['a', 'al-pipeline-wide', '90.00%', '10.0 s', '0.50', '5.0 s', '20 (1)']);
   assert.deepEqual(cells[2]!.slice(3, 5), ['not in 40.0 s', '—']);
+  assert.deepEqual(cells.map((c) => c[11]), ['39.4 M', '—', '—', '—'], 'multiply-adds a sample, where the run recorded them');
 });
 
 test('raceSvg: a polyline per run, a dot where each first reached the target, the target line; raceHtml holds the table and the charts', () => {
