@@ -312,8 +312,8 @@ function parseCut(raw: unknown, model: ModelName, layers: number | undefined): n
 }
 
 /** Bounds of --hidden: far above the paper's widths; whether a network fits in memory is checked as it is built. */
-export const MAX_HIDDEN_LAYERS = 64;
-export const MAX_HIDDEN_WIDTH = 65536;
+const MAX_HIDDEN_LAYERS = 64;
+const MAX_HIDDEN_WIDTH = 65536;
 
 /** --hidden: comma-separated widths of a BP-trained MLP's hidden layers. */
 function parseHidden(raw: unknown, at: { model: ModelName; method: string; preset: string | undefined }): number[] | undefined {
