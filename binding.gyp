@@ -44,6 +44,7 @@
         "native/tsne_affinities.cc",
         "native/tsne_gradient.cc",
         "native/signals.cc",
+        "native/subnormals.cc",
         "native/buffer_pool.cc",
         "native/layout.cc"
       ]

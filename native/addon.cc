@@ -79,8 +79,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // mapping, unmapped on free, where glibc's dynamic threshold would leave it in the heap
   // (docs/benchmarks.md, "Memory").
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
-  // Each thread that loads the addon (the main thread, every worker) flushes subnormals.
-  FlushSubnormals();
   // Creating the engine here makes a broken oneDNN installation fail at require() time, with
   // the loader's explanation, instead of inside the first training step.
   try {

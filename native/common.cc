@@ -1,9 +1,6 @@
 #include "common.h"
 
 #include <omp.h>
-#if defined(__SSE2__)
-#include <immintrin.h>
-#endif
 
 #include <cstdlib>
 #include <mutex>
@@ -23,12 +20,6 @@ const dnnl::engine& Engine() {
 dnnl::stream& Stream() {
   thread_local dnnl::stream stream(Engine());
   return stream;
-}
-
-void FlushSubnormals() {
-#if defined(__SSE2__)
-  _mm_setcsr(_mm_getcsr() | _MM_FLUSH_ZERO_ON | _MM_DENORMALS_ZERO_ON);
-#endif
 }
 
 void SetNumThreads(int n) { omp_set_num_threads(n); }

@@ -22,6 +22,7 @@
 #include <unordered_map>
 
 #include "signals.h"
+#include "subnormals.h"
 
 namespace al {
 
@@ -38,13 +39,6 @@ dnnl::stream& Stream();
 // address space). 1024 is many times any core count this runs on.
 constexpr int kMaxThreads = 1024;
 void SetNumThreads(int n);
-// Sets flush-to-zero and denormals-are-zero on the calling thread. Training produces subnormals
-// (a dead ReLU unit's gradients and Adam moments decay into them) and, on x86, an operation on one
-// can take a microcode assist of a hundred cycles or more: a run slowed as it went. Values below
-// 1.2e-38 become zero, the same on every thread, so pipelined and sequential runs stay identical.
-// Called when a thread loads the addon, before it starts any OpenMP team: the team's threads are
-// created by that thread and inherit its floating-point environment (POSIX pthread_create).
-void FlushSubnormals();
 int GetNumThreads();
 std::string CpuIsaName();
 
@@ -169,6 +163,7 @@ template <typename Body>
 Napi::Value Guarded(const Napi::CallbackInfo& info, const char* kernel, Body&& body) {
   try {
     SignalsHeld held;
+    SubnormalsFlushed flushed;
     return body();
   } catch (...) {
     RethrowAsNapi(info.Env(), kernel);

@@ -23,6 +23,7 @@
 
 #include "napi_args.h"
 #include "signals.h"
+#include "subnormals.h"
 
 namespace al {
 namespace {
@@ -80,6 +81,7 @@ Napi::Value SumRows(const Napi::CallbackInfo& info) {
   const size_t cols = ArgDim(info, 3, k, "cols");
   RequireLength(info.Env(), k, "x", x.length, Product(info.Env(), k, rows, cols));
   RequireLength(info.Env(), k, "out", out.length, cols);
+  SubnormalsFlushed flushed;
   SumRowsKernel(x.data, out.data, rows, cols);
   return info.Env().Undefined();
 }
@@ -101,6 +103,7 @@ Napi::Value Add(const Napi::CallbackInfo& info) {
   F32View out = ArgF32(info, 2, k, "out");
   RequireSame(info.Env(), k, "b", b.length, "a", a.length);
   RequireSame(info.Env(), k, "out", out.length, "a", a.length);
+  SubnormalsFlushed flushed;
   AddKernel(a.data, b.data, out.data, a.length);
   return info.Env().Undefined();
 }
@@ -124,6 +127,7 @@ Napi::Value Axpby(const Napi::CallbackInfo& info) {
   const double beta = ArgNumber(info, 2, k, "beta");
   F32View y = ArgF32(info, 3, k, "y");
   RequireSame(info.Env(), k, "y", y.length, "x", x.length);
+  SubnormalsFlushed flushed;
   AxpbyKernel(static_cast<float>(alpha), x.data, static_cast<float>(beta), y.data, x.length);
   return info.Env().Undefined();
 }
@@ -193,6 +197,7 @@ Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
     }
   }
   if (rows == 0) return Napi::Number::New(info.Env(), NAN);  // mean of nothing, as 0/0 in the reference
+  SubnormalsFlushed flushed;
   return Napi::Number::New(info.Env(), SoftmaxCrossEntropyKernel(logits.data, labels, grad.data, rows, cols));
 }
 
@@ -225,6 +230,7 @@ Napi::Value MeanSquaredError(const Napi::CallbackInfo& info) {
   RequireSame(info.Env(), k, "target", target.length, "pred", pred.length);
   if (grad.data != nullptr) RequireSame(info.Env(), k, "grad", grad.length, "pred", pred.length);
   if (pred.length == 0) return Napi::Number::New(info.Env(), NAN);
+  SubnormalsFlushed flushed;
   return Napi::Number::New(info.Env(), MeanSquaredErrorKernel(pred.data, target.data, grad.data, pred.length));
 }
 
@@ -330,7 +336,8 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   const AdamCoefficients coef{f(b1),  f(1.0 - b1), f(b2),           f(1.0 - b2), f(lr / c1), f(1.0 / std::sqrt(c2)),
                               f(eps), f(wd),       f(1.0 - lr * wd)};
   const size_t n = param.length;
-  SignalsHeld held;  // the loop may start OpenMP workers, which must inherit the mask (signals.h)
+  SignalsHeld held;           // the loop may start OpenMP workers, which must inherit the mask (signals.h)
+  SubnormalsFlushed flushed;  // and so must the floating-point mode (common.h)
   if (decoupled) {
     AdamKernel<Decay::kDecoupled>(param.data, grad.data, m.data, v.data, n, coef);
   } else if (wd > 0) {
@@ -372,7 +379,8 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   const bool nesterov = AttrBool(attrs, k, "nesterov");
   const size_t n = param.length;
   RequireSame(info.Env(), k, "grad", grad.length, "param", param.length);
-  SignalsHeld held;  // the loop may start OpenMP workers, which must inherit the mask (signals.h)
+  SignalsHeld held;           // the loop may start OpenMP workers, which must inherit the mask (signals.h)
+  SubnormalsFlushed flushed;  // and so must the floating-point mode (common.h)
   if (momentum == 0.0f) {
     SgdKernel<Momentum::kNone>(param.data, grad.data, nullptr, n, lr, momentum, wd);
     return info.Env().Undefined();
