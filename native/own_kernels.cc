@@ -17,7 +17,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -280,8 +279,6 @@ enum class Decay { kNone, kL2, kDecoupled };
 // Below this many elements a thread team costs more than it saves.
 constexpr size_t kParallelMin = size_t{1} << 16;
 
-inline float FlushSubnormal(float x) { return std::fabs(x) < std::numeric_limits<float>::min() ? 0.0f : x; }
-
 struct AdamCoefficients {
   float b1, oneMinusB1, b2, oneMinusB2, stepSize, invSqrtC2, eps, wd, shrink;
 };
@@ -299,13 +296,12 @@ void AdamKernel(float* __restrict p, const float* __restrict g, float* __restric
     float gi = g[i];
     if (kDecay == Decay::kDecoupled) pi *= shrink;
     if (kDecay == Decay::kL2) gi += wd * pi;
-    // A moment below the smallest normal float is stored as zero: a unit whose gradient stays zero
-    // (a dead ReLU) decays its m and v geometrically into subnormals, and every later step on a
-    // subnormal takes a microcode assist on Intel cores (several times the loop's cost). A moment
+    // A moment below the smallest normal float is stored as zero (AdamStep runs flushed, see
+    // subnormals.h): a dead ReLU unit decays its m and v geometrically into subnormals. A moment
     // that small moves its parameter by less than stepSize * FLT_MIN / eps (1e-30 of the step at
     // the default eps of 1e-8), so the flush changes no update that counts.
-    const float mi = FlushSubnormal(b1 * m[i] + oneMinusB1 * gi);
-    const float vi = FlushSubnormal(b2 * v[i] + oneMinusB2 * gi * gi);
+    const float mi = b1 * m[i] + oneMinusB1 * gi;
+    const float vi = b2 * v[i] + oneMinusB2 * gi * gi;
     m[i] = mi;
     v[i] = vi;
     p[i] = pi - stepSize * mi / (std::sqrt(vi) * invSqrtC2 + eps);
@@ -337,7 +333,7 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
                               f(eps), f(wd),       f(1.0 - lr * wd)};
   const size_t n = param.length;
   SignalsHeld held;           // the loop may start OpenMP workers, which must inherit the mask (signals.h)
-  SubnormalsFlushed flushed;  // and so must the floating-point mode (common.h)
+  SubnormalsFlushed flushed;  // and so must the floating-point mode (subnormals.h)
   if (decoupled) {
     AdamKernel<Decay::kDecoupled>(param.data, grad.data, m.data, v.data, n, coef);
   } else if (wd > 0) {
@@ -380,7 +376,7 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   const size_t n = param.length;
   RequireSame(info.Env(), k, "grad", grad.length, "param", param.length);
   SignalsHeld held;           // the loop may start OpenMP workers, which must inherit the mask (signals.h)
-  SubnormalsFlushed flushed;  // and so must the floating-point mode (common.h)
+  SubnormalsFlushed flushed;  // and so must the floating-point mode (subnormals.h)
   if (momentum == 0.0f) {
     SgdKernel<Momentum::kNone>(param.data, grad.data, nullptr, n, lr, momentum, wd);
     return info.Env().Undefined();
