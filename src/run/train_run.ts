@@ -240,7 +240,7 @@ async function startBpPipeline(config: TrainConfig, bp: NonNullable<Trainable['b
   const placement = await placeStages(config);
   log(`pipeline: ${stages.length} stages ${placement.where} (modules ${stages.map((g) => `${g[0]}-${g[g.length - 1]}`).join(' | ')}), ${plural(config.threads, 'thread')} each${config.method === 'gpipe' ? `, ${config.microBatches} micro-batch${config.microBatches === 1 ? '' : 'es'} per mini-batch` : ''}`);
   const engine = await startOn(placement, (where) => BpPipeline.start({
-    method: config.method as BpPipelineMethod, model: config.model, inputShape: shape, classes: data.train.classes, ...(config.hidden ? { hidden: config.hidden } : {}),
+    method: config.method as BpPipelineMethod, model: config.model, inputShape: shape, classes: data.train.classes, hidden: config.hidden,
     network, optimizer, settings, milestones, stages, microBatches: config.microBatches ?? 1, threads: config.threads, trace: config.trace, ...where,
   }));
   return { engine, stages, lr: () => optimizer.lr, ...(placement.local ? { local: placement.local } : {}) };

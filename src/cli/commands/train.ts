@@ -230,7 +230,7 @@ export function parseTrainConfig(argv: string[]): TrainConfig | 'help' {
     alCut,
     tWidth: optionalInt(values, 't-width', 1, MAX_T_WIDTH),
     bridge: method === 'al' ? choice(values, 'bridge', BRIDGES, 'wide') : undefined,
-    ...(hidden ? { hidden } : {}),
+    hidden,
     seed: int(values, 'seed', 1, 0),
     threads: int(values, 'threads', pipeline ? 1 : availableParallelism(), 1, 256),
     pipeline,
@@ -296,11 +296,14 @@ function checkSavedSettings(config: TrainConfig, file: string): void {
   }
 }
 
+/** A flag's comma-separated whole numbers; NaN where a part is not digits (so the caller's check names the flag). */
+const wholeNumbers = (text: string): number[] => text.split(',').map((part) => (/^\s*\d+\s*$/.test(part) ? Number(part) : Number.NaN));
+
 /** --al-cut: comma-separated unit counts, checked against the backbone as buildAssociatedNet checks them. */
 function parseCut(raw: unknown, model: ModelName, layers: number | undefined): number[] | undefined {
   if (raw === undefined) return undefined;
   const text = String(raw);
-  const cut = text.split(',').map((part) => (/^\s*\d+\s*$/.test(part) ? Number(part) : Number.NaN));
+  const cut = wholeNumbers(text);
   if (cut.some((n) => !Number.isSafeInteger(n))) throw new UsageError(`--al-cut: expected comma-separated unit counts such as 3,1,2,2, got '${text}'`);
   try {
     checkCut(model, cut, layers);
@@ -322,7 +325,7 @@ function parseHidden(raw: unknown, at: { model: ModelName; method: string; prese
   if (at.method === 'al') throw new UsageError('--hidden: AL\'s MLP takes its widths from --t-width and --bridge; --hidden is for --method bp, gpipe and naive-pipeline');
   if (at.preset !== undefined) throw new UsageError(`--hidden: --preset ${at.preset} sets the network`);
   const text = String(raw);
-  const widths = text.split(',').map((part) => (/^\s*\d+\s*$/.test(part) ? Number(part) : Number.NaN));
+  const widths = wholeNumbers(text);
   if (widths.length > MAX_HIDDEN_LAYERS || widths.some((n) => !Number.isSafeInteger(n) || n < 1 || n > MAX_HIDDEN_WIDTH)) {
     throw new UsageError(`--hidden: expected 1 to ${MAX_HIDDEN_LAYERS} comma-separated widths from 1 to ${MAX_HIDDEN_WIDTH}, such as 1024,1024,1024,1024,1024, got '${text}'`);
   }

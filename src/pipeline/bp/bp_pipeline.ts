@@ -75,7 +75,7 @@ export class BpPipeline extends StageGroup<BpDone> implements PipelineEngine {
     const slices = sliceState(options.optimizer.state(), counts);
     const init = (k: number): { message: BpStageInit } => ({ message: {
       stage: k, stages: stages.length, method: options.method, model: options.model, inputShape: options.inputShape,
-      classes: options.classes, ...(options.hidden ? { hidden: options.hidden } : {}), modules: stages[k]!,
+      classes: options.classes, hidden: options.hidden, modules: stages[k]!,
       tensors: moduleTensors(stages[k]!.map((i) => network.layers[i]!), stages[k]!, true),
       optimizer: options.settings, milestones: options.milestones, optimizerState: slices[k]!,
       threads: options.threads, timeOrigin: performance.timeOrigin,
