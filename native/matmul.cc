@@ -123,6 +123,47 @@ float* ShiftedScratch(size_t floats) {
   return reinterpret_cast<float*>(base + kShift);
 }
 
+// With AVX-512, oneDNN's matmul (brgemm) runs C = A B with a plain [k, n] B of many columns far
+// below the speed it reaches with B transposed: on one core of a Xeon (avx512_core_amx),
+// [128 x 1024] x [1024 x 5120] took 29.8 ms, the same product computed as C^T = B^T A^T 10.7 ms
+// plus 0.13 ms to transpose C^T back into C. That product is dx = dy W of a dense layer with many
+// inputs (a wide bridge's 5n -> n map). In a sweep of m 8..512, k 10..5120, n 10..5120 on 1 and
+// 2 threads the transposed form won (1.3-3.5x) wherever m >= 32, n >= 3072 and B holds 2^20
+// floats or more, and lost (up to 2x slower) on smaller products. Without AVX-512 the paths above
+// apply. The choice depends on the shape only, as the paths above.
+bool UseTransposedProduct(int64_t m, int64_t k, int64_t n, bool trans_a, bool trans_b, bool has_bias) {
+  if (trans_a || trans_b || has_bias || NocopyKernelIsAvx()) return false;
+  return m >= 32 && n >= 3072 && k * n >= (int64_t{1} << 20);
+}
+
+// out = T^T, or out += T^T when accumulating, for T stored [n, m]: a oneDNN reorder.
+struct TransposeEntry : CacheEntry {
+  Prim prim;
+  Bound from, to;
+};
+
+TransposeEntry* CachedTranspose(int64_t m, int64_t n, bool accumulate) {
+  CacheKey key("matmul-transpose");
+  key.Add(m).Add(n).Add(accumulate).Add(GetNumThreads());
+  return Cached<TransposeEntry>(key, [&] {
+    using md = dnnl::memory::desc;
+    md from({m, n}, dt::f32, dims{1, m});
+    md to({m, n}, dt::f32, dims{n, 1});
+    dnnl::primitive_attr attr = UserScratchpadAttr();
+    if (accumulate) {
+      dnnl::post_ops ops;
+      ops.append_sum(1.0f);
+      attr.set_post_ops(ops);
+    }
+    dnnl::reorder::primitive_desc pd(Engine(), from, Engine(), to, attr);
+    auto e = std::make_unique<TransposeEntry>();
+    e->prim = Prim(dnnl::reorder(pd), pd.scratchpad_desc());
+    e->from = Bound(from);
+    e->to = Bound(to);
+    return e;
+  });
+}
+
 }  // namespace
 
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
@@ -163,6 +204,12 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
         b_data = copy;
       }
       Run(CachedMatmul(m, k, n, n, n, trans_a, false, accumulate, has_bias), a.data, b_data, bias_data, out.data);
+    } else if (UseTransposedProduct(m, k, n, trans_a, trans_b, has_bias)) {
+      // C^T = B^T A^T into scratch: a stored [k, n] B is B^T with strides (1, n), A likewise
+      float* t = static_cast<float*>(ScratchBuffer(Scratch::kDst, static_cast<size_t>(m * n) * sizeof(float)));
+      Run(CachedMatmul(n, k, m, m, m, true, true, false, false), b.data, a.data, nullptr, t);
+      TransposeEntry* e = CachedTranspose(m, n, accumulate);
+      Execute(e->prim, {{DNNL_ARG_FROM, e->from.At(t)}, {DNNL_ARG_TO, e->to.At(out.data)}});
     } else {
       Run(CachedMatmul(m, k, n, n, n, trans_a, trans_b, accumulate, has_bias), a.data, b.data, bias_data, out.data);
     }

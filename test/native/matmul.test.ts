@@ -110,3 +110,28 @@ test('matmul is right, and bit-identical, wherever b lies (b rows a multiple of 
     N.setNumThreads(before);
   }
 });
+
+test('matmul with a wide plain b (dx = dy W of a layer with many inputs; AVX-512 computes it transposed) matches the reference', () => {
+  // m >= 32, n >= 3072 and k n >= 2^20: with AVX-512 the binding computes C^T = B^T A^T and
+  // transposes it back (adding it to out when accumulating); elsewhere the product is direct.
+  const m = 36, k = 300, n = 3500;
+  const before = N.getNumThreads();
+  try {
+    for (const accumulate of [false, true]) {
+      const attrs: MatMulAttrs = { m, k, n, transA: false, transB: false, accumulate };
+      const a = rnd.normal(m * k);
+      const b = rnd.normal(k * n);
+      const start = rnd.normal(m * n);
+      const outR = start.slice();
+      R.matmul(a, b, null, outR, attrs);
+      for (const threads of [1, 2]) {
+        N.setNumThreads(threads);
+        const outN = start.slice();
+        N.matmul(a, b, null, outN, attrs);
+        assertClose(outN, outR, `accumulate = ${accumulate}, ${threads} thread(s)`, { terms: k });
+      }
+    }
+  } finally {
+    N.setNumThreads(before);
+  }
+});
