@@ -13,8 +13,7 @@ import { Adam } from '../optim/adam.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
 import { scheduledLr, type Milestone } from '../optim/schedule.js';
 import { meanSquaredError } from '../tensor/ops/loss.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { noGrad } from '../tensor/tensor.js';
+import { noGrad, releaseGraph, type Tensor } from '../tensor/tensor.js';
 
 /** The four parts of an AL layer. */
 export interface ALParts {
@@ -99,6 +98,11 @@ export class ALLayer {
     autoencoder.backward();
     this.forwardOptimizer.step();
     this.targetOptimizer.step();
+    // Of the two graphs only s, t and b(s) leave the layer: every other activation's buffer serves
+    // the next step (as bpStep's do) instead of waiting for the garbage collector.
+    const leaving = [s, t, bridged];
+    releaseGraph(associated, leaving);
+    releaseGraph(autoencoder, leaving);
     return { s: s.detach(), t: t.detach(), bridged: bridged.detach(), losses };
   }
 

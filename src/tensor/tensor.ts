@@ -114,10 +114,11 @@ export function freeGradBuffer(buffer: Float32Array): void {
  * graph, for a caller that holds none of them any more: a BP step once its update is made. The
  * next step's activations then reuse them instead of new ArrayBuffers, each of which V8 counts
  * as external memory: a ResNet-20 step made ~15 garbage collections for that pressure alone.
- * Views sharing a buffer (reshape) give it back once; leaves (parameters, inputs) are left alone.
+ * Views sharing a buffer (reshape) give it back once; leaves (parameters, inputs) are left alone,
+ * and so are the buffers of `keep`, tensors of the graph (or detached copies) still in use.
  */
-export function releaseGraph(root: Tensor): void {
-  const seen = new Set<ArrayBufferLike>();
+export function releaseGraph(root: Tensor, keep: readonly Tensor[] = []): void {
+  const seen = new Set<ArrayBufferLike>(keep.map((t) => t.storage.buffer));
   for (const t of topologicalOrder(root)) {
     if (t.node === null) continue;
     t.node = null;
