@@ -1,5 +1,8 @@
 #include "conv.h"
 
+#include <cstring>
+#include <string>
+
 #include "common.h"
 #include "layout.h"
 #include "napi_args.h"
@@ -17,7 +20,8 @@ ConvShape ReadConvShape(const Napi::Object& attrs, const char* kernel) {
   return s;
 }
 
-ConvPds MakeConvPds(const ConvShape& s, ConvPass pass, dnnl::memory::format_tag act, bool with_bias) {
+ConvPds MakeConvPds(const ConvShape& s, ConvPass pass, dnnl::memory::format_tag act, bool with_bias,
+                    const ConvActivation& activation) {
   using md = dnnl::memory::desc;
   const md src({s.n, s.c, s.h, s.w}, dt::f32, act);
   const md dst({s.n, s.o, s.out_h, s.out_w}, dt::f32, act);
@@ -36,6 +40,14 @@ ConvPds MakeConvPds(const ConvShape& s, ConvPass pass, dnnl::memory::format_tag 
                                                              dst, strides, pad_l, pad_r)
                            : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, weights, dst,
                                                              strides, pad_l, pad_r);
+  if (activation.on && pass == ConvPass::kForward) {
+    dnnl::primitive_attr fused = UserScratchpadAttr();
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0f, activation.alg, activation.alpha, 0.0f);
+    fused.set_post_ops(ops);
+    pds.fwd = dnnl::convolution_forward::primitive_desc(fwd_desc, fused, Engine());
+    return pds;
+  }
   pds.fwd = dnnl::convolution_forward::primitive_desc(fwd_desc, attr, Engine());
   if (pass == ConvPass::kBackwardData) {
     dnnl::convolution_backward_data::desc d(alg, src, weights, dst, strides, pad_l, pad_r);
@@ -109,9 +121,10 @@ void* Staging(const Reorder& r, Scratch slot, const Bound& prim_side, void* user
   return r ? ScratchBuffer(slot, prim_side.bytes()) : user;
 }
 
-std::unique_ptr<ConvEntry> MakeConvEntry(const ConvShape& s, ConvPass pass, bool with_bias) {
+std::unique_ptr<ConvEntry> MakeConvEntry(const ConvShape& s, ConvPass pass, bool with_bias,
+                                         const ConvActivation& activation) {
   const bool blocked = UseBlocked(s, pass);
-  const ConvPds pds = MakeConvPds(s, pass, blocked ? tag::any : tag::nhwc, with_bias);
+  const ConvPds pds = MakeConvPds(s, pass, blocked ? tag::any : tag::nhwc, with_bias, activation);
   const dnnl::memory::desc user_src = ImageDesc(s.n, s.c, s.h, s.w, s.x_blocked);
   const dnnl::memory::desc user_dst = ImageDesc(s.n, s.o, s.out_h, s.out_w, s.y_blocked);
   const dnnl::memory::desc user_weights = PlainDesc({s.o, s.c, s.kh, s.kw}, tag::oihw);
@@ -155,12 +168,43 @@ std::unique_ptr<ConvEntry> MakeConvEntry(const ConvShape& s, ConvPass pass, bool
   return e;
 }
 
-ConvEntry* Entry(const char* kernel, const ConvShape& s, ConvPass pass, bool with_bias) {
+ConvEntry* Entry(const char* kernel, const ConvShape& s, ConvPass pass, bool with_bias,
+                 const ConvActivation& activation = {}) {
   CacheKey key(kernel);
   key.Add(UseBlocked(s, pass)).Add(s.x_blocked).Add(s.y_blocked);
   key.Add(s.n).Add(s.h).Add(s.w).Add(s.c).Add(s.o).Add(s.kh).Add(s.kw).Add(s.stride_h).Add(s.stride_w);
   key.Add(s.pad_h).Add(s.pad_w).Add(s.out_h).Add(s.out_w).Add(with_bias).Add(GetNumThreads());
-  return Cached<ConvEntry>(key, [&] { return MakeConvEntry(s, pass, with_bias); });
+  uint32_t alpha_bits = 0;
+  std::memcpy(&alpha_bits, &activation.alpha, sizeof alpha_bits);
+  key.Add(activation.on).Add(static_cast<int64_t>(activation.alg)).Add(alpha_bits);
+  return Cached<ConvEntry>(key, [&] { return MakeConvEntry(s, pass, with_bias, activation); });
+}
+
+// attrs.activation ('relu' | 'elu' | 'sigmoid' | 'tanh', optional) and attrs.alpha (ELU's alpha,
+// >= 0 as the dst-based ELU backward needs it; ignored by the others).
+ConvActivation ReadConvActivation(const Napi::Object& attrs, const char* kernel) {
+  ConvActivation a;
+  if (!attrs.Has("activation") || attrs.Get("activation").IsUndefined()) return a;
+  Napi::Value kind = attrs.Get("activation");
+  if (!kind.IsString()) Fail(attrs.Env(), kernel, "expected 'relu' | 'elu' | 'sigmoid' | 'tanh' for attrs.activation");
+  const std::string name = kind.As<Napi::String>().Utf8Value();
+  a.on = true;
+  if (name == "relu") {
+    a.alg = dnnl::algorithm::eltwise_relu;
+  } else if (name == "sigmoid") {
+    a.alg = dnnl::algorithm::eltwise_logistic;
+  } else if (name == "tanh") {
+    a.alg = dnnl::algorithm::eltwise_tanh;
+  } else if (name == "elu") {
+    Napi::Value alpha = attrs.Get("alpha");
+    if (!alpha.IsNumber() || !(alpha.As<Napi::Number>().DoubleValue() >= 0))
+      Fail(attrs.Env(), kernel, "expected attrs.alpha >= 0 for elu");
+    a.alg = dnnl::algorithm::eltwise_elu;
+    a.alpha = static_cast<float>(alpha.As<Napi::Number>().DoubleValue());
+  } else {
+    Fail(attrs.Env(), kernel, "expected 'relu' | 'elu' | 'sigmoid' | 'tanh' for attrs.activation, got '" + name + "'");
+  }
+  return a;
 }
 
 size_t SrcElems(const ConvShape& s) { return s.n * s.h * s.w * s.c; }
@@ -194,7 +238,9 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
     F32View weight = ArgF32(info, 1, kForward, "weight");
     F32View bias = ArgF32(info, 2, kForward, "bias", /*nullable=*/true);
     F32View y = ArgF32(info, 3, kForward, "y");
-    const ConvShape s = ReadConvShape(ArgObject(info, 4, kForward, "attrs"), kForward);
+    const Napi::Object attrs = ArgObject(info, 4, kForward, "attrs");
+    const ConvShape s = ReadConvShape(attrs, kForward);
+    const ConvActivation activation = ReadConvActivation(attrs, kForward);
     Napi::Env env = info.Env();
     RequireLength(env, kForward, "x", x.length, SrcElems(s));
     RequireLength(env, kForward, "weight", weight.length, WeightElems(s));
@@ -202,7 +248,7 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
     const bool with_bias = bias.data != nullptr;
     if (with_bias) RequireLength(env, kForward, "bias", bias.length, s.o);
 
-    ConvEntry* e = Entry(kForward, s, ConvPass::kForward, with_bias);
+    ConvEntry* e = Entry(kForward, s, ConvPass::kForward, with_bias, activation);
     void* src = Staging(e->src_reorder, Scratch::kSrc, e->src, x.data);
     void* wei = Staging(e->weights_reorder, Scratch::kWeights, e->weights, weight.data);
     void* dst = Staging(e->dst_reorder, Scratch::kDst, e->dst, y.data);

@@ -38,6 +38,15 @@ struct ConvShape : Window {
 
 ConvShape ReadConvShape(const Napi::Object& attrs, const char* kernel);
 
+// An activation a forward pass applies to its output as a oneDNN post-op (attributes activation
+// and alpha of conv2dForward): the output is written once instead of written, read and written
+// again by a separate activation kernel.
+struct ConvActivation {
+  bool on = false;
+  dnnl::algorithm alg = dnnl::algorithm::undef;
+  float alpha = 0.0f;
+};
+
 // Primitive descriptors for one shape. `act` is the layout of src/dst (format_tag::any lets
 // oneDNN choose); weights are always `any`.
 struct ConvPds {
@@ -45,7 +54,10 @@ struct ConvPds {
   dnnl::convolution_backward_data::primitive_desc bwd_data;
   dnnl::convolution_backward_weights::primitive_desc bwd_weights;
 };
-ConvPds MakeConvPds(const ConvShape& s, ConvPass pass, dnnl::memory::format_tag act, bool with_bias);
+// `activation` applies to the forward pass only; the backward passes are hinted by a forward
+// without it (the hint carries the layouts and algorithm, which the post-op does not change).
+ConvPds MakeConvPds(const ConvShape& s, ConvPass pass, dnnl::memory::format_tag act, bool with_bias,
+                    const ConvActivation& activation = {});
 
 }  // namespace al
 

@@ -75,9 +75,10 @@ function dense(units: number): Unit {
 function conv(channels: number, stride: number, options: { bn?: boolean | BatchNormOptions; pool?: boolean } = {}): Unit {
   return {
     build: ([h, w, c], rng) => {
-      const layers: Layer[] = [new Conv2d(c!, channels, 3, rng, { stride, padding: 1, bias: !options.bn })];
-      if (options.bn) layers.push(new BatchNorm(channels, options.bn === true ? {} : options.bn));
-      layers.push(new Activation(F_ACT));
+      // without batch norm between them the activation is fused into the convolution's kernel
+      const layers: Layer[] = options.bn
+        ? [new Conv2d(c!, channels, 3, rng, { stride, padding: 1, bias: false }), new BatchNorm(channels, options.bn === true ? {} : options.bn), new Activation(F_ACT)]
+        : [new Conv2d(c!, channels, 3, rng, { stride, padding: 1, activation: F_ACT })];
       let oh = windowOutput(h!, 3, stride, 1), ow = windowOutput(w!, 3, stride, 1);
       if (options.pool) {
         layers.push(new MaxPool2d(2));

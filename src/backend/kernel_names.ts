@@ -53,6 +53,10 @@ export interface Conv2dAttrs extends Window2dAttrs {
   xBlocked?: boolean;
   /** y and dy are in the blocked layout (o a multiple of channelBlock) */
   yBlocked?: boolean;
+  /** conv2dForward only: an activation applied to y in the same pass (the backward kernels take dy after the activation's backward) */
+  activation?: Activation;
+  /** that activation's alpha (ELU's, >= 0; ignored by the others) */
+  alpha?: number;
 }
 
 /** Max pooling's x, y, dy and dx all in the blocked layout when `blocked`. */

@@ -1,9 +1,10 @@
 // The paper's Vanilla CNN, as the authors' code builds it: four 3×3 convolutions with 32
 // kernels (the fourth with stride 2), four with 64 (the fourth with stride 2), all padded to keep
-// the size, then fully connected 1280 × 256 × 256 × 256 × 256 and the classifier.
+// the size, each followed by the activation (fused into the convolution's kernel), then fully
+// connected 1280 × 256 × 256 × 256 × 256 and the classifier.
 // 28×28 inputs end the convolutions at 7×7×64, 32×32 inputs at 8×8×64. The authors' variant
 // widens the dense layers to 2500 × 500 × ... with 100 classes, as their CIFAR-100 code does.
-import { Activation, Conv2d, Flatten, Sequential, type Layer } from '../nn/index.js';
+import { Conv2d, Flatten, Sequential, type Layer } from '../nn/index.js';
 import { windowOutput } from '../tensor/ops/conv.js';
 import { authorsDenseHead, authorsWidth, denseHead, type ModelSpec } from './common.js';
 
@@ -16,7 +17,7 @@ export function buildVanillaCnn(spec: ModelSpec): Sequential {
   for (const channels of [32, 64]) {
     for (let i = 0; i < 4; i++) {
       const stride = i === 3 ? 2 : 1;
-      layers.push(new Sequential(new Conv2d(c, channels, 3, spec.rng, { stride, padding: 1 }), new Activation(act)));
+      layers.push(new Sequential(new Conv2d(c, channels, 3, spec.rng, { stride, padding: 1, activation: act })));
       c = channels;
       h = windowOutput(h, 3, stride, 1);
       w = windowOutput(w, 3, stride, 1);

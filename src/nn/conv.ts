@@ -1,3 +1,4 @@
+import type { Activation } from '../backend/kernel_names.js';
 import { conv2d } from '../tensor/ops/conv.js';
 import type { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -8,6 +9,10 @@ export interface Conv2dOptions {
   stride?: number;
   padding?: number;
   bias?: boolean;
+  /** an activation fused into the convolution's kernel: the same result as Conv2d then Activation, in one pass */
+  activation?: Activation;
+  /** ELU's alpha (default 1) */
+  alpha?: number;
 }
 
 /**
@@ -21,6 +26,8 @@ export class Conv2d extends Layer {
   bias: Tensor | null;
   readonly stride: number;
   readonly padding: number;
+  readonly activation: Activation | undefined;
+  readonly alpha: number;
 
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, rng: Rng, options: Conv2dOptions = {}) {
     super();
@@ -29,6 +36,8 @@ export class Conv2d extends Layer {
     }
     this.stride = options.stride ?? 1;
     this.padding = options.padding ?? 0;
+    this.activation = options.activation;
+    this.alpha = options.activation === 'elu' ? (options.alpha ?? 1) : 0;
     if (!Number.isInteger(this.stride) || this.stride < 1) throw new RangeError(`Conv2d: expected stride >= 1, got ${this.stride}`);
     if (!Number.isInteger(this.padding) || this.padding < 0) throw new RangeError(`Conv2d: expected padding >= 0, got ${this.padding}`);
     this.weight = heNormal([outChannels, inChannels, kernelSize, kernelSize], inChannels * kernelSize * kernelSize, rng);
@@ -42,7 +51,7 @@ export class Conv2d extends Layer {
   }
 
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, activation: this.activation, alpha: this.alpha });
   }
 
   override ownParameters(): [string, Tensor][] {
@@ -50,6 +59,7 @@ export class Conv2d extends Layer {
   }
 
   override describe(): string {
-    return `${this.inChannels}, ${this.outChannels}, kernelSize=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}, bias=${this.bias !== null}`;
+    const fused = this.activation === undefined ? '' : `, activation=${this.activation === 'elu' ? `elu(alpha=${this.alpha})` : this.activation}`;
+    return `${this.inChannels}, ${this.outChannels}, kernelSize=${this.kernelSize}, stride=${this.stride}, padding=${this.padding}, bias=${this.bias !== null}${fused}`;
   }
 }

@@ -4,6 +4,7 @@
 // weights (with and without bias gradient); on each activation layout the binding can use.
 // Tolerance: |native - reference| <= 1e-5 |reference| + 2e-6 K, inputs ~N(0, 1), K the length of
 // the sum behind one output: c*kh*kw (forward), o*kh*kw (backward data), n*outH*outW (weights).
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import type { Conv2dAttrs } from '../../src/backend/kernel_names.js';
@@ -84,4 +85,35 @@ test('conv2d results stay right when the same shape is called again with new buf
     R.conv2dForward(x, weight, null, yR, a);
     assertClose(yN, yR, `round ${round}`, { terms: 72 });
   }
+});
+
+test('conv2dForward with a fused activation matches the reference convolution followed by it, on each layout', () => {
+  const a = conv(2, 10, 12, 32, 24, 3, 1, 1);
+  const x = rnd.normal(a.n * a.h * a.w * a.c);
+  const weight = rnd.normal(a.o * a.c * 9);
+  const bias = rnd.normal(a.o);
+  for (const layout of ['nhwc', 'blocked', 'auto'] as const) {
+    setConvLayout(layout);
+    try {
+      for (const [activation, alpha] of [['relu', 0], ['elu', 1], ['elu', 0.5], ['sigmoid', 0], ['tanh', 0]] as const) {
+        const fused: Conv2dAttrs = { ...a, activation, alpha };
+        const yN = new Float32Array(a.n * a.outH * a.outW * a.o);
+        const yR = new Float32Array(yN.length);
+        N.conv2dForward(x, weight, bias, yN, fused);
+        R.conv2dForward(x, weight, bias, yR, fused);
+        assertClose(yN, yR, `${layout} ${activation} alpha ${alpha}`, { terms: a.c * 9 });
+      }
+    } finally {
+      setConvLayout('auto');
+    }
+  }
+});
+
+test('conv2dForward refuses an unknown fused activation and a negative ELU alpha, naming the attribute', () => {
+  const a = conv(1, 4, 4, 2, 2, 3, 1, 1);
+  const x = new Float32Array(32), weight = new Float32Array(36), y = new Float32Array(32);
+  for (const backend of [N, R]) {
+    assert.throws(() => backend.conv2dForward(x, weight, null, y, { ...a, activation: 'elu', alpha: -1 }), /alpha >= 0/);
+  }
+  assert.throws(() => N.conv2dForward(x, weight, null, y, { ...a, activation: 'gelu' as never }), /attrs\.activation, got 'gelu'/);
 });

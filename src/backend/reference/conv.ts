@@ -4,6 +4,7 @@
 // same taps into dx; backward weights correlates x with dy. All three accumulate in float64.
 import type { Conv2dAttrs, F32 } from '../kernel_names.js';
 import { requireDims, requireLength } from './check.js';
+import { activationForward } from './elementwise.js';
 import { checkWindow, forEachTap } from './window.js';
 
 function checkConv(kernel: string, attrs: Conv2dAttrs): { xLen: number; wLen: number; yLen: number } {
@@ -31,6 +32,10 @@ export function conv2dForward(x: F32, weight: F32, bias: F32 | null, y: F32, att
     }
   });
   y.set(acc);
+  if (attrs.activation !== undefined) {
+    if (attrs.activation === 'elu' && !((attrs.alpha ?? Number.NaN) >= 0)) throw new RangeError(`conv2dForward: expected attrs.alpha >= 0 for elu, got ${attrs.alpha}`);
+    activationForward(attrs.activation, y, y, attrs.alpha ?? 0);
+  }
 }
 
 /** dx[n, hi, wi, c] = sum over the (output, tap) pairs that read it of dy[n, oh, ow, o] * w[o, c, i, j]. */

@@ -1,16 +1,24 @@
-// 2-D convolution over NHWC images with OIHW weights. The input may be in either layout; the
-// output is in the one convOutputLayout picks (./../layout.ts), so that a following convolution
-// finds its input blocked.
+// 2-D convolution over NHWC images with OIHW weights, optionally followed by an activation in the
+// same kernel call. The input may be in either layout; the output is in the one convOutputLayout
+// picks (./../layout.ts), so that a following convolution finds its input blocked.
 import { backend } from '../../backend/backend.js';
-import type { Conv2dAttrs } from '../../backend/kernel_names.js';
+import type { Activation, Conv2dAttrs } from '../../backend/kernel_names.js';
 import { ShapeError, shapeString } from '../errors.js';
 import { convOutputLayout } from '../layout.js';
-import { Tensor, fromOp, gradBuffer } from '../tensor.js';
+import { Tensor, freeGradBuffer, fromOp, gradBuffer } from '../tensor.js';
 import { addInto } from './grad_util.js';
 
 export interface ConvOptions {
   stride: number;
   padding: number;
+  /**
+   * An activation applied to the output in the forward kernel (a oneDNN post-op): one pass over
+   * the output instead of three (write it, read it, write the activation's), and no pre-activation
+   * kept. Backward goes through the activation from the output, as the separate op's does.
+   */
+  activation?: Activation | undefined;
+  /** ELU's alpha (default 1); ignored by the others */
+  alpha?: number | undefined;
 }
 
 /** Output size of a window of size k with the given stride and symmetric padding. */
@@ -31,7 +39,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== o)) {
     throw new ShapeError(`conv2d: expected bias [${o}], got ${shapeString(bias.shape)}`);
   }
-  const { stride, padding } = options;
+  const { stride, padding, activation } = options;
+  const alpha = activation === 'elu' ? (options.alpha ?? 1) : 0;
   const outH = windowOutput(h, kh, stride, padding);
   const outW = windowOutput(w, kw, stride, padding);
   if (outH < 1 || outW < 1) {
@@ -44,9 +53,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
   };
   const b = backend();
   const y = Tensor.empty([n, outH, outW, o], layout);
-  b.conv2dForward(x.storage, weight.data, bias?.data ?? null, y.storage, attrs);
+  b.conv2dForward(x.storage, weight.data, bias?.data ?? null, y.storage, activation === undefined ? attrs : { ...attrs, activation, alpha });
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  return fromOp('conv2d', y, inputs, (dy) => {
+  return fromOp(activation === undefined ? 'conv2d' : `conv2d+${activation}`, y, inputs, (dyOut) => {
+    let dy = dyOut;
+    if (activation !== undefined) {
+      dy = gradBuffer(y.size);
+      b.activationBackward(activation, y.storage, dyOut, dy, alpha);
+    }
     let dx: Float32Array | null = null;
     if (x.requiresGrad) {
       dx = gradBuffer(x.size);
@@ -59,6 +73,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
       addInto(weight, dw);
       if (bias && db) addInto(bias, db);
     }
+    // the gradient before the activation is this closure's own
+    if (dy !== dyOut) freeGradBuffer(dy);
     return [dx, null, null];
   });
 }

@@ -45,6 +45,20 @@ test('conv2d: stride 1 pad 1 and stride 2 pad 0, non-square, with bias', () => {
   }
 });
 
+test('conv2d with a fused activation: the separate ops\' output, and gradients that match finite differences', () => {
+  const rng = new Rng(13);
+  for (const [kind, alpha] of [['elu', 0.7], ['tanh', 0], ['sigmoid', 0], ['relu', 0]] as const) {
+    const x = randomTensor([2, 5, 6, 3], rng), w = randomTensor([4, 3, 3, 3], rng, true, 0.5), b = randomTensor([4], rng);
+    const fused = conv2d(x, w, b, { stride: 1, padding: 1, activation: kind, alpha });
+    const separate = activation(kind, conv2d(x, w, b, { stride: 1, padding: 1 }), alpha);
+    assert.deepEqual(fused.data, separate.data, `${kind}: forward`);
+    // relu's kink makes central differences unreliable at pre-activations near 0
+    if (kind === 'relu') continue;
+    const err = gradError(([x, w, b]) => conv2d(x!, w!, b!, { stride: 1, padding: 1, activation: kind, alpha }), [x, w, b]);
+    assert.ok(err < TOL, `${kind}: error ${err}`);
+  }
+});
+
 test('maxPool2d and globalAvgPool', () => {
   const rng = new Rng(4);
   const x = randomTensor([2, 4, 6, 3], rng);
