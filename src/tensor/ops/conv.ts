@@ -5,7 +5,7 @@ import { backend } from '../../backend/backend.js';
 import type { Activation, Conv2dAttrs } from '../../backend/kernel_names.js';
 import { ShapeError, shapeString } from '../errors.js';
 import { convOutputLayout } from '../layout.js';
-import { Tensor, freeGradBuffer, fromOp, gradBuffer } from '../tensor.js';
+import { Tensor, fromOp, gradBuffer } from '../tensor.js';
 import { addInto } from './grad_util.js';
 
 export interface ConvOptions {
@@ -55,12 +55,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
   const y = Tensor.empty([n, outH, outW, o], layout);
   b.conv2dForward(x.storage, weight.data, bias?.data ?? null, y.storage, activation === undefined ? attrs : { ...attrs, activation, alpha });
   const inputs = bias ? [x, weight, bias] : [x, weight];
-  return fromOp(activation === undefined ? 'conv2d' : `conv2d+${activation}`, y, inputs, (dyOut) => {
-    let dy = dyOut;
-    if (activation !== undefined) {
-      dy = gradBuffer(y.size);
-      b.activationBackward(activation, y.storage, dyOut, dy, alpha);
-    }
+  return fromOp(activation === undefined ? 'conv2d' : `conv2d+${activation}`, y, inputs, (dy) => {
+    // the gradient before the activation, in place: dy is the engine's own and dies with this closure
+    if (activation !== undefined) b.activationBackward(activation, y.storage, dy, dy, alpha);
     let dx: Float32Array | null = null;
     if (x.requiresGrad) {
       dx = gradBuffer(x.size);
@@ -73,8 +70,6 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: 
       addInto(weight, dw);
       if (bias && db) addInto(bias, db);
     }
-    // the gradient before the activation is this closure's own
-    if (dy !== dyOut) freeGradBuffer(dy);
     return [dx, null, null];
   });
 }
