@@ -1,6 +1,6 @@
 #include "conv.h"
 
-#include <cstring>
+#include <cmath>
 #include <string>
 
 #include "common.h"
@@ -40,15 +40,13 @@ ConvPds MakeConvPds(const ConvShape& s, ConvPass pass, dnnl::memory::format_tag 
                                                              dst, strides, pad_l, pad_r)
                            : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, src, weights, dst,
                                                              strides, pad_l, pad_r);
+  dnnl::primitive_attr fwd_attr = attr;
   if (activation.on && pass == ConvPass::kForward) {
-    dnnl::primitive_attr fused = UserScratchpadAttr();
     dnnl::post_ops ops;
-    ops.append_eltwise(1.0f, activation.alg, activation.alpha, 0.0f);
-    fused.set_post_ops(ops);
-    pds.fwd = dnnl::convolution_forward::primitive_desc(fwd_desc, fused, Engine());
-    return pds;
+    ops.append_eltwise(1.0f, activation.act.alg, activation.act.alpha, 0.0f);
+    fwd_attr.set_post_ops(ops);
   }
-  pds.fwd = dnnl::convolution_forward::primitive_desc(fwd_desc, attr, Engine());
+  pds.fwd = dnnl::convolution_forward::primitive_desc(fwd_desc, fwd_attr, Engine());
   if (pass == ConvPass::kBackwardData) {
     dnnl::convolution_backward_data::desc d(alg, src, weights, dst, strides, pad_l, pad_r);
     pds.bwd_data = dnnl::convolution_backward_data::primitive_desc(d, attr, Engine(), pds.fwd);
@@ -174,36 +172,21 @@ ConvEntry* Entry(const char* kernel, const ConvShape& s, ConvPass pass, bool wit
   key.Add(UseBlocked(s, pass)).Add(s.x_blocked).Add(s.y_blocked);
   key.Add(s.n).Add(s.h).Add(s.w).Add(s.c).Add(s.o).Add(s.kh).Add(s.kw).Add(s.stride_h).Add(s.stride_w);
   key.Add(s.pad_h).Add(s.pad_w).Add(s.out_h).Add(s.out_w).Add(with_bias).Add(GetNumThreads());
-  uint32_t alpha_bits = 0;
-  std::memcpy(&alpha_bits, &activation.alpha, sizeof alpha_bits);
-  key.Add(activation.on).Add(static_cast<int64_t>(activation.alg)).Add(alpha_bits);
+  key.Add(activation.on).Add(static_cast<int64_t>(activation.act.alg)).AddFloat(activation.act.alpha);
   return Cached<ConvEntry>(key, [&] { return MakeConvEntry(s, pass, with_bias, activation); });
 }
 
-// attrs.activation ('relu' | 'elu' | 'sigmoid' | 'tanh', optional) and attrs.alpha (ELU's alpha,
-// >= 0 as the dst-based ELU backward needs it; ignored by the others).
+// attrs.activation ('relu' | 'elu' | 'sigmoid' | 'tanh', optional) and attrs.alpha (ELU's).
 ConvActivation ReadConvActivation(const Napi::Object& attrs, const char* kernel) {
   ConvActivation a;
   if (!attrs.Has("activation") || attrs.Get("activation").IsUndefined()) return a;
   Napi::Value kind = attrs.Get("activation");
   if (!kind.IsString()) Fail(attrs.Env(), kernel, "expected 'relu' | 'elu' | 'sigmoid' | 'tanh' for attrs.activation");
-  const std::string name = kind.As<Napi::String>().Utf8Value();
+  Napi::Value alpha = attrs.Get("alpha");
   a.on = true;
-  if (name == "relu") {
-    a.alg = dnnl::algorithm::eltwise_relu;
-  } else if (name == "sigmoid") {
-    a.alg = dnnl::algorithm::eltwise_logistic;
-  } else if (name == "tanh") {
-    a.alg = dnnl::algorithm::eltwise_tanh;
-  } else if (name == "elu") {
-    Napi::Value alpha = attrs.Get("alpha");
-    if (!alpha.IsNumber() || !(alpha.As<Napi::Number>().DoubleValue() >= 0))
-      Fail(attrs.Env(), kernel, "expected attrs.alpha >= 0 for elu");
-    a.alg = dnnl::algorithm::eltwise_elu;
-    a.alpha = static_cast<float>(alpha.As<Napi::Number>().DoubleValue());
-  } else {
-    Fail(attrs.Env(), kernel, "expected 'relu' | 'elu' | 'sigmoid' | 'tanh' for attrs.activation, got '" + name + "'");
-  }
+  a.act = ActivationNamed(attrs.Env(), kernel, kind.As<Napi::String>().Utf8Value(),
+                          alpha.IsNumber() ? alpha.As<Napi::Number>().DoubleValue() : std::nan(""), "attrs.activation",
+                          "attrs.alpha");
   return a;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "eltwise.h"
 #include "window.h"
 
 namespace al {
@@ -43,8 +44,7 @@ ConvShape ReadConvShape(const Napi::Object& attrs, const char* kernel);
 // again by a separate activation kernel.
 struct ConvActivation {
   bool on = false;
-  dnnl::algorithm alg = dnnl::algorithm::undef;
-  float alpha = 0.0f;
+  Activation act{dnnl::algorithm::undef, 0.0f};
 };
 
 // Primitive descriptors for one shape. `act` is the layout of src/dst (format_tag::any lets

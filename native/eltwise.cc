@@ -11,26 +11,12 @@ namespace {
 constexpr const char* kForward = "activationForward";
 constexpr const char* kBackward = "activationBackward";
 
-struct Activation {
-  dnnl::algorithm alg;
-  float alpha;  // oneDNN's alpha: ELU's alpha; relu's negative slope, fixed at 0
-};
-
 // alpha is the 4th argument of the forward call and the 5th of the backward one.
 Activation ReadActivation(const Napi::CallbackInfo& info, const char* kernel, size_t alpha_index) {
   Napi::Value kind = info[0];
   if (!kind.IsString()) Fail(info.Env(), kernel, "expected 'relu' | 'elu' | 'sigmoid' | 'tanh' for kind");
-  const std::string name = kind.As<Napi::String>().Utf8Value();
-  const double alpha = ArgNumber(info, alpha_index, kernel, "alpha");
-  if (name == "relu") return {dnnl::algorithm::eltwise_relu_use_dst_for_bwd, 0.0f};
-  if (name == "sigmoid") return {dnnl::algorithm::eltwise_logistic_use_dst_for_bwd, 0.0f};
-  if (name == "tanh") return {dnnl::algorithm::eltwise_tanh_use_dst_for_bwd, 0.0f};
-  if (name == "elu") {
-    // The dst-based ELU backward recovers x from y, which needs alpha >= 0.
-    if (!(alpha >= 0)) Fail(info.Env(), kernel, "expected alpha >= 0 for elu, got " + std::to_string(alpha));
-    return {dnnl::algorithm::eltwise_elu_use_dst_for_bwd, static_cast<float>(alpha)};
-  }
-  Fail(info.Env(), kernel, "expected 'relu' | 'elu' | 'sigmoid' | 'tanh' for kind, got '" + name + "'");
+  return ActivationNamed(info.Env(), kernel, kind.As<Napi::String>().Utf8Value(),
+                         ArgNumber(info, alpha_index, kernel, "alpha"), "kind", "alpha");
 }
 
 struct EltwiseEntry : CacheEntry {
@@ -67,6 +53,20 @@ EltwiseEntry* Entry(const char* kernel, const Activation& a, int64_t length) {
 }
 
 }  // namespace
+
+Activation ActivationNamed(const Napi::Env& env, const char* kernel, const std::string& name, double alpha,
+                           const char* kind_arg, const char* alpha_arg) {
+  if (name == "relu") return {dnnl::algorithm::eltwise_relu_use_dst_for_bwd, 0.0f};
+  if (name == "sigmoid") return {dnnl::algorithm::eltwise_logistic_use_dst_for_bwd, 0.0f};
+  if (name == "tanh") return {dnnl::algorithm::eltwise_tanh_use_dst_for_bwd, 0.0f};
+  if (name == "elu") {
+    if (!(alpha >= 0))
+      Fail(env, kernel, std::string("expected ") + alpha_arg + " >= 0 for elu, got " + std::to_string(alpha));
+    return {dnnl::algorithm::eltwise_elu_use_dst_for_bwd, static_cast<float>(alpha)};
+  }
+  Fail(env, kernel,
+       std::string("expected 'relu' | 'elu' | 'sigmoid' | 'tanh' for ") + kind_arg + ", got '" + name + "'");
+}
 
 Napi::Value ActivationForward(const Napi::CallbackInfo& info) {
   return Guarded(info, kForward, [&]() -> Napi::Value {
