@@ -1,6 +1,6 @@
 // Kernels oneDNN does not provide, with the semantics of the reference backend
-// (src/backend/reference/*.ts): bias-gradient row sums, vector updates, the two losses, row argmax
-// and the fused Adam / SGD steps.
+// (src/backend/reference/*.ts): bias-gradient row sums, row gathers and their scatter-adds,
+// vector updates, the two losses, row argmax and the fused Adam / SGD steps.
 //
 // Each is exported under its Backend method name and takes that method's positional arguments.
 // The loops are written for the auto-vectoriser (contiguous, restrict where buffers cannot alias,
@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,69 @@ Napi::Value SumRows(const Napi::CallbackInfo& info) {
   RequireLength(info.Env(), k, "out", out.length, cols);
   SubnormalsFlushed flushed;
   SumRowsKernel(x.data, out.data, rows, cols);
+  return info.Env().Undefined();
+}
+
+// ***** rows *****
+// For samples that share a row of work (AL's target path, which depends only on the label: see
+// src/al/label_groups.ts): the shared rows are computed once, gathered out to the samples, and
+// the samples' gradients summed back onto them.
+
+// Every index must name a row of a table of `rows`; checked before anything is written.
+void RequireRowIndices(const Napi::Env& env, const char* kernel, const int32_t* index, size_t count, size_t rows) {
+  for (size_t i = 0; i < count; ++i) {
+    if (index[i] < 0 || static_cast<size_t>(index[i]) >= rows) {
+      Fail(env, kernel,
+           "index[" + std::to_string(i) + "] = " + std::to_string(index[i]) + " is not a row of " +
+               std::to_string(rows));
+    }
+  }
+}
+
+// out[i, :] = x[index[i], :], x [rows, cols], out [count, cols].
+Napi::Value GatherRows(const Napi::CallbackInfo& info) {
+  const char* k = "gatherRows";
+  F32View x = ArgF32(info, 0, k, "x");
+  size_t count = 0;
+  const int32_t* index = ArgI32(info, 1, k, "index", &count);
+  F32View out = ArgF32(info, 2, k, "out");
+  const size_t rows = ArgDim(info, 3, k, "rows");
+  const size_t cols = ArgDim(info, 4, k, "cols");
+  RequireLength(info.Env(), k, "x", x.length, Product(info.Env(), k, rows, cols));
+  RequireLength(info.Env(), k, "out", out.length, Product(info.Env(), k, count, cols));
+  RequireRowIndices(info.Env(), k, index, count, rows);
+  for (size_t i = 0; i < count; ++i) {
+    std::memcpy(out.data + i * cols, x.data + static_cast<size_t>(index[i]) * cols, cols * sizeof(float));
+  }
+  return info.Env().Undefined();
+}
+
+// out[r, :] = sum over i with index[i] = r of dy[i, :], dy [count, cols], out [rows, cols]
+// (overwritten). Summed in float in the order of i, as the reference does, so both agree exactly.
+void ScatterAddRowsKernel(const float* __restrict dy, const int32_t* __restrict index, float* __restrict out,
+                          size_t count, size_t rows, size_t cols) {
+  std::memset(out, 0, rows * cols * sizeof(float));
+  for (size_t i = 0; i < count; ++i) {
+    float* __restrict o = out + static_cast<size_t>(index[i]) * cols;
+    const float* __restrict d = dy + i * cols;
+#pragma omp simd
+    for (size_t j = 0; j < cols; ++j) o[j] += d[j];
+  }
+}
+
+Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
+  const char* k = "scatterAddRows";
+  F32View dy = ArgF32(info, 0, k, "dy");
+  size_t count = 0;
+  const int32_t* index = ArgI32(info, 1, k, "index", &count);
+  F32View out = ArgF32(info, 2, k, "out");
+  const size_t rows = ArgDim(info, 3, k, "rows");
+  const size_t cols = ArgDim(info, 4, k, "cols");
+  RequireLength(info.Env(), k, "dy", dy.length, Product(info.Env(), k, count, cols));
+  RequireLength(info.Env(), k, "out", out.length, Product(info.Env(), k, rows, cols));
+  RequireRowIndices(info.Env(), k, index, count, rows);
+  SubnormalsFlushed flushed;
+  ScatterAddRowsKernel(dy.data, index, out.data, count, rows, cols);
   return info.Env().Undefined();
 }
 
@@ -398,6 +462,8 @@ void InitOwnKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("axpby", Napi::Function::New(env, Axpby, "axpby"));
   exports.Set("softmaxCrossEntropy", Napi::Function::New(env, SoftmaxCrossEntropy, "softmaxCrossEntropy"));
   exports.Set("meanSquaredError", Napi::Function::New(env, MeanSquaredError, "meanSquaredError"));
+  exports.Set("gatherRows", Napi::Function::New(env, GatherRows, "gatherRows"));
+  exports.Set("scatterAddRows", Napi::Function::New(env, ScatterAddRows, "scatterAddRows"));
   exports.Set("argmaxRows", Napi::Function::New(env, ArgmaxRows, "argmaxRows"));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
   exports.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));

@@ -12,8 +12,11 @@ import type { Layer } from '../nn/layer.js';
 import { Adam } from '../optim/adam.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
 import { scheduledLr, type Milestone } from '../optim/schedule.js';
+import { ShapeError, shapeString } from '../tensor/errors.js';
 import { meanSquaredError } from '../tensor/ops/loss.js';
+import { gatherRows } from '../tensor/ops/rows.js';
 import { noGrad, releaseGraph, type Tensor } from '../tensor/tensor.js';
+import type { LabelGroups } from './label_groups.js';
 
 /** The four parts of an AL layer. */
 export interface ALParts {
@@ -80,17 +83,26 @@ export class ALLayer {
   /**
    * One local step on a mini-batch: both losses, both backward passes, both updates.
    * Returns s_i and t_i detached, ready for layer i + 1, and b_i(s_i) (computed before the update).
+   * `groups`, the samples that share a label: g_i and h_i then run once per label present
+   * (label_groups.ts), which changes the losses and gradients only by float rounding.
    */
-  trainStep(sPrev: Tensor, tPrev: Tensor): { s: Tensor; t: Tensor; bridged: Tensor; losses: LayerLosses } {
+  trainStep(sPrev: Tensor, tPrev: Tensor, groups?: LabelGroups): { s: Tensor; t: Tensor; bridged: Tensor; losses: LayerLosses } {
     const { f, b, g, h } = this.parts;
     const sIn = sPrev.detach(), tIn = tPrev.detach();
+    const batch = tIn.shape[0]!;
+    if (groups !== undefined && groups.index.length !== batch) {
+      throw new ShapeError(`AL layer ${this.index}: label groups for ${groups.index.length} samples, t_${this.index - 1} ${shapeString(tIn.shape)} has ${batch}`);
+    }
+    const shared = groups !== undefined && groups.first.length < batch ? groups : null;
     this.forwardOptimizer.zeroGrad();
     this.targetOptimizer.zeroGrad();
     const s = f.forward(sIn);
-    const t = g.forward(tIn);
+    const tRows = g.forward(shared ? gatherRows(tIn, shared.first) : tIn);
+    const t = shared ? noGrad(() => gatherRows(tRows, shared.index)) : tRows;
     const bridged = b.forward(s);
     const associated = meanSquaredError(bridged, t.detach());
-    const autoencoder = meanSquaredError(h.forward(t), tIn);
+    const decoded = h.forward(tRows);
+    const autoencoder = meanSquaredError(shared ? gatherRows(decoded, shared.index) : decoded, tIn);
     const losses = { associatedLoss: associated.data[0]!, autoencoderLoss: autoencoder.data[0]! };
     if (!Number.isFinite(losses.associatedLoss)) throw new ALDivergenceError(this.index, 'associated', losses.associatedLoss);
     if (!Number.isFinite(losses.autoencoderLoss)) throw new ALDivergenceError(this.index, 'autoencoder', losses.autoencoderLoss);

@@ -5,6 +5,7 @@
 import type { Layer } from '../nn/layer.js';
 import { Tensor } from '../tensor/tensor.js';
 import { ALLayer, type LayerLosses } from './al_layer.js';
+import { labelGroups } from './label_groups.js';
 
 export class ALConfigError extends Error {
   override name = 'ALConfigError';
@@ -46,8 +47,9 @@ export class AssociatedNet {
     let s = x;
     let t = oneHot(labels, this.classes);
     let bridged = t;
+    const groups = labelGroups(labels);
     const losses = this.layers.map((layer) => {
-      const out = layer.trainStep(s, t);
+      const out = layer.trainStep(s, t, groups);
       s = out.s;
       t = out.t;
       bridged = out.bridged;

@@ -172,6 +172,10 @@ export interface Backend {
   matmul(a: F32, b: F32, bias: F32 | null, out: F32, attrs: MatMulAttrs): void;
   /** out[cols] = sum over rows of x[rows, cols] (bias gradients). */
   sumRows(x: F32, out: F32, rows: number, cols: number): void;
+  /** out[i, :] = x[index[i], :] for x [rows, cols], out [index.length, cols]. */
+  gatherRows(x: F32, index: Int32Array, out: F32, rows: number, cols: number): void;
+  /** out[r, :] = sum over i with index[i] = r of dy[i, :] for dy [index.length, cols], out [rows, cols] (overwritten; summed in float32 in the order of i). */
+  scatterAddRows(dy: F32, index: Int32Array, out: F32, rows: number, cols: number): void;
 
   // ***** convolution *****
   /** y[n, outH, outW, o] = conv(x[n, h, w, c], weight[o, c, kh, kw]) + bias[o] */

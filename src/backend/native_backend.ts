@@ -121,6 +121,8 @@ export const nativeBackend: Backend = {
     addon().matmul(a, b, bias, out, attrs);
   },
   sumRows: (x, out, rows, cols) => addon().sumRows(x, out, rows, cols),
+  gatherRows: (x, index, out, rows, cols) => addon().gatherRows(x, index, out, rows, cols),
+  scatterAddRows: (dy, index, out, rows, cols) => addon().scatterAddRows(dy, index, out, rows, cols),
 
   conv2dForward(x: F32, weight: F32, bias: F32 | null, y: F32, attrs: Conv2dAttrs): void {
     const k = 'conv2dForward';

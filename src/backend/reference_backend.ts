@@ -4,7 +4,7 @@
 // a float32 output. Kernels live in ./reference/ by family; this file only assembles them.
 import { checkThreadCount, type Backend } from './kernel_names.js';
 import { conv2dBackwardData, conv2dBackwardWeights, conv2dForward } from './reference/conv.js';
-import { matmul, sumRows } from './reference/dense.js';
+import { gatherRows, matmul, scatterAddRows, sumRows } from './reference/dense.js';
 import { augmentImages } from './reference/image.js';
 import { activationBackward, activationForward, add, axpby } from './reference/elementwise.js';
 import { argmaxRows, meanSquaredError, softmaxCrossEntropy } from './reference/loss.js';
@@ -39,6 +39,8 @@ export const referenceBackend: Backend = {
 
   matmul,
   sumRows,
+  gatherRows,
+  scatterAddRows,
 
   channelBlock: REFERENCE_CHANNEL_BLOCK,
   reorderImages,

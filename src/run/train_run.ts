@@ -119,7 +119,7 @@ export async function train(settings: TrainConfig, hooks: TrainHooks = {}): Prom
  */
 function countTrainMacs(config: TrainConfig, model: Trainable, data: Dataset): { total: number; perLayer?: number[] } {
   if (model.al) {
-    const perLayer = alLayerMacs(model.al.blueprint);
+    const perLayer = alLayerMacs(model.al.blueprint, Math.max(2, config.batch));
     return { total: perLayer.reduce((a, b) => a + b, 0), perLayer };
   }
   const copy = buildTrainable(config, data.train.shape, data.train.classes, new Rng(0));

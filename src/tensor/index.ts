@@ -8,6 +8,7 @@ export type { ConvOptions } from './ops/conv.js';
 export { maxPool2d, globalAvgPool } from './ops/pool.js';
 export { activation, relu, elu, sigmoid } from './ops/activation.js';
 export { add, flatten } from './ops/elementwise.js';
+export { gatherRows } from './ops/rows.js';
 export { batchNorm } from './ops/norm.js';
 export type { BatchNormState } from './ops/norm.js';
 export { softmaxCrossEntropy, meanSquaredError } from './ops/loss.js';

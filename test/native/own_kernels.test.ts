@@ -8,7 +8,7 @@ import { loadNative } from '../../src/backend/load_native.js';
 import { referenceBackend as R } from '../../src/backend/reference_backend.js';
 import { Rng } from '../../src/tensor/rng.js';
 
-type OwnKernels = Pick<Backend, 'sumRows' | 'add' | 'axpby' | 'softmaxCrossEntropy' | 'meanSquaredError' | 'argmaxRows' | 'adamStep' | 'sgdStep'>;
+type OwnKernels = Pick<Backend, 'sumRows' | 'gatherRows' | 'scatterAddRows' | 'add' | 'axpby' | 'softmaxCrossEntropy' | 'meanSquaredError' | 'argmaxRows' | 'adamStep' | 'sgdStep'>;
 
 // The addon exports each own kernel under its Backend method name with the method's arguments, so
 // the kernels are called on it directly, with no TS-side checks in front of the C++ ones.
@@ -109,6 +109,25 @@ test('meanSquaredError matches the reference', () => {
   }
 });
 
+test('gatherRows and scatterAddRows match the reference exactly, repeated and untouched rows included', () => {
+  for (const [rows, cols, count] of [[1, 1, 1], [3, 5, 7], [10, 1024, 128], [4, 17, 0]] as const) {
+    const x = randn(rows * cols);
+    // every row but the last taken, some many times
+    const index = Int32Array.from({ length: count }, () => rng.int(Math.max(rows - 1, 1)));
+    const [a, b] = [new Float32Array(count * cols), new Float32Array(count * cols)];
+    N.gatherRows(x, index, a, rows, cols);
+    R.gatherRows(x, index, b, rows, cols);
+    assert.deepEqual(a, b, `gatherRows ${rows}x${cols} by ${count}`);
+    const dy = randn(count * cols);
+    // stale values in the outputs must not survive: both overwrite
+    const [c, d] = [new Float32Array(rows * cols).fill(NaN), new Float32Array(rows * cols).fill(NaN)];
+    N.scatterAddRows(dy, index, c, rows, cols);
+    R.scatterAddRows(dy, index, d, rows, cols);
+    assert.deepEqual(c, d, `scatterAddRows ${rows}x${cols} by ${count}`);
+    if (rows > 1) assert.ok(c.subarray((rows - 1) * cols).every((v) => v === 0), 'a row no one took is zero');
+  }
+});
+
 test('argmaxRows matches the reference, ties and NaN included', () => {
   for (const [rows, cols] of SHAPES) {
     // Few distinct values, so ties are common; some NaN.
@@ -195,6 +214,13 @@ test('too-short or mismatched buffers and bad labels fail with the reference mes
     ['softmaxCrossEntropy negative label', (B) => B.softmaxCrossEntropy(f(6), Int32Array.of(-2, 0), null, 2, 3)],
     ['meanSquaredError', (B) => B.meanSquaredError(f(4), f(3), null)],
     ['argmaxRows', (B) => B.argmaxRows(f(6), new Int32Array(1), 2, 3)],
+    ['gatherRows x', (B) => B.gatherRows(f(5), Int32Array.of(0), f(3), 2, 3)],
+    ['gatherRows out', (B) => B.gatherRows(f(6), Int32Array.of(0, 1), f(5), 2, 3)],
+    ['gatherRows index', (B) => B.gatherRows(f(6), Int32Array.of(0, 2), f(6), 2, 3)],
+    ['gatherRows negative index', (B) => B.gatherRows(f(6), Int32Array.of(-1), f(3), 2, 3)],
+    ['scatterAddRows dy', (B) => B.scatterAddRows(f(5), Int32Array.of(0, 1), f(6), 2, 3)],
+    ['scatterAddRows out', (B) => B.scatterAddRows(f(6), Int32Array.of(0, 1), f(5), 2, 3)],
+    ['scatterAddRows index', (B) => B.scatterAddRows(f(6), Int32Array.of(1, 2), f(6), 2, 3)],
     ['adamStep v', (B) => B.adamStep(f(4), f(4), f(4), f(3), adam)],
     ['sgdStep momentumBuffer', (B) => B.sgdStep(f(4), f(4), f(0), sgd)],
   ];

@@ -1,4 +1,5 @@
-// Dense kernels: matrix product and the row reduction that gives bias gradients.
+// Dense kernels: matrix product, the row reduction that gives bias gradients, and row gathers
+// with their scatter-adds.
 import type { F32, MatMulAttrs } from '../kernel_names.js';
 import { requireDims, requireLength } from './check.js';
 
@@ -35,4 +36,33 @@ export function sumRows(x: F32, out: F32, rows: number, cols: number): void {
     for (let i = 0; i < rows; i++) s += x[i * cols + j];
     out[j] = s;
   }
+}
+
+/** Every index must name a row of a table of `rows`; checked before anything is written. */
+function requireRowIndices(kernel: string, index: Int32Array, rows: number): void {
+  index.forEach((r, i) => {
+    if (r < 0 || r >= rows) throw new RangeError(`${kernel}: index[${i}] = ${r} is not a row of ${rows}`);
+  });
+}
+
+/** out[i, :] = x[index[i], :] for x [rows, cols], out [index.length, cols]. */
+export function gatherRows(x: F32, index: Int32Array, out: F32, rows: number, cols: number): void {
+  requireDims('gatherRows', { rows, cols });
+  requireLength('gatherRows', 'x', x, rows * cols);
+  requireLength('gatherRows', 'out', out, index.length * cols);
+  requireRowIndices('gatherRows', index, rows);
+  index.forEach((r, i) => out.set(x.subarray(r * cols, (r + 1) * cols), i * cols));
+}
+
+/** out[r, :] = sum over i with index[i] = r of dy[i, :] (overwritten), added in float32 in the order of i. */
+export function scatterAddRows(dy: F32, index: Int32Array, out: F32, rows: number, cols: number): void {
+  requireDims('scatterAddRows', { rows, cols });
+  requireLength('scatterAddRows', 'dy', dy, index.length * cols);
+  requireLength('scatterAddRows', 'out', out, rows * cols);
+  requireRowIndices('scatterAddRows', index, rows);
+  out.fill(0, 0, rows * cols);
+  index.forEach((r, i) => {
+    // a Float32Array store rounds each sum of two floats once: float32 addition, as the native loop
+    for (let j = 0; j < cols; j++) out[r * cols + j] += dy[i * cols + j];
+  });
 }

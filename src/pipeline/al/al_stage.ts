@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { ALLayer, LayerLosses } from '../../al/al_layer.js';
 import { oneHot, type AssociatedNet } from '../../al/associated_net.js';
 import { buildALLayers } from '../../al/decompositions.js';
+import { labelGroups } from '../../al/label_groups.js';
 import { withoutWeightDraws } from '../../backend/backend.js';
 import { Rng } from '../../tensor/rng.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -135,7 +136,8 @@ export class ALStage {
 
   /**
    * One mini-batch through this stage's layers. `t` is t_{i-1}, or null on the first stage,
-   * which builds t_0 = one-hot(labels) itself.
+   * which builds t_0 = one-hot(labels) itself. The labels come with every batch (null: none
+   * came, and the target paths run on every sample's row).
    */
   step(s: Tensor, t: Tensor | null, labels: Int32Array | null, epoch: number, epochs: number): StageOutput {
     if (epoch !== this.epoch) {
@@ -147,9 +149,11 @@ export class ALStage {
       if (labels === null) throw new StageConfigError(`stage with AL layer ${this.layers[0]!.index}: a batch came with neither t nor labels`);
       target = oneHot(labels, this.classes);
     }
+    // the labels travel with every batch: each stage's target paths run once per label, as sequential AL's do
+    const groups = labels === null ? undefined : labelGroups(labels);
     let sOut = s;
     const losses = this.layers.map((layer) => {
-      const out = layer.trainStep(sOut, target!);
+      const out = layer.trainStep(sOut, target!, groups);
       sOut = out.s;
       target = out.t;
       return out.losses;

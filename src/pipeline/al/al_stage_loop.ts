@@ -1,7 +1,7 @@
 // A stage of pipelined AL on any transport: an ALStage wired to the endpoints of a StageRuntime.
 // A worker thread (al_worker.ts) and a stage process (runtime/stage_server.ts) both run this.
 //
-//   coordinator ──▶ stage 0 ──▶ stage 1 ──▶ ... (batches: (s, t))
+//   coordinator ──▶ stage 0 ──▶ stage 1 ──▶ ... (batches: (s, t) and the labels)
 //
 // Flow control is by credits: a stage starts a batch only while its downstream queue has a free
 // slot, and gives its upstream a credit back whenever it takes a batch out of its own queue, so
@@ -46,9 +46,10 @@ export function runALStage(runtime: StageRuntime): void {
         type: 'batch', index: batch.index, epoch: batch.epoch, epochs: batch.epochs,
         // s leaves in NHWC, the layout of the wire (a blocked s is reordered: an exact copy)
         s: toWire(out.s.toLayout('nhwc').data, out.s.shape), t: toWire(out.t.data, out.t.shape),
+        ...(batch.labels ? { labels: batch.labels } : {}),
       };
       credits--;
-      downstream.post(next, transferables(next.s, next.t));
+      downstream.post(next, transferables(next.s, next.t, next.labels));
     }
   }
 

@@ -6,6 +6,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { createOptimizer, type OptimizerSettings } from '../../optim/factory.js';
 import { buildModel, type ModelName } from '../../models/index.js';
 import { oneHot } from '../../al/associated_net.js';
+import { labelGroups } from '../../al/label_groups.js';
 import { randomSplit } from '../../data/synthetic.js';
 import type { ALNetBlueprint } from '../runtime/messages.js';
 import { linearPartition, type PhaseCost } from './projection.js';
@@ -20,12 +21,13 @@ export function measureLayerCosts(blueprint: ALNetBlueprint, batchSize: number, 
   const batch = randomSplit(batchSize, [...blueprint.inputShape], blueprint.classes, 1);
   let s = new Tensor(batch.images, [batchSize, ...blueprint.inputShape]);
   let t = oneHot(batch.labels, blueprint.classes);
+  const groups = labelGroups(batch.labels);
   return net.layers.map((layer) => {
     const times: number[] = [];
-    let out = layer.trainStep(s, t);
+    let out = layer.trainStep(s, t, groups);
     for (let r = 0; r < repeats; r++) {
       const start = performance.now();
-      out = layer.trainStep(s, t);
+      out = layer.trainStep(s, t, groups);
       times.push(performance.now() - start);
     }
     s = out.s;

@@ -57,7 +57,8 @@ export interface ALNetModule {
 export type ALStageNet = ALNetBlueprint | ALNetModule;
 
 /**
- * A mini-batch entering an AL stage: (s_{i-1}, t_{i-1}); stage 0 gets x and the labels instead of t.
+ * A mini-batch entering an AL stage: (s_{i-1}, t_{i-1}) and the labels; stage 0 gets x and the
+ * labels, and builds t_0 from them.
  * Here, not in al/, because frames.ts gives it a binary layout of its own.
  */
 export interface BatchMessage {

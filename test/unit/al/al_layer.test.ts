@@ -5,7 +5,9 @@ import { before, test } from 'node:test';
 import { ALLayer, ALDivergenceError } from '../../../src/al/al_layer.js';
 import { oneHot } from '../../../src/al/associated_net.js';
 import { buildAssociatedNet } from '../../../src/al/decompositions.js';
-import { setBackend } from '../../../src/backend/backend.js';
+import { setBackend, withBackend } from '../../../src/backend/backend.js';
+import type { Backend } from '../../../src/backend/kernel_names.js';
+import { labelGroups } from '../../../src/al/label_groups.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
 import { Activation, Linear, Sequential } from '../../../src/nn/index.js';
 import { Rng } from '../../../src/tensor/rng.js';
@@ -39,7 +41,11 @@ function denseBack(x: M, layer: Linear, z: M, dy: M, dact: (z: number) => number
 const dsig = (z: number): number => sigmoid(z) * (1 - sigmoid(z));
 const delu = (z: number): number => (z > 0 ? 1 : Math.exp(z));
 
-test('losses and one update step match an independent float64 computation', () => {
+for (const grouped of [false, true]) {
+  test(`losses and one update step match an independent float64 computation${grouped ? ', with the target path run once per label' : ''}`, () => checkStep(grouped));
+}
+
+function checkStep(grouped: boolean): void {
   const rng = new Rng(11);
   const [batch, sIn, sOut, n, tIn] = [3, 4, 5, 3, 2];
   const f1 = new Linear(sIn, sOut, rng), b1 = new Linear(sOut, 5 * n, rng), b2 = new Linear(5 * n, n, rng);
@@ -71,7 +77,8 @@ test('losses and one update step match an independent float64 computation', () =
   const gg1 = denseBack(t0m, g1, G.z, gh1.dx, dsig);
 
   const before = [f1, b1, b2, g1, h1].map((l) => ({ w: l.weight.data.slice(), b: l.bias!.data.slice() }));
-  const out = layer.trainStep(s0, t0);
+  // t0's rows 0 and 2 are the same label's
+  const out = layer.trainStep(s0, t0, grouped ? labelGroups(Int32Array.of(0, 1, 0)) : undefined);
   assert.ok(Math.abs(out.losses.associatedLoss - associated) < 1e-6 * Math.max(1, associated), `associated ${out.losses.associatedLoss} vs ${associated}`);
   assert.ok(Math.abs(out.losses.autoencoderLoss - autoencoder) < 1e-6 * Math.max(1, autoencoder), `autoencoder ${out.losses.autoencoderLoss} vs ${autoencoder}`);
   out.s.data.forEach((v, i) => assert.ok(Math.abs(v - F.y.flat()[i]!) < 1e-6));
@@ -93,6 +100,48 @@ test('losses and one update step match an independent float64 computation', () =
       if (Math.abs(g.db[i]!) > 1e-6) assert.ok(Math.abs(v - (before[k]!.b[i]! - adam(g.db[i]!, lr))) < 1e-6, `part ${k} bias ${i}`);
     });
   });
+  out.t.data.forEach((v, i) => assert.ok(Math.abs(v - G.y.flat()[i]!) < 1e-6, `t ${i}: ${v} vs ${G.y.flat()[i]}`));
+}
+
+test('with label groups g and h run on one row per label, and the steps follow the ungrouped ones to float rounding', () => {
+  // 4 classes, 3 of them in the batch: every size differs (batch 12, labels present 3, s 6, t 5)
+  const layerOf = (): ALLayer => buildAssociatedNet({ model: 'mlp', inputShape: [1, 1, 6], classes: 4, tWidth: 5, layers: 1, bridge: 'slim', lr: 1e-2, rng: new Rng(4) }).layers[0]!;
+  const [plain, grouped] = [layerOf(), layerOf()];
+  const rng = new Rng(9);
+  const labels = Int32Array.from({ length: 12 }, () => rng.int(3));
+  labels[0] = 0; labels[1] = 1; labels[2] = 2;
+  const groups = labelGroups(labels);
+  const s0 = new Tensor(Float32Array.from({ length: 12 * 6 }, () => rng.normal()), [12, 1, 1, 6]);
+  const t0 = oneHot(labels, 4);
+  const products: [number, number][] = [];
+  const counting = (inner: Backend): Backend => new Proxy(inner, {
+    get: (b, key) => (key === 'matmul' ? (...args: Parameters<Backend['matmul']>) => { products.push([args[4].m, args[4].k]); b.matmul(...args); } : Reflect.get(b, key)),
+  });
+  for (let step = 0; step < 3; step++) {
+    const a = plain.trainStep(s0, t0);
+    products.length = 0;
+    const b = withBackend(counting(referenceBackend), () => grouped.trainStep(s0, t0, groups));
+    // g and h: forward 2, h's input gradient, both weight gradients, over the 3 labels present;
+    // f and b: forward 3, b's two input gradients, three weight gradients, over the batch's 12
+    const over = (rows: number): number => products.filter(([m, k]) => m === rows || k === rows).length;
+    assert.deepEqual([over(3), over(12), products.length], [5, 8, 13], `products [m, k]: ${JSON.stringify(products)}`);
+    assert.ok(Math.abs(a.losses.associatedLoss - b.losses.associatedLoss) < 1e-6, `associated ${a.losses.associatedLoss} vs ${b.losses.associatedLoss}`);
+    assert.ok(Math.abs(a.losses.autoencoderLoss - b.losses.autoencoderLoss) < 1e-6, `autoencoder ${a.losses.autoencoderLoss} vs ${b.losses.autoencoderLoss}`);
+    b.t.data.forEach((v, i) => assert.ok(Math.abs(v - a.t.data[i]!) < 1e-6, `t ${i}`));
+    // the samples of a label carry the very same t_1
+    const row = (r: number): number[] => [...b.t.data.subarray(r * 5, r * 5 + 5)];
+    labels.forEach((label, r) => assert.deepEqual(row(r), row(label), `sample ${r}, label ${label}`));
+    if (step === 0) assert.ok(labels.some((l, r) => r > 2 && l === 0), 'a label repeats');
+  }
+  const params = (layer: ALLayer): number[] => layer.namedParameters().flatMap(([, p]) => [...p.data]);
+  const [pa, pb] = [params(plain), params(grouped)];
+  pa.forEach((v, i) => assert.ok(Math.abs(v - pb[i]!) < 1e-5, `parameter ${i}: ${v} vs ${pb[i]}`));
+});
+
+test('label groups for another batch size are refused, naming the layer', () => {
+  const layer = buildAssociatedNet({ model: 'mlp', inputShape: [1, 1, 4], classes: 2, tWidth: 3, layers: 1, rng: new Rng(1) }).layers[0]!;
+  const s0 = new Tensor(new Float32Array(8), [2, 1, 1, 4]);
+  assert.throws(() => layer.trainStep(s0, oneHot(Int32Array.of(0, 1), 2), labelGroups(Int32Array.of(0, 1, 1))), /AL layer 1: label groups for 3 samples, t_0 \[2, 2\] has 2/);
 });
 
 test('a non-finite loss names the AL layer and which loss went bad', () => {

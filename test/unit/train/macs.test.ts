@@ -43,4 +43,7 @@ test('one AL layer: f 6 -> 5, b 5 -> 4, g 3 -> 4, h 4 -> 3', () => {
   const macs = trainMacsPerSample(new ALLearner(new AssociatedNet([layer], 3)), [1, 1, 6], 3);
   // the step also predicts its batch for the training accuracy: h_1(b_1(s_1)) once more
   assert.equal(macs, forward + backward + 12);
+  // on a batch of 6 with each of the 3 labels twice, g and h run on one row per label: half their cost a sample
+  const grouped = trainMacsPerSample(new ALLearner(new AssociatedNet([layer], 3)), [1, 1, 6], 3, 6);
+  assert.equal(grouped, 30 + 20 + (12 + 12) / 2 + 20 + 20 + 30 + (12 + 12 + 12) / 2 + 12);
 });
