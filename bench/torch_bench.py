@@ -416,17 +416,19 @@ def bench_train_al(torch, name, timing):
         def step():
             # As AssociatedNet.trainStep: t_0 is built per batch, then every
             # layer takes its local step in order on the detached outputs of
-            # the previous one.
+            # the previous one. g and h run on one row per label present and
+            # their rows are gathered out to the samples (src/al/label_groups.ts).
             s = x
-            t = F.one_hot(y, AL_CLASSES).to(x.dtype)
+            present, index = torch.unique(y, return_inverse=True)
+            t = F.one_hot(present, AL_CLASSES).to(x.dtype)
             for f, b, g, h, adam_fb, adam_gh in al:
                 s_in, t_in = s.detach(), t.detach()
                 adam_fb.zero_grad(set_to_none=True)
                 adam_gh.zero_grad(set_to_none=True)
                 s = f(s_in)
                 t = g(t_in)
-                associated = F.mse_loss(b(s), t.detach())
-                autoencoder = F.mse_loss(h(t), t_in)
+                associated = F.mse_loss(b(s), t.detach()[index])
+                autoencoder = F.mse_loss(h(t)[index], t_in[index])
                 associated.backward()
                 autoencoder.backward()
                 adam_fb.step()

@@ -62,10 +62,13 @@ export class ALDivergenceError extends Error {
 export class ALLayer {
   readonly forwardOptimizer: Optimizer;
   readonly targetOptimizer: Optimizer;
+  /** g and h map each row on its own: no batch norm (the only layer with buffers) */
+  private readonly rowwiseTarget: boolean;
 
   /** `index` is 1-based, as in the paper. */
   constructor(readonly index: number, readonly parts: ALParts, readonly options: ALOptimizerOptions) {
     const { f, b, g, h } = parts;
+    this.rowwiseTarget = g.namedBuffers().length === 0 && h.namedBuffers().length === 0;
     const scope = options.decayOn ?? 'all';
     const only = (decayed: Layer[]): { decayed?: Tensor[] } => (scope === 'all' ? {} : { decayed: decayedParameters(decayed, scope) });
     this.forwardOptimizer = new Adam([...f.parameters(), ...b.parameters()], {
@@ -83,8 +86,10 @@ export class ALLayer {
   /**
    * One local step on a mini-batch: both losses, both backward passes, both updates.
    * Returns s_i and t_i detached, ready for layer i + 1, and b_i(s_i) (computed before the update).
-   * `groups`, the samples that share a label: g_i and h_i then run once per label present
-   * (label_groups.ts), which changes the losses and gradients only by float rounding.
+   * `groups`: the samples that share a label, whose rows of t_{i-1} are then equal (t_0 is
+   * one-hot, and each t_i is g_i of the one before). g_i and h_i then run once per label present
+   * (label_groups.ts), which changes the losses and gradients only by float rounding; not when
+   * they hold batch norm, whose statistics would be the labels' rather than the batch's.
    */
   trainStep(sPrev: Tensor, tPrev: Tensor, groups?: LabelGroups): { s: Tensor; t: Tensor; bridged: Tensor; losses: LayerLosses } {
     const { f, b, g, h } = this.parts;
@@ -93,7 +98,7 @@ export class ALLayer {
     if (groups !== undefined && groups.index.length !== batch) {
       throw new ShapeError(`AL layer ${this.index}: label groups for ${groups.index.length} samples, t_${this.index - 1} ${shapeString(tIn.shape)} has ${batch}`);
     }
-    const shared = groups !== undefined && groups.first.length < batch ? groups : null;
+    const shared = groups !== undefined && groups.first.length < batch && this.rowwiseTarget ? groups : null;
     this.forwardOptimizer.zeroGrad();
     this.targetOptimizer.zeroGrad();
     const s = f.forward(sIn);

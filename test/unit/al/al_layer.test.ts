@@ -9,7 +9,7 @@ import { setBackend, withBackend } from '../../../src/backend/backend.js';
 import type { Backend } from '../../../src/backend/kernel_names.js';
 import { labelGroups } from '../../../src/al/label_groups.js';
 import { referenceBackend } from '../../../src/backend/reference_backend.js';
-import { Activation, Linear, Sequential } from '../../../src/nn/index.js';
+import { Activation, BatchNorm, Linear, Sequential } from '../../../src/nn/index.js';
 import { Rng } from '../../../src/tensor/rng.js';
 import { noGrad, Tensor } from '../../../src/tensor/tensor.js';
 
@@ -136,6 +136,20 @@ test('with label groups g and h run on one row per label, and the steps follow t
   const params = (layer: ALLayer): number[] => layer.namedParameters().flatMap(([, p]) => [...p.data]);
   const [pa, pb] = [params(plain), params(grouped)];
   pa.forEach((v, i) => assert.ok(Math.abs(v - pb[i]!) < 1e-5, `parameter ${i}: ${v} vs ${pb[i]}`));
+});
+
+test('a g with batch norm runs on every sample\'s row: its statistics are the batch\'s', () => {
+  const rng = new Rng(6);
+  const layer = new ALLayer(1, {
+    f: new Linear(4, 3, rng), b: new Linear(3, 3, rng), g: new Sequential(new Linear(2, 3, rng), new BatchNorm(3)), h: new Linear(3, 2, rng),
+  }, { lr: 0.01, targetLr: 0.02, weightDecay: 0, milestones: [] });
+  const rows: number[] = [];
+  const spy = new Proxy(referenceBackend, {
+    get: (b, key) => (key === 'matmul' ? (...args: Parameters<Backend['matmul']>) => { if (!args[4].transA) rows.push(args[4].m); b.matmul(...args); } : Reflect.get(b, key)),
+  });
+  const labels = Int32Array.of(0, 1, 0, 1, 1);
+  withBackend(spy, () => layer.trainStep(new Tensor(new Float32Array(20).fill(0.5), [5, 4]), oneHot(labels, 2), labelGroups(labels)));
+  assert.ok(rows.length > 0 && rows.every((m) => m === 5), `rows of the products: ${rows}`);
 });
 
 test('label groups for another batch size are refused, naming the layer', () => {
