@@ -102,20 +102,38 @@ void RequireRowIndices(const Napi::Env& env, const char* kernel, const int32_t* 
   }
 }
 
+// The arguments of both: (in, index, out, rows, cols), with the table [rows, cols] as in (a gather)
+// or as out (a scatter-add) and the samples' rows [index.length, cols] as the other; every length
+// and index checked.
+struct RowArgs {
+  F32View in;
+  const int32_t* index;
+  size_t count;
+  F32View out;
+  size_t rows;
+  size_t cols;
+};
+
+RowArgs ArgRows(const Napi::CallbackInfo& info, const char* k, const char* inName, bool tableIn) {
+  RowArgs a{};
+  a.in = ArgF32(info, 0, k, inName);
+  a.index = ArgI32(info, 1, k, "index", &a.count);
+  a.out = ArgF32(info, 2, k, "out");
+  a.rows = ArgDim(info, 3, k, "rows");
+  a.cols = ArgDim(info, 4, k, "cols");
+  const size_t table = Product(info.Env(), k, a.rows, a.cols);
+  const size_t samples = Product(info.Env(), k, a.count, a.cols);
+  RequireLength(info.Env(), k, inName, a.in.length, tableIn ? table : samples);
+  RequireLength(info.Env(), k, "out", a.out.length, tableIn ? samples : table);
+  RequireRowIndices(info.Env(), k, a.index, a.count, a.rows);
+  return a;
+}
+
 // out[i, :] = x[index[i], :], x [rows, cols], out [count, cols].
 Napi::Value GatherRows(const Napi::CallbackInfo& info) {
-  const char* k = "gatherRows";
-  F32View x = ArgF32(info, 0, k, "x");
-  size_t count = 0;
-  const int32_t* index = ArgI32(info, 1, k, "index", &count);
-  F32View out = ArgF32(info, 2, k, "out");
-  const size_t rows = ArgDim(info, 3, k, "rows");
-  const size_t cols = ArgDim(info, 4, k, "cols");
-  RequireLength(info.Env(), k, "x", x.length, Product(info.Env(), k, rows, cols));
-  RequireLength(info.Env(), k, "out", out.length, Product(info.Env(), k, count, cols));
-  RequireRowIndices(info.Env(), k, index, count, rows);
-  for (size_t i = 0; i < count; ++i) {
-    std::memcpy(out.data + i * cols, x.data + static_cast<size_t>(index[i]) * cols, cols * sizeof(float));
+  const RowArgs a = ArgRows(info, "gatherRows", "x", true);
+  for (size_t i = 0; i < a.count; ++i) {
+    std::memcpy(a.out.data + i * a.cols, a.in.data + static_cast<size_t>(a.index[i]) * a.cols, a.cols * sizeof(float));
   }
   return info.Env().Undefined();
 }
@@ -134,18 +152,9 @@ void ScatterAddRowsKernel(const float* __restrict dy, const int32_t* __restrict 
 }
 
 Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
-  const char* k = "scatterAddRows";
-  F32View dy = ArgF32(info, 0, k, "dy");
-  size_t count = 0;
-  const int32_t* index = ArgI32(info, 1, k, "index", &count);
-  F32View out = ArgF32(info, 2, k, "out");
-  const size_t rows = ArgDim(info, 3, k, "rows");
-  const size_t cols = ArgDim(info, 4, k, "cols");
-  RequireLength(info.Env(), k, "dy", dy.length, Product(info.Env(), k, count, cols));
-  RequireLength(info.Env(), k, "out", out.length, Product(info.Env(), k, rows, cols));
-  RequireRowIndices(info.Env(), k, index, count, rows);
+  const RowArgs a = ArgRows(info, "scatterAddRows", "dy", false);
   SubnormalsFlushed flushed;
-  ScatterAddRowsKernel(dy.data, index, out.data, count, rows, cols);
+  ScatterAddRowsKernel(a.in.data, a.index, a.out.data, a.count, a.rows, a.cols);
   return info.Env().Undefined();
 }
 
