@@ -225,7 +225,10 @@ async function startALPipeline(config: TrainConfig, al: NonNullable<Trainable['a
   const stages = planStages(net.depth, config.workers ?? net.depth, () => layerMacs);
   backend().setNumThreads(availableParallelism());
   const placement = await placeStages(config);
-  log(`pipeline: ${stages.length} stages ${placement.where} (AL layers ${stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')}), ${plural(config.threads, 'thread')} each`);
+  // the slowest stage sets the pace: each stage's share of the step's arithmetic says how even they are
+  const total = layerMacs.reduce((a, b) => a + b, 0);
+  const shares = stages.map((g) => `${Math.round((100 * g.reduce((a, l) => a + layerMacs[l]!, 0)) / total)} %`).join(' | ');
+  log(`pipeline: ${stages.length} stages ${placement.where} (AL layers ${stages.map((g) => g.map((l) => l + 1).join('+')).join(' | ')}; ${shares} of the multiply-adds), ${plural(config.threads, 'thread')} each`);
   const engine = await startOn(placement, (where) => ALPipeline.start({ blueprint, net, stages, threads: config.threads, trace: config.trace, ...where }));
   return { engine, stages, lr: () => net.layers[0]!.forwardOptimizer.lr, ...(placement.local ? { local: placement.local } : {}) };
 }

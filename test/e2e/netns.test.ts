@@ -117,7 +117,7 @@ test('pipelined AL across stage processes in two network namespaces: the worker-
   const common = ['train', '--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '2', '--t-width', String(T_WIDTH), '--limit', String(LIMIT), '--epochs', String(EPOCHS), '--batch', '64'];
   const coordinator = await finish(alIn(hosts.hub, [...common, '--stages', listens.join(','), '--token', token, '--out', join(base, 'netns')]));
   assert.equal(coordinator.code, 0, coordinator.stderr);
-  assert.match(coordinator.stdout, /pipeline: 2 stages in stage processes at 10\.213\.1\.2:5555, 10\.213\.2\.2:5555 \(AL layers 1 \| 2\)/);
+  assert.match(coordinator.stdout, /pipeline: 2 stages in stage processes at 10\.213\.1\.2:5555, 10\.213\.2\.2:5555 \(AL layers 1 \| 2; \d+ % \| \d+ % of the multiply-adds\)/);
 
   const threads = await finish(spawn(process.execPath, [al, ...common, '--out', join(base, 'threads')]));
   assert.equal(threads.code, 0, threads.stderr);

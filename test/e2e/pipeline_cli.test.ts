@@ -20,7 +20,7 @@ test('pipelined AL run: same per-layer losses and test accuracy as sequential AL
   assert.equal(seq.code, 0, seq.stderr);
   const pipe = run([...common, '--pipeline', '--trace', '--out', join(base, 'pipe')]);
   assert.equal(pipe.code, 0, pipe.stderr);
-  assert.match(pipe.stdout, /pipeline: 3 stages on worker threads \(AL layers 1 \| 2 \| 3\), 1 thread each/);
+  assert.match(pipe.stdout, /pipeline: 3 stages on worker threads \(AL layers 1 \| 2 \| 3; \d+ % \| \d+ % \| \d+ % of the multiply-adds\), 1 thread each/);
   const a = metrics(join(base, 'seq')), b = metrics(join(base, 'pipe'));
   assert.equal(b.length, 2);
   for (let e = 0; e < 2; e++) {
@@ -86,7 +86,10 @@ test('fewer workers than AL layers: contiguous stages balanced by measured cost'
   const out = join(tempDir('al-pipe-'), 'run');
   const r = run(['train', '--model', 'mlp', '--method', 'al', '--al-layers', '4', '--t-width', '32', '--limit', '128', '--epochs', '1', '--batch', '64', '--pipeline', '--workers', '2', '--out', out]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /pipeline: 2 stages on worker threads \(AL layers [0-9+]+ \| [0-9+]+\)/);
+  const m = /pipeline: 2 stages on worker threads \(AL layers [0-9+]+ \| [0-9+]+; (\d+) % \| (\d+) % of the multiply-adds\)/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  // each stage's share of the step, rounded: they add up to the whole
+  assert.ok(Math.abs(Number(m[1]) + Number(m[2]) - 100) <= 1, m[0]);
 });
 
 test('a pipelined AL run stopped after epoch 1 and resumed ends with the same checkpoint as one that ran through', () => {

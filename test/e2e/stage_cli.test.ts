@@ -22,7 +22,7 @@ test('--processes 2: the same checkpoint as worker threads, and the stage proces
   assert.equal(threads.code, 0, threads.stderr);
   const procs = run([...common, '--processes', '2', '--out', join(base, 'procs')]);
   assert.equal(procs.code, 0, procs.stderr);
-  assert.match(procs.stdout, /pipeline: 2 stages in stage processes at 127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+ \(AL layers 1 \| 2\)/);
+  assert.match(procs.stdout, /pipeline: 2 stages in stage processes at 127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+ \(AL layers 1 \| 2; \d+ % \| \d+ % of the multiply-adds\)/);
   assert.ok(readFileSync(join(base, 'procs', 'checkpoint.safetensors')).equals(readFileSync(join(base, 'threads', 'checkpoint.safetensors'))));
 });
 
