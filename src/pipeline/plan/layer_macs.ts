@@ -3,7 +3,7 @@
 // count from needing a second copy of the whole net, whose wide bridges would double a run's
 // memory at start-up; counting rather than timing keeps it to one tiny step per layer.
 import { oneHot } from '../../al/associated_net.js';
-import { labelGroups } from '../../al/label_groups.js';
+import { labelGroups, type LabelGroups } from '../../al/label_groups.js';
 import { buildALLayers } from '../../al/decompositions.js';
 import { backend, withBackend, withoutWeightDraws } from '../../backend/backend.js';
 import { countingBackend } from '../../backend/counting.js';
@@ -16,18 +16,21 @@ import type { ALNetBlueprint } from '../runtime/messages.js';
  * Multiply-adds per sample of each AL layer of the net `blueprint` describes: its training step
  * (forward and backward of f, b, g and h) and its decoder h applied once more, as the sequential
  * step does to decode the last bridge into class scores. Their sum is what trainMacsPerSample
- * counts for the whole net. Counted on a batch of the run's size (at least 2, so that batch norm
- * has statistics to take), because g and h run once per label present (label_groups.ts): their
- * share of a sample's cost is the labels present over the batch size.
+ * counts for the whole net on a batch of `batch` with every class in it (labels i mod classes).
+ *
+ * g and h run once per label present (label_groups.ts), so a layer costs F a sample plus G per
+ * label present: two steps on a batch of 2 (batch norm needs 2 to take statistics), with two
+ * labels and with one, tell F and G apart, and a batch of the run's size need not be stepped
+ * (whose activations would make a large net's start-up seconds longer).
  */
 export function alLayerMacs(blueprint: ALNetBlueprint, batch = 2): number[] {
   if (!Number.isInteger(batch) || batch < 2) throw new RangeError(`alLayerMacs: expected a batch of at least 2, got ${batch}`);
   const inputShape = blueprint.inputShape as [number, number, number];
-  const data = randomSplit(batch, inputShape, blueprint.classes, 1);
-  // every class as often as the batch allows, as a shuffled batch of a balanced set has them
-  const labels = Int32Array.from({ length: batch }, (_, i) => i % blueprint.classes);
-  const groups = labelGroups(labels);
-  let s = new Tensor(data.images, [batch, ...inputShape]);
+  const data = randomSplit(2, inputShape, blueprint.classes, 1);
+  const labels = Int32Array.of(0, 1 % blueprint.classes);
+  const [two, one] = [labelGroups(labels), labelGroups(Int32Array.of(0, 0))];
+  const present = Math.min(blueprint.classes, batch);
+  let s = new Tensor(data.images, [2, ...inputShape]);
   let t = oneHot(labels, blueprint.classes);
   const counting = countingBackend(backend(), { dry: true });
   const macs: number[] = [];
@@ -35,12 +38,21 @@ export function alLayerMacs(blueprint: ALNetBlueprint, batch = 2): number[] {
     // the weights' values change no count: built without drawing them, the layers cost next to nothing
     const [layer] = withoutWeightDraws(() => buildALLayers({ ...blueprint, rng: new Rng(0) }, [i]));
     if (!layer) return macs;
-    counting.reset();
-    ({ s, t } = withBackend(counting.backend, () => {
-      const out = layer.trainStep(s, t, groups);
-      layer.decode(out.t);
-      return out;
-    }));
-    macs.push(counting.macs() / batch);
+    const count = (groups: LabelGroups): { macs: number; out: { s: Tensor; t: Tensor } } => {
+      counting.reset();
+      const out = withBackend(counting.backend, () => {
+        const step = layer.trainStep(s, t, groups);
+        layer.decode(step.t);
+        return step;
+      });
+      return { macs: counting.macs(), out };
+    };
+    const once = count(one).macs;
+    const both = count(two);
+    // both = 2F + 2G, once = 2F + G (G = 0 where g and h are not grouped)
+    const perLabel = both.macs - once;
+    const perSample = (once - perLabel) / 2;
+    macs.push(perSample + (perLabel * present) / batch);
+    ({ s, t } = both.out);
   }
 }

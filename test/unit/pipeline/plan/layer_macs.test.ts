@@ -13,8 +13,8 @@ import { trainMacsPerSample } from '../../../../src/train/macs.js';
 
 before(() => setBackend(referenceBackend));
 
-const wholeNet = (blueprint: ALNetBlueprint): number =>
-  trainMacsPerSample(new ALLearner(buildAssociatedNet({ ...blueprint, rng: new Rng(3) })), blueprint.inputShape, blueprint.classes);
+const wholeNet = (blueprint: ALNetBlueprint, batch = 2): number =>
+  trainMacsPerSample(new ALLearner(buildAssociatedNet({ ...blueprint, rng: new Rng(3) })), blueprint.inputShape, blueprint.classes, batch);
 
 for (const blueprint of [
   { model: 'mlp', inputShape: [6, 6, 1], classes: 4, layers: 3, tWidth: 8, lr: 1e-3 },
@@ -26,6 +26,12 @@ for (const blueprint of [
     assert.equal(perLayer.length, blueprint.layers);
     assert.ok(perLayer.every((m) => m > 0), `${perLayer}`);
     assert.equal(perLayer.reduce((a, b) => a + b, 0), wholeNet(blueprint));
+    // on a batch holding each class twice, g and h run on half the rows: the per-layer count, taken
+    // from steps on 2 samples, matches a real step of the whole net on that batch
+    const batch = 2 * blueprint.classes;
+    const grouped = alLayerMacs(blueprint, batch).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(grouped - wholeNet(blueprint, batch)) < 1e-6 * grouped, `${grouped} vs ${wholeNet(blueprint, batch)}`);
+    assert.ok(grouped < perLayer.reduce((a, b) => a + b, 0), 'g and h cost less a sample when labels repeat');
   });
 }
 
