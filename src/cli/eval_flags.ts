@@ -9,8 +9,9 @@ export const EVAL_FLAGS: FlagSpec = { 'eval-every': { type: 'string' }, 'until-a
 export const EVAL_USAGE = `  --eval-every N       also evaluate the test set every N steps (batches) and write evals.jsonl: a
                        line per evaluation (those at the epochs' ends too) with the step, epoch,
                        test accuracy and the training clock: seconds since the command started
-                       (start-up counts), evaluations left out. A pipelined method first drains
-                       and collects its stages, which is counted (settleSeconds)
+                       (start-up counts), evaluations left out. A pipelined method's wait for a
+                       consistent model (AL: its stages' snapshots, no drain; BP: a drain) is
+                       counted (settleSeconds)
   --until-accuracy PCT stop once a test evaluation reaches PCT percent (at --eval-every steps and
                        epochs' ends); exit 0. The unfinished epoch is not saved
   --max-seconds S      stop once the training clock passes S seconds, after one more evaluation

@@ -5,9 +5,11 @@
 // The training clock is the wall time since the process started (performance.now(), so start-up
 // counts: loading the data, building the net, planning and starting the stages) minus the time
 // spent evaluating the test set, which is left out for every method alike. What a method must do
-// before it can be evaluated is counted: a pipelined method drains its pipeline and collects the
-// stages' state into the coordinator's net (its stages are idle meanwhile, as a sequential method
-// is while it evaluates); each line says how much of its clock that was (settleSeconds).
+// before it can be evaluated is counted; each line says how much of its clock that was
+// (settleSeconds). Pipelined AL marks the batch to evaluate after and gets a copy of what
+// prediction reads from each stage once it has trained on it; the stages hold K-1 batches later,
+// as deep in the pipeline as in its steady state, and wait while the coordinator evaluates, as a
+// sequential method does (al_pipeline.ts, snapshot). The pipelined BP methods drain and collect.
 // Evaluations at an epoch's end (the loop's own) are timed, left out and recorded the same way.
 //
 // A resumed run drops the lines past its checkpoint, as metrics.jsonl does, and its clock starts
@@ -33,7 +35,7 @@ export interface EvalRecord {
   testAccuracy: number;
   /** seconds of every evaluation so far, this one included: the difference between the two clocks after it */
   evalSeconds: number;
-  /** seconds spent so far bringing the model to a state that can be evaluated (pipelined: drain and collect); counted in seconds */
+  /** seconds spent so far bringing the model to a state that can be evaluated (pipelined: a snapshot's wait, or a drain and collect); counted in seconds */
   settleSeconds: number;
   /** the training clock when the first step of this process began: the start-up */
   startSeconds: number;
@@ -108,8 +110,8 @@ export class EvalSchedule {
   }
 
   /** The loop's hooks: afterStep, and testAccuracy for the epochs' own evaluations. */
-  loopOptions(): Required<Pick<LoopOptions, 'afterStep' | 'testAccuracy'>> {
-    return { afterStep: (at, settle) => this.afterStep(at, settle), testAccuracy: (split) => this.testAccuracy(split) };
+  loopOptions(): Required<Pick<LoopOptions, 'afterStep' | 'evaluatesAfter' | 'testAccuracy'>> {
+    return { afterStep: (at, settle) => this.afterStep(at, settle), evaluatesAfter: (step) => this.due(step), testAccuracy: (split) => this.testAccuracy(split) };
   }
 
   /** Pass each BatchProgress: the first one tells when training began (its seconds run from the epoch's start). */
@@ -117,11 +119,16 @@ export class EvalSchedule {
     if (Number.isNaN(this.startMs)) this.startMs = this.clock() - this.pausedMs - 1000 * p.seconds;
   }
 
+  /** Whether the step is due for an evaluation by its number (every `every` steps); the time budget aside. */
+  due(step: number): boolean {
+    const every = this.options.every;
+    return every !== undefined && step % every === 0;
+  }
+
   /** Evaluates when a step is due (or the time budget is spent); resolves to the evaluation's milliseconds, which the loop leaves out of the epoch's time. */
   async afterStep(at: StepPoint, settle: () => Promise<void>): Promise<number> {
     this.at = at;
-    const every = this.options.every;
-    const due = every !== undefined && at.step % every === 0;
+    const due = this.due(at.step);
     const over = this.options.maxSeconds !== undefined && this.trainingSeconds() >= this.options.maxSeconds;
     if (!due && !over) return 0;
     const begin = this.clock();

@@ -70,18 +70,27 @@ export interface LoopOptions {
   onBatch?: (p: BatchProgress) => void;
   onEpoch?: (m: EpochMetrics) => void;
   /**
-   * Checked between batches: true stops after the current batch. An epoch stopped before its last
-   * batch is dropped: no metrics, no onEpoch, so nothing claims it finished.
+   * Checked between batches, and between the evaluations a step runs for earlier steps (afterStep):
+   * true stops after the current batch, with no further evaluation. An epoch stopped before its
+   * last batch is dropped: no metrics, no onEpoch, so nothing claims it finished. A predicate:
+   * how often it is asked is the loop's business.
    */
   shouldStop?: () => boolean;
   /**
    * Awaited after every step, before the stop check (test evaluations between steps:
    * eval_schedule.ts). `settle` brings the model `testAccuracy` reads up to this step (the
    * driver's settle): nothing to do for a sequential learner; a pipeline drains and collects the
-   * stages' state, which stalls it, so call it only when evaluating. Resolves to the milliseconds to leave out of the
-   * epoch's time (an evaluation's), if any.
+   * stages' state, which stalls it, so call it only when evaluating. With a driver that takes
+   * snapshots, a step evaluatesAfter names is awaited `lag` steps late (after the later step's
+   * feed, before its own afterStep), and its `settle` loads the snapshot instead. Resolves to the
+   * milliseconds to leave out of the epoch's time (an evaluation's), if any.
    */
   afterStep?: (at: StepPoint, settle: () => Promise<void>) => void | number | Promise<void | number>;
+  /**
+   * The steps afterStep evaluates at by their number (eval_schedule.ts, due). A driver that takes
+   * snapshots (a pipeline) is told at the feed, so that it can evaluate without a drain.
+   */
+  evaluatesAfter?: (step: number) => boolean;
   /** test accuracy after each epoch (default: the learner's); a wrapper may time or cache it */
   testAccuracy?: (split: Split) => number;
 }
@@ -133,8 +142,11 @@ export interface BatchOutcome {
 export interface StepDriver {
   /** Begins the 0-based `epoch` of `epochs`; every batch of it reports through `report`. */
   beginEpoch(epoch: number, epochs: number, report: (outcome: BatchOutcome) => void): void;
-  /** Trains on one batch, `batch` its 1-based number in the epoch; the buffers may move. */
-  feed(x: Float32Array, shape: number[], labels: Int32Array, batch: number): void | Promise<void>;
+  /**
+   * Trains on one batch, `batch` its 1-based number in the epoch; the buffers may move. `mark`:
+   * the model after this batch will be evaluated (see snapshot).
+   */
+  feed(x: Float32Array, shape: number[], labels: Int32Array, batch: number, mark?: boolean): void | Promise<void>;
   /**
    * Returns once every batch fed so far has reported (a pipeline drains and collects its stages);
    * `last`: no batch follows in this loop (its last epoch, or a stop)
@@ -152,6 +164,13 @@ export interface StepDriver {
    * and collects, which stalls it); a sequential learner is always up to date.
    */
   settle?(): Promise<void>;
+  /**
+   * Brings the model testAccuracy reads to where it stood after the oldest batch fed with `mark`
+   * not yet evaluated, without a drain (a pipeline's stages hold meanwhile). The loop calls it
+   * `lag` steps after that batch, when every stage has trained on it.
+   */
+  snapshot?(): Promise<void>;
+  lag?: number;
 }
 
 /** A sequential learner as a step driver: each batch steps at once, and so reports at once. */
@@ -268,8 +287,17 @@ export async function runStepLoop(driver: StepDriver, data: Dataset, options: Lo
 async function feedEpoch(driver: StepDriver, data: Dataset, batches: BatchIterator, epoch: number, sums: EpochSums, options: LoopOptions): Promise<number> {
   const sizes: number[] = [];
   let fedSamples = 0;
+  // Steps afterStep will evaluate at, whose batches went in marked: each is evaluated from the
+  // driver's snapshot `lag` steps later (or at the epoch's end). A drain overtakes them.
+  const pending: StepPoint[] = [];
+  const lag = driver.lag ?? 0;
   const settle = async (): Promise<void> => {
+    pending.length = 0;
     await driver.settle?.();
+    if (sums.failure) throw sums.failure;
+  };
+  const snapshot = async (): Promise<void> => {
+    await driver.snapshot!();
     if (sums.failure) throw sums.failure;
   };
   driver.beginEpoch(epoch, options.epochs, (outcome) => {
@@ -286,12 +314,23 @@ async function feedEpoch(driver: StepDriver, data: Dataset, batches: BatchIterat
     // Augmentation draws from the same Rng as the shuffle: one state to save and restore. It runs
     // here, on the coordinator of a pipeline, off the stages' threads.
     const x = data.augment ? data.augment.apply(batch.x, batch.size, options.rng) : batch.x;
-    await driver.feed(x, [batch.size, ...data.train.shape], batch.labels, sizes.length);
+    const step = epoch * batches.batchesPerEpoch + sizes.length;
+    const mark = driver.snapshot !== undefined && options.afterStep !== undefined && (options.evaluatesAfter?.(step) ?? false);
+    await driver.feed(x, [batch.size, ...data.train.shape], batch.labels, sizes.length, mark);
     if (sums.failure) throw sums.failure;
     fedSamples += batch.size;
     if (options.afterStep) {
-      const at = { step: epoch * batches.batchesPerEpoch + sizes.length, epoch, samples: epoch * data.train.n + fedSamples };
-      sums.pausedMs += (await options.afterStep(at, settle)) ?? 0;
+      const at = { step, epoch, samples: epoch * data.train.n + fedSamples };
+      const last = sizes.length === batches.batchesPerEpoch;
+      // the marked steps first, in order, so that the schedule sees its steps rise; none after one that stops the run
+      let stopping = false;
+      while (!stopping && pending.length > 0 && (last || step - pending[0]!.step >= lag)) {
+        sums.pausedMs += (await options.afterStep(pending.shift()!, snapshot)) ?? 0;
+        stopping = options.shouldStop?.() ?? false;
+      }
+      if (stopping) pending.length = 0;
+      else if (mark && !last && lag > 0) pending.push(at);
+      else sums.pausedMs += (await options.afterStep(at, mark ? snapshot : settle)) ?? 0;
     }
     await yieldToEventLoop();
     if (options.shouldStop?.()) break;

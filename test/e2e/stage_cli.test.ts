@@ -16,14 +16,19 @@ process.env['AL_KEY'] = makeKeyPair(tempDir('al-stage-keys-'));
 
 const common = ['train', '--model', 'mlp', '--method', 'al', '--pipeline', '--al-layers', '2', '--t-width', '32', '--limit', '256', '--epochs', '1', '--batch', '64'];
 
-test('--processes 2: the same checkpoint as worker threads, and the stage processes are gone after', () => {
+test('--processes 2: the same checkpoint and evaluations between steps as worker threads, and the stage processes are gone after', () => {
   const base = tempDir('al-stage-');
-  const threads = run([...common, '--out', join(base, 'threads')]);
+  const evals = ['--eval-every', '1', '--test-limit', '500'];
+  const threads = run([...common, ...evals, '--out', join(base, 'threads')]);
   assert.equal(threads.code, 0, threads.stderr);
-  const procs = run([...common, '--processes', '2', '--out', join(base, 'procs')]);
+  const procs = run([...common, ...evals, '--processes', '2', '--out', join(base, 'procs')]);
   assert.equal(procs.code, 0, procs.stderr);
   assert.match(procs.stdout, /pipeline: 2 stages in stage processes at 127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+ \(AL layers 1 \| 2; \d+ % \| \d+ % of the multiply-adds\)/);
   assert.ok(readFileSync(join(base, 'procs', 'checkpoint.safetensors')).equals(readFileSync(join(base, 'threads', 'checkpoint.safetensors'))));
+  // the stages' snapshots cross the wire as they do between threads
+  const accuracies = (dir: string): number[] => readFileSync(join(base, dir, 'evals.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { testAccuracy: number }).testAccuracy);
+  assert.deepEqual(accuracies('procs'), accuracies('threads'));
+  assert.equal(accuracies('procs').length, 4, 'one evaluation after each of the 4 steps');
 });
 
 const gpipe = ['train', '--model', 'mlp', '--method', 'gpipe', '--micro-batches', '2', '--limit', '512', '--epochs', '1', '--batch', '64'];

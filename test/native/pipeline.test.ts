@@ -17,6 +17,7 @@ import { layerState } from '../../src/pipeline/al/al_stage.js';
 import type { ALNetBlueprint } from '../../src/pipeline/runtime/messages.js';
 import { runPipelinedEpochs } from '../../src/pipeline/runtime/run_pipelined.js';
 import { Rng } from '../../src/tensor/rng.js';
+import { Tensor } from '../../src/tensor/tensor.js';
 import { runEpochs } from '../../src/train/loop.js';
 
 before(() => {
@@ -101,6 +102,48 @@ test('pipelined AL on a Vanilla CNN cut 3,1,2,2 (--al-cut): the stages build tha
   assertBitIdentical(seq, pipe);
 });
 
+/** The class scores the net predicts for the test split, as an evaluation sees them. */
+function testScores(net: AssociatedNet, data: Dataset): Float32Array {
+  net.train(false);
+  try {
+    return net.predict(new Tensor(data.test.images, [data.test.n, ...data.test.shape])).data.slice();
+  } finally {
+    net.train(true);
+  }
+}
+
+test('evaluations between steps from the stages\' snapshots see, at every step, the model sequential AL has there; the stages hold instead of draining', async () => {
+  for (const [blueprint, shape, stages, epochs] of [[mlp, [8, 8, 1], [[0], [1], [2]], 2], [resnet, [8, 8, 3], [[0, 1], [2, 3]], 1]] as const) {
+    const data = dataset([...shape]);
+    const seqRng = new Rng(4);
+    const seqNet = buildAssociatedNet({ ...blueprint, rng: seqRng } as ALNetSpec);
+    const expected: Float32Array[] = [];
+    await runEpochs(new ALLearner(seqNet), data, { epochs, batchSize: 16, rng: seqRng, afterStep: () => { expected.push(testScores(seqNet, data)); } });
+
+    const rng = new Rng(4);
+    const net = buildAssociatedNet({ ...blueprint, rng } as ALNetSpec);
+    const pipeline = await ALPipeline.start({ blueprint, net, stages: stages.map((s) => [...s]), threads: 1 });
+    const seen: number[] = [];
+    try {
+      await runPipelinedEpochs(pipeline, data, {
+        epochs, batchSize: 16, rng, testAccuracy: () => 0, lr: () => 0, evaluatesAfter: () => true,
+        afterStep: async (at, settle) => {
+          await settle();
+          // the last stage holds right after the batch evaluated: no drain of the batches fed since
+          assert.equal(pipeline.batchesDone, at.step, `step ${at.step}`);
+          const scores = testScores(net, data);
+          assert.deepEqual(scores, expected[at.step - 1], `${blueprint.model}: the model evaluated after step ${at.step}`);
+          seen.push(at.step);
+        },
+      });
+    } finally {
+      await pipeline.close();
+    }
+    assert.deepEqual(seen, expected.map((_, i) => i + 1));
+    assertBitIdentical(seqNet, net);
+  }
+});
+
 test('a stage that throws stops the run with its stage index and layers, without hanging', async () => {
   const data = dataset([8, 8, 1]);
   const rng = new Rng(1);
@@ -131,27 +174,40 @@ test('a stage whose worker dies is noticed and named; the run does not hang', as
   }
 });
 
-test('a stop between batches drains the pipeline: every layer has seen the same batches', async () => {
+test('a stop between batches drains the pipeline, also with snapshots still due: every layer has seen the same batches', async () => {
   const data = dataset([8, 8, 1]);
   const seqRng = new Rng(5);
   const seqNet = buildAssociatedNet({ ...mlp, rng: seqRng } as ALNetSpec);
   let seqSteps = 0;
   await runEpochs(new ALLearner(seqNet), data, { epochs: 1, batchSize: 16, rng: seqRng, shouldStop: () => ++seqSteps >= 4 });
 
-  const rng = new Rng(5);
-  const net = buildAssociatedNet({ ...mlp, rng } as ALNetSpec);
-  const pipeline = await ALPipeline.start({ blueprint: mlp, net, stages: [[0], [1], [2]], threads: 1 });
-  let fed = 0;
-  try {
-    const history = await runPipelinedEpochs(pipeline, data, {
-      epochs: 3, batchSize: 16, rng, testAccuracy: () => 0, lr: () => 0, shouldStop: () => ++fed >= 4,
-    });
-    assert.equal(history.length, 0, 'an unfinished epoch is not reported');
-    assert.equal(pipeline.batchesDone, 4);
-  } finally {
-    await pipeline.close();
+  for (const evaluating of [false, true]) {
+    const rng = new Rng(5);
+    const net = buildAssociatedNet({ ...mlp, rng } as ALNetSpec);
+    const pipeline = await ALPipeline.start({ blueprint: mlp, net, stages: [[0], [1], [2]], threads: 1 });
+    const evaluated: number[] = [];
+    let fed = 0;
+    try {
+      // evaluating: every step marked, and steps 3 and 4 still wait for their snapshots when the stop
+      // comes; the drain must let every stage's hold go
+      const history = await runPipelinedEpochs(pipeline, data, {
+        epochs: 3, batchSize: 16, rng, testAccuracy: () => 0, lr: () => 0,
+        evaluatesAfter: (step) => (fed = step) > 0 && evaluating,
+        afterStep: async (at, settle) => {
+          if (!evaluating) return;
+          await settle();
+          evaluated.push(at.step);
+        },
+        shouldStop: () => fed >= 4,
+      });
+      assert.equal(history.length, 0, 'an unfinished epoch is not reported');
+      assert.equal(pipeline.batchesDone, 4);
+    } finally {
+      await pipeline.close();
+    }
+    assert.deepEqual(evaluated, evaluating ? [1, 2] : []);
+    assertBitIdentical(seqNet, net);
   }
-  assertBitIdentical(seqNet, net);
 });
 
 test('the weights live in one place: the stages take the coordinator\'s arrays, a collect brings copies the next batch gives up, the last collect brings the stages\' own', async () => {

@@ -5,6 +5,13 @@
 // batch fed so far, which leaves all layers consistent (each has seen exactly the same batches),
 // and collects their state back into its own copy of the net for evaluation and checkpoints.
 //
+// A test evaluation mid-epoch needs no drain: the coordinator marks the batch to evaluate after
+// (feed with `mark`), each stage sends a copy of what prediction reads of its layers once it has
+// trained on that batch and holds a few batches later (stage k of K after K-1-k more), and
+// `snapshot` waits for the copies and the holds. The model evaluated is exactly the one a drain
+// would have collected after that batch, and no stage idles for it: the first stage is K-1
+// batches ahead, as in the pipeline's steady state, and the next feed resumes every stage.
+//
 // The weights live in one place at a time, so a pipelined run needs about the memory of a
 // sequential one: the coordinator's net gives its arrays to the stages (moved to worker threads,
 // freed here after a stage process has its copy) and holds none while they train; a collect hands
@@ -12,8 +19,8 @@
 // stages' own arrays instead of copying them.
 import type { LayerLosses } from '../../al/al_layer.js';
 import type { AssociatedNet } from '../../al/associated_net.js';
-import { detachBuffers, layerState, loadLayerState, moduleUrl, movableBuffers } from './al_stage.js';
-import { AL_REPORTS, type ALReport, type ALStageInit, type LayerState, type StageFault } from './al_messages.js';
+import { detachBuffers, layerState, loadLayerSnapshot, loadLayerState, moduleUrl, movableBuffers, snapshotBuffers } from './al_stage.js';
+import { AL_REPORTS, type ALReport, type ALStageInit, type LayerSnapshot, type LayerState, type MarkMessage, type StageFault } from './al_messages.js';
 import { transferables, type ALStageNet, type BatchMessage, type TraceInterval } from '../runtime/messages.js';
 import { StageGroup, checkStages, type BatchDone, type PipelineEngine, type StageProcesses } from '../runtime/stage_group.js';
 
@@ -48,8 +55,14 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
   private credits: number;
   private fed = 0;
   private completed = 0;
-  /** the buffers of the state the last collect brought, which the next feed gives up */
+  /** the buffers of the state the last collect or snapshot brought, which the next feed gives up */
   private collected: ArrayBuffer[] = [];
+  /** the batch index of each mark not yet evaluated, with the snapshots that came for it, by stage */
+  private readonly marks = new Map<number, (LayerSnapshot[] | undefined)[]>();
+  /** the last batch index each stage has finished */
+  private readonly finished: number[];
+  /** the mark the stages hold for since the last snapshot (null: none) */
+  private holdingFor: number | null = null;
   /** ms each stage process spent in the transport (zmq_transport.ts WireClock); 0 on worker threads */
   readonly wireMs: number[];
   /** called as each batch has left every stage, in batch order */
@@ -63,6 +76,12 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
     }, options.trace ?? false, AL_REPORTS);
     this.credits = options.capacity ?? 2;
     this.wireMs = new Array<number>(options.stages.length).fill(0);
+    this.finished = new Array<number>(options.stages.length).fill(-1);
+  }
+
+  /** Batches the first stage is ahead of the last when the stages hold for a snapshot. */
+  get lag(): number {
+    return this.stageCount - 1;
   }
 
   /** Starts the workers (or connects to the stage processes) and waits until every stage holds its layers. */
@@ -103,12 +122,18 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
       this.credits++;
       return;
     }
+    if (m.type === 'snapshot') {
+      // a snapshot of a mark a collect has overtaken is dropped
+      this.marks.get(m.index)?.splice(k, 1, m.layers);
+      return;
+    }
     if (typeof m.wireMs === 'number') this.wireMs[k]! += m.wireMs;
     this.onDone(k, m.index, m.losses, m.interval);
   }
 
   private onDone(k: number, index: number, losses: LayerLosses[], interval: TraceInterval): void {
     this.record(interval);
+    this.finished[k] = index;
     let entry = this.pendingLosses.get(index);
     if (!entry) this.pendingLosses.set(index, (entry = { count: 0, losses: this.options.stages.map(() => []) }));
     entry.losses[k] = losses;
@@ -126,14 +151,52 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
     }
   }
 
-  /** Sends a mini-batch into stage 0, waiting for a free slot in its queue. Its buffers move. */
-  async feed(x: Float32Array, shape: number[], labels: Int32Array, epoch: number, epochs: number): Promise<void> {
+  /**
+   * Sends a mini-batch into stage 0, waiting for a free slot in its queue. Its buffers move.
+   * `mark`: a snapshot after this batch is wanted (see snapshot).
+   */
+  async feed(x: Float32Array, shape: number[], labels: Int32Array, epoch: number, epochs: number, mark = false): Promise<void> {
     // the stages train on: the state the last collect brought is out of date, and goes
     if (this.collected.length > 0) detachBuffers(this.collected.splice(0));
+    this.resume();
     await this.until(() => this.credits > 0);
     this.credits--;
-    const message: BatchMessage = { type: 'batch', index: this.fed++, epoch, epochs, s: { data: x, shape }, labels };
+    const index = this.fed++;
+    const message: BatchMessage = { type: 'batch', index, epoch, epochs, s: { data: x, shape }, labels };
     this.links[0]!.post(message, transferables(message.s, labels));
+    if (mark) {
+      this.marks.set(index, new Array<LayerSnapshot[] | undefined>(this.stageCount).fill(undefined));
+      this.links[0]!.post({ type: 'mark', index } satisfies MarkMessage);
+    }
+  }
+
+  /**
+   * Brings what prediction reads of every layer (f, h, the last b) into the coordinator's net as
+   * it stood after the oldest marked batch not yet evaluated, once every stage has reached its
+   * hold: the stages are idle until the next feed. Without a marked batch, a collect.
+   */
+  async snapshot(): Promise<void> {
+    const index = Math.min(...this.marks.keys());
+    if (!Number.isFinite(index)) return this.collect();
+    const layers = this.marks.get(index)!;
+    // the hold of the snapshot before (evaluated by now) would stop the stages short of this one
+    this.resume();
+    // stage k holds after batch index + K-1-k, or after the last batch fed if that is sooner
+    const holds = (k: number): boolean => this.finished[k]! >= Math.min(index + this.lag - k, this.fed - 1);
+    await this.until(() => layers.every((l) => l !== undefined) && this.finished.every((_, k) => holds(k)));
+    this.marks.delete(index);
+    this.holdingFor = index;
+    this.options.stages.forEach((indices, k) => indices.forEach((i, j) => {
+      loadLayerSnapshot(this.options.net.layers[i]!, layers[k]![j]!, i === this.options.net.depth - 1);
+    }));
+    this.collected = layers.flatMap((stage) => stage!.flatMap(snapshotBuffers));
+  }
+
+  /** Lets stages holding for a snapshot (or about to, for marks a collect overtakes) go on. */
+  private resume(through = this.holdingFor ?? -1): void {
+    if (through < 0) return;
+    for (const link of this.links) link.post({ type: 'resume', index: through });
+    this.holdingFor = null;
   }
 
   /** Waits until every batch fed so far has left every stage. */
@@ -147,6 +210,9 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
    * batch follows, and the stages give their own arrays instead of copies.
    */
   async collect(options: { handOver?: boolean } = {}): Promise<void> {
+    // marks not evaluated are given up: no stage may hold for them, or the drain would wait forever
+    this.resume(Math.max(this.holdingFor ?? -1, ...this.marks.keys()));
+    this.marks.clear();
     await this.drain();
     const handOver = options.handOver === true;
     const states = await this.collectStates<LayerState[]>(handOver);

@@ -13,7 +13,7 @@ import { withoutWeightDraws } from '../../backend/backend.js';
 import { Rng } from '../../tensor/rng.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { StageConfigError } from '../runtime/errors.js';
-import type { LayerState } from './al_messages.js';
+import type { LayerSnapshot, LayerState } from './al_messages.js';
 import type { OptimizerState } from '../../optim/optimizer.js';
 import type { ALNetBlueprint, ALNetModule, ALStageNet } from '../runtime/messages.js';
 import { loadNamedTensors, namedTensors } from '../runtime/state.js';
@@ -98,7 +98,11 @@ export function loadLayerState(layer: ALLayer, state: LayerState, adopt = false)
  * neighbours along).
  */
 export function movableBuffers(state: LayerState): ArrayBuffer[] {
-  const arrays = [...state.tensors.map(([, a]) => a), ...[state.optimizers.forward, state.optimizers.target].flatMap((s) => Object.values(s.buffers).flat())];
+  return wholeBuffers([...state.tensors.map(([, a]) => a), ...[state.optimizers.forward, state.optimizers.target].flatMap((s) => Object.values(s.buffers).flat())]);
+}
+
+/** The ArrayBuffers that arrays own whole, once each (a view into a shared one would take its neighbours along). */
+function wholeBuffers(arrays: Float32Array[]): ArrayBuffer[] {
   const owned = arrays.filter((a) => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.byteLength > 0).map((a) => a.buffer as ArrayBuffer);
   return [...new Set(owned)];
 }
@@ -110,6 +114,33 @@ export function movableBuffers(state: LayerState): ArrayBuffer[] {
 export function detachBuffers(buffers: ArrayBuffer[]): void {
   const attached = buffers.filter((b) => b.byteLength > 0);
   if (attached.length > 0) structuredClone(attached, { transfer: attached });
+}
+
+/** The parts prediction reads of a layer: f and h, and b on the net's last layer. */
+function predictionParts(withBridge: boolean): readonly ('f' | 'b' | 'h')[] {
+  return withBridge ? ['f', 'b', 'h'] : ['f', 'h'];
+}
+
+/** Copies of what prediction reads of a layer (predictionParts), parameters then buffers of each part. */
+export function layerSnapshot(layer: ALLayer, withBridge: boolean): LayerSnapshot {
+  return { index: layer.index, tensors: predictionParts(withBridge).flatMap((part) => namedTensors(layer.parts[part], `${part}.`, true)) };
+}
+
+/**
+ * Loads a snapshot into a layer of the same shape (names and sizes checked): the layer takes the
+ * snapshot's parameter arrays as its own, and its other parameters stay as they are.
+ */
+export function loadLayerSnapshot(layer: ALLayer, snapshot: LayerSnapshot, withBridge: boolean): void {
+  if (snapshot.index !== layer.index) throw new StageConfigError(`stage: snapshot of AL layer ${snapshot.index} given to layer ${layer.index}`);
+  const parts = predictionParts(withBridge);
+  const live = parts.flatMap((part) => namedTensors(layer.parts[part], `${part}.`, false));
+  const parameters = new Map(parts.flatMap((part) => layer.parts[part].namedParameters(`${part}.`)));
+  loadNamedTensors(live, snapshot.tensors, `AL layer ${layer.index}`, parameters);
+}
+
+/** The buffers of a snapshot's copies, which move to the coordinator and then belong to its net. */
+export function snapshotBuffers(snapshot: LayerSnapshot): ArrayBuffer[] {
+  return wholeBuffers(snapshot.tensors.map(([, a]) => a));
 }
 
 function alLayerParameters(layer: ALLayer): [string, Tensor][] {
@@ -159,6 +190,11 @@ export class ALStage {
       return out.losses;
     });
     return { s: sOut, t: target, losses };
+  }
+
+  /** Copies of what prediction reads of this stage's layers; `lastStage`: its last layer is the net's, whose b prediction reads too. */
+  snapshots(lastStage: boolean): LayerSnapshot[] {
+    return this.layers.map((layer, i) => layerSnapshot(layer, lastStage && i === this.layers.length - 1));
   }
 
   /** Copies of the layers' states, or with `live` the arrays they train in (see layerState). */

@@ -31,7 +31,7 @@ export class WireVersionError extends FrameError {
 // Every version keeps the magic number in bytes 0-3 and the version in byte 4 of a message's first
 // frame, so that peers of different versions can tell each other so instead of failing obscurely.
 const MAGIC = 0x53504c41; // "ALPS" read little-endian
-export const WIRE_VERSION = 2;
+export const WIRE_VERSION = 3;
 const KIND_JSON = 1;
 const KIND_BATCH = 2;
 const KIND_LAYOUT = 3;

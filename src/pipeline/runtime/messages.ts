@@ -4,7 +4,7 @@
 // depends on the transport, so worker threads and stage processes speak the same messages.
 //
 // Each channel is one discriminated union, declared with its fields for parseMessage (parse.ts):
-//   coordinator ─▶ stage      ControlMessage (init, collect, stop), plus stage 0's inbound data
+//   coordinator ─▶ stage      ControlMessage (init, collect, resume, stop), plus stage 0's inbound data
 //   stage ─▶ coordinator      StageReport (ready, state, error), plus the method's own reports
 //   stage ─▶ next stage       the method's inbound data (AL: batch; BP: forward)
 //   stage ─▶ previous stage   the method's feedback (AL: credit; BP: backward)
@@ -123,11 +123,14 @@ export type ControlMessage =
   | InitMessage
   /** handOver: the last collect of the run; the stage may give up its live arrays instead of copying them */
   | { type: 'collect'; request: number; handOver?: boolean }
+  /** the coordinator has evaluated the snapshot of mark `index`: a stage holding for it trains on */
+  | { type: 'resume'; index: number }
   | { type: 'stop' };
 
 export const CONTROL: ChannelSpec<ControlMessage> = {
   init: { program: 'string', init: 'object', downstream: 'string|null?', downstreamKey: 'string|null?', capacity: 'number?', connectTimeoutMs: 'number?' },
   collect: { request: 'number', handOver: 'boolean?' },
+  resume: { index: 'number' },
   stop: {},
 };
 

@@ -45,12 +45,13 @@ export function pipelineDriver(pipeline: PipelineEngine, options: PipelineDriver
         report({ loss: done.loss, correct: done.correct, layers: done.layers });
       };
     },
-    feed: (x, shape, labels) => pipeline.feed(x, shape, labels, epoch, epochs),
+    feed: (x, shape, labels, _batch, mark) => pipeline.feed(x, shape, labels, epoch, epochs, mark),
     // even a stopped epoch drains, so that every stage ends on the same batch; after the loop's
     // last one, the stages hand their arrays over instead of copying them
     endEpoch: (last) => pipeline.collect({ handOver: last }),
     // a drain mid-epoch (for a test evaluation) leaves every stage on the same batch, as at an epoch's end
     settle: () => pipeline.collect(),
+    ...(pipeline.snapshot ? { snapshot: () => pipeline.snapshot!(), lag: pipeline.lag ?? 0 } : {}),
     testAccuracy: options.testAccuracy,
     lr: options.lr,
     epochExtras: (seconds, batches) => ({

@@ -40,8 +40,14 @@ export interface PipelineEngine {
   readonly busy: number[];
   readonly batchesDone: number;
   onBatchDone: ((done: BatchDone) => void) | null;
-  /** sends a mini-batch in; resolves when the pipeline has room for it (its buffers move) */
-  feed(x: Float32Array, shape: number[], labels: Int32Array, epoch: number, epochs: number): Promise<void>;
+  /** sends a mini-batch in; resolves when the pipeline has room for it (its buffers move); `mark`: see snapshot */
+  feed(x: Float32Array, shape: number[], labels: Int32Array, epoch: number, epochs: number, mark?: boolean): Promise<void>;
+  /**
+   * a pipeline that evaluates without draining: brings the model as it stood after the oldest
+   * marked batch into the coordinator's, `lag` batches after that batch was fed
+   */
+  snapshot?(): Promise<void>;
+  readonly lag?: number;
   /**
    * waits for every batch fed so far, then brings every stage's state into the coordinator's
    * model; `handOver`: the run's last collect, after which no batch is fed (the stages may give

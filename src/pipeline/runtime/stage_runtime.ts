@@ -31,6 +31,8 @@ export interface StageHandlers<Init extends StageInitBase, In extends { type: st
    * `handOver` (the run's last collect) the stage may give up the arrays it trains in
    */
   state(handOver: boolean): StageState;
+  /** the coordinator is done with the snapshot of mark `index` (a method that sends snapshots) */
+  resume?(index: number): void;
 }
 
 export interface StageState {
@@ -109,7 +111,7 @@ export class StageRuntime {
     downstream?.on('message', receive('downstream', channels.feedback, method));
   }
 
-  /** init, collect and stop: obeyed even after a failure (a collect then goes unanswered). */
+  /** init, collect, resume and stop: obeyed even after a failure (a collect then goes unanswered). */
   private control<Init extends StageInitBase>(m: ControlMessage, handlers: StageHandlers<Init, never, never>): void {
     switch (m.type) {
       case 'init': {
@@ -133,6 +135,9 @@ export class StageRuntime {
         // back (src/train/loop.ts, releaseEpochMemory). A stage on a worker thread leaves it to
         // the coordinator, whose call covers every heap of the process they share.
         if (isMainThread && hasBackend()) backend().releaseFreeMemory();
+        return;
+      case 'resume':
+        if (!this.isOver()) handlers.resume?.(m.index);
         return;
       case 'stop':
         this.stopped = true;

@@ -1,11 +1,12 @@
 // The shared epoch loop with a scripted learner: metrics, NaN handling with epoch and batch,
-// per-layer loss means and stopping between batches.
+// per-layer loss means and stopping between batches; with a scripted driver, evaluations from
+// snapshots a few steps late.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Dataset, Split } from '../../../src/data/dataset.js';
 import { Rng } from '../../../src/tensor/rng.js';
 import { TrainingError } from '../../../src/train/errors.js';
-import { runEpochs, type BatchProgress, type Learner, type StepResult } from '../../../src/train/loop.js';
+import { runEpochs, runStepLoop, type BatchProgress, type Learner, type StepDriver, type StepResult } from '../../../src/train/loop.js';
 
 const split = (n: number): Split => ({ images: new Float32Array(n * 4), labels: new Int32Array(n), n, shape: [2, 2, 1], classes: 2 });
 const data: Dataset = { train: split(10), test: split(3) };
@@ -118,4 +119,56 @@ test('shuffle false: every epoch in the stored order, the Rng untouched; by defa
   assert.notDeepEqual(shuffled[0], stored);
   assert.notDeepEqual(shuffled[0], shuffled[1]);
   assert.deepEqual([...shuffled[0]!].sort((a, b) => a - b), stored);
+});
+
+/** A driver that steps at once and logs its feeds, settles and snapshots; `snapshots`: it takes them, `lag` steps late. */
+function loggingDriver(log: string[], snapshots: boolean, lag = 2): StepDriver {
+  let report: (o: { loss: number; correct: number }) => void = () => {};
+  return {
+    beginEpoch: (_e, _n, onResult) => { report = onResult; },
+    feed: (_x, _shape, labels, batch, mark) => {
+      log.push(`feed ${batch}${mark === true ? ' marked' : ''}`);
+      report({ loss: 1, correct: labels.length });
+    },
+    endEpoch: () => { log.push('end'); },
+    testAccuracy: () => 0.5,
+    lr: () => 0.1,
+    settle: () => { log.push('settle'); return Promise.resolve(); },
+    ...(snapshots ? { snapshot: () => { log.push('snapshot'); return Promise.resolve(); }, lag } : {}),
+  };
+}
+
+test('evaluations of marked steps come lag steps late from snapshots, in order; a settle drops those pending; the epoch\'s end evaluates the rest', async () => {
+  const run = async (snapshots: boolean): Promise<string[]> => {
+    const log: string[] = [];
+    await runStepLoop(loggingDriver(log, snapshots), data, {
+      epochs: 1, batchSize: 2, rng: new Rng(1),
+      // steps 1, 2, 4 and 5 are scheduled; step 3 evaluates unscheduled (a time budget spent)
+      evaluatesAfter: (step) => step !== 3,
+      afterStep: async (at, settle) => {
+        await settle();
+        log.push(`evaluate ${at.step}`);
+      },
+    });
+    return log;
+  };
+  assert.deepEqual(await run(true), [
+    'feed 1 marked', 'feed 2 marked', 'feed 3', 'snapshot', 'evaluate 1', 'settle', 'evaluate 3',
+    'feed 4 marked', 'feed 5 marked', 'snapshot', 'evaluate 4', 'snapshot', 'evaluate 5', 'end',
+  ]);
+  // a driver without snapshots settles at every step evaluated, and gets no marks
+  assert.deepEqual(await run(false), [1, 2, 3, 4, 5].flatMap((s) => [`feed ${s}`, 'settle', `evaluate ${s}`]).concat('end'));
+});
+
+test('an evaluation that stops the run (a target reached) is the last: the steps still pending are not evaluated', async () => {
+  const log: string[] = [];
+  await runStepLoop(loggingDriver(log, true), data, {
+    epochs: 1, batchSize: 2, rng: new Rng(1), evaluatesAfter: () => true,
+    afterStep: async (at, settle) => {
+      await settle();
+      log.push(`evaluate ${at.step}`);
+    },
+    shouldStop: () => log.includes('evaluate 1'),
+  });
+  assert.deepEqual(log, ['feed 1 marked', 'feed 2 marked', 'feed 3 marked', 'snapshot', 'evaluate 1', 'end']);
 });

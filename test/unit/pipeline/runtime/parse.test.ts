@@ -27,8 +27,8 @@ test('a message that fits its channel comes back as it is, typed', () => {
 test('a message that does not fit is a MessageError naming the channel, type and field', () => {
   fails(() => parseMessage('upstream', AL_CHANNELS.inbound, null), 'upstream: expected a message, got null');
   fails(() => parseMessage('upstream', AL_CHANNELS.inbound, { index: 1 }), 'upstream: expected a string for type, got undefined');
-  fails(() => parseMessage('upstream', AL_CHANNELS.inbound, { type: 'forward' }), "upstream: expected a message of type 'batch', got 'forward'");
-  fails(() => parseMessage('upstream', AL_CHANNELS.inbound, { type: 'toString' }), "upstream: expected a message of type 'batch', got 'toString'");
+  fails(() => parseMessage('upstream', AL_CHANNELS.inbound, { type: 'forward' }), "upstream: expected a message of type 'batch', 'mark', got 'forward'");
+  fails(() => parseMessage('upstream', AL_CHANNELS.inbound, { type: 'toString' }), "upstream: expected a message of type 'batch', 'mark', got 'toString'");
   fails(() => parseMessage('upstream', AL_CHANNELS.inbound, { ...batch, index: '3' }), "upstream: 'batch' message: expected number for index, got '3'");
   fails(() => parseMessage('upstream', AL_CHANNELS.inbound, { ...batch, s: { data: new Float32Array(5), shape: [2, 3] } }),
     "upstream: 'batch' message: expected tensor for s, got a tensor of 5 elements, shape [2,3]");
@@ -62,7 +62,7 @@ test('StageRuntime: a malformed message from a neighbour becomes the stage\'s er
   assert.equal(reports.length, 1, 'a credit from upstream is not in the channel');
   assert.deepEqual(reports[0], {
     type: 'error', stage: -1, name: 'MessageError',
-    message: "a stage from upstream: expected a message of type 'batch', got 'credit'",
+    message: "a stage from upstream: expected a message of type 'batch', 'mark', got 'credit'",
     stack: (reports[0] as { stack: string }).stack,
   });
   // the stage has failed: no more work reaches the handler, but a stop is still obeyed
