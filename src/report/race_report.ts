@@ -87,8 +87,9 @@ export const RACE_NOTES = [
   'time to target: the training clock of the first evaluation at or above the target (first crossing, no interpolation):',
   'seconds since the run\'s al train command started (start-up counts), test evaluations left out; previous evaluation:',
   'the clock of the evaluation before it, so the crossing lies between the two. Settling: the wait of a pipelined method',
-  'for a consistent model to evaluate (AL: the stages\' snapshots; BP: a drain), counted in its clock. × BP: time over BP\'s on the same benchmark.',
-  'MACs a sample: the multiply-adds of one training sample, forward and backward of everything that trains.',
+  'for a consistent model to evaluate (AL: the stages\' snapshots; BP: a drain), counted in its clock. × BP: time over',
+  'BP\'s on the same benchmark. MACs a sample: the multiply-adds of one training sample, forward and backward of',
+  'everything that trains.',
 ];
 
 /** Accuracy against the training clock for the runs of one benchmark. */
