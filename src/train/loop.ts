@@ -296,9 +296,16 @@ async function feedEpoch(driver: StepDriver, data: Dataset, batches: BatchIterat
     await driver.settle?.();
     if (sums.failure) throw sums.failure;
   };
-  const snapshot = async (): Promise<void> => {
-    await driver.snapshot!();
-    if (sums.failure) throw sums.failure;
+  // afterStep at a marked step gets the snapshot as its settle, taken once; taken even if afterStep
+  // does not ask for it, since the stages hold for it
+  const afterMarked = async (at: StepPoint): Promise<number> => {
+    let taken: Promise<void> | null = null;
+    const snapshot = (): Promise<void> => (taken ??= driver.snapshot!().then(() => {
+      if (sums.failure) throw sums.failure;
+    }));
+    const paused = (await options.afterStep!(at, snapshot)) ?? 0;
+    await snapshot();
+    return paused;
   };
   driver.beginEpoch(epoch, options.epochs, (outcome) => {
     const size = sizes[sums.reported]!;
@@ -325,12 +332,12 @@ async function feedEpoch(driver: StepDriver, data: Dataset, batches: BatchIterat
       // the marked steps first, in order, so that the schedule sees its steps rise; none after one that stops the run
       let stopping = false;
       while (!stopping && pending.length > 0 && (last || step - pending[0]!.step >= lag)) {
-        sums.pausedMs += (await options.afterStep(pending.shift()!, snapshot)) ?? 0;
+        sums.pausedMs += await afterMarked(pending.shift()!);
         stopping = options.shouldStop?.() ?? false;
       }
       if (stopping) pending.length = 0;
       else if (mark && !last && lag > 0) pending.push(at);
-      else sums.pausedMs += (await options.afterStep(at, mark ? snapshot : settle)) ?? 0;
+      else sums.pausedMs += mark ? await afterMarked(at) : ((await options.afterStep(at, settle)) ?? 0);
     }
     await yieldToEventLoop();
     if (options.shouldStop?.()) break;

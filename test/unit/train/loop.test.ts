@@ -172,3 +172,18 @@ test('an evaluation that stops the run (a target reached) is the last: the steps
   });
   assert.deepEqual(log, ['feed 1 marked', 'feed 2 marked', 'feed 3 marked', 'snapshot', 'evaluate 1', 'end']);
 });
+
+test('a marked step whose afterStep does not settle still takes its snapshot, once, so the stages do not hold for it', async () => {
+  const log: string[] = [];
+  await runStepLoop(loggingDriver(log, true, 1), { train: split(4), test: split(1) }, {
+    epochs: 1, batchSize: 2, rng: new Rng(1), evaluatesAfter: () => true,
+    afterStep: async (at, settle) => {
+      if (at.step === 2) {
+        await settle();
+        await settle();
+      }
+      log.push(`after ${at.step}`);
+    },
+  });
+  assert.deepEqual(log, ['feed 1 marked', 'feed 2 marked', 'after 1', 'snapshot', 'snapshot', 'after 2', 'end']);
+});
