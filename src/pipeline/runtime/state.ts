@@ -21,19 +21,28 @@ export function namedTensors(layer: Layer, prefix: string, copy: boolean, copyBu
 }
 
 /**
- * Copies `source` into `targets` (live arrays); every name must match and every size agree. A
- * name in `adopt` (parameters by name) takes the source array itself as its tensor's elements.
+ * Copies `source` into `targets` (live arrays); every name must match and every size agree, all
+ * checked before anything is written. A name in `adopt` (parameters by name) takes the source
+ * array itself as its tensor's elements.
  */
 export function loadNamedTensors(targets: [string, Float32Array][], source: [string, Float32Array][], owner: string, adopt?: Map<string, Tensor>): void {
   const byName = new Map(targets);
+  // the source came from another thread or process: its form is checked before anything is read
+  if (!Array.isArray(source)) throw new StageConfigError(`${owner}: state is not a list of named tensors`);
   if (byName.size !== source.length) throw new StageConfigError(`${owner}: state has ${source.length} tensors, expected ${byName.size}`);
+  const bad = source.findIndex((e: unknown) => !Array.isArray(e) || typeof e[0] !== 'string' || !(e[1] instanceof Float32Array));
+  if (bad >= 0) throw new StageConfigError(`${owner}: state entry ${bad} is not a name with a Float32Array`);
+  if (new Set(source.map(([name]) => name)).size !== source.length) throw new StageConfigError(`${owner}: state names a tensor twice`);
   for (const [name, data] of source) {
     const target = byName.get(name);
     if (!target) throw new StageConfigError(`${owner}: state has an unknown tensor '${name}'`);
     const parameter = adopt?.get(name);
     const expected = parameter ? parameter.size : target.length;
     if (expected !== data.length) throw new StageConfigError(`${owner}: tensor '${name}' has ${data.length} elements, expected ${expected}`);
+  }
+  for (const [name, data] of source) {
+    const parameter = adopt?.get(name);
     if (parameter) parameter.adopt(data);
-    else target.set(data);
+    else byName.get(name)!.set(data);
   }
 }
