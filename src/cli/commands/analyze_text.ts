@@ -116,6 +116,6 @@ export function projectionText(p: TimelineProjection, source: string): string[] 
   const off = `${m.deviation >= 0 ? '+' : ''}${(100 * m.deviation).toFixed(1)}%`;
   out.push(`  measured (metrics.jsonl, last epoch) vs projected for ${m.stages} device${m.stages === 1 ? '' : 's'}: ${off}` +
     ` (${Math.abs(m.deviation) <= 0.15 ? 'within' : 'outside'} ±15% of the projection)`);
-  out.push('  the measured figure includes the pipeline fill and each epoch\'s drain, which the projection leaves out');
+  out.push('  the measured figure includes the pipeline fill, each epoch\'s drain and the waits for evaluations between steps, which the projection leaves out');
   return out;
 }
