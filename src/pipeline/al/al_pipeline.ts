@@ -124,7 +124,8 @@ export class ALPipeline extends StageGroup<ALReport> implements PipelineEngine {
     }
     if (m.type === 'snapshot') {
       // a snapshot of a mark a collect has overtaken is dropped
-      this.marks.get(m.index)?.splice(k, 1, m.layers);
+      const slots = this.marks.get(m.index);
+      if (slots) slots[k] = m.layers;
       return;
     }
     if (typeof m.wireMs === 'number') this.wireMs[k]! += m.wireMs;

@@ -117,13 +117,13 @@ export function detachBuffers(buffers: ArrayBuffer[]): void {
 }
 
 /** The parts prediction reads of a layer: f and h, and b on the net's last layer. */
-function predictionParts(withBridge: boolean): readonly ('f' | 'b' | 'h')[] {
+function predictionParts(withBridge: boolean): readonly Part[] {
   return withBridge ? ['f', 'b', 'h'] : ['f', 'h'];
 }
 
 /** Copies of what prediction reads of a layer (predictionParts), parameters then buffers of each part. */
 export function layerSnapshot(layer: ALLayer, withBridge: boolean): LayerSnapshot {
-  return { index: layer.index, tensors: predictionParts(withBridge).flatMap((part) => namedTensors(layer.parts[part], `${part}.`, true)) };
+  return { index: layer.index, tensors: alLayerTensors(layer, true, true, predictionParts(withBridge)) };
 }
 
 /**
@@ -133,9 +133,7 @@ export function layerSnapshot(layer: ALLayer, withBridge: boolean): LayerSnapsho
 export function loadLayerSnapshot(layer: ALLayer, snapshot: LayerSnapshot, withBridge: boolean): void {
   if (snapshot.index !== layer.index) throw new StageConfigError(`stage: snapshot of AL layer ${snapshot.index} given to layer ${layer.index}`);
   const parts = predictionParts(withBridge);
-  const live = parts.flatMap((part) => namedTensors(layer.parts[part], `${part}.`, false));
-  const parameters = new Map(parts.flatMap((part) => layer.parts[part].namedParameters(`${part}.`)));
-  loadNamedTensors(live, snapshot.tensors, `AL layer ${layer.index}`, parameters);
+  loadNamedTensors(alLayerTensors(layer, false, false, parts), snapshot.tensors, `AL layer ${layer.index}`, new Map(alLayerParameters(layer, parts)));
 }
 
 /** The buffers of a snapshot's copies, which move to the coordinator and then belong to its net. */
@@ -143,13 +141,17 @@ export function snapshotBuffers(snapshot: LayerSnapshot): ArrayBuffer[] {
   return wholeBuffers(snapshot.tensors.map(([, a]) => a));
 }
 
-function alLayerParameters(layer: ALLayer): [string, Tensor][] {
-  return (['f', 'b', 'g', 'h'] as const).flatMap((part) => layer.parts[part].namedParameters(`${part}.`));
+type Part = 'f' | 'b' | 'g' | 'h';
+const PARTS: readonly Part[] = ['f', 'b', 'g', 'h'];
+
+/** The parameters of the layer's parts (default all four), named by part. */
+function alLayerParameters(layer: ALLayer, parts = PARTS): [string, Tensor][] {
+  return parts.flatMap((part) => layer.parts[part].namedParameters(`${part}.`));
 }
 
-/** Parameters then buffers of each of f, b, g, h, named by part (namedTensors). */
-function alLayerTensors(layer: ALLayer, copyParameters: boolean, copyBuffers: boolean): [string, Float32Array][] {
-  return (['f', 'b', 'g', 'h'] as const).flatMap((part) => namedTensors(layer.parts[part], `${part}.`, copyParameters, copyBuffers));
+/** Parameters then buffers of each of the layer's parts (default f, b, g, h), named by part (namedTensors). */
+function alLayerTensors(layer: ALLayer, copyParameters: boolean, copyBuffers: boolean, parts = PARTS): [string, Float32Array][] {
+  return parts.flatMap((part) => namedTensors(layer.parts[part], `${part}.`, copyParameters, copyBuffers));
 }
 
 export interface StageOutput {
