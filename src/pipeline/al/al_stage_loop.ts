@@ -42,14 +42,24 @@ export class Holds {
     while (this.marks.length > 0 && this.marks[0]! <= index) this.marks.shift();
   }
 
+  /** Whether the coordinator has let go of the mark `index` already (a collect overtook it). */
+  resumed(index: number): boolean {
+    return index <= this.resumedThrough;
+  }
+
   /** Whether the batch must wait for a resume. */
   holds(batch: number): boolean {
     return this.marks.length > 0 && batch > this.marks[0]! + this.stages - 1 - this.stage;
   }
 }
 
-/** Every batch up to the mark is trained: the snapshot goes to the coordinator, the mark on downstream. */
+/**
+ * Every batch up to the mark is trained: the snapshot goes to the coordinator, the mark on
+ * downstream. A mark a collect has overtaken is dropped: the coordinator wants no snapshot of it,
+ * every stage had the resume, and after the run's last collect this stage has no layers to copy.
+ */
 function answer(runtime: StageRuntime, init: ALStageInit, stage: ALStage, holds: Holds, mark: MarkMessage): void {
+  if (holds.resumed(mark.index)) return;
   const layers = stage.snapshots(init.stage === init.stages - 1);
   runtime.report<ALReport>({ type: 'snapshot', stage: init.stage, index: mark.index, layers }, layers.flatMap(snapshotBuffers));
   runtime.links.downstream?.post(mark);

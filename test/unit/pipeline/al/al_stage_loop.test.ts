@@ -27,6 +27,7 @@ test('a mark that comes after the resume that lets it go sets no hold', () => {
   h.mark(3);
   h.mark(5);
   assert.equal(h.holds(50), false);
+  assert.deepEqual([h.resumed(5), h.resumed(6)], [true, false]);
   h.mark(8);
   assert.equal(h.holds(8), false);
   assert.equal(h.holds(9), true);
