@@ -53,7 +53,7 @@ test('the race\'s flag errors, and its flags on other tables', async () => {
   const usage = (values: Record<string, string | boolean>, pattern: RegExp): void => {
     assert.throws(() => parseRaceSettings(values), (e: Error) => e instanceof UsageError && pattern.test(e.message), pattern.source);
   };
-  usage({ configs: 'al' }, /--configs: expected names among bp, bp-al-size, gpipe, al-wide, al-slim, al-lean, al-pipeline-wide, al-pipeline-slim, al-pipeline-lean, got 'al'/);
+  usage({ configs: 'al' }, /--configs: expected names among bp, bp-al-size, bp-lr5e-4, gpipe, al-wide, al-slim, al-lean, al-pipeline-wide, al-pipeline-slim, al-pipeline-lean, got 'al'/);
   usage({ datasets: '' }, /--datasets: expected names among/);
   usage({ 'data-dir': '/d' }, /--data-dir: MNIST and Fashion-MNIST are in different folders/);
   usage({ only: 'bp' }, /--only: not for time-to-accuracy/);
