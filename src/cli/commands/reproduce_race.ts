@@ -53,8 +53,8 @@ export const AL_PATH_HIDDEN = '1024,1024,1024,1024,1024';
 export const RACE_CONFIGS: readonly { name: string; label: string; args: readonly string[]; models?: readonly ModelName[] }[] = [
   { name: 'bp', label: 'BP, 2 threads', args: ['--method', 'bp', '--threads', '2'] },
   { name: 'bp-al-size', label: 'BP, 2 threads, the size of AL\'s prediction path (hidden 1024 x 5)', args: ['--method', 'bp', '--threads', '2', '--hidden', AL_PATH_HIDDEN], models: ['mlp'] },
-  // BP's own best learning rate where the default is not: of 5e-4, 1e-3 and 2e-3, 5e-4 reaches the
-  // Vanilla CNN's and Fashion-MNIST's targets in the fewest steps (docs/reproduction.md)
+  // BP at a rate of its own: of 5e-4, 1e-3 and 2e-3, 5e-4 reaches Fashion-MNIST's target in the
+  // fewest steps (docs/reproduction.md, learning rates)
   { name: 'bp-lr5e-4', label: 'BP, 2 threads, lr 5e-4', args: ['--method', 'bp', '--threads', '2', '--lr', '5e-4'] },
   { name: 'gpipe', label: 'GPipe, 2 workers', args: ['--method', 'gpipe', '--workers', '2'] },
   { name: 'al-wide', label: 'sequential AL, 2 threads, wide bridges', args: ['--method', 'al', '--al-layers', '2', '--threads', '2', '--bridge', 'wide'] },
