@@ -53,12 +53,12 @@ Tables:
   time-to-accuracy  a race to a test accuracy on two cores: MNIST MLP (target 98.5 %), MNIST
                   Vanilla CNN (99.2 %) and Fashion-MNIST MLP (89 %), each trained by BP on 2
                   threads (bp; at lr 5e-4, bp-lr5e-4; on the MLPs also at the size of AL's
-                  prediction path, bp-al-size), GPipe on 2 workers (gpipe), sequential AL on 2 threads and
-                  pipelined AL on 2 workers, with wide, slim and lean bridges (al-wide,
-                  al-slim, al-lean, al-pipeline-wide, al-pipeline-slim, al-pipeline-lean).
-                  Each run evaluates the test set every N
-                  steps and stops at its target or budget; the table gives each one's time to
-                  the target on its command's clock (start-up counted, evaluations left out) and
+                  prediction path, bp-al-size), GPipe on 2 workers (gpipe), sequential AL
+                  on 2 threads and pipelined AL on 2 workers, with wide, slim and lean
+                  bridges (al-wide, al-slim, al-lean, al-pipeline-wide, al-pipeline-slim,
+                  al-pipeline-lean). Each run evaluates the test set every N steps and stops
+                  at its target or budget; the table gives each one's time to the target on
+                  its command's clock (start-up counted, evaluations left out) and
                   its ratio to BP's; DIR/time-to-accuracy/report.html and one SVG per dataset
                   draw test accuracy against that clock
 
@@ -86,8 +86,8 @@ time-to-accuracy only (--epochs, --limit, --data-dir, --out and --json as above;
                        AL run is cut into 2 AL layers
   --target PCT         the test accuracy to reach, in percent, for every selected dataset; or
                        NAME=PCT,... for some (defaults 98.5, 99.2 and 89)
-  --eval-every N       evaluate the test set every N steps (default ${RACE_DEFAULT_EVAL_EVERY}); pipelined AL waits
-                       for its stages' snapshots, GPipe drains
+  --eval-every N       evaluate the test set every N steps (default ${RACE_DEFAULT_EVAL_EVERY}); pipelined AL
+                       waits for its stages' snapshots, GPipe drains
   --max-seconds S      stop a run whose training clock passes S seconds (default: only --epochs)
   --quick              tiny runs for a check of the whole race: --limit 256 --epochs 1 --eval-every 1
 `;

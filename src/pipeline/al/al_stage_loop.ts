@@ -32,19 +32,17 @@ export class Holds {
 
   constructor(private readonly stage: number, private readonly stages: number) {}
 
-  mark(index: number): void {
-    if (index > this.resumedThrough) this.marks.push(index);
+  /** Holds for the mark; false, and no hold, for a mark already let go (a resume overtook it). */
+  mark(index: number): boolean {
+    if (index <= this.resumedThrough) return false;
+    this.marks.push(index);
+    return true;
   }
 
   /** Lets go of the marks up to `index`, reached or not (fewer batches may have come after them). */
   resume(index: number): void {
     this.resumedThrough = Math.max(this.resumedThrough, index);
     while (this.marks.length > 0 && this.marks[0]! <= index) this.marks.shift();
-  }
-
-  /** Whether the coordinator has let go of the mark `index` already (a collect overtook it). */
-  resumed(index: number): boolean {
-    return index <= this.resumedThrough;
   }
 
   /** Whether the batch must wait for a resume. */
@@ -59,11 +57,10 @@ export class Holds {
  * every stage had the resume, and after the run's last collect this stage has no layers to copy.
  */
 function answer(runtime: StageRuntime, init: ALStageInit, stage: ALStage, holds: Holds, mark: MarkMessage): void {
-  if (holds.resumed(mark.index)) return;
+  if (!holds.mark(mark.index)) return;
   const layers = stage.snapshots(init.stage === init.stages - 1);
   runtime.report<ALReport>({ type: 'snapshot', stage: init.stage, index: mark.index, layers }, layers.flatMap(snapshotBuffers));
   runtime.links.downstream?.post(mark);
-  holds.mark(mark.index);
 }
 
 /** One step of the stage's layers on the batch, reported; returns the batch for the stage downstream, if any. */
