@@ -34,5 +34,8 @@ test('pipeline bench: four methods a round, medians over the rounds, ratios with
   assert.deepEqual(r.ratios.vsAllThreads.rounds, within(all!));
   assert.deepEqual(r.ratios.vsGpipe.rounds, within(gpipe!));
   assert.equal(r.ratios.vsOneThread.median, median(within(one!)));
+  // two stages splitting AL's one-thread work evenly: twice its one-thread rate, against two threads
+  assert.deepEqual(r.ratios.evenSplitVsAllThreads.rounds, one!.map((o, i) => (2 * o) / all![i]!));
+  assert.equal(r.ratios.evenSplitVsAllThreads.median, median(r.ratios.evenSplitVsAllThreads.rounds));
   assert.ok(Number.isFinite(r.projectedAl) && r.projectedAl > 0);
 });

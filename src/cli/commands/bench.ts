@@ -34,8 +34,10 @@ Measures, in one run on this machine:
   - pipelines (MLP and Vanilla CNN cut into 4 AL layers, the CNN also with its units cut 3,1,2,2
     for balanced stages; 28x28x1, batch 128 or --batch): sequential AL on 1
     thread and on every core, pipelined AL on one worker per core (1 thread each), GPipe on the
-    same workers with 4 micro-batches; and samples/s projected from costs measured here for 1 to
-    16 devices (BP, GPipe, pipelined AL) on the Vanilla CNN and ResNet-32;
+    same workers with 4 micro-batches, and what the stages would reach against AL on every core
+    if they split AL's one-thread work evenly (workers x AL on 1 thread); and samples/s
+    projected from costs measured here for 1 to 16 devices (BP, GPipe, pipelined AL) on the
+    Vanilla CNN and ResNet-32;
   - processes: pipelined AL on the MLP cut into 4 AL layers, 2 stages of 1 thread, batch 128, on
     worker threads and on 2 stage processes over ZeroMQ on 127.0.0.1, alternating: samples/s of
     each, their ratio, and the time each stage process spends in the transport per batch as a
@@ -230,9 +232,9 @@ async function benchPipelines({ timing, rounds, batch, progress: bar, out }: Ben
       const busy = run.utilisation?.map((u) => `${Math.round(100 * u)}%`).join('/') ?? '';
       out(`${run.method.padEnd(27)}${`${run.workers} x ${run.threads}`.padStart(17)}${fmt(run.samplesPerSec).padStart(12)}${fmt(run.samplesPerSec / base, 2).padStart(17)}   ${busy.padEnd(11)}${many ? `   ${run.rounds.map((x) => fmt(x)).join(' ')}` : ''}`);
     }
-    const { vsOneThread, vsAllThreads, vsGpipe } = r.ratios;
+    const { vsOneThread, vsAllThreads, vsGpipe, evenSplitVsAllThreads } = r.ratios;
     const each = (x: { rounds: number[] }): string => (many ? ` (${x.rounds.map((v) => fmt(v, 2)).join(', ')})` : '');
-    out(`pipelined AL: ${fmt(vsOneThread.median, 2)}x AL on 1 thread${each(vsOneThread)} (efficiency ${fmt((100 * vsOneThread.median) / cores, 0)}%), ${fmt(vsAllThreads.median, 2)}x AL on ${cores} threads${each(vsAllThreads)}, ${fmt(vsGpipe.median, 2)}x GPipe${each(vsGpipe)}; projected ${fmt(r.projectedAl)} samples/s (measured/projected ${fmt(pipe / r.projectedAl, 2)})`);
+    out(`pipelined AL: ${fmt(vsOneThread.median, 2)}x AL on 1 thread${each(vsOneThread)} (efficiency ${fmt((100 * vsOneThread.median) / cores, 0)}%), ${fmt(vsAllThreads.median, 2)}x AL on ${cores} threads${each(vsAllThreads)} (${r.stages.length} stages splitting AL's 1-thread work evenly: ${fmt(evenSplitVsAllThreads.median, 2)}x${each(evenSplitVsAllThreads)}), ${fmt(vsGpipe.median, 2)}x GPipe${each(vsGpipe)}; projected ${fmt(r.projectedAl)} samples/s (measured/projected ${fmt(pipe / r.projectedAl, 2)})`);
   }
   const projections: { workload: string; rows: ProjectionRow[] }[] = [];
   for (const w of PROJECTION_WORKLOADS) {
