@@ -73,8 +73,9 @@ export interface PipelineRatios {
   /**
    * What the stages would reach against AL on every core if they split AL's one-thread work evenly
    * and lost nothing to messages: `stages` times AL on 1 thread. Measured pipelines come within a
-   * few percent of it and can pass it a little (the coordinator's thread prepares the batches
-   * beside the stages), so it tells whether this machine leaves a pipeline anything to gain.
+   * few percent of it and can pass it a little (likely because the coordinator's thread prepares
+   * the batches beside the stages), so it tells whether this machine leaves a pipeline anything
+   * to gain.
    */
   evenSplitVsAllThreads: { median: number; rounds: number[] };
 }
